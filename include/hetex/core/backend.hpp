@@ -1,0 +1,81 @@
+#pragma once
+// The seam between hetex and a GPU backend. Layers above talk to GPUs only through these
+// interfaces; the CUDA backend (src/cuda/*.cu) implements them, and a build without CUDA links
+// a stub whose discovery reports why no GPU is available. No toolkit header is needed here.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hetex/core/device.hpp"
+#include "hetex/core/error.hpp"
+#include "hetex/core/gate.hpp"
+#include "hetex/core/unique_function.hpp"
+
+// Same type as cudaStream_t, declared without the CUDA headers.
+struct CUstream_st;
+
+namespace hetex {
+
+using NativeStream = CUstream_st*;
+
+enum class MemoryKind : std::uint8_t {
+  host,     // ordinary pageable host memory
+  pinned,   // page-locked host memory (fast DMA)
+  mapped,   // page-locked host memory also addressable by the GPU (zero copy)
+  managed,  // unified memory, migrated on demand
+  device,   // GPU memory
+};
+std::string_view to_string(MemoryKind kind) noexcept;
+
+namespace detail {
+
+class StreamImpl {
+ public:
+  virtual ~StreamImpl() = default;
+  // Asynchronous copy in stream order; any direction.
+  virtual Status copy(void* dst, const void* src, std::size_t bytes) = 0;
+  virtual Status fill_zero(void* dst, std::size_t bytes) = 0;
+  // Runs `launch` with the native stream to enqueue work, then checks for launch errors.
+  virtual Status launch(UniqueFunction<void(NativeStream)>& launch) = 0;
+  // A gate that opens when all work enqueued so far has finished.
+  virtual Result<GatePtr> record() = 0;
+  // Makes later work on this stream wait for `gate` (which must come from this backend).
+  virtual Status wait_for(const GatePtr& gate) = 0;
+  virtual Status synchronize() = 0;
+  virtual NativeStream native() = 0;
+  virtual int device_index() const = 0;
+};
+
+class GpuDevice {
+ public:
+  virtual ~GpuDevice() = default;
+  virtual const GpuInfo& info() const = 0;
+  virtual bool healthy() const = 0;
+  // Bumped by every reset after a fault; memory of an older generation is gone.
+  virtual std::uint64_t generation() const = 0;
+  virtual Result<MemoryInfo> memory_info() = 0;
+
+  // Pinned and mapped memory stay valid host memory even if the device is later reset.
+  virtual Result<void*> allocate(MemoryKind kind, std::size_t bytes) = 0;
+  virtual void deallocate(MemoryKind kind, void* ptr, std::size_t bytes, std::uint64_t generation) noexcept = 0;
+  // The device address of mapped host memory.
+  virtual Result<void*> device_pointer(void* mapped_host) = 0;
+  // Whether `ptr` is page-locked (so DMA can read it directly).
+  virtual bool is_pinned(const void* ptr) = 0;
+
+  virtual Result<std::shared_ptr<StreamImpl>> create_stream() = 0;
+};
+
+struct GpuDiscovery {
+  std::vector<std::shared_ptr<GpuDevice>> devices;
+  std::string reason;  // why there are none, when there are none
+};
+
+// Process-wide: each physical GPU has one GpuDevice for the life of the process.
+const GpuDiscovery& discover_gpus();
+
+}  // namespace detail
+}  // namespace hetex

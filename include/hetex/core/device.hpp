@@ -1,0 +1,95 @@
+#pragma once
+// What a device is: the CPU, or one CUDA GPU. Device is a cheap, copyable handle.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hetex/core/error.hpp"
+
+namespace hetex {
+
+enum class DeviceKind : std::uint8_t { cpu, cuda };
+std::string_view to_string(DeviceKind kind) noexcept;
+
+struct DeviceId {
+  DeviceKind kind = DeviceKind::cpu;
+  int index = 0;  // always 0 for the CPU
+
+  std::string to_string() const;  // "cpu", "cuda:1"
+  // Accepts "cpu", "cuda:N" and "gpu:N" (an alias).
+  static Result<DeviceId> parse(std::string_view text);
+  friend bool operator==(const DeviceId&, const DeviceId&) = default;
+};
+
+struct CpuInfo {
+  std::string model;
+  unsigned logical_cores = 0;   // hardware threads hetex may use
+  unsigned physical_cores = 0;  // 0 when the OS does not say
+  std::vector<std::string> simd;  // e.g. "avx2", "avx512f", "sha", "aes"
+};
+
+struct GpuInfo {
+  int index = 0;
+  std::string name;
+  std::string pci_bus_id;
+  int compute_major = 0;
+  int compute_minor = 0;
+  int multiprocessors = 0;
+  std::size_t total_memory = 0;
+  std::size_t l2_cache_bytes = 0;
+  std::size_t shared_memory_per_block_optin = 0;
+  int async_engines = 0;
+  bool can_map_host_memory = false;
+  bool managed_memory = false;
+  bool concurrent_managed_access = false;
+};
+
+struct MemoryInfo {
+  std::size_t free = 0;
+  std::size_t total = 0;
+};
+
+namespace detail {
+class GpuDevice;
+}
+
+class Device {
+ public:
+  // The CPU device.
+  static Device cpu(std::shared_ptr<const CpuInfo> info);
+  static Device gpu(std::shared_ptr<detail::GpuDevice> backend);
+
+  DeviceId id() const { return id_; }
+  DeviceKind kind() const { return id_.kind; }
+  bool is_cpu() const { return id_.kind == DeviceKind::cpu; }
+  bool is_gpu() const { return id_.kind == DeviceKind::cuda; }
+  std::string name() const;
+  // "cuda:0 (NVIDIA H100 80GB HBM3, 132 SMs, 79.1 GiB, sm_90)"
+  std::string describe() const;
+
+  const CpuInfo* cpu_info() const { return cpu_.get(); }
+  const GpuInfo* gpu_info() const;
+  // false after a fault the device could not recover from.
+  bool healthy() const;
+  Result<MemoryInfo> memory_info() const;
+
+  // The backend object (nullptr for the CPU); for hetex's own layers.
+  detail::GpuDevice* backend() const { return gpu_.get(); }
+  const std::shared_ptr<detail::GpuDevice>& backend_ptr() const { return gpu_; }
+
+  friend bool operator==(const Device& a, const Device& b) { return a.id_ == b.id_; }
+
+ private:
+  DeviceId id_;
+  std::shared_ptr<const CpuInfo> cpu_;
+  std::shared_ptr<detail::GpuDevice> gpu_;
+};
+
+// Reads the CPU model, core counts and SIMD features of this machine.
+CpuInfo detect_cpu();
+
+}  // namespace hetex

@@ -1,0 +1,129 @@
+#include "hetex/core/runtime.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+
+#include "hetex/core/backend.hpp"
+
+namespace hetex {
+namespace {
+
+std::vector<std::string_view> split_list(std::string_view s) {
+  std::vector<std::string_view> items;
+  while (!s.empty()) {
+    auto comma = s.find(',');
+    auto item = s.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (!item.empty()) items.push_back(item);
+    if (comma == std::string_view::npos) break;
+    s.remove_prefix(comma + 1);
+  }
+  return items;
+}
+
+void announce_cpu_only_once(const std::string& reason) {
+  static std::atomic<bool> said{false};
+  if (said.exchange(true)) return;
+  std::fprintf(stderr, "hetex: no usable CUDA GPU (%s); running on the CPU only.\n", reason.c_str());
+}
+
+const std::shared_ptr<const CpuInfo>& cpu_info() {
+  static const auto info = std::make_shared<const CpuInfo>(detect_cpu());
+  return info;
+}
+
+}  // namespace
+
+Result<Runtime> Runtime::create(RuntimeOptions options) {
+  std::string source = "RuntimeOptions::devices";
+  if (!options.devices) {
+    if (const char* env = std::getenv("HETEX_DEVICES")) {
+      options.devices = env;
+      source = "HETEX_DEVICES";
+    }
+  }
+  const auto& found = detail::discover_gpus();
+  auto state = std::make_shared<State>();
+  state->devices.push_back(Device::cpu(cpu_info()));
+
+  std::vector<int> wanted;  // GPU indices to use
+  bool listed_any = false;
+  if (options.devices) {
+    for (auto item : split_list(*options.devices)) {
+      listed_any = true;
+      if (item == "cpu") continue;
+      if (item == "cuda" || item == "gpu") {
+        if (found.devices.empty())
+          return Error(Errc::unavailable, source + "='" + *options.devices + "' asks for GPUs, but none is usable: " + found.reason);
+        for (auto& g : found.devices) wanted.push_back(g->info().index);
+        continue;
+      }
+      auto id = DeviceId::parse(item);
+      if (!id) return Error(Errc::invalid_argument, source + ": " + id.error().message());
+      if (id->index >= static_cast<int>(found.devices.size())) {
+        std::string have = found.devices.empty() ? "no usable GPU: " + found.reason
+                                                 : std::to_string(found.devices.size()) + " GPU(s): cuda:0.." +
+                                                       "cuda:" + std::to_string(found.devices.size() - 1);
+        return Error(Errc::invalid_argument, source + " asks for " + id->to_string() + ", but this machine has " + have);
+      }
+      wanted.push_back(id->index);
+    }
+    if (!listed_any)
+      return Error(Errc::invalid_argument, source + " is empty; list devices such as 'cpu' or 'cuda:0,cpu'");
+  } else {
+    for (auto& g : found.devices) wanted.push_back(g->info().index);
+  }
+  std::sort(wanted.begin(), wanted.end());
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  for (int i : wanted) state->devices.push_back(Device::gpu(found.devices[static_cast<std::size_t>(i)]));
+
+  if (wanted.empty()) {
+    state->gpu_reason = found.devices.empty() ? found.reason : source + " restricts hetex to the CPU";
+    if (options.announce_cpu_only && found.devices.empty()) announce_cpu_only_once(found.reason);
+  }
+  return Runtime(std::move(state));
+}
+
+std::vector<Device> Runtime::gpus() const { return {state_->devices.begin() + 1, state_->devices.end()}; }
+
+Result<Device> Runtime::device(DeviceId id) const {
+  for (auto& d : state_->devices)
+    if (d.id() == id) return d;
+  if (id.kind == DeviceKind::cuda && !has_gpu())
+    return Error(Errc::unavailable, id.to_string() + " is not available: " + state_->gpu_reason);
+  return Error(Errc::invalid_argument, id.to_string() + " is not one of this runtime's devices");
+}
+
+Result<Device> Runtime::select(std::string_view spec) const {
+  if (spec == "gpu") return select(SelectPolicy::first_gpu_or_cpu);
+  if (spec == "auto") return select(SelectPolicy::most_free_memory);
+  auto id = DeviceId::parse(spec);
+  if (!id) return Error(Errc::invalid_argument, id.error().message() + ", 'gpu' or 'auto'");
+  return device(*id);
+}
+
+Device Runtime::select(SelectPolicy policy) const {
+  const Device* best = nullptr;
+  std::size_t best_score = 0;
+  for (auto& d : state_->devices) {
+    if (!d.is_gpu() || !d.healthy()) continue;
+    std::size_t score = 1;
+    if (policy == SelectPolicy::most_free_memory) {
+      auto m = d.memory_info();
+      score = m ? m->free + 1 : 1;
+    } else if (policy == SelectPolicy::most_multiprocessors) {
+      score = static_cast<std::size_t>(d.gpu_info()->multiprocessors) + 1;
+    }
+    if (!best || score > best_score) {
+      best = &d;
+      best_score = score;
+    }
+    if (policy == SelectPolicy::first_gpu_or_cpu) break;
+  }
+  return best ? *best : cpu();
+}
+
+}  // namespace hetex
