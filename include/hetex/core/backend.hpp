@@ -40,6 +40,8 @@ class StreamImpl {
   virtual Status fill_zero(void* dst, std::size_t bytes) = 0;
   // Runs `launch` with the native stream to enqueue work, then checks for launch errors.
   virtual Status launch(UniqueFunction<void(NativeStream)>& launch) = 0;
+  // launch() then record() under one lock: the per-task path of Stream::enqueue.
+  virtual Result<GatePtr> launch_and_record(UniqueFunction<void(NativeStream)>& launch) = 0;
   // A gate that opens when all work enqueued so far has finished.
   virtual Result<GatePtr> record() = 0;
   // Makes later work on this stream wait for `gate` (which must come from this backend).
@@ -54,11 +56,11 @@ class GpuDevice {
   virtual ~GpuDevice() = default;
   virtual const GpuInfo& info() const = 0;
   virtual bool healthy() const = 0;
-  // Bumped by every reset after a fault; memory of an older generation is gone.
+  // Bumped when a fault retires the device; memory of an older generation is gone.
   virtual std::uint64_t generation() const = 0;
   virtual Result<MemoryInfo> memory_info() = 0;
 
-  // Pinned and mapped memory stay valid host memory even if the device is later reset.
+  // Pinned and mapped memory stay valid host memory even if a fault later retires the device.
   virtual Result<void*> allocate(MemoryKind kind, std::size_t bytes) = 0;
   virtual void deallocate(MemoryKind kind, void* ptr, std::size_t bytes, std::uint64_t generation) noexcept = 0;
   // The device address of mapped host memory.

@@ -17,7 +17,7 @@ enum class Errc : std::uint8_t {
   out_of_memory,     // device or host allocation failed; use smaller batches or free memory
   unavailable,       // the device/backend is absent, disabled or unhealthy
   busy,              // refused now (queue full, buffer in use); retry later or wait
-  device_lost,       // the device was reset or vanished; its buffers are gone
+  device_lost,       // a fault retired the device, or it vanished; its buffers are gone
   kernel_fault,      // device code faulted (trap, illegal address, assert)
   compile_error,     // run-time compilation failed; the message carries the log
   io,                // file or stream I/O failed
@@ -60,6 +60,33 @@ class BadResultAccess : public std::runtime_error {
 
 template <class T>
 class [[nodiscard]] Result;
+template <>
+class [[nodiscard]] Result<void> {
+ public:
+  using value_type = void;
+  Result() = default;
+  Result(Error error) : error_(std::move(error)), failed_(true) {}
+
+  bool has_value() const noexcept { return !failed_; }
+  explicit operator bool() const noexcept { return !failed_; }
+  void value() const {
+    if (failed_) throw BadResultAccess(error_);
+  }
+  const Error& error() const& noexcept { return error_; }
+  Error&& error() && noexcept { return std::move(error_); }
+
+  template <class F>
+  auto and_then(F&& f) && {
+    using R = std::invoke_result_t<F>;
+    if (failed_) return R(std::move(error_));
+    return std::forward<F>(f)();
+  }
+
+ private:
+  Error error_{Errc::internal, {}};
+  bool failed_ = false;
+};
+
 
 namespace detail {
 template <class T>
@@ -128,33 +155,6 @@ class [[nodiscard]] Result {
     if (!has_value()) throw BadResultAccess(std::get<1>(v_));
   }
   std::variant<T, Error> v_;
-};
-
-template <>
-class [[nodiscard]] Result<void> {
- public:
-  using value_type = void;
-  Result() = default;
-  Result(Error error) : error_(std::move(error)), failed_(true) {}
-
-  bool has_value() const noexcept { return !failed_; }
-  explicit operator bool() const noexcept { return !failed_; }
-  void value() const {
-    if (failed_) throw BadResultAccess(error_);
-  }
-  const Error& error() const& noexcept { return error_; }
-  Error&& error() && noexcept { return std::move(error_); }
-
-  template <class F>
-  auto and_then(F&& f) && {
-    using R = std::invoke_result_t<F>;
-    if (failed_) return R(std::move(error_));
-    return std::forward<F>(f)();
-  }
-
- private:
-  Error error_{Errc::internal, {}};
-  bool failed_ = false;
 };
 
 using Status = Result<void>;

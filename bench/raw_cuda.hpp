@@ -1,0 +1,15 @@
+#pragma once
+#include <cstddef>
+
+#include "hetex/core/backend.hpp"
+
+namespace raw {
+void* device_alloc(std::size_t bytes);
+void device_free(void* p);
+void* pinned_alloc(std::size_t bytes);
+void pinned_free(void* p);
+void copy_sync(void* dst, const void* src, std::size_t bytes);       // cudaMemcpyAsync + stream sync
+void memcpy_blocking(void* dst, const void* src, std::size_t bytes); // cudaMemcpy
+void empty_launch_sync();                                            // <<<1,1>>> + cudaStreamSynchronize
+void empty_launch(hetex::NativeStream s);
+}  // namespace raw

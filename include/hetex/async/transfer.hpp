@@ -1,0 +1,128 @@
+#pragma once
+// Host <-> device transfers whose ownership is explicit.
+//
+// Borrowing: upload(stream, span, dst) and download(stream, src, span) return a Completion.
+// Until it completes, the host memory handed in must not be modified or freed. A Completion
+// waits in its destructor, so letting it go out of scope before the memory it borrows is safe
+// by construction; debug builds also detect a source modified while an upload reads it.
+//
+// Owning: upload(stream, std::move(vector), dst) and to_device(stream, std::move(vector)) take
+// the vector and free it as soon as the device no longer needs it. download(stream, src)
+// returns a Future of a new vector.
+//
+// Pageable memory (an ordinary std::vector) is staged through pinned memory in chunks, with
+// host copies overlapping the DMA; page-locked memory (PinnedBuffer) is copied directly and
+// asynchronously. Downloads into pageable memory finish before download() returns (only the
+// host can copy out of staging memory); download into a PinnedBuffer to overlap them.
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hetex/async/future.hpp"
+#include "hetex/async/stream.hpp"
+#include "hetex/memory/buffer.hpp"
+
+namespace hetex {
+
+class [[nodiscard]] Completion {
+ public:
+  Completion() = default;
+  explicit Completion(Future<void> done, detail::UniqueFunction<Status()> verify = {})
+      : done_(std::move(done)), verify_(std::move(verify)) {}
+  Completion(Completion&& o) noexcept = default;
+  Completion& operator=(Completion&& o) noexcept {
+    if (this != &o) {
+      (void)wait();
+      done_ = std::move(o.done_);
+      verify_ = std::move(o.verify_);
+      status_ = std::move(o.status_);
+    }
+    return *this;
+  }
+  ~Completion() { (void)wait(); }
+
+  bool is_ready() const { return !done_.valid() || done_.is_ready(); }
+  // Waits for the transfer; the borrowed host memory is free again once this returns.
+  Status wait() {
+    if (done_.valid()) {
+      status_ = done_.get();
+      if (status_ && verify_) status_ = verify_();
+    }
+    return status_;
+  }
+
+ private:
+  Future<void> done_;
+  detail::UniqueFunction<Status()> verify_;
+  Status status_;
+};
+
+namespace detail {
+
+// nullptr when the copy already finished.
+Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const void* src, std::size_t bytes);
+Result<GatePtr> download_bytes(Stream& s, void* dst, const void* src, Allocation* src_owner, std::size_t bytes);
+// A check that the borrowed source did not change (debug builds); empty in release builds.
+UniqueFunction<Status()> watch_unchanged(const void* src, std::size_t bytes, Stream& s);
+
+inline Future<void> gated(Result<GatePtr> g) {
+  if (!g) return make_error_future<void>(std::move(g).error());
+  return *g ? make_gated_future(std::move(*g)) : make_ready_future();
+}
+
+template <class T>
+Status check_sizes(const char* what, std::size_t src, std::size_t dst) {
+  if (src == dst) return {};
+  return Error(Errc::invalid_argument, std::string(what) + ": source has " + std::to_string(src) +
+                                           " elements but the destination has " + std::to_string(dst));
+}
+
+}  // namespace detail
+
+template <DeviceCopyable T>
+Completion upload(Stream& s, std::span<const T> src, WriteView<T> dst) {
+  if (auto st = detail::check_sizes<T>("upload", src.size(), dst.size()); !st)
+    return Completion(make_error_future<void>(std::move(st).error()));
+  auto verify = detail::watch_unchanged(src.data(), src.size_bytes(), s);
+  return Completion(detail::gated(detail::upload_bytes(s, dst.data(), dst.owner(), src.data(), src.size_bytes())),
+                    std::move(verify));
+}
+
+template <DeviceCopyable T>
+Future<void> upload(Stream& s, std::vector<T>&& src, WriteView<T> dst) {
+  if (auto st = detail::check_sizes<T>("upload", src.size(), dst.size()); !st) return make_error_future<void>(std::move(st).error());
+  auto g = detail::upload_bytes(s, dst.data(), dst.owner(), src.data(), src.size() * sizeof(T));
+  // Staging has copied the data by now; what remains in flight reads pinned memory only.
+  std::vector<T>().swap(src);
+  return detail::gated(std::move(g));
+}
+
+template <DeviceCopyable T>
+Future<DeviceBuffer<T>> to_device(Stream& s, std::vector<T>&& src) {
+  auto buf = DeviceBuffer<T>::allocate(s.device(), src.size());
+  if (!buf) return make_error_future<DeviceBuffer<T>>(std::move(buf).error());
+  auto g = detail::upload_bytes(s, buf->view().data(), buf->allocation().get(), src.data(), src.size() * sizeof(T));
+  std::vector<T>().swap(src);
+  if (!g) return make_error_future<DeviceBuffer<T>>(std::move(g).error());
+  if (!*g) return make_ready_future(std::move(*buf));
+  return make_gated_future(std::move(*g), std::move(*buf));
+}
+
+template <DeviceCopyable T>
+Completion download(Stream& s, ReadView<T> src, std::span<T> dst) {
+  if (auto st = detail::check_sizes<T>("download", src.size(), dst.size()); !st)
+    return Completion(make_error_future<void>(std::move(st).error()));
+  return Completion(detail::gated(detail::download_bytes(s, dst.data(), src.data(), src.owner(), src.size_bytes())));
+}
+
+template <DeviceCopyable T>
+Future<std::vector<T>> download(Stream& s, ReadView<T> src) {
+  std::vector<T> out(src.size());
+  auto g = detail::download_bytes(s, out.data(), src.data(), src.owner(), src.size_bytes());
+  if (!g) return make_error_future<std::vector<T>>(std::move(g).error());
+  if (!*g) return make_ready_future(std::move(out));
+  return make_gated_future(std::move(*g), std::move(out));
+}
+
+}  // namespace hetex

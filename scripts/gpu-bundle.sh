@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Prepares a run on a bare GPU host (no dev packages, no network): builds Release for sm_90,
+# copies the test and benchmark binaries and every non-system shared library they load (per
+# ldd) into gpu-bundle/ (git-ignored), with gpu-bundle/run.sh, which runs the GPU test suite and
+# then the benchmarks, writing logs and JSON under $OUT (or gpu-bundle/out).
+#
+#   scripts/gpu-bundle.sh            then, on the GPU host:  gpu-bundle/run.sh [bench-filter]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cmake --preset gpu >/dev/null
+cmake --build --preset gpu -j"$(nproc)"
+
+out=gpu-bundle
+rm -rf "$out"
+mkdir -p "$out/bin" "$out/lib"
+for f in build/gpu/tests/test_* build/gpu/bench/bench_* build/gpu/apps/*/hetex*; do
+  [[ -f "$f" && -x "$f" ]] && cp "$f" "$out/bin/"
+done
+# The GPU host has a newer glibc and libstdc++, and its own driver (libcuda): never ship those.
+system='^(linux-vdso|ld-linux|libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libcuda|libnvidia)\.'
+for f in "$out"/bin/*; do
+  ldd "$f" | awk '/=> \// {print $3}'
+done | sort -u | while read -r lib; do
+  base=$(basename "$lib")
+  [[ "$base" =~ $system ]] || cp -L "$lib" "$out/lib/"
+done
+
+cat > "$out/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# Runs the GPU test suite, then the benchmarks. Usage: run.sh [benchmark filter regex]
+# HETEX_TESTS: which test binaries (glob, default test_*); HETEX_BENCH: which benchmarks
+# (default bench_*); HETEX_TIMEOUT: seconds per binary (default 300), so a hang cannot eat a lease.
+here=$(cd "$(dirname "$0")" && pwd)
+export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+out=${OUT:-$here/out}
+mkdir -p "$out"
+nvidia-smi --query-gpu=name,driver_version,memory.total,compute_mode,clocks.sm,clocks.max.sm --format=csv || true
+status=0
+limit=${HETEX_TIMEOUT:-300}
+for t in "$here"/bin/${HETEX_TESTS:-test_*}; do
+  name=$(basename "$t")
+  echo "=== $name"
+  if [[ $name == *_fault ]]; then
+    # a fault retires the GPU for the rest of its process: one process per test
+    rc=0
+    for test in $("$t" --gtest_list_tests | awk '/^[^ ]/ {suite=$1} /^  / {print suite $1}'); do
+      timeout "$limit" "$t" --gtest_filter="$test" >> "$out/$name.log" 2>&1 || rc=1
+    done
+  else
+    timeout "$limit" "$t" --gtest_output="xml:$out/$name.xml" > "$out/$name.log" 2>&1
+    rc=$?
+  fi
+  grep -E '^\[  (FAILED|SKIPPED|PASSED) |^\[==========\]|Failure|error:|Expected|Which is|actual' "$out/$name.log" | tail -n 40
+  if [[ $rc -ne 0 ]]; then
+    status=1
+    [[ $rc -eq 124 ]] && { echo "!!! $name timed out after ${limit}s; last lines:"; tail -n 5 "$out/$name.log"; }
+  fi
+done
+[[ ${HETEX_SKIP_BENCH:-0} == 1 ]] && exit $status
+for b in "$here"/bin/${HETEX_BENCH:-bench_*}; do
+  name=$(basename "$b")
+  echo "=== $name"
+  timeout "$limit" "$b" --benchmark_filter="${1:-.}" --benchmark_min_time=0.2 --benchmark_out="$out/$name.json" \
+       --benchmark_out_format=json 2>&1 | tee "$out/$name.log" | grep -v '^\*\*\*'
+done
+exit $status
+RUN
+chmod +x "$out/run.sh"
+du -sh "$out"
+ls "$out/bin" "$out/lib"

@@ -1,0 +1,79 @@
+#include "hetex/async/stream.hpp"
+
+namespace hetex {
+
+bool Event::is_ready() const { return !gate_ || gate_->poll().has_value(); }
+
+Status Event::wait() const { return gate_ ? gate_->wait() : Status{}; }
+
+Result<Stream> Stream::create(const Device& gpu) {
+  if (!gpu.is_gpu())
+    return Error(Errc::unavailable, "streams run on GPUs and " + gpu.id().to_string() + " is the CPU; use CpuQueue for CPU work");
+  auto impl = gpu.backend()->create_stream();
+  if (!impl) return std::move(impl).error();
+  return Stream(gpu, std::move(*impl));
+}
+
+Result<Event> Stream::record() {
+  auto g = impl_->record();
+  if (!g) return std::move(g).error();
+  return Event(std::move(*g));
+}
+
+Status Stream::wait(const Event& event) { return event.valid() ? impl_->wait_for(event.gate()) : Status{}; }
+
+Status Stream::synchronize() { return impl_->synchronize(); }
+
+namespace {
+
+// Reserves device use of every guarded allocation, or none; released with the work's gate.
+class DeviceUses {
+ public:
+  Status reserve(std::span<detail::Allocation* const> owners) {
+    for (auto* a : owners) {
+      if (!a) continue;
+      if (auto s = a->check_usable("device work"); !s) return s;
+      if (!a->guarded()) continue;
+      if (auto s = a->begin_device(); !s) return s;
+      held_.push_back(a);
+    }
+    return {};
+  }
+  void release(const detail::GatePtr& gate) {
+    for (auto* a : held_) a->end_device(gate);
+    held_.clear();
+  }
+  ~DeviceUses() { release(nullptr); }
+
+ private:
+  std::vector<detail::Allocation*> held_;
+};
+
+}  // namespace
+
+Future<void> Stream::enqueue_impl(detail::UniqueFunction<void(NativeStream)> launch,
+                                  std::span<detail::Allocation* const> uses) {
+  DeviceUses reserved;
+  if (auto s = reserved.reserve(uses); !s) return make_error_future<void>(std::move(s).error());
+  auto gate = impl_->launch_and_record(launch);
+  if (!gate) return make_error_future<void>(std::move(gate).error());
+  reserved.release(*gate);
+  return make_gated_future(std::move(*gate));
+}
+
+Future<void> Stream::copy_bytes(void* dst, MemoryKind dst_kind, detail::Allocation* dst_owner, const void* src,
+                                MemoryKind src_kind, detail::Allocation* src_owner, std::size_t bytes) {
+  if (dst_kind == MemoryKind::host || src_kind == MemoryKind::host)
+    return make_error_future<void>(Error(Errc::invalid_argument,
+                                         "Stream::copy moves buffer memory; use upload()/download() for ordinary host memory"));
+  std::array<detail::Allocation*, 2> owners{dst_owner, src_owner == dst_owner ? nullptr : src_owner};
+  DeviceUses reserved;
+  if (auto s = reserved.reserve(owners); !s) return make_error_future<void>(std::move(s).error());
+  if (auto s = impl_->copy(dst, src, bytes); !s) return make_error_future<void>(std::move(s).error());
+  auto gate = impl_->record();
+  if (!gate) return make_error_future<void>(std::move(gate).error());
+  reserved.release(*gate);
+  return make_gated_future(std::move(*gate));
+}
+
+}  // namespace hetex

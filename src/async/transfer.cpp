@@ -1,0 +1,203 @@
+#include "hetex/async/transfer.hpp"
+
+#include <tbb/parallel_for.h>
+
+#include <cstring>
+#include <map>
+#include <mutex>
+
+namespace hetex::detail {
+namespace {
+
+// Below this, the driver's own staging of pageable memory is as good as ours.
+constexpr std::size_t kDirect = std::size_t(1) << 20;
+// A staging chunk: large enough that per-chunk overhead (an event, a launch) vanishes, small
+// enough that the first DMA starts early.
+constexpr std::size_t kChunk = std::size_t(8) << 20;
+constexpr std::size_t kSlotsPerTransfer = 3;
+constexpr std::size_t kCachedSlots = 8;
+
+// Host copies between pageable and pinned memory, spread over cores: one core cannot keep up
+// with the DMA engines.
+void parallel_copy(void* dst, const void* src, std::size_t bytes) {
+  constexpr std::size_t kPiece = std::size_t(256) << 10;
+  if (bytes < 2 * kPiece) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  const std::size_t pieces = (bytes + kPiece - 1) / kPiece;
+  tbb::parallel_for(std::size_t(0), pieces, [&](std::size_t i) {
+    const std::size_t off = i * kPiece;
+    std::memcpy(static_cast<char*>(dst) + off, static_cast<const char*>(src) + off, std::min(kPiece, bytes - off));
+  });
+}
+
+struct Slot {
+  std::shared_ptr<Allocation> mem;
+  GatePtr last_use;  // the DMA that last touched it; wait before rewriting
+};
+
+// Pinned staging chunks per GPU, reused across transfers.
+class StagingPool {
+ public:
+  static StagingPool& of(const std::shared_ptr<GpuDevice>& gpu) {
+    static std::mutex m;
+    static std::map<GpuDevice*, StagingPool*> pools;  // leaked like the devices they serve
+    std::lock_guard lock(m);
+    auto& p = pools[gpu.get()];
+    if (!p) p = new StagingPool(gpu);
+    return *p;
+  }
+
+  Result<Slot> acquire() {
+    {
+      std::lock_guard lock(m_);
+      while (!free_.empty()) {
+        Slot s = std::move(free_.back());
+        free_.pop_back();
+        if (!s.mem->lost()) return s;
+      }
+    }
+    auto mem = Allocation::create(MemoryKind::pinned, gpu_, kChunk, "staging");
+    if (!mem) return std::move(mem).error();
+    return Slot{std::move(*mem), nullptr};
+  }
+
+  void release(std::vector<Slot>& slots) {
+    std::lock_guard lock(m_);
+    for (auto& s : slots)
+      if (free_.size() < kCachedSlots) free_.push_back(std::move(s));
+    slots.clear();
+  }
+
+ private:
+  explicit StagingPool(std::shared_ptr<GpuDevice> gpu) : gpu_(std::move(gpu)) {}
+  std::shared_ptr<GpuDevice> gpu_;
+  std::mutex m_;
+  std::vector<Slot> free_;
+};
+
+struct SlotSet {
+  StagingPool& pool;
+  std::vector<Slot> slots;
+  ~SlotSet() { pool.release(slots); }
+  Status take(std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) {
+      auto s = pool.acquire();
+      if (!s) return std::move(s).error();
+      slots.push_back(std::move(*s));
+    }
+    return {};
+  }
+};
+
+// Reserves device use of a guarded destination/source for the duration of the transfer.
+class Reservation {
+ public:
+  Status begin(Allocation* a) {
+    if (!a) return {};
+    if (auto s = a->check_usable("transfer"); !s) return s;
+    if (!a->guarded()) return {};
+    if (auto s = a->begin_device(); !s) return s;
+    a_ = a;
+    return {};
+  }
+  void end(GatePtr g) {
+    if (a_) a_->end_device(std::move(g));
+    a_ = nullptr;
+  }
+  ~Reservation() { end(nullptr); }
+
+ private:
+  Allocation* a_ = nullptr;
+};
+
+}  // namespace
+
+Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const void* src, std::size_t bytes) {
+  if (bytes == 0) return GatePtr();
+  Reservation r;
+  HETEX_TRY_VOID(r.begin(dst_owner));
+  auto& impl = s.impl();
+  auto& gpu = s.device().backend_ptr();
+  if (bytes < kDirect || gpu->is_pinned(src)) {
+    HETEX_TRY_VOID(impl.copy(dst, src, bytes));
+  } else {
+    SlotSet set{StagingPool::of(gpu), {}};
+    const std::size_t chunks = (bytes + kChunk - 1) / kChunk;
+    HETEX_TRY_VOID(set.take(std::min(chunks, kSlotsPerTransfer)));
+    for (std::size_t i = 0; i < chunks; ++i) {
+      Slot& slot = set.slots[i % set.slots.size()];
+      if (slot.last_use) HETEX_TRY_VOID(slot.last_use->wait());
+      const std::size_t off = i * kChunk, len = std::min(kChunk, bytes - off);
+      parallel_copy(slot.mem->host_ptr(), static_cast<const char*>(src) + off, len);
+      HETEX_TRY_VOID(impl.copy(static_cast<char*>(dst) + off, slot.mem->host_ptr(), len));
+      slot.last_use = HETEX_TRY(impl.record());
+    }
+  }
+  auto gate = HETEX_TRY(impl.record());
+  r.end(gate);
+  return gate;
+}
+
+Result<GatePtr> download_bytes(Stream& s, void* dst, const void* src, Allocation* src_owner, std::size_t bytes) {
+  if (bytes == 0) return GatePtr();
+  Reservation r;
+  HETEX_TRY_VOID(r.begin(src_owner));
+  auto& impl = s.impl();
+  auto& gpu = s.device().backend_ptr();
+  if (bytes < kDirect || gpu->is_pinned(dst)) {
+    HETEX_TRY_VOID(impl.copy(dst, src, bytes));
+    auto gate = HETEX_TRY(impl.record());
+    r.end(gate);
+    return gate;
+  }
+  // Pipelined: the DMA of chunk i+k overlaps the host copy out of chunk i.
+  SlotSet set{StagingPool::of(gpu), {}};
+  const std::size_t chunks = (bytes + kChunk - 1) / kChunk;
+  HETEX_TRY_VOID(set.take(std::min(chunks, kSlotsPerTransfer)));
+  const std::size_t k = set.slots.size();
+  auto issue = [&](std::size_t i) -> Status {
+    const std::size_t off = i * kChunk, len = std::min(kChunk, bytes - off);
+    Slot& slot = set.slots[i % k];
+    HETEX_TRY_VOID(impl.copy(slot.mem->host_ptr(), static_cast<const char*>(src) + off, len));
+    slot.last_use = HETEX_TRY(impl.record());
+    return {};
+  };
+  for (std::size_t i = 0; i < k; ++i) HETEX_TRY_VOID(issue(i));
+  for (std::size_t i = 0; i < chunks; ++i) {
+    Slot& slot = set.slots[i % k];
+    HETEX_TRY_VOID(slot.last_use->wait());
+    const std::size_t off = i * kChunk, len = std::min(kChunk, bytes - off);
+    parallel_copy(static_cast<char*>(dst) + off, slot.mem->host_ptr(), len);
+    if (i + k < chunks) HETEX_TRY_VOID(issue(i + k));
+  }
+  r.end(set.slots[(chunks - 1) % k].last_use);
+  return GatePtr();  // finished
+}
+
+UniqueFunction<Status()> watch_unchanged(const void* src, std::size_t bytes, Stream& s) {
+#ifdef NDEBUG
+  (void)src, (void)bytes, (void)s;
+  return {};
+#else
+  // Only page-locked sources are read after upload() returns; pageable ones are staged first.
+  if (bytes < kDirect && !s.device().backend()->is_pinned(src)) return {};
+  if (!s.device().backend()->is_pinned(src)) return {};
+  auto hash = [src, bytes] {
+    std::uint64_t h = 1469598103934665603ull;
+    auto* p = static_cast<const unsigned char*>(src);
+    for (std::size_t i = 0; i < bytes; ++i) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+  };
+  return [hash, before = hash()]() -> Status {
+    if (hash() != before)
+      return Error(Errc::invalid_argument,
+                   "the host memory of a borrowed upload was modified before the upload completed; wait for its "
+                   "Completion before touching the source");
+    return {};
+  };
+#endif
+}
+
+}  // namespace hetex::detail

@@ -1,0 +1,111 @@
+#pragma once
+// CUDA implementation of the backend seam (include/hetex/core/backend.hpp). Only .cu files
+// include this header.
+
+#include <cuda_runtime.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hetex/core/backend.hpp"
+
+namespace hetex::cuda {
+
+// Errors a kernel leaves behind in its context: every later call on that device fails.
+bool is_sticky(cudaError_t e) noexcept;
+Errc category(cudaError_t e) noexcept;
+std::string describe(cudaError_t e);
+
+class CudaDevice;
+
+// Delivers completion notifications for one GPU from one sleeping thread (blocking-sync
+// events), so no thread spins and none is parked per stream or per future.
+class Monitor {
+ public:
+  void watch(detail::GatePtr gate, detail::UniqueFunction<void(Status)> done);
+
+ private:
+  struct Entry {
+    detail::GatePtr gate;
+    detail::UniqueFunction<void(Status)> done;
+  };
+  void run();
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::deque<Entry> queue_;
+  bool started_ = false;
+};
+
+class CudaDevice final : public detail::GpuDevice, public std::enable_shared_from_this<CudaDevice> {
+ public:
+  CudaDevice(int index, GpuInfo info) : index_(index), info_(std::move(info)) {}
+
+  const GpuInfo& info() const override { return info_; }
+  bool healthy() const override { return healthy_.load(); }
+  std::uint64_t generation() const override { return generation_.load(); }
+  Result<MemoryInfo> memory_info() override;
+  Result<void*> allocate(MemoryKind kind, std::size_t bytes) override;
+  void deallocate(MemoryKind kind, void* ptr, std::size_t bytes, std::uint64_t generation) noexcept override;
+  Result<void*> device_pointer(void* mapped_host) override;
+  bool is_pinned(const void* ptr) override;
+  Result<std::shared_ptr<detail::StreamImpl>> create_stream() override;
+
+  int index() const { return index_; }
+  std::string name() const { return "cuda:" + std::to_string(index_); }
+
+  // device_lost once a fault has retired the device.
+  Status check_healthy() const;
+  // Makes this device current on the calling thread.
+  cudaError_t make_current() const { return cudaSetDevice(index_); }
+
+  // Turns a failed call into an Error. A sticky fault (the kernel left the context unusable)
+  // retires the device; the Error says so.
+  Error fail(cudaError_t e, const std::string& what, std::uint64_t generation_seen);
+
+  // Events are pooled per generation: creating one costs more than recording it.
+  cudaEvent_t acquire_event(std::uint64_t generation);
+  void release_event(cudaEvent_t ev, std::uint64_t generation) noexcept;
+
+  Monitor& monitor() { return monitor_; }
+
+ private:
+  const int index_;
+  const GpuInfo info_;
+  mutable std::mutex fault_m_;
+  std::string fault_;  // the fault that retired the device
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<bool> healthy_{true};
+  std::mutex events_m_;
+  std::vector<cudaEvent_t> free_events_;
+  Monitor monitor_;
+};
+
+// Opens when every piece of work recorded before it on its stream has finished.
+class EventGate final : public detail::Gate, public std::enable_shared_from_this<EventGate> {
+ public:
+  EventGate(std::shared_ptr<CudaDevice> dev, cudaEvent_t ev, std::uint64_t gen)
+      : dev_(std::move(dev)), ev_(ev), gen_(gen) {}
+  ~EventGate() override { dev_->release_event(ev_, gen_); }
+
+  std::optional<Status> poll() override;
+  Status wait() override;
+  void notify(detail::UniqueFunction<void(Status)> done) override;
+
+  cudaEvent_t event() const { return ev_; }
+  std::uint64_t generation() const { return gen_; }
+  CudaDevice& device() const { return *dev_; }
+
+ private:
+  Status lost() const;
+  std::shared_ptr<CudaDevice> dev_;
+  cudaEvent_t ev_;
+  std::uint64_t gen_;
+};
+
+}  // namespace hetex::cuda

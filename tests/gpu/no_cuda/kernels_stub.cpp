@@ -1,0 +1,13 @@
+// Without the CUDA backend the GPU tests skip before calling any kernel.
+#include <cstdlib>
+
+#include "../kernels.hpp"
+
+namespace hetex_test {
+void add_one(hetex::NativeStream, std::uint32_t*, std::size_t) { std::abort(); }
+void slow_add_one(hetex::NativeStream, std::uint32_t*, std::size_t, unsigned) { std::abort(); }
+void trap(hetex::NativeStream) { std::abort(); }
+void illegal_address(hetex::NativeStream) { std::abort(); }
+void empty_kernel(hetex::NativeStream) { std::abort(); }
+void bad_launch(hetex::NativeStream) { std::abort(); }
+}  // namespace hetex_test
