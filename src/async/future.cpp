@@ -67,8 +67,8 @@ void StateBase::on_ready(UniqueFunction<void()> cb) {
   continuations_.push_back(std::move(cb));
   if (gate_ && !notify_requested_) {
     notify_requested_ = true;
+    auto self = shared_from_this();  // before unlocking: a completer may drop the last other owner
     lock.unlock();
-    auto self = shared_from_this();
     gate_->notify([self](Status s) { self->complete_from_gate(std::move(s)); });
   }
 }

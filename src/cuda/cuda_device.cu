@@ -257,7 +257,11 @@ const GpuDiscovery& discover_gpus() {
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess) {
-      d->reason = "CUDA reports " + cuda::describe(e);
+      // Without a loaded driver CUDA says "driver version is insufficient", which misleads.
+      std::FILE* f = std::fopen("/proc/driver/nvidia/version", "r");
+      const bool driver = f != nullptr;
+      if (f) std::fclose(f);
+      d->reason = driver ? "CUDA reports " + cuda::describe(e) : "no NVIDIA driver is loaded on this machine";
       cudaGetLastError();
       return d;
     }

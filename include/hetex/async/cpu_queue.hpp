@@ -89,6 +89,7 @@ class CpuQueue {
   void post(detail::UniqueFunction<void()> fn);
 
   // Blocks until every task submitted so far, and any they submitted meanwhile, has finished.
+  // Not from a task of this queue: it would wait for itself.
   void wait_idle();
 
  private:

@@ -148,12 +148,20 @@ void fulfil(Promise<U>& p, U&& value);
 }  // namespace detail
 
 template <class T>
+Future<T> make_error_future(Error e);
+
+template <class T>
 class [[nodiscard]] Future {
  public:
   using value_type = T;
 
   Future() = default;
   explicit Future(std::shared_ptr<detail::State<T>> state) : state_(std::move(state)) {}
+  // One consumer per result: a Future is moved, never copied.
+  Future(Future&&) noexcept = default;
+  Future& operator=(Future&&) noexcept = default;
+  Future(const Future&) = delete;
+  Future& operator=(const Future&) = delete;
 
   static Future ready(Result<T> r) {
     auto s = std::make_shared<detail::State<T>>();
@@ -200,6 +208,7 @@ class Promise {
     if (this != &o) {
       abandon();
       state_ = std::move(o.state_);
+      retrieved_ = o.retrieved_;
     }
     return *this;
   }
@@ -208,7 +217,13 @@ class Promise {
   // A promise dropped unset completes its future with Errc::cancelled, so no waiter hangs.
   ~Promise() { abandon(); }
 
-  Future<T> future() const { return Future<T>(state_); }
+  // The one future of this promise; asking twice yields an error future.
+  Future<T> future() {
+    if (retrieved_ || !state_)
+      return make_error_future<T>(Error(Errc::invalid_argument, "Promise::future() was already called"));
+    retrieved_ = true;
+    return Future<T>(state_);
+  }
 
   template <class U = T>
     requires(!std::is_void_v<U>)
@@ -234,6 +249,7 @@ class Promise {
     if (state_) settle(Error(Errc::cancelled, "the promise was dropped before a result was set"));
   }
   std::shared_ptr<detail::State<T>> state_;
+  bool retrieved_ = false;
 };
 
 // A future completed by device work: ready when `gate` finishes, holding `value` on success.

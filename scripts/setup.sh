@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs hetex's build dependencies on Debian 12 when any is missing (nothing else is
+# downloaded). The CUDA backend is built when nvcc is on PATH or in /usr/local/cuda/bin.
+set -euo pipefail
+packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev libgmock-dev libbenchmark-dev
+          libssl-dev libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libstb-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "hetex setup: installing ${missing[*]}"
+  sudo=""
+  [[ $(id -u) -eq 0 ]] || sudo=sudo
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
