@@ -24,37 +24,12 @@ Status Stream::wait(const Event& event) { return event.valid() ? impl_->wait_for
 
 Status Stream::synchronize() { return impl_->synchronize(); }
 
-namespace {
-
-// Reserves device use of every guarded allocation, or none; released with the work's gate.
-class DeviceUses {
- public:
-  Status reserve(std::span<detail::Allocation* const> owners) {
-    for (auto* a : owners) {
-      if (!a) continue;
-      if (auto s = a->check_usable("device work"); !s) return s;
-      if (!a->guarded()) continue;
-      if (auto s = a->begin_device(); !s) return s;
-      held_.push_back(a);
-    }
-    return {};
-  }
-  void release(const detail::GatePtr& gate) {
-    for (auto* a : held_) a->end_device(gate);
-    held_.clear();
-  }
-  ~DeviceUses() { release(nullptr); }
-
- private:
-  std::vector<detail::Allocation*> held_;
-};
-
-}  // namespace
 
 Future<void> Stream::enqueue_impl(detail::UniqueFunction<void(NativeStream)> launch,
                                   std::span<detail::Allocation* const> uses) {
-  DeviceUses reserved;
-  if (auto s = reserved.reserve(uses); !s) return make_error_future<void>(std::move(s).error());
+  detail::DeviceUseGuard reserved;
+  for (auto* a : uses)
+    if (auto s = reserved.add(a); !s) return make_error_future<void>(std::move(s).error());
   auto gate = impl_->launch_and_record(launch);
   if (!gate) return make_error_future<void>(std::move(gate).error());
   reserved.release(*gate);
@@ -66,9 +41,9 @@ Future<void> Stream::copy_bytes(void* dst, MemoryKind dst_kind, detail::Allocati
   if (dst_kind == MemoryKind::host || src_kind == MemoryKind::host)
     return make_error_future<void>(Error(Errc::invalid_argument,
                                          "Stream::copy moves buffer memory; use upload()/download() for ordinary host memory"));
-  std::array<detail::Allocation*, 2> owners{dst_owner, src_owner == dst_owner ? nullptr : src_owner};
-  DeviceUses reserved;
-  if (auto s = reserved.reserve(owners); !s) return make_error_future<void>(std::move(s).error());
+  detail::DeviceUseGuard reserved;
+  for (auto* a : {dst_owner, src_owner})
+    if (auto s = reserved.add(a); !s) return make_error_future<void>(std::move(s).error());
   if (auto s = impl_->copy(dst, src, bytes); !s) return make_error_future<void>(std::move(s).error());
   auto gate = impl_->record();
   if (!gate) return make_error_future<void>(std::move(gate).error());

@@ -91,33 +91,12 @@ struct SlotSet {
   }
 };
 
-// Reserves device use of a guarded destination/source for the duration of the transfer.
-class Reservation {
- public:
-  Status begin(Allocation* a) {
-    if (!a) return {};
-    if (auto s = a->check_usable("transfer"); !s) return s;
-    if (!a->guarded()) return {};
-    if (auto s = a->begin_device(); !s) return s;
-    a_ = a;
-    return {};
-  }
-  void end(GatePtr g) {
-    if (a_) a_->end_device(std::move(g));
-    a_ = nullptr;
-  }
-  ~Reservation() { end(nullptr); }
-
- private:
-  Allocation* a_ = nullptr;
-};
-
 }  // namespace
 
 Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const void* src, std::size_t bytes) {
   if (bytes == 0) return GatePtr();
-  Reservation r;
-  HETEX_TRY_VOID(r.begin(dst_owner));
+  DeviceUseGuard r;
+  HETEX_TRY_VOID(r.add(dst_owner));
   auto& impl = s.impl();
   auto& gpu = s.device().backend_ptr();
   if (bytes < kDirect || gpu->is_pinned(src)) {
@@ -136,20 +115,20 @@ Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const 
     }
   }
   auto gate = HETEX_TRY(impl.record());
-  r.end(gate);
+  r.release(gate);
   return gate;
 }
 
 Result<GatePtr> download_bytes(Stream& s, void* dst, const void* src, Allocation* src_owner, std::size_t bytes) {
   if (bytes == 0) return GatePtr();
-  Reservation r;
-  HETEX_TRY_VOID(r.begin(src_owner));
+  DeviceUseGuard r;
+  HETEX_TRY_VOID(r.add(src_owner));
   auto& impl = s.impl();
   auto& gpu = s.device().backend_ptr();
   if (bytes < kDirect || gpu->is_pinned(dst)) {
     HETEX_TRY_VOID(impl.copy(dst, src, bytes));
     auto gate = HETEX_TRY(impl.record());
-    r.end(gate);
+    r.release(gate);
     return gate;
   }
   // Pipelined: the DMA of chunk i+k overlaps the host copy out of chunk i.
@@ -172,7 +151,7 @@ Result<GatePtr> download_bytes(Stream& s, void* dst, const void* src, Allocation
     parallel_copy(static_cast<char*>(dst) + off, slot.mem->host_ptr(), len);
     if (i + k < chunks) HETEX_TRY_VOID(issue(i + k));
   }
-  r.end(set.slots[(chunks - 1) % k].last_use);
+  r.release(set.slots[(chunks - 1) % k].last_use);
   return GatePtr();  // finished
 }
 

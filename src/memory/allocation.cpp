@@ -1,5 +1,6 @@
 #include <cxxabi.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <thread>
 #include <typeinfo>
@@ -141,6 +142,21 @@ void Allocation::end_device(GatePtr gate) noexcept {
   std::lock_guard lock(m_);
   --device_reserved_;
   if (gate) in_flight_.push_back(std::move(gate));
+}
+
+Status DeviceUseGuard::add(Allocation* a) {
+  if (!a) return {};
+  if (auto s = a->check_usable("device work"); !s) return s;
+  if (!a->guarded()) return {};
+  if (std::find(held_.begin(), held_.end(), a) != held_.end()) return {};
+  if (auto s = a->begin_device(); !s) return s;
+  held_.push_back(a);
+  return {};
+}
+
+void DeviceUseGuard::release(const GatePtr& gate) noexcept {
+  for (auto* a : held_) a->end_device(gate);
+  held_.clear();
 }
 
 }  // namespace hetex::detail

@@ -26,32 +26,10 @@ class CpuQueue;
 
 namespace detail {
 
-// Runs f() into p: U, Result<U> and Future<U> results are all accepted; exceptions become
-// Errc::internal errors, so a throwing task fails its future instead of terminating the process.
+// Runs f() into p; see settle_with for what f may return.
 template <class F, class U>
 void run_task(F& f, Promise<U>& p) noexcept {
-  using Ret = std::invoke_result_t<F&>;
-  try {
-    if constexpr (std::is_void_v<Ret>) {
-      f();
-      p.set_value();
-    } else if constexpr (is_result<Ret>::value) {
-      p.set_result(f());
-    } else if constexpr (is_future<Ret>::value) {
-      auto inner = std::make_shared<Ret>(f());
-      if (!inner->valid()) {
-        p.set_error(Error(Errc::invalid_argument, "a CpuQueue task returned an empty Future"));
-        return;
-      }
-      inner->on_ready([inner, p = std::move(p)]() mutable { p.set_result(inner->get()); });
-    } else {
-      p.set_value(f());
-    }
-  } catch (const std::exception& e) {
-    p.set_error(Error(Errc::internal, std::string("exception thrown by a CpuQueue task: ") + e.what()));
-  } catch (...) {
-    p.set_error(Error(Errc::internal, "unknown exception thrown by a CpuQueue task"));
-  }
+  settle_with(p, [&]() -> decltype(auto) { return f(); }, "a CpuQueue task");
 }
 
 }  // namespace detail

@@ -273,46 +273,50 @@ Future<T> make_error_future(Error e) {
 
 namespace detail {
 
-// Feeds r (or f's outcome) into p. Exceptions from f become Errc::internal errors.
-template <class T, class F, class U>
-void run_continuation(F& f, Result<T> r, Promise<U>& p) {
-  using Ret = continuation_return_t<T, F>;
+// Settles p with what invoke() produces: void, U, Result<U> or Future<U> (flattened).
+// Exceptions become Errc::internal errors naming `who`, so a throwing user function fails its
+// future instead of terminating the process.
+template <class U, class Invoke>
+void settle_with(Promise<U>& p, Invoke&& invoke, const char* who) noexcept {
+  using Ret = decltype(invoke());
   try {
-    auto invoke = [&]() -> decltype(auto) {
-      if constexpr (takes_result_v<T, F>) {
-        return f(std::move(r));
-      } else if constexpr (std::is_void_v<T>) {
-        return f();
-      } else {
-        return f(std::move(*r));
-      }
-    };
-    if constexpr (!takes_result_v<T, F>) {
-      if (!r) {
-        p.set_error(std::move(r).error());
-        return;
-      }
-    }
     if constexpr (std::is_void_v<Ret>) {
       invoke();
       p.set_value();
     } else if constexpr (is_result<Ret>::value) {
       p.set_result(invoke());
     } else if constexpr (is_future<Ret>::value) {
-      Ret inner = invoke();
-      if (!inner.valid()) {
-        p.set_error(Error(Errc::invalid_argument, "continuation returned an empty Future"));
+      auto inner = std::make_shared<Ret>(invoke());
+      if (!inner->valid()) {
+        p.set_error(Error(Errc::invalid_argument, std::string(who) + " returned an empty Future"));
         return;
       }
-      auto shared = std::make_shared<Ret>(std::move(inner));
-      shared->on_ready([shared, p = std::move(p)]() mutable { p.set_result(shared->get()); });
+      inner->on_ready([inner, p = std::move(p)]() mutable { p.set_result(inner->get()); });
     } else {
       p.set_value(invoke());
     }
   } catch (const std::exception& e) {
-    p.set_error(Error(Errc::internal, std::string("exception thrown by a continuation: ") + e.what()));
+    p.set_error(Error(Errc::internal, std::string("exception thrown by ") + who + ": " + e.what()));
   } catch (...) {
-    p.set_error(Error(Errc::internal, "unknown exception thrown by a continuation"));
+    p.set_error(Error(Errc::internal, std::string("unknown exception thrown by ") + who));
+  }
+}
+
+// Feeds r into f (f(T) runs on success only; f(Result<T>) always) and f's outcome into p.
+template <class T, class F, class U>
+void run_continuation(F& f, Result<T> r, Promise<U>& p) {
+  if constexpr (takes_result_v<T, F>) {
+    settle_with(p, [&]() -> decltype(auto) { return f(std::move(r)); }, "a continuation");
+  } else {
+    if (!r) {
+      p.set_error(std::move(r).error());
+      return;
+    }
+    if constexpr (std::is_void_v<T>) {
+      settle_with(p, [&]() -> decltype(auto) { return f(); }, "a continuation");
+    } else {
+      settle_with(p, [&]() -> decltype(auto) { return f(std::move(*r)); }, "a continuation");
+    }
   }
 }
 

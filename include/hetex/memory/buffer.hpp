@@ -81,6 +81,22 @@ class Allocation {
   std::vector<GatePtr> in_flight_;
 };
 
+// Reserves device use of the guarded allocations one submission touches (and checks that none
+// is lost); release(gate) hands each the gate of the submitted work. Unreleased reservations
+// are dropped on destruction, when a submission fails.
+class DeviceUseGuard {
+ public:
+  DeviceUseGuard() = default;
+  DeviceUseGuard(const DeviceUseGuard&) = delete;
+  DeviceUseGuard& operator=(const DeviceUseGuard&) = delete;
+  ~DeviceUseGuard() { release(nullptr); }
+  Status add(Allocation* a);
+  void release(const GatePtr& gate) noexcept;
+
+ private:
+  std::vector<Allocation*> held_;
+};
+
 std::shared_ptr<GpuDevice> gpu_for_pinned();
 std::string readable_type_name(const char* mangled);
 
