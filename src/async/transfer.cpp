@@ -93,13 +93,19 @@ struct SlotSet {
 
 }  // namespace
 
-Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const void* src, std::size_t bytes) {
+Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const void* src, std::size_t bytes,
+                             SourceUse use) {
   if (bytes == 0) return GatePtr();
   DeviceUseGuard r;
   HETEX_TRY_VOID(r.add(dst_owner));
   auto& impl = s.impl();
   auto& gpu = s.device().backend_ptr();
-  if (bytes < kDirect || gpu->is_pinned(src)) {
+  // A direct copy from page-locked memory is read by the DMA engine after this returns, so a
+  // source freed on return is always staged; pageable sources below kDirect are copied out by
+  // the driver before cudaMemcpyAsync returns.
+  const bool pinned = gpu->is_pinned(src);
+  const bool direct = use == SourceUse::freed_on_return ? !pinned && bytes < kDirect : pinned || bytes < kDirect;
+  if (direct) {
     HETEX_TRY_VOID(impl.copy(dst, src, bytes));
   } else {
     SlotSet set{StagingPool::of(gpu), {}};
@@ -161,7 +167,6 @@ UniqueFunction<Status()> watch_unchanged(const void* src, std::size_t bytes, Str
   return {};
 #else
   // Only page-locked sources are read after upload() returns; pageable ones are staged first.
-  if (bytes < kDirect && !s.device().backend()->is_pinned(src)) return {};
   if (!s.device().backend()->is_pinned(src)) return {};
   auto hash = [src, bytes] {
     std::uint64_t h = 1469598103934665603ull;

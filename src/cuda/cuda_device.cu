@@ -88,7 +88,7 @@ Status CudaDevice::check_healthy() const {
   return Error(Errc::device_lost, name() + " is unusable after an earlier fault (" + fault_ + ")");
 }
 
-Error CudaDevice::fail(cudaError_t e, const std::string& what, std::uint64_t generation_seen) {
+Error CudaDevice::fail(cudaError_t e, const std::string& what) {
   std::string msg = name() + ": " + what + ": " + describe(e);
   if (!is_sticky(e)) {
     cudaGetLastError();  // a non-sticky error must not poison this thread's next call
@@ -110,7 +110,6 @@ Error CudaDevice::fail(cudaError_t e, const std::string& what, std::uint64_t gen
       generation_.fetch_add(1);
     }
   }
-  (void)generation_seen;
   msg += "; " + name() + " cannot be used again in this process (CUDA cannot recover a device after such a fault); "
          "the CPU and other GPUs carry on";
   return Error(Errc::kernel_fault, std::move(msg));
@@ -118,20 +117,15 @@ Error CudaDevice::fail(cudaError_t e, const std::string& what, std::uint64_t gen
 
 Result<MemoryInfo> CudaDevice::memory_info() {
   std::size_t free = 0, total = 0;
-  const auto gen = generation_.load();
-  cudaError_t e;
-  {
-    e = make_current();
-    if (e == cudaSuccess) e = cudaMemGetInfo(&free, &total);
-  }
-  if (e != cudaSuccess) return fail(e, "cudaMemGetInfo", gen);
+  cudaError_t e = make_current();
+  if (e == cudaSuccess) e = cudaMemGetInfo(&free, &total);
+  if (e != cudaSuccess) return fail(e, "cudaMemGetInfo");
   return MemoryInfo{free, total};
 }
 
 Result<void*> CudaDevice::allocate(MemoryKind kind, std::size_t bytes) {
   if (bytes == 0) return static_cast<void*>(nullptr);
   if (auto lost = check_healthy(); !lost) return std::move(lost).error();
-  const auto gen = generation_.load();
   void* p = nullptr;
   cudaError_t e = cudaSuccess;
   const char* what = "";
@@ -172,7 +166,7 @@ Result<void*> CudaDevice::allocate(MemoryKind kind, std::size_t bytes) {
         return Error(Errc::invalid_argument, "host memory is not allocated through a GPU");
     }
   }
-  if (e != cudaSuccess) return fail(e, std::string(what) + " of " + gib(bytes), gen);
+  if (e != cudaSuccess) return fail(e, std::string(what) + " of " + gib(bytes));
   return p;
 }
 
@@ -197,14 +191,10 @@ void CudaDevice::deallocate(MemoryKind kind, void* ptr, std::size_t, std::uint64
 }
 
 Result<void*> CudaDevice::device_pointer(void* mapped_host) {
-  const auto gen = generation_.load();
   void* d = nullptr;
-  cudaError_t e;
-  {
-    e = make_current();
-    if (e == cudaSuccess) e = cudaHostGetDevicePointer(&d, mapped_host, 0);
-  }
-  if (e != cudaSuccess) return fail(e, "cudaHostGetDevicePointer", gen);
+  cudaError_t e = make_current();
+  if (e == cudaSuccess) e = cudaHostGetDevicePointer(&d, mapped_host, 0);
+  if (e != cudaSuccess) return fail(e, "cudaHostGetDevicePointer");
   return d;
 }
 

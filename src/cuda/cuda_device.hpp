@@ -66,7 +66,7 @@ class CudaDevice final : public detail::GpuDevice, public std::enable_shared_fro
 
   // Turns a failed call into an Error. A sticky fault (the kernel left the context unusable)
   // retires the device; the Error says so.
-  Error fail(cudaError_t e, const std::string& what, std::uint64_t generation_seen);
+  Error fail(cudaError_t e, const std::string& what);
 
   // Events are pooled per generation: creating one costs more than recording it.
   cudaEvent_t acquire_event(std::uint64_t generation);

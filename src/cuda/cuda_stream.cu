@@ -26,12 +26,7 @@ class CudaStream final : public detail::StreamImpl {
   }
 
   Status init() {
-    auto gen = dev_->generation();
-    cudaError_t e;
-    {
-      e = prepare();
-    }
-    if (e != cudaSuccess) return dev_->fail(e, "cudaStreamCreate", gen);
+    if (cudaError_t e = prepare(); e != cudaSuccess) return dev_->fail(e, "cudaStreamCreate");
     return {};
   }
 
@@ -45,59 +40,22 @@ class CudaStream final : public detail::StreamImpl {
     return call("cudaMemsetAsync", [&] { return cudaMemsetAsync(dst, 0, bytes, stream_); });
   }
 
-  Status launch(detail::UniqueFunction<void(NativeStream)>& fn) override {
-    return call("kernel launch", [&] {
-      cudaGetLastError();  // an earlier caller's non-sticky error is not this launch's
-      fn(stream_);
-      return cudaGetLastError();
-    });
-  }
-
   Result<detail::GatePtr> launch_and_record(detail::UniqueFunction<void(NativeStream)>& fn) override {
     if (auto h = dev_->check_healthy(); !h) return std::move(h).error();
-    std::uint64_t gen;
-    cudaEvent_t ev = nullptr;
-    cudaError_t e;
-    const char* what = "kernel launch";
-    {
-      e = prepare();
-      gen = dev_->generation();
-      if (e == cudaSuccess) {
-        cudaGetLastError();
-        fn(stream_);
-        e = cudaGetLastError();
-      }
-      if (e == cudaSuccess) {
-        what = "cudaEventRecord";
-        ev = dev_->acquire_event(gen);
-        e = ev ? cudaEventRecord(ev, stream_) : cudaErrorMemoryAllocation;
-      }
+    cudaError_t e = prepare();
+    if (e == cudaSuccess) {
+      cudaGetLastError();  // an earlier caller's non-sticky error is not this launch's
+      fn(stream_);
+      e = cudaGetLastError();
     }
-    if (e != cudaSuccess) {
-      dev_->release_event(ev, gen);
-      return dev_->fail(e, what, gen);
-    }
-    return detail::GatePtr(std::make_shared<EventGate>(dev_, ev, gen));
+    if (e != cudaSuccess) return dev_->fail(e, "kernel launch");
+    return record_event();
   }
 
   Result<detail::GatePtr> record() override {
     if (auto h = dev_->check_healthy(); !h) return std::move(h).error();
-    auto gen = dev_->generation();
-    cudaEvent_t ev = nullptr;
-    cudaError_t e;
-    {
-      e = prepare();
-      gen = dev_->generation();
-      if (e == cudaSuccess) {
-        ev = dev_->acquire_event(gen);
-        e = ev ? cudaEventRecord(ev, stream_) : cudaErrorMemoryAllocation;
-      }
-    }
-    if (e != cudaSuccess) {
-      dev_->release_event(ev, gen);
-      return dev_->fail(e, "cudaEventRecord", gen);
-    }
-    return detail::GatePtr(std::make_shared<EventGate>(dev_, ev, gen));
+    if (cudaError_t e = prepare(); e != cudaSuccess) return dev_->fail(e, "cudaEventRecord");
+    return record_event();
   }
 
   Status wait_for(const detail::GatePtr& gate) override {
@@ -118,6 +76,18 @@ class CudaStream final : public detail::StreamImpl {
   int device_index() const override { return dev_->index(); }
 
  private:
+  // Records a pooled event on the (current, created) stream.
+  Result<detail::GatePtr> record_event() {
+    const auto gen = dev_->generation();
+    cudaEvent_t ev = dev_->acquire_event(gen);
+    cudaError_t e = ev ? cudaEventRecord(ev, stream_) : cudaErrorMemoryAllocation;
+    if (e != cudaSuccess) {
+      dev_->release_event(ev, gen);
+      return dev_->fail(e, "cudaEventRecord");
+    }
+    return detail::GatePtr(std::make_shared<EventGate>(dev_, ev, gen));
+  }
+
   // Makes the device current and creates the stream on first use.
   cudaError_t prepare() {
     cudaError_t e = dev_->make_current();
@@ -128,14 +98,9 @@ class CudaStream final : public detail::StreamImpl {
   template <class F>
   Status call(const char* what, F&& f) {
     if (auto h = dev_->check_healthy(); !h) return h;
-    std::uint64_t gen;
-    cudaError_t e;
-    {
-      gen = dev_->generation();
-      e = prepare();
-      if (e == cudaSuccess) e = f();
-    }
-    if (e != cudaSuccess) return dev_->fail(e, what, gen);
+    cudaError_t e = prepare();
+    if (e == cudaSuccess) e = f();
+    if (e != cudaSuccess) return dev_->fail(e, what);
     return {};
   }
 
@@ -161,14 +126,11 @@ Status EventGate::lost() const {
 }
 
 std::optional<Status> EventGate::poll() {
-  cudaError_t e;
-  {
-    if (gen_ != dev_->generation()) return lost();
-    e = cudaEventQuery(ev_);
-  }
+  if (gen_ != dev_->generation()) return lost();
+  const cudaError_t e = cudaEventQuery(ev_);
   if (e == cudaSuccess) return Status{};
   if (e == cudaErrorNotReady) return std::nullopt;
-  return Status(dev_->fail(e, "device work", gen_));
+  return Status(dev_->fail(e, "device work"));
 }
 
 Status EventGate::wait() {
@@ -180,13 +142,9 @@ Status EventGate::wait() {
     std::this_thread::sleep_for(kNap);
     if (auto s = poll()) return std::move(*s);
   } while (std::chrono::steady_clock::now() < start + kNapPhase);
-  cudaError_t e;
-  {
-    if (gen_ != dev_->generation()) return lost();
-    e = cudaEventSynchronize(ev_);
-  }
-  if (e == cudaSuccess) return {};
-  return dev_->fail(e, "device work", gen_);
+  if (gen_ != dev_->generation()) return lost();
+  if (const cudaError_t e = cudaEventSynchronize(ev_); e != cudaSuccess) return dev_->fail(e, "device work");
+  return {};
 }
 
 void EventGate::notify(detail::UniqueFunction<void(Status)> done) { dev_->monitor().watch(shared_from_this(), std::move(done)); }

@@ -92,3 +92,13 @@ TEST(View, OverHostMemory) {
   EXPECT_TRUE(r.host_accessible());
   EXPECT_EQ(r.owner(), nullptr);
 }
+
+TEST(MappedBuffer, HostAccessOfAnEmptyOrMovedFromBufferIsEmptyNotACrash) {
+  MappedBuffer<int> empty;
+  auto h = empty.host();
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->size(), 0u);
+  EXPECT_EQ(h->data(), nullptr);
+  EXPECT_TRUE(h->span().empty());
+  EXPECT_EQ(h->begin(), h->end());
+}

@@ -84,10 +84,6 @@ class State final : public StateBase {
     result_.reset();
     return r;
   }
-  bool has_result() {
-    std::lock_guard lock(m_);
-    return result_.has_value();
-  }
 
  private:
   void resolve_from_gate(Status status) override {
@@ -141,9 +137,6 @@ auto continuation_call_type() {
 }
 template <class T, class F>
 using continuation_return_t = typename decltype(continuation_call_type<T, F>())::type;
-
-template <class U>
-void fulfil(Promise<U>& p, U&& value);
 
 }  // namespace detail
 

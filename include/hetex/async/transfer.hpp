@@ -60,8 +60,13 @@ class [[nodiscard]] Completion {
 
 namespace detail {
 
+// Whether the caller keeps the source alive until the returned gate opens (a borrow), or frees
+// it as soon as upload_bytes returns (an owned vector).
+enum class SourceUse { borrowed, freed_on_return };
+
 // nullptr when the copy already finished.
-Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const void* src, std::size_t bytes);
+Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const void* src, std::size_t bytes,
+                             SourceUse use);
 Result<GatePtr> download_bytes(Stream& s, void* dst, const void* src, Allocation* src_owner, std::size_t bytes);
 // A check that the borrowed source did not change (debug builds); empty in release builds.
 UniqueFunction<Status()> watch_unchanged(const void* src, std::size_t bytes, Stream& s);
@@ -71,8 +76,7 @@ inline Future<void> gated(Result<GatePtr> g) {
   return *g ? make_gated_future(std::move(*g)) : make_ready_future();
 }
 
-template <class T>
-Status check_sizes(const char* what, std::size_t src, std::size_t dst) {
+inline Status check_sizes(const char* what, std::size_t src, std::size_t dst) {
   if (src == dst) return {};
   return Error(Errc::invalid_argument, std::string(what) + ": source has " + std::to_string(src) +
                                            " elements but the destination has " + std::to_string(dst));
@@ -82,18 +86,20 @@ Status check_sizes(const char* what, std::size_t src, std::size_t dst) {
 
 template <DeviceCopyable T>
 Completion upload(Stream& s, std::span<const T> src, WriteView<T> dst) {
-  if (auto st = detail::check_sizes<T>("upload", src.size(), dst.size()); !st)
+  if (auto st = detail::check_sizes("upload", src.size(), dst.size()); !st)
     return Completion(make_error_future<void>(std::move(st).error()));
   auto verify = detail::watch_unchanged(src.data(), src.size_bytes(), s);
-  return Completion(detail::gated(detail::upload_bytes(s, dst.data(), dst.owner(), src.data(), src.size_bytes())),
+  return Completion(detail::gated(detail::upload_bytes(s, dst.data(), dst.owner(), src.data(), src.size_bytes(),
+                                                       detail::SourceUse::borrowed)),
                     std::move(verify));
 }
 
 template <DeviceCopyable T>
 Future<void> upload(Stream& s, std::vector<T>&& src, WriteView<T> dst) {
-  if (auto st = detail::check_sizes<T>("upload", src.size(), dst.size()); !st) return make_error_future<void>(std::move(st).error());
-  auto g = detail::upload_bytes(s, dst.data(), dst.owner(), src.data(), src.size() * sizeof(T));
-  // Staging has copied the data by now; what remains in flight reads pinned memory only.
+  if (auto st = detail::check_sizes("upload", src.size(), dst.size()); !st) return make_error_future<void>(std::move(st).error());
+  auto g = detail::upload_bytes(s, dst.data(), dst.owner(), src.data(), src.size() * sizeof(T),
+                                detail::SourceUse::freed_on_return);
+  // The data has been copied out of `src` by now; what remains in flight reads staging memory.
   std::vector<T>().swap(src);
   return detail::gated(std::move(g));
 }
@@ -102,7 +108,8 @@ template <DeviceCopyable T>
 Future<DeviceBuffer<T>> to_device(Stream& s, std::vector<T>&& src) {
   auto buf = DeviceBuffer<T>::allocate(s.device(), src.size());
   if (!buf) return make_error_future<DeviceBuffer<T>>(std::move(buf).error());
-  auto g = detail::upload_bytes(s, buf->view().data(), buf->allocation().get(), src.data(), src.size() * sizeof(T));
+  auto g = detail::upload_bytes(s, buf->view().data(), buf->allocation().get(), src.data(), src.size() * sizeof(T),
+                                detail::SourceUse::freed_on_return);
   std::vector<T>().swap(src);
   if (!g) return make_error_future<DeviceBuffer<T>>(std::move(g).error());
   if (!*g) return make_ready_future(std::move(*buf));
@@ -111,7 +118,7 @@ Future<DeviceBuffer<T>> to_device(Stream& s, std::vector<T>&& src) {
 
 template <DeviceCopyable T>
 Completion download(Stream& s, ReadView<T> src, std::span<T> dst) {
-  if (auto st = detail::check_sizes<T>("download", src.size(), dst.size()); !st)
+  if (auto st = detail::check_sizes("download", src.size(), dst.size()); !st)
     return Completion(make_error_future<void>(std::move(st).error()));
   return Completion(detail::gated(detail::download_bytes(s, dst.data(), src.data(), src.owner(), src.size_bytes())));
 }

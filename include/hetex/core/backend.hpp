@@ -38,9 +38,8 @@ class StreamImpl {
   // Asynchronous copy in stream order; any direction.
   virtual Status copy(void* dst, const void* src, std::size_t bytes) = 0;
   virtual Status fill_zero(void* dst, std::size_t bytes) = 0;
-  // Runs `launch` with the native stream to enqueue work, then checks for launch errors.
-  virtual Status launch(UniqueFunction<void(NativeStream)>& launch) = 0;
-  // launch() then record() under one lock: the per-task path of Stream::enqueue.
+  // Runs `launch` with the native stream to enqueue work, checks for launch errors, and
+  // returns a gate that opens when the work is done.
   virtual Result<GatePtr> launch_and_record(UniqueFunction<void(NativeStream)>& launch) = 0;
   // A gate that opens when all work enqueued so far has finished.
   virtual Result<GatePtr> record() = 0;

@@ -112,8 +112,9 @@ class HostAccess {
   ~HostAccess() {
     if (alloc_) alloc_->end_host();
   }
-  std::span<T> span() const noexcept { return {static_cast<T*>(alloc_->host_ptr()), n_}; }
-  T* data() const noexcept { return static_cast<T*>(alloc_->host_ptr()); }
+  std::span<T> span() const noexcept { return {data(), n_}; }
+  // Null for a moved-from or empty buffer.
+  T* data() const noexcept { return alloc_ ? static_cast<T*>(alloc_->host_ptr()) : nullptr; }
   std::size_t size() const noexcept { return n_; }
   T& operator[](std::size_t i) const noexcept { return data()[i]; }
   T* begin() const noexcept { return data(); }
