@@ -1,0 +1,98 @@
+#pragma once
+// Measured cost of running an operation on a device, learnt online.
+//
+// A straight line a + b·n fitted over sizes from 2^10 to 2^26 is dominated by the large sizes and
+// mispredicts the small ones by multiples (a GPU's fixed cost is tens of microseconds; a CPU's is
+// a few), which is exactly where routing matters. So, as StarPU's history models do, we keep
+// per size bucket (powers of two) the recent run times and predict by interpolating between the
+// measured buckets nearest to n. A bucket is calibrated after a few samples; the median of the
+// last few samples keeps one disturbed run from steering routing.
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "hetex/core/error.hpp"
+
+namespace hetex {
+
+// Where a batch's data lives when it is submitted: it decides whether a GPU pays transfers.
+enum class Residency : std::uint8_t { host, device };
+
+// A snapshot of one key's measurements, cheap to evaluate many times without locks (the split
+// planner inverts it repeatedly).
+class CostCurve {
+ public:
+  struct Point {
+    double n;
+    double seconds;
+  };
+  CostCurve() = default;
+  explicit CostCurve(std::vector<Point> points) : pts_(std::move(points)) {}
+  bool empty() const noexcept { return pts_.empty(); }
+  // Predicted seconds for n items (0 when empty).
+  double predict(std::size_t n) const noexcept;
+  // The largest n <= max_items with predict(n) <= seconds (0 when even one item takes longer).
+  std::size_t items_within(double seconds, std::size_t max_items) const noexcept;
+
+ private:
+  std::vector<Point> pts_;  // by increasing n
+};
+
+class CostModel {
+ public:
+  static constexpr int kBuckets = 48;           // sizes up to 2^47 items
+  static constexpr std::size_t kWindow = 5;     // samples kept per bucket
+  static constexpr std::size_t kCalibrated = 3; // samples before a bucket is trusted
+
+  struct Key {
+    std::string op;
+    std::string device;
+    Residency residency = Residency::host;
+    friend auto operator<=>(const Key&, const Key&) = default;
+  };
+
+  static int bucket_of(std::size_t n) noexcept;
+
+  void record(const Key& key, std::size_t n, double seconds);
+  // Predicted seconds for n items; nullopt when nothing has been measured for the key.
+  std::optional<double> predict(const Key& key, std::size_t n) const;
+  CostCurve curve(const Key& key) const;
+  bool calibrated(const Key& key, std::size_t n) const;
+  std::size_t samples(const Key& key, std::size_t n) const;
+  void clear();
+
+  // Persistence: a small JSON file. Entries of devices whose names start with "sim" (simulated
+  // devices in tests) are not saved. load() merges what it reads; a missing file is not an error,
+  // a malformed one is (and leaves the model as it was).
+  Status save(const std::filesystem::path& file) const;
+  Status load(const std::filesystem::path& file);
+
+ private:
+  using Sample = CostCurve::Point;
+  struct Bucket {
+    std::vector<Sample> recent;  // ring of up to kWindow
+    std::size_t next = 0;
+    std::size_t count = 0;
+    Sample typical() const;  // median time, with the mean n of the window
+  };
+  using Table = std::vector<Bucket>;  // kBuckets
+
+  static CostCurve curve_of(const Table& t);
+
+  mutable std::mutex m_;
+  std::map<Key, Table> tables_;
+};
+
+// A stable key for this machine: host name, CPU model and GPU models. Calibration files are named
+// by it, so a model measured on one machine is never used on another.
+std::string machine_key(const std::vector<std::string>& device_descriptions);
+// $XDG_CACHE_HOME/hetex/calibration-<hash of machine key>.json (or ~/.cache/hetex/...).
+std::filesystem::path default_calibration_file(const std::string& machine);
+
+}  // namespace hetex

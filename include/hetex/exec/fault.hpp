@@ -1,0 +1,54 @@
+#pragma once
+// Injected faults, so the fallback logic is exercised everywhere: on a machine without a GPU
+// (against simulated GPUs) and on the GPU machine (against the real CUDA executor, where an
+// injected fault is reported in place of the chunk's real outcome and leaves the device healthy).
+//
+// HETEX_FAULTS="oom=0.01,kernel=0.005,lost=0.001,slow=0.05:2ms,seed=42" sets a plan from the
+// environment; probabilities are per GPU attempt.
+
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include "hetex/core/error.hpp"
+
+namespace hetex {
+
+struct FaultPlan {
+  double out_of_memory = 0;  // the attempt fails with out_of_memory before running
+  double kernel_fault = 0;   // the attempt runs, scribbles its output, then fails with kernel_fault
+  double device_lost = 0;    // the attempt fails with device_lost before running
+  double slow = 0;           // the attempt is delayed by slow_delay
+  std::chrono::microseconds slow_delay{2000};
+  std::uint64_t seed = 0;    // 0: seeded from the clock
+
+  bool empty() const noexcept { return out_of_memory == 0 && kernel_fault == 0 && device_lost == 0 && slow == 0; }
+  static Result<FaultPlan> parse(std::string_view spec);
+  // From HETEX_FAULTS; an empty plan when unset, an error naming the variable when malformed.
+  static Result<FaultPlan> from_env();
+  std::string to_string() const;
+};
+
+class FaultInjector {
+ public:
+  enum class Fault : std::uint8_t { none, out_of_memory, kernel_fault, device_lost };
+  struct Draw {
+    Fault fault = Fault::none;
+    std::chrono::microseconds delay{0};
+  };
+
+  explicit FaultInjector(FaultPlan plan = {});
+  bool active() const noexcept { return !plan_.empty(); }
+  const FaultPlan& plan() const noexcept { return plan_; }
+  Draw draw();  // thread-safe
+
+ private:
+  FaultPlan plan_;
+  std::mutex m_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace hetex

@@ -1,0 +1,54 @@
+#pragma once
+// One GPU's working set for running operations: the device and a few streams of it, created once
+// and reused by every chunk, so a GPU implementation overlaps uploads, kernels and downloads by
+// spreading its pieces over the streams instead of creating streams per call.
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "hetex/async/stream.hpp"
+#include "hetex/core/device.hpp"
+
+namespace hetex {
+
+struct PhaseTimes {
+  double h2d = 0, compute = 0, d2h = 0;
+};
+
+class GpuLane {
+ public:
+  static constexpr int kDefaultStreams = 3;
+  static Result<std::unique_ptr<GpuLane>> create(const Device& gpu, int streams = kDefaultStreams);
+
+  const Device& device() const noexcept { return device_; }
+  std::span<Stream> streams() noexcept { return streams_; }
+  Stream& stream(std::size_t i) noexcept { return streams_[i % streams_.size()]; }
+
+  // GPU implementations that time their phases report them here; they show in ExecStats.
+  void report_phases(const PhaseTimes& t) noexcept {
+    phases_.h2d += t.h2d;
+    phases_.compute += t.compute;
+    phases_.d2h += t.d2h;
+  }
+  PhaseTimes take_phases() noexcept { return std::exchange(phases_, PhaseTimes{}); }
+
+ private:
+  GpuLane(Device d, std::vector<Stream> s) : device_(std::move(d)), streams_(std::move(s)) {}
+  Device device_;
+  std::vector<Stream> streams_;
+  PhaseTimes phases_;
+};
+
+inline Result<std::unique_ptr<GpuLane>> GpuLane::create(const Device& gpu, int streams) {
+  if (!gpu.is_gpu()) return Error(Errc::invalid_argument, "a GPU lane needs a GPU, not " + gpu.id().to_string());
+  std::vector<Stream> s;
+  for (int i = 0; i < std::max(1, streams); ++i) {
+    auto st = Stream::create(gpu);
+    if (!st) return std::move(st).error().with_context("creating the streams of " + gpu.id().to_string());
+    s.push_back(std::move(*st));
+  }
+  return std::unique_ptr<GpuLane>(new GpuLane(gpu, std::move(s)));
+}
+
+}  // namespace hetex

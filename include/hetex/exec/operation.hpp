@@ -1,0 +1,127 @@
+#pragma once
+// An operation: one implementation per backend for a batch of items. The CPU implementation is
+// required (it is also where failed GPU work lands); the CUDA one is optional.
+//
+//   Operation<ZipBatch<float>, float> add("vector_add",
+//       [](const ZipBatch<float>& in, std::span<float> out) { ...; return Status{}; });
+//   add.with_gpu([](GpuLane& lane, const ZipBatch<float>& in, std::span<float> out) { ... });
+//
+// The CPU function is called on disjoint chunks from several threads at once, one thread per
+// chunk, so it must be safe to call concurrently and should not start parallel work of its own.
+// The GPU function gets host-resident input and output and returns once `out` is filled.
+
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "hetex/exec/batch.hpp"
+#include "hetex/exec/gpu_lane.hpp"
+
+namespace hetex {
+
+struct OperationOptions {
+  std::size_t cpu_grain = 4096;          // items per CPU task
+  std::size_t gpu_min_chunk = 1u << 16;  // fewest items worth a GPU call when splitting a batch
+};
+
+namespace detail {
+
+struct OpInfo {
+  std::string name;
+  bool has_gpu = false;
+  OperationOptions options;
+};
+
+// A submitted batch with its operation, type-erased so the scheduler's machinery is not a template.
+class JobBase {
+ public:
+  virtual ~JobBase() = default;
+  virtual std::size_t size() const = 0;
+  virtual const OpInfo& op() const = 0;
+  virtual Status run_cpu(std::size_t begin, std::size_t end) = 0;
+  virtual Status run_gpu(GpuLane& lane, std::size_t begin, std::size_t end) = 0;
+  // Fault injection: leave garbage where a failed attempt might have written, so a test sees it
+  // if the scheduler forgets to redo those items.
+  virtual void scribble(std::size_t begin, std::size_t end) = 0;
+};
+
+template <class F, class... Args>
+Status call_guarded(const std::string& op, F& f, Args&&... args) noexcept {
+  try {
+    return f(std::forward<Args>(args)...);
+  } catch (const std::exception& e) {
+    return Error(Errc::internal, "operation " + op + " threw: " + e.what());
+  } catch (...) {
+    return Error(Errc::internal, "operation " + op + " threw a non-standard exception");
+  }
+}
+
+}  // namespace detail
+
+template <BatchView In, class Out>
+class Operation {
+ public:
+  using input_type = In;
+  using output_type = Out;
+  using CpuFn = std::function<Status(const In&, std::span<Out>)>;
+  using GpuFn = std::function<Status(GpuLane&, const In&, std::span<Out>)>;
+
+  Operation(std::string name, CpuFn cpu, OperationOptions options = {}) : cpu_(std::move(cpu)) {
+    info_.name = std::move(name);
+    info_.options = options;
+    if (info_.options.cpu_grain == 0) info_.options.cpu_grain = 1;
+    if (info_.options.gpu_min_chunk == 0) info_.options.gpu_min_chunk = 1;
+  }
+  Operation& with_gpu(GpuFn gpu) {
+    gpu_ = std::move(gpu);
+    info_.has_gpu = static_cast<bool>(gpu_);
+    return *this;
+  }
+
+  const std::string& name() const noexcept { return info_.name; }
+  bool has_gpu() const noexcept { return info_.has_gpu; }
+  const detail::OpInfo& info() const noexcept { return info_; }
+
+  Status run_cpu(const In& in, std::span<Out> out) const { return detail::call_guarded(info_.name, cpu_, in, out); }
+  Status run_gpu(GpuLane& lane, const In& in, std::span<Out> out) const {
+    if (!gpu_) return Error(Errc::unavailable, "operation " + info_.name + " has no GPU implementation");
+    return detail::call_guarded(info_.name, gpu_, lane, in, out);
+  }
+
+ private:
+  detail::OpInfo info_;
+  CpuFn cpu_;
+  GpuFn gpu_;
+};
+
+namespace detail {
+
+template <class In, class Out>
+class TypedJob final : public JobBase {
+ public:
+  TypedJob(const Operation<In, Out>& op, In in, std::span<Out> out) : op_(op), in_(std::move(in)), out_(out) {}
+  std::size_t size() const override { return out_.size(); }
+  const OpInfo& op() const override { return op_.info(); }
+  Status run_cpu(std::size_t b, std::size_t e) override { return op_.run_cpu(in_.slice(b, e), out_.subspan(b, e - b)); }
+  Status run_gpu(GpuLane& lane, std::size_t b, std::size_t e) override {
+    return op_.run_gpu(lane, in_.slice(b, e), out_.subspan(b, e - b));
+  }
+  void scribble(std::size_t b, std::size_t e) override {
+    if constexpr (std::is_trivially_copyable_v<Out>) {
+      std::memset(static_cast<void*>(out_.data() + b), 0xA5, (e - b) * sizeof(Out));
+    } else {
+      for (std::size_t i = b; i < e; ++i) out_[i] = Out{};
+    }
+  }
+
+ private:
+  const Operation<In, Out>& op_;
+  In in_;
+  std::span<Out> out_;
+};
+
+}  // namespace detail
+}  // namespace hetex

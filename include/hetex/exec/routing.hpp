@@ -1,0 +1,79 @@
+#pragma once
+// Routing decisions, as pure functions of what the scheduler knows (device backlogs, the cost
+// model), so they can be tested without running anything.
+
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "hetex/exec/cost_model.hpp"
+
+namespace hetex {
+
+// The GPU when one is usable and the batch has at least min_gpu_items (the design notes' rule).
+struct ThresholdPolicy {
+  std::size_t min_gpu_items = 1u << 16;
+};
+// The device that finishes the batch first, from measured cost plus what is already queued there
+// (earliest finish time). Explores each device at each size until calibrated; afterwards re-tries
+// the runner-up every probe_interval decisions if it is predicted within probe_ratio of the best,
+// so a device that got faster is noticed without paying much for it.
+struct AdaptivePolicy {
+  std::size_t probe_interval = 64;
+  double probe_ratio = 2.0;
+};
+// The batch split over the CPU and every usable GPU so that all are predicted to finish together;
+// idle devices then steal from the tails of the others.
+struct SplitPolicy {
+  // Pieces a device takes of its share at a time; more pieces, finer stealing, more calls.
+  std::size_t pieces_per_share = 4;
+};
+// Always the named device ("cpu", "cuda:0"): the CPU-only / GPU-only baselines.
+struct PinnedPolicy {
+  std::string device;
+};
+using Policy = std::variant<ThresholdPolicy, AdaptivePolicy, SplitPolicy, PinnedPolicy>;
+std::string policy_name(const Policy& p);
+
+// A device the batch may go to (usable now). The CPU, when present, comes first.
+struct Candidate {
+  std::string name;
+  bool is_cpu = false;
+  double backlog_seconds = 0;  // predicted time of work already queued there
+};
+
+struct Share {
+  std::size_t candidate = 0;  // index into the candidates
+  std::size_t begin = 0, end = 0;
+};
+
+struct RoutePlan {
+  std::vector<Share> shares;
+  bool exploring = false;
+  std::string reason;
+};
+
+RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c, std::size_t n);
+
+// Keeps the per-(operation, size bucket) decision counts that pace the re-probes.
+class AdaptiveRouter {
+ public:
+  RoutePlan route(const AdaptivePolicy& p, const CostModel& model, const std::string& op, Residency where,
+                  std::span<const Candidate> c, std::size_t n);
+
+ private:
+  std::mutex m_;
+  std::map<std::pair<std::string, int>, std::size_t> decisions_;
+};
+
+// Equal-finish split of n items. min_share[i] is the fewest items worth giving candidate i;
+// smaller shares are folded into the others. Candidates without measurements are assumed to run
+// at the mean speed of those with, or all alike when none is measured.
+RoutePlan route_split(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
+                      std::span<const std::size_t> min_share, std::size_t n);
+
+}  // namespace hetex

@@ -1,0 +1,171 @@
+#pragma once
+// The hybrid scheduler: one batch interface over the CPU and every GPU.
+//
+//   auto sched = Scheduler::create(runtime, {.policy = AdaptivePolicy{}});
+//   auto done = sched->submit(op, ZipBatch<float>{a, b}, std::span<float>(c));
+//   ExecReport r = done.get().value();   // r.stats says which devices ran what
+//
+// Every item gets exactly one result or one error. A GPU chunk that fails is redone: out of
+// memory in smaller pieces and then on the CPU; a kernel fault or a lost device on the CPU, after
+// which the device is suspended (circuit breaker) and probed again after a growing back-off.
+// Thread-safe: any number of producers may submit at once; a bounded queue of admitted batches
+// gives backpressure (block, or fail with Errc::busy).
+//
+// Lifetimes: a batch borrows its input and output until its Submission completes (the
+// Submission waits in its destructor, so they cannot be freed under a running batch); an
+// Operation must outlive every batch that uses it (make operations long-lived objects).
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hetex/async/future.hpp"
+#include "hetex/core/runtime.hpp"
+#include "hetex/exec/batch.hpp"
+#include "hetex/exec/cost_model.hpp"
+#include "hetex/exec/executor.hpp"
+#include "hetex/exec/fault.hpp"
+#include "hetex/exec/operation.hpp"
+#include "hetex/exec/routing.hpp"
+
+namespace hetex {
+
+enum class DeviceState : std::uint8_t {
+  healthy,
+  suspended,  // circuit open after a fault; probed again after a back-off
+  probing,    // one batch is testing it
+  retired,    // the backend gave it up (a sticky CUDA fault ends a device for the process)
+};
+std::string_view to_string(DeviceState s) noexcept;
+
+// Receives what the scheduler does, as it happens (the metrics layer implements this). Called
+// from worker threads; implementations must be thread-safe and quick.
+class SchedulerObserver {
+ public:
+  virtual ~SchedulerObserver() = default;
+  virtual void on_chunk(const std::string& /*op*/, const ChunkRecord&) {}
+  virtual void on_batch(const ExecStats&) {}
+  virtual void on_queue_depth(std::size_t /*admitted batches*/) {}
+  virtual void on_device_state(const std::string& /*device*/, DeviceState) {}
+};
+
+// A stand-in GPU for machines without one: it runs the operation's CPU implementation on one
+// thread and takes at least latency + n / items_per_second, so routing and fallback can be tested
+// anywhere.
+struct SimulatedGpu {
+  std::string name = "sim:0";  // must start with "sim"
+  std::chrono::microseconds latency{50};
+  double items_per_second = 1e9;
+  // While *lost is true every attempt fails with device_lost: a device that goes away and comes
+  // back, for tests of suspension and re-probing.
+  std::shared_ptr<std::atomic<bool>> lost;
+};
+
+enum class WhenFull : std::uint8_t { block, fail_busy };
+
+struct SchedulerOptions {
+  Policy policy = AdaptivePolicy{};
+  std::size_t queue_capacity = 64;  // batches admitted and not yet finished
+  WhenFull when_full = WhenFull::block;
+  bool use_gpus = true;                      // the runtime's healthy GPUs
+  std::vector<SimulatedGpu> simulated_gpus;  // added after the real ones
+  // Faults to inject into GPU attempts; unset: read HETEX_FAULTS.
+  std::optional<FaultPlan> faults;
+  // Calibration persistence; unset: the default file for this machine; an empty path: none.
+  std::optional<std::filesystem::path> calibration_file;
+  std::chrono::milliseconds breaker_backoff{500};
+  std::chrono::milliseconds breaker_max_backoff{60'000};
+  std::shared_ptr<SchedulerObserver> observer;
+};
+
+// A batch in flight. Waits for the batch in its destructor: the batch borrows the caller's input
+// and output, and they must not be freed while devices still use them.
+class [[nodiscard]] Submission {
+ public:
+  Submission() = default;
+  explicit Submission(Future<ExecReport> f) : f_(std::move(f)) {}
+  Submission(Submission&&) noexcept = default;
+  Submission& operator=(Submission&& o) noexcept {
+    if (this != &o) {
+      wait();
+      f_ = std::move(o.f_);
+    }
+    return *this;
+  }
+  ~Submission() { wait(); }
+
+  bool is_ready() const { return !f_.valid() || f_.is_ready(); }
+  void wait() const {
+    if (f_.valid()) f_.wait();
+  }
+  // The batch's report; an error only when the batch was not admitted (busy, invalid, shut down).
+  // Items that failed individually are in the report's errors.
+  Result<ExecReport> get() {
+    if (!f_.valid()) return Error(Errc::invalid_argument, "Submission::get on an empty or already read submission");
+    return f_.get();
+  }
+
+ private:
+  Future<ExecReport> f_;
+};
+
+struct DeviceSnapshot {
+  std::string name;
+  bool is_cpu = false;
+  DeviceState state = DeviceState::healthy;
+  std::size_t items = 0, chunks = 0, fallback_items = 0, faults = 0;
+  double busy_seconds = 0;
+  double backlog_seconds = 0;
+};
+
+class Scheduler {
+ public:
+  static Result<std::unique_ptr<Scheduler>> create(const Runtime& runtime, SchedulerOptions options = {});
+  ~Scheduler();  // finishes admitted batches, then stops; saves calibration
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  template <BatchView In, class Out>
+  Submission submit(const Operation<In, Out>& op, In input, std::span<Out> out) {
+    if (input.size() != out.size())
+      return Submission(make_error_future<ExecReport>(Error(
+          Errc::invalid_argument, op.name() + ": batch has " + std::to_string(input.size()) + " items but the output has " +
+                                      std::to_string(out.size()) + " slots")));
+    return Submission(submit_job(std::make_shared<detail::TypedJob<In, Out>>(op, std::move(input), out)));
+  }
+  template <BatchView In, class Out>
+  Result<ExecReport> run(const Operation<In, Out>& op, In input, std::span<Out> out) {
+    return submit(op, std::move(input), out).get();
+  }
+
+  // The Executor interface.
+  template <BatchView In, class Out>
+  Result<ExecReport> execute(const Operation<In, Out>& op, In input, std::span<Out> out) {
+    return run(op, std::move(input), out);
+  }
+  bool is_available() const noexcept { return true; }
+  ExecutorKind device_kind() const noexcept { return ExecutorKind::hybrid; }
+
+  std::vector<DeviceSnapshot> devices() const;
+  std::string policy() const;
+  std::size_t queue_depth() const;
+  CostModel& cost_model();
+  // Write calibration now (it is also written when the scheduler is destroyed).
+  Status save_calibration() const;
+  // True when a GPU (real or simulated) can take work now.
+  bool has_gpu() const;
+
+  struct Impl;
+
+ private:
+  explicit Scheduler(std::unique_ptr<Impl> impl);
+  Future<ExecReport> submit_job(std::shared_ptr<detail::JobBase> job);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hetex

@@ -1,0 +1,208 @@
+#include "hetex/exec/cost_model.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+namespace hetex {
+
+int CostModel::bucket_of(std::size_t n) noexcept {
+  if (n <= 1) return 0;
+  return std::min<int>(kBuckets - 1, std::bit_width(n) - 1);
+}
+
+CostModel::Sample CostModel::Bucket::typical() const {
+  std::vector<double> t;
+  double n_sum = 0;
+  for (const auto& s : recent) {
+    t.push_back(s.seconds);
+    n_sum += s.n;
+  }
+  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
+  return {n_sum / recent.size(), t[t.size() / 2]};
+}
+
+void CostModel::record(const Key& key, std::size_t n, double seconds) {
+  if (!(seconds >= 0)) return;  // NaN or negative: a clock problem, not a measurement
+  std::lock_guard lock(m_);
+  auto& table = tables_[key];
+  if (table.empty()) table.resize(kBuckets);
+  auto& b = table[bucket_of(n)];
+  const Sample s{static_cast<double>(n), seconds};
+  if (b.recent.size() < kWindow) {
+    b.recent.push_back(s);
+  } else {
+    b.recent[b.next] = s;
+  }
+  b.next = (b.next + 1) % kWindow;
+  ++b.count;
+}
+
+double CostCurve::predict(std::size_t n_items) const noexcept {
+  if (pts_.empty()) return 0;
+  const double n = static_cast<double>(n_items);
+  if (pts_.size() == 1) {
+    // One size measured: proportional above it, no cheaper than it below (fixed costs dominate).
+    return n > pts_[0].n ? pts_[0].seconds * n / pts_[0].n : pts_[0].seconds;
+  }
+  if (n <= pts_.front().n) {
+    const auto& a = pts_[0];
+    const auto& b = pts_[1];
+    const double slope = std::max(0.0, (b.seconds - a.seconds) / (b.n - a.n));
+    return std::clamp(a.seconds - slope * (a.n - n), 0.0, a.seconds);
+  }
+  if (n >= pts_.back().n) {
+    const auto& a = pts_[pts_.size() - 2];
+    const auto& b = pts_.back();
+    double slope = (b.seconds - a.seconds) / (b.n - a.n);
+    if (!(slope > 0)) slope = b.seconds / b.n;
+    return b.seconds + slope * (n - b.n);
+  }
+  auto hi = std::lower_bound(pts_.begin(), pts_.end(), n, [](const Point& p, double x) { return p.n < x; });
+  const auto& a = *(hi - 1);
+  const auto& b = *hi;
+  return a.seconds + (n - a.n) / (b.n - a.n) * (b.seconds - a.seconds);
+}
+
+std::size_t CostCurve::items_within(double seconds, std::size_t max_items) const noexcept {
+  if (pts_.empty() || predict(max_items) <= seconds) return pts_.empty() ? 0 : max_items;
+  std::size_t lo = 0, hi = max_items;  // predict(hi) > seconds; lo is the best known answer
+  while (hi - lo > 1) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (predict(mid) <= seconds)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+CostCurve CostModel::curve_of(const Table& t) {
+  std::vector<Sample> pts;
+  for (const auto& b : t)
+    if (!b.recent.empty()) pts.push_back(b.typical());
+  return CostCurve(std::move(pts));
+}
+
+CostCurve CostModel::curve(const Key& key) const {
+  std::lock_guard lock(m_);
+  auto it = tables_.find(key);
+  return it == tables_.end() ? CostCurve{} : curve_of(it->second);
+}
+
+std::optional<double> CostModel::predict(const Key& key, std::size_t n) const {
+  auto c = curve(key);
+  if (c.empty()) return std::nullopt;
+  return c.predict(n);
+}
+
+std::size_t CostModel::samples(const Key& key, std::size_t n) const {
+  std::lock_guard lock(m_);
+  auto it = tables_.find(key);
+  return it == tables_.end() ? 0 : it->second[bucket_of(n)].count;
+}
+
+bool CostModel::calibrated(const Key& key, std::size_t n) const { return samples(key, n) >= kCalibrated; }
+
+void CostModel::clear() {
+  std::lock_guard lock(m_);
+  tables_.clear();
+}
+
+Status CostModel::save(const std::filesystem::path& file) const {
+  nlohmann::json entries = nlohmann::json::array();
+  {
+    std::lock_guard lock(m_);
+    for (const auto& [key, table] : tables_) {
+      if (key.device.starts_with("sim")) continue;
+      for (int b = 0; b < kBuckets; ++b) {
+        const auto& bucket = table[b];
+        if (bucket.recent.empty()) continue;
+        nlohmann::json samples = nlohmann::json::array();
+        for (const auto& s : bucket.recent) samples.push_back({s.n, s.seconds});
+        entries.push_back({{"op", key.op},
+                           {"device", key.device},
+                           {"residency", key.residency == Residency::host ? "host" : "device"},
+                           {"bucket", b},
+                           {"count", bucket.count},
+                           {"samples", std::move(samples)}});
+      }
+    }
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  // Write then rename, so a reader never sees half a file and two processes never interleave.
+  const auto tmp = file.string() + ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp);
+    if (!out) return Error(Errc::io, "cannot write calibration file " + tmp);
+    out << nlohmann::json{{"version", 1}, {"entries", std::move(entries)}}.dump(1) << '\n';
+    if (!out) return Error(Errc::io, "writing calibration file " + tmp + " failed");
+  }
+  std::filesystem::rename(tmp, file, ec);
+  if (ec) return Error(Errc::io, "cannot rename " + tmp + " to " + file.string() + ": " + ec.message());
+  return {};
+}
+
+Status CostModel::load(const std::filesystem::path& file) {
+  std::ifstream in(file);
+  if (!in) return {};  // nothing calibrated yet
+  std::map<Key, Table> loaded;
+  try {
+    const auto j = nlohmann::json::parse(in);
+    if (j.at("version").get<int>() != 1) return Error(Errc::invalid_argument, "calibration file " + file.string() + " has an unknown version");
+    for (const auto& e : j.at("entries")) {
+      Key key{e.at("op").get<std::string>(), e.at("device").get<std::string>(),
+              e.at("residency").get<std::string>() == "device" ? Residency::device : Residency::host};
+      const int b = e.at("bucket").get<int>();
+      if (b < 0 || b >= kBuckets) throw std::out_of_range("bucket " + std::to_string(b));
+      auto& table = loaded[key];
+      if (table.empty()) table.resize(kBuckets);
+      auto& bucket = table[b];
+      for (const auto& s : e.at("samples")) {
+        const double n = s.at(0).get<double>(), t = s.at(1).get<double>();
+        if (!(n >= 0) || !(t >= 0)) throw std::out_of_range("negative sample");
+        if (bucket.recent.size() < kWindow) bucket.recent.push_back({n, t});
+      }
+      bucket.count = std::max<std::size_t>(e.at("count").get<std::size_t>(), bucket.recent.size());
+      bucket.next = bucket.recent.size() % kWindow;
+    }
+  } catch (const std::exception& ex) {
+    return Error(Errc::invalid_argument, "calibration file " + file.string() + " is malformed (" + ex.what() +
+                                             "); delete it to recalibrate");
+  }
+  std::lock_guard lock(m_);
+  for (auto& [k, t] : loaded) tables_[k] = std::move(t);
+  return {};
+}
+
+std::string machine_key(const std::vector<std::string>& device_descriptions) {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "unknown-host");
+  std::string key = host;
+  for (const auto& d : device_descriptions) key += "|" + d;
+  return key;
+}
+
+std::filesystem::path default_calibration_file(const std::string& machine) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a: stable across runs and builds, unlike std::hash
+  for (unsigned char c : machine) h = (h ^ c) * 1099511628211ull;
+  char name[64];
+  std::snprintf(name, sizeof name, "calibration-%016llx.json", static_cast<unsigned long long>(h));
+  std::filesystem::path dir;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
+    dir = x;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    dir = std::filesystem::path(home) / ".cache";
+  } else {
+    dir = std::filesystem::temp_directory_path();
+  }
+  return dir / "hetex" / name;
+}
+
+}  // namespace hetex

@@ -1,0 +1,46 @@
+#pragma once
+// Runs f(begin, end) over [b, e) in chunks of `grain` on all cores.
+//
+// The system TBB is not built with ThreadSanitizer, so under TSan its task hand-offs look like
+// races inside parallel_for's own templates. There the chunks run on a few std::threads instead
+// (whose synchronisation TSan understands), so the scheduler's own concurrency — and the
+// operation being called from several threads at once — is still checked.
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#if defined(__SANITIZE_THREAD__)
+#define HETEX_EXEC_UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define HETEX_EXEC_UNDER_TSAN 1
+#endif
+#endif
+
+namespace hetex::detail {
+
+template <class F>
+void parallel_chunks(std::size_t b, std::size_t e, std::size_t grain, F&& f) {
+  if (b >= e) return;
+#if HETEX_EXEC_UNDER_TSAN
+  const std::size_t chunks = (e - b + grain - 1) / grain;
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t c; (c = next.fetch_add(1)) < chunks;) f(b + c * grain, std::min(e, b + (c + 1) * grain));
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t i = 1; i < std::min<std::size_t>(chunks, 3); ++i) helpers.emplace_back(work);
+  work();
+  for (auto& t : helpers) t.join();
+#else
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(b, e, grain),
+                    [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
+#endif
+}
+
+}  // namespace hetex::detail

@@ -1,0 +1,168 @@
+#include "hetex/exec/routing.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+namespace hetex {
+namespace {
+
+RoutePlan whole_batch_to(std::size_t candidate, std::size_t n, std::string reason, bool exploring = false) {
+  RoutePlan p;
+  p.shares.push_back({candidate, 0, n});
+  p.reason = std::move(reason);
+  p.exploring = exploring;
+  return p;
+}
+
+std::string size_label(std::size_t n) { return std::to_string(n) + " items"; }
+
+}  // namespace
+
+std::string policy_name(const Policy& p) {
+  struct {
+    std::string operator()(const ThresholdPolicy&) const { return "threshold"; }
+    std::string operator()(const AdaptivePolicy&) const { return "adaptive"; }
+    std::string operator()(const SplitPolicy&) const { return "split"; }
+    std::string operator()(const PinnedPolicy& x) const { return "pinned:" + x.device; }
+  } v;
+  return std::visit(v, p);
+}
+
+RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c, std::size_t n) {
+  std::size_t best = c.size();
+  for (std::size_t i = 0; i < c.size(); ++i)
+    if (!c[i].is_cpu && (best == c.size() || c[i].backlog_seconds < c[best].backlog_seconds)) best = i;
+  if (best != c.size() && n >= p.min_gpu_items)
+    return whole_batch_to(best, n, size_label(n) + " >= threshold " + std::to_string(p.min_gpu_items));
+  for (std::size_t i = 0; i < c.size(); ++i)
+    if (c[i].is_cpu)
+      return whole_batch_to(i, n, best == c.size() ? "no usable GPU" : size_label(n) + " below threshold");
+  return whole_batch_to(best, n, "no CPU candidate");
+}
+
+RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model, const std::string& op,
+                                Residency where, std::span<const Candidate> c, std::size_t n) {
+  if (c.size() == 1) return whole_batch_to(0, n, "only " + c[0].name + " is usable");
+  // Calibrate first: every device at this size, fewest samples first.
+  std::size_t explore = c.size(), fewest = CostModel::kCalibrated;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const auto s = model.samples({op, c[i].name, where}, n);
+    if (s < fewest) {
+      fewest = s;
+      explore = i;
+    }
+  }
+  if (explore != c.size())
+    return whole_batch_to(explore, n, "calibrating " + c[explore].name + " at " + size_label(n), true);
+
+  std::vector<double> alone(c.size()), finish(c.size());
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    alone[i] = model.curve({op, c[i].name, where}).predict(n);
+    finish[i] = c[i].backlog_seconds + alone[i];
+  }
+  const std::size_t best = std::min_element(finish.begin(), finish.end()) - finish.begin();
+  std::size_t count;
+  {
+    std::lock_guard lock(m_);
+    count = ++decisions_[{op, CostModel::bucket_of(n)}];
+  }
+  if (p.probe_interval && count % p.probe_interval == 0) {
+    std::size_t second = c.size();
+    for (std::size_t i = 0; i < c.size(); ++i)
+      if (i != best && (second == c.size() || alone[i] < alone[second])) second = i;
+    if (alone[second] <= p.probe_ratio * alone[best])
+      return whole_batch_to(second, n, "re-probing " + c[second].name + " at " + size_label(n), true);
+  }
+  return whole_batch_to(best, n, "earliest finish on " + c[best].name);
+}
+
+RoutePlan route_split(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
+                      std::span<const std::size_t> min_share, std::size_t n) {
+  RoutePlan plan;
+  if (c.empty() || n == 0) return plan;
+  std::vector<CostCurve> curves;
+  std::vector<std::size_t> known;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    curves.push_back(model.curve({op, c[i].name, where}));
+    if (!curves.back().empty()) known.push_back(i);
+  }
+  auto predict = [&](std::size_t i, std::size_t x) {
+    if (!curves[i].empty()) return curves[i].predict(x);
+    if (known.empty()) return static_cast<double>(x);  // all alike
+    double sum = 0;
+    for (auto k : known) sum += curves[k].predict(x);
+    return sum / known.size();
+  };
+  // Items candidate i finishes by time t (after its backlog): predictions rise with size, so bisect.
+  auto items_by = [&](std::size_t i, double t) -> std::size_t {
+    const double budget = t - c[i].backlog_seconds;
+    if (budget < predict(i, 1)) return 0;
+    if (predict(i, n) <= budget) return n;
+    std::size_t lo = 1, hi = n;
+    while (hi - lo > 1) {
+      const std::size_t mid = lo + (hi - lo) / 2;
+      (predict(i, mid) <= budget ? lo : hi) = mid;
+    }
+    return lo;
+  };
+
+  std::vector<bool> excluded(c.size(), false);
+  std::vector<std::size_t> x(c.size(), 0);
+  for (int round = 0; round < static_cast<int>(c.size()); ++round) {
+    double lo = 0, hi = 0;
+    bool any = false;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      if (excluded[i]) continue;
+      const double alone = c[i].backlog_seconds + predict(i, n);
+      hi = any ? std::min(hi, alone) : alone;
+      any = true;
+    }
+    auto total_by = [&](double t) {
+      std::size_t s = 0;
+      for (std::size_t i = 0; i < c.size(); ++i)
+        if (!excluded[i]) s += items_by(i, t);
+      return s;
+    };
+    for (int it = 0; it < 48 && hi - lo > 1e-9 * hi; ++it) {
+      const double mid = (lo + hi) / 2;
+      (total_by(mid) >= n ? hi : lo) = mid;
+    }
+    std::size_t total = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      x[i] = excluded[i] ? 0 : items_by(i, hi);
+      total += x[i];
+    }
+    // Trim the overshoot of the discrete bisection, or hand out what rounding left over.
+    if (total > n) {
+      std::size_t assigned = 0;
+      for (std::size_t i = 0; i < c.size(); ++i) {
+        x[i] = static_cast<std::size_t>(static_cast<double>(x[i]) * n / total);
+        assigned += x[i];
+      }
+      total = assigned;
+    }
+    const std::size_t largest = std::max_element(x.begin(), x.end()) - x.begin();
+    x[largest] += n - total;
+    // A share too small to be worth the call goes to the others; plan again without that device.
+    bool dropped = false;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      if (!excluded[i] && x[i] > 0 && x[i] < min_share[i] && x[i] < n) {
+        excluded[i] = true;
+        dropped = true;
+      }
+    }
+    if (!dropped) break;
+  }
+
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    if (x[i] == 0) continue;
+    plan.shares.push_back({i, at, at + x[i]});
+    at += x[i];
+  }
+  plan.exploring = known.size() < c.size();
+  plan.reason = plan.exploring ? "split with assumed speeds for uncalibrated devices" : "equal-finish split";
+  return plan;
+}
+
+}  // namespace hetex

@@ -1,0 +1,634 @@
+#include "hetex/exec/scheduler.hpp"
+
+#include "exec/parallel_chunks.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace hetex {
+
+using Clock = std::chrono::steady_clock;
+
+std::string_view to_string(DeviceState s) noexcept {
+  switch (s) {
+    case DeviceState::healthy: return "healthy";
+    case DeviceState::suspended: return "suspended";
+    case DeviceState::probing: return "probing";
+    case DeviceState::retired: return "retired";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(ChunkRecord::Outcome o) noexcept {
+  switch (o) {
+    case ChunkRecord::Outcome::done: return "done";
+    case ChunkRecord::Outcome::failed_retried: return "failed, retried smaller";
+    case ChunkRecord::Outcome::failed_fell_back: return "failed, redone on the CPU";
+    case ChunkRecord::Outcome::failed: return "failed";
+  }
+  return "unknown";
+}
+
+namespace {
+
+double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+struct Slot {
+  std::string name;
+  bool is_cpu = false;
+  std::optional<Device> device;
+  std::unique_ptr<GpuLane> lane;
+  std::optional<SimulatedGpu> sim;
+  std::thread worker;
+  std::condition_variable cv;
+  // Guarded by Scheduler::Impl::m:
+  std::deque<std::shared_ptr<struct JobState>> queue;
+  double backlog = 0;
+  DeviceState state = DeviceState::healthy;
+  Clock::time_point reopen_at;
+  std::chrono::milliseconds backoff{0};
+  DeviceSnapshot totals;
+};
+
+struct JobState {
+  struct Part {
+    std::size_t slot = 0;
+    std::size_t lo = 0, hi = 0;  // own share not yet taken; thieves take from hi
+    std::size_t piece = 0;       // items taken at a time from the own share
+    std::size_t min_piece = 1;   // fewest items worth taking when stealing
+    double rate = 1;             // predicted items per second, for stealing decisions
+    double predicted = 0;        // predicted seconds of the share, added to the slot's backlog
+  };
+
+  std::shared_ptr<detail::JobBase> job;
+  Promise<ExecReport> promise;
+  Clock::time_point submitted;
+  bool split = false;
+  std::optional<std::size_t> probe_slot;
+
+  std::mutex m;  // guards everything below
+  std::vector<Part> parts;
+  std::size_t unfinished = 0;
+  ExecStats stats;
+  std::vector<RangeError> errors;
+  std::map<std::string, DeviceUsage> usage;
+  std::optional<Clock::time_point> first_start;
+};
+
+struct Piece {
+  std::size_t begin, end;
+  bool stolen;
+};
+
+}  // namespace
+
+struct Scheduler::Impl {
+  SchedulerOptions options;
+  Runtime runtime;
+  CostModel model;
+  AdaptiveRouter adaptive;
+  FaultInjector faults;
+  std::optional<std::filesystem::path> calibration_file;
+  std::vector<std::unique_ptr<Slot>> slots;  // the CPU first
+
+  mutable std::mutex m;
+  std::condition_variable admit_cv;
+  std::size_t admitted = 0;
+  bool stopping = false;
+
+  Impl(SchedulerOptions o, Runtime rt, FaultPlan plan) : options(std::move(o)), runtime(std::move(rt)), faults(plan) {}
+
+  CostModel::Key key(const detail::JobBase& job, const Slot& s) const { return {job.op().name, s.name, Residency::host}; }
+
+  // --- device state (circuit breaker); all under m -------------------------------------------
+  void set_state(Slot& s, DeviceState st) {
+    if (s.state == st) return;
+    s.state = st;
+    if (options.observer) options.observer->on_device_state(s.name, st);
+  }
+  bool routable(Slot& s, JobState& job, std::size_t index) {
+    if (s.is_cpu) return true;
+    if (s.device && !s.device->healthy()) set_state(s, DeviceState::retired);
+    switch (s.state) {
+      case DeviceState::healthy: return true;
+      case DeviceState::retired:
+      case DeviceState::probing: return false;
+      case DeviceState::suspended:
+        if (Clock::now() < s.reopen_at || job.probe_slot) return false;
+        set_state(s, DeviceState::probing);
+        job.probe_slot = index;
+        return true;
+    }
+    return false;
+  }
+  bool may_attempt(std::size_t index, const JobState& job) {
+    std::lock_guard lock(m);
+    auto& s = *slots[index];
+    if (s.device && !s.device->healthy()) set_state(s, DeviceState::retired);
+    return s.state == DeviceState::healthy || (s.state == DeviceState::probing && job.probe_slot == index);
+  }
+  void trip(std::size_t index) {
+    std::lock_guard lock(m);
+    auto& s = *slots[index];
+    ++s.totals.faults;
+    if (s.device && !s.device->healthy()) {
+      set_state(s, DeviceState::retired);
+      return;
+    }
+    s.backoff = s.state == DeviceState::healthy ? options.breaker_backoff
+                                                : std::min(s.backoff * 2, options.breaker_max_backoff);
+    s.reopen_at = Clock::now() + s.backoff;
+    set_state(s, DeviceState::suspended);
+  }
+  void succeeded(std::size_t index) {
+    std::lock_guard lock(m);
+    auto& s = *slots[index];
+    if (s.state == DeviceState::probing) {
+      s.backoff = std::chrono::milliseconds(0);
+      set_state(s, DeviceState::healthy);
+    }
+  }
+
+  // --- recording ------------------------------------------------------------------------------
+  void note_start(JobState& job, const std::string& device, Clock::time_point t) {
+    std::lock_guard lock(job.m);
+    if (!job.first_start) job.first_start = t;
+    auto& u = job.usage[device];
+    if (u.device.empty()) {
+      u.device = device;
+      u.queue_wait_seconds = seconds(t - job.submitted);
+    }
+  }
+  void record(JobState& job, ChunkRecord rec, std::optional<Error> error = std::nullopt) {
+    {
+      std::lock_guard lock(job.m);
+      auto& u = job.usage[rec.device];
+      u.device = rec.device;
+      ++u.chunks;
+      u.busy_seconds += seconds(rec.finish - rec.start);
+      if (rec.outcome == ChunkRecord::Outcome::done) u.items += rec.items();
+      if (rec.outcome == ChunkRecord::Outcome::done && rec.fallback) job.stats.fallback_items += rec.items();
+      if (error) job.errors.push_back({rec.begin, rec.end, *error});
+      job.stats.chunks.push_back(rec);
+    }
+    if (options.observer) options.observer->on_chunk(job.job->op().name, rec);
+  }
+
+  // --- running pieces -------------------------------------------------------------------------
+  void run_cpu(JobState& job, std::size_t b, std::size_t e, bool fallback, bool stolen) {
+    auto& op = *job.job;
+    const auto t0 = Clock::now();
+    note_start(job, "cpu", t0);
+    std::mutex fm;
+    std::vector<RangeError> fails;
+    detail::parallel_chunks(b, e, op.op().options.cpu_grain, [&](std::size_t from, std::size_t to) {
+      auto st = op.run_cpu(from, to);
+      if (!st) {
+        std::lock_guard lock(fm);
+        fails.push_back({from, to, std::move(st).error()});
+      }
+    });
+    const auto t1 = Clock::now();
+    std::sort(fails.begin(), fails.end(), [](const auto& x, const auto& y) { return x.begin < y.begin; });
+    // One record per run of successes or failures, so the records tile [b, e) exactly.
+    std::size_t at = b;
+    auto rec = [&](std::size_t from, std::size_t to, ChunkRecord::Outcome o, Errc code) {
+      ChunkRecord r{"cpu", from, to, o, fallback, stolen, code, t0, t1};
+      return r;
+    };
+    for (auto& f : fails) {
+      if (f.begin > at) record(job, rec(at, f.begin, ChunkRecord::Outcome::done, Errc::internal));
+      record(job, rec(f.begin, f.end, ChunkRecord::Outcome::failed, f.error.code()), f.error);
+      at = f.end;
+    }
+    if (at < e) record(job, rec(at, e, ChunkRecord::Outcome::done, Errc::internal));
+    // Fallback runs share the cores with the CPU's own work: their times would mislead the model.
+    if (fails.empty() && !fallback) model.record(key(op, *slots[0]), e - b, seconds(t1 - t0));
+  }
+
+  Status run_simulated(JobState& job, const SimulatedGpu& sim, std::size_t b, std::size_t e) {
+    const auto t0 = Clock::now();
+    if (sim.lost && sim.lost->load()) return Error(Errc::device_lost, "simulated device " + sim.name + " is lost");
+    auto st = job.job->run_cpu(b, e);
+    std::this_thread::sleep_until(t0 + sim.latency +
+                                  std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(static_cast<double>(e - b) / sim.items_per_second)));
+    return st;
+  }
+
+  void run_gpu(JobState& job, std::size_t index, std::size_t b, std::size_t e, bool stolen, int depth = 0) {
+    auto& slot = *slots[index];
+    if (!may_attempt(index, job)) {
+      run_cpu(job, b, e, true, stolen);
+      return;
+    }
+    const auto draw = faults.draw();
+    const auto t0 = Clock::now();
+    note_start(job, slot.name, t0);
+    Status st;
+    using F = FaultInjector::Fault;
+    if (draw.fault == F::out_of_memory) {
+      st = Error(Errc::out_of_memory, "injected out-of-memory on " + slot.name);
+    } else if (draw.fault == F::device_lost) {
+      st = Error(Errc::device_lost, "injected device loss on " + slot.name);
+    } else {
+      if (draw.delay.count()) std::this_thread::sleep_for(draw.delay);
+      st = slot.sim ? run_simulated(job, *slot.sim, b, e) : job.job->run_gpu(*slot.lane, b, e);
+      if (st && draw.fault == F::kernel_fault) {
+        job.job->scribble(b, e);
+        st = Error(Errc::kernel_fault, "injected kernel fault on " + slot.name);
+      }
+    }
+    const auto t1 = Clock::now();
+    if (slot.lane) {
+      const auto ph = slot.lane->take_phases();
+      std::lock_guard lock(job.m);
+      job.stats.h2d_seconds += ph.h2d;
+      job.stats.compute_seconds += ph.compute;
+      job.stats.d2h_seconds += ph.d2h;
+    }
+    if (st) {
+      record(job, {slot.name, b, e, ChunkRecord::Outcome::done, false, stolen, Errc::internal, t0, t1});
+      model.record(key(*job.job, slot), e - b, seconds(t1 - t0));
+      succeeded(index);
+      return;
+    }
+    const Errc code = st.error().code();
+    {
+      std::lock_guard lock(job.m);
+      job.stats.faults.push_back(code);
+    }
+    // Out of memory: the device is fine, the piece too big. Halve a few times, then the CPU.
+    if (code == Errc::out_of_memory && depth < 4 && e - b >= 2) {
+      {
+        std::lock_guard lock(m);
+        ++slot.totals.faults;
+      }
+      record(job, {slot.name, b, e, ChunkRecord::Outcome::failed_retried, false, stolen, code, t0, t1});
+      const std::size_t mid = b + (e - b) / 2;
+      run_gpu(job, index, b, mid, stolen, depth + 1);
+      run_gpu(job, index, mid, e, stolen, depth + 1);
+      return;
+    }
+    if (code == Errc::kernel_fault || code == Errc::device_lost) {
+      trip(index);
+    } else {
+      std::lock_guard lock(m);
+      ++slot.totals.faults;
+    }
+    record(job, {slot.name, b, e, ChunkRecord::Outcome::failed_fell_back, false, stolen, code, t0, t1});
+    run_cpu(job, b, e, true, stolen);
+  }
+
+  std::optional<Piece> take(JobState& job, std::size_t p) {
+    std::lock_guard lock(job.m);
+    auto& me = job.parts[p];
+    if (me.lo < me.hi) {
+      const std::size_t b = me.lo, e = std::min(me.hi, me.lo + me.piece);
+      me.lo = e;
+      return Piece{b, e, false};
+    }
+    if (!job.split) return std::nullopt;
+    // Steal from the share predicted to finish last, as much as makes both finish together.
+    std::size_t victim = job.parts.size();
+    double longest = 0;
+    for (std::size_t i = 0; i < job.parts.size(); ++i) {
+      const auto& v = job.parts[i];
+      if (i == p || v.lo >= v.hi) continue;
+      const double t = (v.hi - v.lo) / v.rate;
+      if (t > longest) {
+        longest = t;
+        victim = i;
+      }
+    }
+    if (victim == job.parts.size()) return std::nullopt;
+    auto& v = job.parts[victim];
+    const std::size_t rem = v.hi - v.lo;
+    std::size_t x = static_cast<std::size_t>(rem * (me.rate / (me.rate + v.rate)));
+    x = std::min(rem, std::max(x, me.min_piece));
+    if (x / me.rate >= longest) return std::nullopt;  // the owner would finish it sooner
+    v.hi -= x;
+    return Piece{v.hi, v.hi + x, true};
+  }
+
+  void process(const std::shared_ptr<JobState>& job, std::size_t index) {
+    std::size_t p = 0;
+    while (job->parts[p].slot != index) ++p;
+    auto& slot = *slots[index];
+    while (auto piece = take(*job, p)) {
+      if (slot.is_cpu)
+        run_cpu(*job, piece->begin, piece->end, false, piece->stolen);
+      else
+        run_gpu(*job, index, piece->begin, piece->end, piece->stolen);
+    }
+    bool last;
+    {
+      std::lock_guard lock(job->m);
+      last = --job->unfinished == 0;
+    }
+    {
+      std::lock_guard lock(m);
+      slot.backlog = std::max(0.0, slot.backlog - job->parts[p].predicted);
+      // A probe that never reached the device (its share was stolen): probe again next batch.
+      if (job->probe_slot == index && slot.state == DeviceState::probing) {
+        slot.reopen_at = Clock::now();
+        set_state(slot, DeviceState::suspended);
+      }
+    }
+    if (last) complete(*job);
+  }
+
+  void complete(JobState& job) {
+    ExecReport report;
+    {
+      std::lock_guard lock(job.m);
+      auto& st = job.stats;
+      st.items = job.job->size();
+      for (auto& [name, u] : job.usage)
+        if (u.chunks) st.devices.push_back(u);
+      std::sort(st.devices.begin(), st.devices.end(),
+                [](const auto& a, const auto& b) { return (a.device != "cpu") < (b.device != "cpu") || (a.device != "cpu" && b.device != "cpu" && a.device < b.device); });
+      std::sort(job.errors.begin(), job.errors.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
+      for (const auto& e : job.errors) st.failed_items += e.end - e.begin;
+      const auto now = Clock::now();
+      st.total_seconds = seconds(now - job.submitted);
+      st.queue_wait_seconds = job.first_start ? seconds(*job.first_start - job.submitted) : 0;
+      report.stats = std::move(st);
+      report.errors = std::move(job.errors);
+    }
+    {
+      std::lock_guard lock(m);
+      for (const auto& u : report.stats.devices) {
+        for (auto& s : slots) {
+          if (s->name != u.device) continue;
+          s->totals.items += u.items;
+          s->totals.chunks += u.chunks;
+          s->totals.busy_seconds += u.busy_seconds;
+        }
+      }
+      slots[0]->totals.fallback_items += report.stats.fallback_items;
+    }
+    if (options.observer) options.observer->on_batch(report.stats);
+    job.promise.set_value(std::move(report));
+    std::size_t depth;
+    {
+      std::lock_guard lock(m);
+      depth = --admitted;
+    }
+    admit_cv.notify_all();
+    if (options.observer) options.observer->on_queue_depth(depth);
+  }
+
+  void worker(std::size_t index) {
+    auto& slot = *slots[index];
+    for (;;) {
+      std::shared_ptr<JobState> job;
+      {
+        std::unique_lock lock(m);
+        slot.cv.wait(lock, [&] { return stopping || !slot.queue.empty(); });
+        if (slot.queue.empty()) return;
+        job = std::move(slot.queue.front());
+        slot.queue.pop_front();
+      }
+      process(job, index);
+    }
+  }
+
+  // --- planning (under m) ---------------------------------------------------------------------
+  RoutePlan plan(JobState& job, std::vector<std::size_t>& cand_slots, std::vector<Candidate>& cands) {
+    const auto& op = job.job->op();
+    const std::size_t n = job.job->size();
+    for (std::size_t i = 0; i < slots.size(); ++i) {
+      auto& s = *slots[i];
+      if (!s.is_cpu && !s.sim && !op.has_gpu) continue;  // real GPUs need a CUDA implementation
+      if (!routable(s, job, i)) continue;
+      cand_slots.push_back(i);
+      cands.push_back({s.name, s.is_cpu, s.backlog});
+    }
+    struct Visitor {
+      Impl& self;
+      JobState& job;
+      const std::vector<Candidate>& c;
+      std::size_t n;
+      RoutePlan operator()(const ThresholdPolicy& p) { return route_threshold(p, c, n); }
+      RoutePlan operator()(const AdaptivePolicy& p) {
+        return self.adaptive.route(p, self.model, job.job->op().name, Residency::host, c, n);
+      }
+      RoutePlan operator()(const SplitPolicy&) {
+        std::vector<std::size_t> mins;
+        for (const auto& x : c) mins.push_back(x.is_cpu ? job.job->op().options.cpu_grain : job.job->op().options.gpu_min_chunk);
+        job.split = true;
+        return route_split(self.model, job.job->op().name, Residency::host, c, mins, n);
+      }
+      RoutePlan operator()(const PinnedPolicy& p) {
+        for (std::size_t i = 0; i < c.size(); ++i)
+          if (c[i].name == p.device) return RoutePlan{{{i, 0, n}}, false, "pinned to " + p.device};
+        return RoutePlan{{{0, 0, n}}, false, p.device + " is not usable; on " + c[0].name};
+      }
+    };
+    return std::visit(Visitor{*this, job, cands, n}, options.policy);
+  }
+
+  Future<ExecReport> submit(std::shared_ptr<detail::JobBase> job_base) {
+    auto job = std::make_shared<JobState>();
+    job->job = std::move(job_base);
+    job->submitted = Clock::now();
+    job->stats.operation = job->job->op().name;
+    job->stats.policy = policy_name(options.policy);
+    auto fut = job->promise.future();
+    const std::size_t n = job->job->size();
+    if (n == 0) {
+      ExecReport r;
+      r.stats = std::move(job->stats);
+      job->promise.set_value(std::move(r));
+      return fut;
+    }
+    std::size_t depth;
+    {
+      std::unique_lock lock(m);
+      if (stopping) return make_error_future<ExecReport>(Error(Errc::cancelled, "the scheduler is shutting down"));
+      if (admitted >= options.queue_capacity) {
+        if (options.when_full == WhenFull::fail_busy)
+          return make_error_future<ExecReport>(Error(Errc::busy, "scheduler queue is full (" + std::to_string(admitted) +
+                                                                     " batches admitted); try again later"));
+        admit_cv.wait(lock, [&] { return stopping || admitted < options.queue_capacity; });
+        if (stopping) return make_error_future<ExecReport>(Error(Errc::cancelled, "the scheduler is shutting down"));
+      }
+      depth = ++admitted;
+      std::vector<std::size_t> cand_slots;
+      std::vector<Candidate> cands;
+      RoutePlan rp = plan(*job, cand_slots, cands);
+      const auto& opt = job->job->op().options;
+      // Every candidate of a split takes part (a device with no share may still steal); otherwise
+      // only the chosen device.
+      std::vector<std::size_t> parts_of(cands.size(), SIZE_MAX);
+      auto add_part = [&](std::size_t ci) {
+        if (parts_of[ci] != SIZE_MAX) return;
+        auto& s = *slots[cand_slots[ci]];
+        JobState::Part part;
+        part.slot = cand_slots[ci];
+        part.min_piece = s.is_cpu ? opt.cpu_grain * 4 : opt.gpu_min_chunk;
+        parts_of[ci] = job->parts.size();
+        job->parts.push_back(part);
+      };
+      if (job->split)
+        for (std::size_t ci = 0; ci < cands.size(); ++ci) add_part(ci);
+      for (const auto& sh : rp.shares) {
+        add_part(sh.candidate);
+        auto& part = job->parts[parts_of[sh.candidate]];
+        part.lo = sh.begin;
+        part.hi = sh.end;
+      }
+      const std::size_t pieces = job->split ? std::max<std::size_t>(1, std::get<SplitPolicy>(options.policy).pieces_per_share) : 1;
+      for (auto& part : job->parts) {
+        auto& s = *slots[part.slot];
+        const std::size_t share = part.hi - part.lo;
+        part.piece = std::max<std::size_t>(1, job->split ? std::max((share + pieces - 1) / pieces, part.min_piece) : share);
+        const auto curve = model.curve(key(*job->job, s));
+        part.predicted = curve.empty() ? 0 : curve.predict(share);
+        const std::size_t ref = std::max<std::size_t>(share, part.min_piece);
+        const double t = curve.empty() ? 0 : curve.predict(ref);
+        part.rate = t > 0 ? ref / t : 1.0;
+      }
+      job->unfinished = job->parts.size();
+      for (auto& part : job->parts) {
+        auto& s = *slots[part.slot];
+        s.backlog += part.predicted;
+        s.queue.push_back(job);
+        s.cv.notify_one();
+      }
+    }
+    if (options.observer) options.observer->on_queue_depth(depth);
+    return fut;
+  }
+
+  void shutdown() {
+    {
+      std::unique_lock lock(m);
+      stopping = true;
+      admit_cv.notify_all();
+      admit_cv.wait(lock, [&] { return admitted == 0; });
+      for (auto& s : slots) s->cv.notify_all();
+    }
+    for (auto& s : slots)
+      if (s->worker.joinable()) s->worker.join();
+  }
+};
+
+Scheduler::Scheduler(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Scheduler::~Scheduler() {
+  if (!impl_) return;
+  impl_->shutdown();
+  if (auto st = save_calibration(); !st) std::fprintf(stderr, "hetex: %s\n", st.error().describe().c_str());
+}
+
+Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, SchedulerOptions options) {
+  FaultPlan plan;
+  if (options.faults) {
+    plan = *options.faults;
+  } else {
+    plan = HETEX_TRY(FaultPlan::from_env());
+  }
+  for (const auto& s : options.simulated_gpus) {
+    if (!s.name.starts_with("sim"))
+      return Error(Errc::invalid_argument, "simulated GPU name '" + s.name + "' must start with \"sim\"");
+    if (!(s.items_per_second > 0))
+      return Error(Errc::invalid_argument, "simulated GPU " + s.name + " needs items_per_second > 0");
+  }
+  if (options.queue_capacity == 0) return Error(Errc::invalid_argument, "scheduler queue_capacity must be at least 1");
+  auto impl = std::make_unique<Impl>(options, runtime, plan);
+
+  auto cpu = std::make_unique<Slot>();
+  cpu->name = "cpu";
+  cpu->is_cpu = true;
+  cpu->device = runtime.cpu();
+  impl->slots.push_back(std::move(cpu));
+  std::vector<std::string> descriptions{runtime.cpu().describe()};
+  if (options.use_gpus) {
+    for (const auto& g : runtime.gpus()) {
+      if (!g.healthy()) continue;
+      auto lane = GpuLane::create(g);
+      if (!lane) {
+        std::fprintf(stderr, "hetex: scheduler leaves out %s: %s\n", g.id().to_string().c_str(),
+                     lane.error().describe().c_str());
+        continue;
+      }
+      auto s = std::make_unique<Slot>();
+      s->name = g.id().to_string();
+      s->device = g;
+      s->lane = std::move(*lane);
+      descriptions.push_back(g.describe());
+      impl->slots.push_back(std::move(s));
+    }
+  }
+  for (const auto& sim : options.simulated_gpus) {
+    auto s = std::make_unique<Slot>();
+    s->name = sim.name;
+    s->sim = sim;
+    impl->slots.push_back(std::move(s));
+  }
+  if (const auto* pin = std::get_if<PinnedPolicy>(&options.policy)) {
+    bool found = false;
+    for (const auto& s : impl->slots) found |= s->name == pin->device;
+    if (!found) return Error(Errc::unavailable, "pinned policy names " + pin->device + ", which this scheduler does not have");
+  }
+  for (auto& s : impl->slots) {
+    s->totals.name = s->name;
+    s->totals.is_cpu = s->is_cpu;
+  }
+
+  impl->calibration_file = options.calibration_file ? *options.calibration_file
+                                                    : default_calibration_file(machine_key(descriptions));
+  if (impl->calibration_file && impl->calibration_file->empty()) impl->calibration_file.reset();
+  if (impl->calibration_file) {
+    if (auto st = impl->model.load(*impl->calibration_file); !st)
+      std::fprintf(stderr, "hetex: %s\n", st.error().describe().c_str());
+  }
+  for (std::size_t i = 0; i < impl->slots.size(); ++i)
+    impl->slots[i]->worker = std::thread([p = impl.get(), i] { p->worker(i); });
+  return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
+}
+
+Future<ExecReport> Scheduler::submit_job(std::shared_ptr<detail::JobBase> job) { return impl_->submit(std::move(job)); }
+
+std::vector<DeviceSnapshot> Scheduler::devices() const {
+  std::lock_guard lock(impl_->m);
+  std::vector<DeviceSnapshot> out;
+  for (auto& s : impl_->slots) {
+    if (s->device && !s->device->healthy() && s->state != DeviceState::retired) impl_->set_state(*s, DeviceState::retired);
+    auto snap = s->totals;
+    snap.state = s->state;
+    snap.backlog_seconds = s->backlog;
+    out.push_back(std::move(snap));
+  }
+  return out;
+}
+
+std::string Scheduler::policy() const { return policy_name(impl_->options.policy); }
+
+std::size_t Scheduler::queue_depth() const {
+  std::lock_guard lock(impl_->m);
+  return impl_->admitted;
+}
+
+CostModel& Scheduler::cost_model() { return impl_->model; }
+
+Status Scheduler::save_calibration() const {
+  if (!impl_->calibration_file) return {};
+  return impl_->model.save(*impl_->calibration_file);
+}
+
+bool Scheduler::has_gpu() const {
+  std::lock_guard lock(impl_->m);
+  for (auto& s : impl_->slots)
+    if (!s->is_cpu && s->state != DeviceState::retired && !(s->device && !s->device->healthy())) return true;
+  return false;
+}
+
+}  // namespace hetex

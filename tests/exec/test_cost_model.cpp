@@ -1,0 +1,126 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "hetex/exec/cost_model.hpp"
+
+namespace hetex {
+namespace {
+
+const CostModel::Key kCpu{"op", "cpu", Residency::host};
+const CostModel::Key kGpu{"op", "cuda:0", Residency::host};
+
+std::filesystem::path temp_file(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("hetex-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  return dir / name;
+}
+
+TEST(CostModel, BucketsArePowersOfTwo) {
+  EXPECT_EQ(CostModel::bucket_of(0), 0);
+  EXPECT_EQ(CostModel::bucket_of(1), 0);
+  EXPECT_EQ(CostModel::bucket_of(2), 1);
+  EXPECT_EQ(CostModel::bucket_of(1023), 9);
+  EXPECT_EQ(CostModel::bucket_of(1024), 10);
+  EXPECT_EQ(CostModel::bucket_of(std::size_t(1) << 26), 26);
+}
+
+TEST(CostModel, NothingMeasuredPredictsNothing) {
+  CostModel m;
+  EXPECT_FALSE(m.predict(kCpu, 100).has_value());
+  EXPECT_FALSE(m.calibrated(kCpu, 100));
+  EXPECT_TRUE(m.curve(kCpu).empty());
+}
+
+TEST(CostModel, InterpolatesBetweenMeasuredSizes) {
+  CostModel m;
+  // GPU-like: 50 us fixed plus 1 ns per item.
+  for (std::size_t n : {1024u, 1u << 20})
+    for (int i = 0; i < 3; ++i) m.record(kGpu, n, 50e-6 + n * 1e-9);
+  EXPECT_TRUE(m.calibrated(kGpu, 1024));
+  EXPECT_FALSE(m.calibrated(kGpu, 1u << 15));
+  const double mid = *m.predict(kGpu, 1u << 15);
+  EXPECT_NEAR(mid, 50e-6 + (1u << 15) * 1e-9, 1e-7);
+  // Extrapolation above follows the slope; below never drops under zero nor above the smallest.
+  EXPECT_NEAR(*m.predict(kGpu, 1u << 22), 50e-6 + (1u << 22) * 1e-9, 1e-6);
+  const double tiny = *m.predict(kGpu, 1);
+  EXPECT_GT(tiny, 40e-6);
+  EXPECT_LE(tiny, 50e-6 + 1024e-9);
+}
+
+TEST(CostModel, MedianIgnoresOneOutlier) {
+  CostModel m;
+  m.record(kCpu, 4096, 1.0);  // a first run that paid for warm-up
+  m.record(kCpu, 4096, 1e-3);
+  m.record(kCpu, 4096, 1.1e-3);
+  EXPECT_NEAR(*m.predict(kCpu, 4096), 1.1e-3, 1e-9);
+}
+
+TEST(CostModel, CurveInvertsPrediction) {
+  CostModel m;
+  for (std::size_t n : {1000u, 1000000u}) m.record(kCpu, n, n * 1e-8);
+  const auto c = m.curve(kCpu);
+  const std::size_t x = c.items_within(1e-3, 10'000'000);
+  EXPECT_NEAR(static_cast<double>(x), 100000.0, 2.0);
+  EXPECT_LE(c.predict(x), 1e-3);
+}
+
+TEST(CostModel, RejectsNonsenseTimes) {
+  CostModel m;
+  m.record(kCpu, 10, -1.0);
+  m.record(kCpu, 10, std::nan(""));
+  EXPECT_EQ(m.samples(kCpu, 10), 0u);
+}
+
+TEST(CostModel, SavesAndLoadsButNotSimulatedDevices) {
+  const auto file = temp_file("calibration.json");
+  {
+    CostModel m;
+    for (int i = 0; i < 3; ++i) {
+      m.record(kCpu, 1 << 12, 1e-4);
+      m.record({"op", "sim:0", Residency::host}, 1 << 12, 5e-4);
+    }
+    ASSERT_TRUE(m.save(file)) << "save";
+  }
+  CostModel loaded;
+  ASSERT_TRUE(loaded.load(file));
+  EXPECT_TRUE(loaded.calibrated(kCpu, 1 << 12));
+  EXPECT_NEAR(*loaded.predict(kCpu, 1 << 12), 1e-4, 1e-12);
+  EXPECT_FALSE(loaded.predict({"op", "sim:0", Residency::host}, 1 << 12).has_value());
+}
+
+TEST(CostModel, MissingFileIsFineMalformedIsAnErrorAndChangesNothing) {
+  CostModel m;
+  m.record(kCpu, 100, 1e-5);
+  EXPECT_TRUE(m.load(temp_file("does-not-exist.json")));
+  const auto bad = temp_file("bad.json");
+  std::ofstream(bad) << R"({"version": 1, "entries": [{"op": "op", "device": "cpu"}]})";
+  auto st = m.load(bad);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), Errc::invalid_argument);
+  EXPECT_NE(st.error().message().find("bad.json"), std::string::npos);
+  std::ofstream(bad) << "not json";
+  EXPECT_FALSE(m.load(bad));
+  EXPECT_EQ(m.samples(kCpu, 100), 1u);
+}
+
+TEST(CostModel, DefaultFileFollowsXdgCacheHomeAndMachine) {
+  const char* old = std::getenv("XDG_CACHE_HOME");
+  const std::string saved = old ? old : "";
+  ::setenv("XDG_CACHE_HOME", "/tmp/hetex-xdg", 1);
+  const auto a = default_calibration_file(machine_key({"cpu A"}));
+  const auto b = default_calibration_file(machine_key({"cpu A", "gpu B"}));
+  EXPECT_EQ(a.parent_path(), std::filesystem::path("/tmp/hetex-xdg/hetex"));
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a, default_calibration_file(machine_key({"cpu A"})));
+  if (old)
+    ::setenv("XDG_CACHE_HOME", saved.c_str(), 1);
+  else
+    ::unsetenv("XDG_CACHE_HOME");
+}
+
+}  // namespace
+}  // namespace hetex

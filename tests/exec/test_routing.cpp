@@ -1,0 +1,150 @@
+#include <gtest/gtest.h>
+
+#include <numeric>
+
+#include "hetex/exec/routing.hpp"
+
+namespace hetex {
+namespace {
+
+// A device that takes `fixed` seconds plus n / rate.
+void calibrate(CostModel& m, const std::string& dev, double fixed, double rate) {
+  for (std::size_t n = 1; n <= (std::size_t(1) << 26); n *= 2)
+    for (int i = 0; i < 3; ++i) m.record({"op", dev, Residency::host}, n, fixed + n / rate);
+}
+
+const std::vector<Candidate> kCpuGpu{{"cpu", true, 0}, {"cuda:0", false, 0}};
+
+TEST(Threshold, SmallBatchesOnTheCpuLargeOnTheGpu) {
+  ThresholdPolicy p{1000};
+  EXPECT_EQ(route_threshold(p, kCpuGpu, 999).shares.at(0).candidate, 0u);
+  EXPECT_EQ(route_threshold(p, kCpuGpu, 1000).shares.at(0).candidate, 1u);
+  const std::vector<Candidate> cpu_only{{"cpu", true, 0}};
+  EXPECT_EQ(route_threshold(p, cpu_only, 1 << 20).shares.at(0).candidate, 0u);
+}
+
+TEST(Threshold, PicksTheLeastBusyGpu) {
+  const std::vector<Candidate> c{{"cpu", true, 0}, {"cuda:0", false, 0.5}, {"cuda:1", false, 0.1}};
+  auto plan = route_threshold({10}, c, 100);
+  EXPECT_EQ(plan.shares.at(0).candidate, 2u);
+  EXPECT_EQ(plan.shares[0].begin, 0u);
+  EXPECT_EQ(plan.shares[0].end, 100u);
+}
+
+TEST(Adaptive, ExploresEachDeviceUntilCalibrated) {
+  CostModel m;
+  AdaptiveRouter r;
+  std::vector<std::size_t> seen(2, 0);
+  for (int i = 0; i < 6; ++i) {
+    auto plan = r.route({}, m, "op", Residency::host, kCpuGpu, 4096);
+    ASSERT_TRUE(plan.exploring);
+    const auto dev = plan.shares.at(0).candidate;
+    ++seen[dev];
+    m.record({"op", kCpuGpu[dev].name, Residency::host}, 4096, 1e-3);
+  }
+  EXPECT_EQ(seen[0], 3u);
+  EXPECT_EQ(seen[1], 3u);
+  EXPECT_FALSE(r.route({}, m, "op", Residency::host, kCpuGpu, 4096).exploring);
+}
+
+TEST(Adaptive, RoutesToTheEarliestFinish) {
+  CostModel m;
+  calibrate(m, "cpu", 5e-6, 1e9);      // cheap to start, 1 G items/s
+  calibrate(m, "cuda:0", 250e-6, 1e10);  // 250 us to start, 10 G items/s
+  AdaptiveRouter r;
+  AdaptivePolicy p{0, 2.0};  // no re-probing in this test
+  EXPECT_EQ(r.route(p, m, "op", Residency::host, kCpuGpu, 1 << 10).shares[0].candidate, 0u);
+  EXPECT_EQ(r.route(p, m, "op", Residency::host, kCpuGpu, 1 << 24).shares[0].candidate, 1u);
+  // Crossover: 5e-6 + n/1e9 = 250e-6 + n/1e10  =>  n ~ 272k.
+  EXPECT_EQ(r.route(p, m, "op", Residency::host, kCpuGpu, 200'000).shares[0].candidate, 0u);
+  EXPECT_EQ(r.route(p, m, "op", Residency::host, kCpuGpu, 400'000).shares[0].candidate, 1u);
+  // A GPU with a second of queued work loses even large batches.
+  const std::vector<Candidate> busy{{"cpu", true, 0}, {"cuda:0", false, 1.0}};
+  EXPECT_EQ(r.route(p, m, "op", Residency::host, busy, 1 << 24).shares[0].candidate, 0u);
+}
+
+TEST(Adaptive, ReprobesTheRunnerUpOnlyWhenItIsClose) {
+  CostModel m;
+  calibrate(m, "cpu", 1e-6, 1e9);
+  calibrate(m, "cuda:0", 1.5e-6, 1e9);  // close: within 2x
+  AdaptiveRouter r;
+  AdaptivePolicy p{8, 2.0};
+  int probes = 0;
+  for (int i = 0; i < 64; ++i) probes += r.route(p, m, "op", Residency::host, kCpuGpu, 1 << 12).shares[0].candidate == 1;
+  EXPECT_EQ(probes, 8);
+  CostModel far;
+  calibrate(far, "cpu", 1e-6, 1e9);
+  calibrate(far, "cuda:0", 1e-3, 1e9);  // hundreds of times slower at this size: never worth a probe
+  AdaptiveRouter r2;
+  probes = 0;
+  for (int i = 0; i < 64; ++i) probes += r2.route(p, far, "op", Residency::host, kCpuGpu, 1 << 12).shares[0].candidate == 1;
+  EXPECT_EQ(probes, 0);
+}
+
+double share_time(const CostModel& m, const Candidate& c, const Share& s) {
+  return c.backlog_seconds + *m.predict({"op", c.name, Residency::host}, s.end - s.begin);
+}
+
+void expect_tiles(const RoutePlan& p, std::size_t n) {
+  std::size_t at = 0;
+  for (const auto& s : p.shares) {
+    EXPECT_EQ(s.begin, at);
+    EXPECT_GT(s.end, s.begin);
+    at = s.end;
+  }
+  EXPECT_EQ(at, n);
+}
+
+TEST(Split, ProportionalToThroughputSoAllFinishTogether) {
+  CostModel m;
+  calibrate(m, "cpu", 0, 1e9);
+  calibrate(m, "cuda:0", 0, 3e9);
+  const std::vector<std::size_t> mins{1, 1};
+  const std::size_t n = 1 << 24;
+  auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
+  ASSERT_EQ(plan.shares.size(), 2u);
+  expect_tiles(plan, n);
+  EXPECT_NEAR(double(plan.shares[1].end - plan.shares[1].begin) / n, 0.75, 0.01);
+  EXPECT_FALSE(plan.exploring);
+}
+
+TEST(Split, AccountsForFixedCostsAndBacklogAcrossManyGpus) {
+  CostModel m;
+  calibrate(m, "cpu", 10e-6, 1e9);
+  calibrate(m, "cuda:0", 200e-6, 8e9);
+  calibrate(m, "cuda:1", 200e-6, 8e9);
+  const std::vector<Candidate> c{{"cpu", true, 0}, {"cuda:0", false, 0}, {"cuda:1", false, 2e-3}};
+  const std::vector<std::size_t> mins{1, 1, 1};
+  const std::size_t n = 1 << 26;
+  auto plan = route_split(m, "op", Residency::host, c, mins, n);
+  ASSERT_EQ(plan.shares.size(), 3u);
+  expect_tiles(plan, n);
+  const double t0 = share_time(m, c[0], plan.shares[0]);
+  for (const auto& s : plan.shares) EXPECT_NEAR(share_time(m, c[s.candidate], s) / t0, 1.0, 0.01);
+  // The GPU with queued work gets less.
+  EXPECT_LT(plan.shares[2].end - plan.shares[2].begin, plan.shares[1].end - plan.shares[1].begin);
+}
+
+TEST(Split, SmallBatchesStayOnOneDevice) {
+  CostModel m;
+  calibrate(m, "cpu", 5e-6, 1e9);
+  calibrate(m, "cuda:0", 250e-6, 1e10);
+  const std::vector<std::size_t> mins{1024, 1 << 16};
+  auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, 10'000);
+  ASSERT_EQ(plan.shares.size(), 1u);
+  EXPECT_EQ(plan.shares[0].candidate, 0u);
+  expect_tiles(plan, 10'000);
+}
+
+TEST(Split, UncalibratedDevicesShareEqually) {
+  CostModel m;
+  const std::vector<std::size_t> mins{1, 1};
+  auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, 1000);
+  ASSERT_EQ(plan.shares.size(), 2u);
+  EXPECT_TRUE(plan.exploring);
+  expect_tiles(plan, 1000);
+  EXPECT_NEAR(double(plan.shares[0].end), 500.0, 2.0);
+}
+
+}  // namespace
+}  // namespace hetex

@@ -1,0 +1,392 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "hetex/exec/scheduler.hpp"
+
+namespace hetex {
+namespace {
+
+using namespace std::chrono_literals;
+
+Runtime cpu_runtime() { return Runtime::create({.devices = "cpu", .announce_cpu_only = false}).value(); }
+
+std::uint64_t expected(std::uint64_t x) { return x * 3 + 1; }
+
+// out[i] = 3 in[i] + 1; items equal to `poison` make their chunk fail on every device.
+struct Affine {
+  std::atomic<std::uint64_t> poison{~0ull};
+  Operation<SpanBatch<std::uint64_t>, std::uint64_t> op{
+      "affine",
+      [this](const SpanBatch<std::uint64_t>& in, std::span<std::uint64_t> out) -> Status {
+        for (std::size_t i = 0; i < in.size(); ++i) {
+          if (in[i] == poison.load()) return Error(Errc::invalid_argument, "poisoned item");
+          out[i] = expected(in[i]);
+        }
+        return {};
+      },
+      OperationOptions{.cpu_grain = 256, .gpu_min_chunk = 512}};
+};
+
+SchedulerOptions base_options() {
+  SchedulerOptions o;
+  o.use_gpus = false;
+  o.faults = FaultPlan{};
+  o.calibration_file = std::filesystem::path{};
+  return o;
+}
+
+std::vector<std::uint64_t> iota_items(std::size_t n, std::uint64_t from = 0) {
+  std::vector<std::uint64_t> v(n);
+  std::iota(v.begin(), v.end(), from);
+  return v;
+}
+
+// The committed records of a batch must cover [0, n) exactly once.
+void expect_exactly_once(const ExecReport& r) {
+  std::vector<std::pair<std::size_t, std::size_t>> ranges;
+  for (const auto& c : r.stats.chunks)
+    if (c.committed()) ranges.emplace_back(c.begin, c.end);
+  std::sort(ranges.begin(), ranges.end());
+  std::size_t at = 0;
+  for (const auto& [b, e] : ranges) {
+    ASSERT_EQ(b, at) << "gap or overlap at item " << at;
+    ASSERT_GT(e, b);
+    at = e;
+  }
+  EXPECT_EQ(at, r.stats.items);
+  std::size_t delivered = 0;
+  for (const auto& d : r.stats.devices) delivered += d.items;
+  EXPECT_EQ(delivered + r.stats.failed_items, r.stats.items);
+}
+
+TEST(Scheduler, CpuOnlyComputesEveryItem) {
+  Affine a;
+  auto s = Scheduler::create(cpu_runtime(), base_options()).value();
+  EXPECT_FALSE(s->has_gpu());
+  auto in = iota_items(100'000);
+  std::vector<std::uint64_t> out(in.size());
+  auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  EXPECT_TRUE(r.all_ok());
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i]));
+  ASSERT_EQ(r.stats.devices.size(), 1u);
+  EXPECT_EQ(r.stats.devices[0].device, "cpu");
+  EXPECT_EQ(r.stats.devices[0].items, in.size());
+  expect_exactly_once(r);
+}
+
+TEST(Scheduler, EmptyAndMismatchedBatches) {
+  Affine a;
+  auto s = Scheduler::create(cpu_runtime(), base_options()).value();
+  std::vector<std::uint64_t> none;
+  auto r = s->run(a.op, SpanBatch<std::uint64_t>{none}, std::span(none));
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->stats.items, 0u);
+  auto in = iota_items(10);
+  std::vector<std::uint64_t> out(9);
+  auto bad = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), Errc::invalid_argument);
+}
+
+TEST(Scheduler, ItemErrorsAreReportedAndTheRestStillComputed) {
+  Affine a;
+  a.poison = 5000;
+  auto s = Scheduler::create(cpu_runtime(), base_options()).value();
+  auto in = iota_items(20'000);
+  std::vector<std::uint64_t> out(in.size());
+  auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  ASSERT_FALSE(r.all_ok());
+  ASSERT_NE(r.error_for(5000), nullptr);
+  EXPECT_EQ(r.error_for(5000)->code(), Errc::invalid_argument);
+  EXPECT_EQ(r.error_for(19'999), nullptr);
+  EXPECT_GT(r.stats.failed_items, 0u);
+  EXPECT_LE(r.stats.failed_items, 256u);  // one CPU grain
+  EXPECT_FALSE(r.status());
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (!r.error_for(i)) ASSERT_EQ(out[i], expected(in[i])) << i;
+  expect_exactly_once(r);
+}
+
+TEST(Scheduler, AnOperationThatThrowsIsAnErrorNotACrash) {
+  Operation<SpanBatch<int>, int> thrower("thrower", [](const SpanBatch<int>&, std::span<int>) -> Status {
+    throw std::runtime_error("boom");
+  });
+  auto s = Scheduler::create(cpu_runtime(), base_options()).value();
+  std::vector<int> in(1000), out(1000);
+  auto r = s->run(thrower, SpanBatch<int>{in}, std::span(out)).value();
+  EXPECT_EQ(r.stats.failed_items, 1000u);
+  EXPECT_NE(r.errors.at(0).error.message().find("boom"), std::string::npos);
+}
+
+TEST(Scheduler, ThresholdRoutesBySize) {
+  Affine a;
+  auto o = base_options();
+  o.policy = ThresholdPolicy{5000};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 10us}};
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  EXPECT_TRUE(s->has_gpu());
+  for (std::size_t n : {100u, 4999u, 5000u, 20000u}) {
+    auto in = iota_items(n);
+    std::vector<std::uint64_t> out(n);
+    auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+    ASSERT_EQ(r.stats.devices.size(), 1u);
+    EXPECT_EQ(r.stats.devices[0].device, n >= 5000 ? "sim:0" : "cpu") << n;
+    EXPECT_EQ(out.back(), expected(n - 1));
+  }
+}
+
+TEST(Scheduler, AdaptiveLearnsToAvoidASlowDevice) {
+  Affine a;
+  auto o = base_options();
+  o.policy = AdaptivePolicy{.probe_interval = 0};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 25ms}};
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  auto in = iota_items(2048);
+  std::vector<std::uint64_t> out(in.size());
+  std::size_t on_sim = 0;
+  for (int i = 0; i < 20; ++i) {
+    auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+    if (i >= 6) on_sim += r.stats.device("sim:0") != nullptr;
+  }
+  EXPECT_EQ(on_sim, 0u) << "after calibration every batch should run on the CPU";
+  EXPECT_TRUE(s->cost_model().calibrated({"affine", "sim:0", Residency::host}, 2048));
+}
+
+TEST(Scheduler, AdaptiveFollowsTheModelToTheFasterDevice) {
+  Affine a;
+  auto o = base_options();
+  o.policy = AdaptivePolicy{.probe_interval = 0};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 10us}};
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  for (int i = 0; i < 3; ++i) {
+    s->cost_model().record({"affine", "cpu", Residency::host}, 8192, 1.0);  // as if the CPU were hopeless
+    s->cost_model().record({"affine", "sim:0", Residency::host}, 8192, 1e-4);
+  }
+  auto in = iota_items(8192);
+  std::vector<std::uint64_t> out(in.size());
+  auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  ASSERT_NE(r.stats.device("sim:0"), nullptr);
+  EXPECT_EQ(r.stats.device("sim:0")->items, 8192u);
+}
+
+TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
+  Affine a;
+  auto o = base_options();
+  o.policy = SplitPolicy{};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = 2e6}};
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  // The model believes sim:0 is 1000x faster than it is: it gets nearly all of the batch, and the
+  // CPU has to take it back by stealing.
+  for (std::size_t n = 512; n <= (1u << 20); n *= 2)
+    for (int i = 0; i < 3; ++i) {
+      s->cost_model().record({"affine", "sim:0", Residency::host}, n, 20e-6 + n / 2e9);
+      s->cost_model().record({"affine", "cpu", Residency::host}, n, 5e-6 + n / 2e8);
+    }
+  auto in = iota_items(400'000);
+  std::vector<std::uint64_t> out(in.size());
+  auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  EXPECT_TRUE(r.all_ok());
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i])) << i;
+  expect_exactly_once(r);
+  ASSERT_NE(r.stats.device("cpu"), nullptr);
+  ASSERT_NE(r.stats.device("sim:0"), nullptr);
+  const bool cpu_stole = std::any_of(r.stats.chunks.begin(), r.stats.chunks.end(),
+                                     [](const ChunkRecord& c) { return c.stolen && c.device == "cpu"; });
+  EXPECT_TRUE(cpu_stole);
+  EXPECT_GT(r.stats.device("cpu")->items, 200'000u) << "the CPU should end up with most of the work";
+}
+
+TEST(Scheduler, LostDeviceIsSuspendedFallsBackAndIsProbedAgain) {
+  Affine a;
+  auto lost = std::make_shared<std::atomic<bool>>(true);
+  auto o = base_options();
+  o.policy = PinnedPolicy{"sim:0"};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 10us, .lost = lost}};
+  o.breaker_backoff = 50ms;
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  auto in = iota_items(4096);
+  std::vector<std::uint64_t> out(in.size());
+  auto r1 = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  EXPECT_TRUE(r1.all_ok());
+  EXPECT_EQ(r1.stats.fallback_items, 4096u);
+  EXPECT_EQ(r1.stats.faults, std::vector<Errc>{Errc::device_lost});
+  EXPECT_EQ(s->devices().at(1).state, DeviceState::suspended);
+  // While suspended, batches go to the CPU without touching the device.
+  auto r2 = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  EXPECT_TRUE(r2.stats.faults.empty());
+  EXPECT_EQ(r2.stats.device("sim:0"), nullptr);
+  // Back-off over, the device is back: the probe succeeds and it is healthy again.
+  lost->store(false);
+  std::this_thread::sleep_for(60ms);
+  auto r3 = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  ASSERT_NE(r3.stats.device("sim:0"), nullptr);
+  EXPECT_EQ(r3.stats.device("sim:0")->items, 4096u);
+  EXPECT_EQ(s->devices().at(1).state, DeviceState::healthy);
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i]));
+}
+
+TEST(Scheduler, FailedProbeDoublesTheBackoff) {
+  Affine a;
+  auto lost = std::make_shared<std::atomic<bool>>(true);
+  auto o = base_options();
+  o.policy = PinnedPolicy{"sim:0"};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 10us, .lost = lost}};
+  o.breaker_backoff = 30ms;
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  auto in = iota_items(1024);
+  std::vector<std::uint64_t> out(in.size());
+  (void)s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();  // trips: 30 ms
+  std::this_thread::sleep_for(40ms);
+  auto probe = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();  // probe fails: 60 ms
+  EXPECT_EQ(probe.stats.faults.size(), 1u);
+  std::this_thread::sleep_for(40ms);  // 40 < 60: still suspended
+  auto quiet = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  EXPECT_TRUE(quiet.stats.faults.empty());
+  EXPECT_EQ(s->devices().at(1).faults, 2u);
+}
+
+TEST(Scheduler, FullQueueFailsBusyOrBlocks) {
+  std::atomic<bool> release{false};
+  Operation<SpanBatch<int>, int> hold("hold", [&](const SpanBatch<int>&, std::span<int> out) -> Status {
+    while (!release.load()) std::this_thread::sleep_for(1ms);
+    std::fill(out.begin(), out.end(), 1);
+    return {};
+  });
+  auto o = base_options();
+  o.queue_capacity = 1;
+  o.when_full = WhenFull::fail_busy;
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  std::vector<int> in(10), out1(10), out2(10);
+  auto first = s->submit(hold, SpanBatch<int>{in}, std::span(out1));
+  auto second = s->submit(hold, SpanBatch<int>{in}, std::span(out2));
+  auto busy = second.get();
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code(), Errc::busy);
+  EXPECT_EQ(s->queue_depth(), 1u);
+  release = true;
+  EXPECT_TRUE(first.get());
+
+  // Blocking mode: the second producer waits until the first batch is done.
+  release = false;
+  o.when_full = WhenFull::block;
+  auto b = Scheduler::create(cpu_runtime(), o).value();
+  auto held = b->submit(hold, SpanBatch<int>{in}, std::span(out1));
+  std::atomic<bool> admitted{false};
+  std::thread producer([&] {
+    auto sub = b->submit(hold, SpanBatch<int>{in}, std::span(out2));
+    admitted = true;
+    EXPECT_TRUE(sub.get());
+  });
+  std::this_thread::sleep_for(30ms);
+  EXPECT_FALSE(admitted.load());
+  release = true;
+  producer.join();
+  EXPECT_TRUE(admitted.load());
+  EXPECT_TRUE(held.get());
+}
+
+TEST(Scheduler, RejectsBadConfiguration) {
+  auto o = base_options();
+  o.simulated_gpus = {{.name = "gpu0"}};
+  EXPECT_EQ(Scheduler::create(cpu_runtime(), o).error().code(), Errc::invalid_argument);
+  o = base_options();
+  o.policy = PinnedPolicy{"cuda:7"};
+  EXPECT_EQ(Scheduler::create(cpu_runtime(), o).error().code(), Errc::unavailable);
+  o = base_options();
+  o.faults.reset();
+  ::setenv("HETEX_FAULTS", "kernel=often", 1);
+  auto bad = Scheduler::create(cpu_runtime(), o);
+  ::unsetenv("HETEX_FAULTS");
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().describe().find("HETEX_FAULTS"), std::string::npos);
+}
+
+TEST(Scheduler, CalibrationPersistsAcrossSchedulers) {
+  const auto file = std::filesystem::temp_directory_path() / ("hetex-sched-" + std::to_string(::getpid()) + ".json");
+  std::filesystem::remove(file);
+  Affine a;
+  auto o = base_options();
+  o.calibration_file = file;
+  auto in = iota_items(3000);
+  std::vector<std::uint64_t> out(in.size());
+  {
+    auto s = Scheduler::create(cpu_runtime(), o).value();
+    for (int i = 0; i < 3; ++i) (void)s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  }
+  ASSERT_TRUE(std::filesystem::exists(file));
+  auto s2 = Scheduler::create(cpu_runtime(), o).value();
+  EXPECT_TRUE(s2->cost_model().calibrated({"affine", "cpu", Residency::host}, 3000));
+  std::filesystem::remove(file);
+}
+
+// The heart of the fallback guarantee: many producers, random batch sizes, random injected
+// faults of every kind on two simulated GPUs; every item gets exactly one correct result.
+void exactly_once_under_faults(Policy policy) {
+  Affine a;
+  auto o = base_options();
+  o.policy = std::move(policy);
+  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = 5e8},
+                      {.name = "sim:1", .latency = 40us, .items_per_second = 2e8}};
+  FaultPlan plan;
+  plan.out_of_memory = 0.08;
+  plan.kernel_fault = 0.06;
+  plan.device_lost = 0.03;
+  plan.slow = 0.05;
+  plan.slow_delay = 200us;
+  plan.seed = 1234;
+  o.faults = plan;
+  o.breaker_backoff = 1ms;
+  o.queue_capacity = 8;
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  // This machine's CPU beats the simulated GPUs at a trivial operation; tell the model otherwise so
+  // the GPUs, where the faults are, get most of the work under every policy.
+  for (std::size_t n = 1; n <= 4096; n *= 2)
+    for (int i = 0; i < 3; ++i) {
+      s->cost_model().record({"affine", "cpu", Residency::host}, n, 1e-3 + n * 1e-6);
+      s->cost_model().record({"affine", "sim:0", Residency::host}, n, 20e-6 + n / 5e8);
+      s->cost_model().record({"affine", "sim:1", Residency::host}, n, 40e-6 + n / 2e8);
+    }
+
+  constexpr int kProducers = 4;
+  constexpr int kBatches = 40;  // per producer
+  std::atomic<std::size_t> items{0}, fallback{0}, faults{0};
+  std::vector<std::thread> producers;
+  for (int p = 0; p < kProducers; ++p) {
+    producers.emplace_back([&, p] {
+      std::mt19937_64 rng(p + 1);
+      for (int b = 0; b < kBatches; ++b) {
+        const std::size_t n = 1 + rng() % 4000;
+        auto in = iota_items(n, rng() % 1'000'000);
+        std::vector<std::uint64_t> out(n, 0);
+        auto r = s->submit(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).get();
+        ASSERT_TRUE(r) << r.error().describe();
+        ASSERT_TRUE(r->all_ok()) << r->status().error().describe();
+        for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(out[i], expected(in[i])) << "item " << i << " of " << n;
+        expect_exactly_once(*r);
+        items += n;
+        fallback += r->stats.fallback_items;
+        faults += r->stats.faults.size();
+      }
+    });
+  }
+  for (auto& t : producers) t.join();
+  EXPECT_GE(items.load(), 100'000u);
+  EXPECT_GT(faults.load(), 0u);
+  EXPECT_GT(fallback.load(), 0u);
+  std::size_t delivered = 0;
+  for (const auto& d : s->devices()) delivered += d.items;
+  EXPECT_EQ(delivered, items.load());
+}
+
+TEST(Scheduler, ExactlyOnceUnderRandomFaultsAdaptive) { exactly_once_under_faults(AdaptivePolicy{.probe_interval = 0}); }
+TEST(Scheduler, ExactlyOnceUnderRandomFaultsSplit) { exactly_once_under_faults(SplitPolicy{}); }
+TEST(Scheduler, ExactlyOnceUnderRandomFaultsThreshold) { exactly_once_under_faults(ThresholdPolicy{500}); }
+
+}  // namespace
+}  // namespace hetex
