@@ -233,6 +233,81 @@ void CudaDevice::release_event(cudaEvent_t ev, std::uint64_t generation) noexcep
   }
 }
 
+// ---- Stream-ordered pools ----------------------------------------------------------------
+
+Result<std::shared_ptr<detail::DeviceMemPool>> CudaDevice::create_mem_pool(std::size_t release_threshold) {
+  if (auto lost = check_healthy(); !lost) return std::move(lost).error();
+  const auto gen = generation();
+  int supported = 0;
+  cudaError_t e = make_current();
+  if (e == cudaSuccess) e = cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, index_);
+  if (e != cudaSuccess) return fail(e, "cudaDeviceGetAttribute(cudaDevAttrMemoryPoolsSupported)");
+  if (!supported)
+    return Error(Errc::unavailable, name() + " does not support stream-ordered memory pools (cudaMallocAsync); "
+                                             "use DeviceBuffer<T>::allocate instead");
+  cudaMemPoolProps props{};
+  props.allocType = cudaMemAllocationTypePinned;
+  props.handleTypes = cudaMemHandleTypeNone;
+  props.location.type = cudaMemLocationTypeDevice;
+  props.location.id = index_;
+  cudaMemPool_t pool = nullptr;
+  if (e = cudaMemPoolCreate(&pool, &props); e != cudaSuccess) return fail(e, "cudaMemPoolCreate");
+  // Without a threshold the pool returns everything to the driver at each synchronization,
+  // and the next batch pays for mapping it again.
+  std::uint64_t threshold = release_threshold;
+  if (e = cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &threshold); e != cudaSuccess) {
+    cudaMemPoolDestroy(pool);
+    return fail(e, "cudaMemPoolSetAttribute(cudaMemPoolAttrReleaseThreshold)");
+  }
+  return std::shared_ptr<detail::DeviceMemPool>(std::make_shared<CudaMemPool>(shared_from_this(), pool, gen));
+}
+
+CudaMemPool::~CudaMemPool() {
+  // A retired device's context is dead, and its pools with it.
+  if (!current()) return;
+  dev_->make_current();
+  cudaMemPoolDestroy(pool_);  // frees still queued complete first (the driver defers the release)
+  cudaGetLastError();
+}
+
+Result<void*> CudaMemPool::allocate(detail::StreamImpl& stream, std::size_t bytes) {
+  if (auto lost = dev_->check_healthy(); !lost) return std::move(lost).error();
+  if (stream.device_index() != dev_->index())
+    return Error(Errc::invalid_argument, "a pool on " + dev_->name() + " cannot allocate in the order of a stream on cuda:" +
+                                             std::to_string(stream.device_index()));
+  cudaStream_t s = stream.native();  // also makes the device current
+  void* p = nullptr;
+  cudaError_t e = cudaMallocFromPoolAsync(&p, bytes, pool_, s);
+  if (e == cudaErrorMemoryAllocation) {
+    // Cached blocks of other sizes may be what is in the way: hand them back and try once more.
+    cudaGetLastError();
+    if (cudaMemPoolTrimTo(pool_, 0) == cudaSuccess) e = cudaMallocFromPoolAsync(&p, bytes, pool_, s);
+  }
+  if (e != cudaSuccess) return dev_->fail(e, "cudaMallocFromPoolAsync of " + std::to_string(bytes) + " bytes");
+  return p;
+}
+
+void CudaMemPool::deallocate(detail::StreamImpl& stream, void* ptr) noexcept {
+  if (!ptr || !current()) return;
+  if (cudaError_t e = cudaFreeAsync(ptr, stream.native()); e != cudaSuccess) (void)dev_->fail(e, "cudaFreeAsync");
+}
+
+std::size_t CudaMemPool::reserved_bytes() noexcept {
+  if (!current()) return 0;
+  std::uint64_t v = 0;
+  if (cudaMemPoolGetAttribute(pool_, cudaMemPoolAttrReservedMemCurrent, &v) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return static_cast<std::size_t>(v);
+}
+
+Status CudaMemPool::trim(std::size_t keep) {
+  if (auto lost = dev_->check_healthy(); !lost) return lost;
+  if (cudaError_t e = cudaMemPoolTrimTo(pool_, keep); e != cudaSuccess) return dev_->fail(e, "cudaMemPoolTrimTo");
+  return {};
+}
+
 // ---- Discovery ---------------------------------------------------------------------------
 
 }  // namespace hetex::cuda

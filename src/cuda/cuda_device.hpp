@@ -55,6 +55,7 @@ class CudaDevice final : public detail::GpuDevice, public std::enable_shared_fro
   Result<void*> device_pointer(void* mapped_host) override;
   bool is_pinned(const void* ptr) override;
   Result<std::shared_ptr<detail::StreamImpl>> create_stream() override;
+  Result<std::shared_ptr<detail::DeviceMemPool>> create_mem_pool(std::size_t release_threshold) override;
 
   int index() const { return index_; }
   std::string name() const { return "cuda:" + std::to_string(index_); }
@@ -84,6 +85,25 @@ class CudaDevice final : public detail::GpuDevice, public std::enable_shared_fro
   std::mutex events_m_;
   std::vector<cudaEvent_t> free_events_;
   Monitor monitor_;
+};
+
+// A cudaMemPool_t of its own per pool, so that one pool's limit, cache and trim leave the
+// device's default pool (and other pools) alone.
+class CudaMemPool final : public detail::DeviceMemPool {
+ public:
+  CudaMemPool(std::shared_ptr<CudaDevice> dev, cudaMemPool_t pool, std::uint64_t gen)
+      : dev_(std::move(dev)), pool_(pool), gen_(gen) {}
+  ~CudaMemPool() override;
+  Result<void*> allocate(detail::StreamImpl& stream, std::size_t bytes) override;
+  void deallocate(detail::StreamImpl& stream, void* ptr) noexcept override;
+  std::size_t reserved_bytes() noexcept override;
+  Status trim(std::size_t keep) override;
+
+ private:
+  bool current() const { return gen_ == dev_->generation(); }
+  std::shared_ptr<CudaDevice> dev_;
+  cudaMemPool_t pool_;
+  std::uint64_t gen_;
 };
 
 // Opens when every piece of work recorded before it on its stream has finished.

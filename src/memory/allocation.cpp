@@ -69,9 +69,33 @@ Result<std::shared_ptr<Allocation>> Allocation::create(MemoryKind kind, std::sha
   return a;
 }
 
+std::shared_ptr<Allocation> Allocation::adopt(MemoryKind kind, std::shared_ptr<GpuDevice> gpu, std::uint64_t generation,
+                                              void* base, std::size_t bytes, bool page_locked, std::string type_name,
+                                              UniqueFunction<void()> release) {
+  std::shared_ptr<Allocation> a(new Allocation);
+  a->kind_ = kind;
+  a->bytes_ = bytes;
+  a->type_name_ = std::move(type_name);
+  a->gpu_ = std::move(gpu);
+  a->generation_ = generation;
+  a->base_ = base;
+  a->page_locked_ = page_locked;
+  a->release_ = std::move(release);
+  if (kind == MemoryKind::device) {
+    a->device_ = base;
+  } else {
+    a->host_ = base;
+  }
+  return a;
+}
+
 Allocation::~Allocation() {
   // Device work may still read or write guarded memory: let it finish before freeing.
   for (auto& g : in_flight_) (void)g->wait();
+  if (release_) {
+    release_();
+    return;
+  }
   if (!base_) return;
   if (gpu_) {
     gpu_->deallocate(kind_, base_, bytes_, generation_);

@@ -32,7 +32,8 @@ std::string_view to_string(MemoryKind kind) noexcept;
 
 namespace detail {
 
-class StreamImpl {
+// Shared so that work the stream orders (a pool's stream-ordered free) can keep it alive.
+class StreamImpl : public std::enable_shared_from_this<StreamImpl> {
  public:
   virtual ~StreamImpl() = default;
   // Asynchronous copy in stream order; any direction.
@@ -48,6 +49,21 @@ class StreamImpl {
   virtual Status synchronize() = 0;
   virtual NativeStream native() = 0;
   virtual int device_index() const = 0;
+};
+
+// A stream-ordered memory pool on one GPU (a cudaMemPool_t): memory is allocated and freed in
+// the order of a stream's work, so a free while that work is still queued is safe.
+class DeviceMemPool {
+ public:
+  virtual ~DeviceMemPool() = default;
+  // Valid for work enqueued on `stream` after this call (other streams: after an event wait).
+  virtual Result<void*> allocate(StreamImpl& stream, std::size_t bytes) = 0;
+  // Frees in `stream`'s order; does nothing on a device a fault retired (its memory is gone).
+  virtual void deallocate(StreamImpl& stream, void* ptr) noexcept = 0;
+  // What the pool holds from the device, in use or cached; 0 once the device is retired.
+  virtual std::size_t reserved_bytes() noexcept = 0;
+  // Gives cached memory back until at most `keep` bytes stay reserved.
+  virtual Status trim(std::size_t keep) = 0;
 };
 
 class GpuDevice {
@@ -68,6 +84,8 @@ class GpuDevice {
   virtual bool is_pinned(const void* ptr) = 0;
 
   virtual Result<std::shared_ptr<StreamImpl>> create_stream() = 0;
+  // A new pool that keeps up to `release_threshold` freed bytes cached across synchronizations.
+  virtual Result<std::shared_ptr<DeviceMemPool>> create_mem_pool(std::size_t release_threshold) = 0;
 };
 
 struct GpuDiscovery {

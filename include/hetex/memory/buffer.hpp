@@ -37,6 +37,11 @@ class Allocation {
  public:
   static Result<std::shared_ptr<Allocation>> create(MemoryKind kind, std::shared_ptr<GpuDevice> gpu, std::size_t bytes,
                                                     std::string type_name);
+  // Memory a pool handed out (device or pinned kind): `release` gives it back when the last
+  // user lets go, instead of the backend freeing it. `generation` is the device's at allocation.
+  static std::shared_ptr<Allocation> adopt(MemoryKind kind, std::shared_ptr<GpuDevice> gpu, std::uint64_t generation,
+                                           void* base, std::size_t bytes, bool page_locked, std::string type_name,
+                                           UniqueFunction<void()> release);
   ~Allocation();
   Allocation(const Allocation&) = delete;
   Allocation& operator=(const Allocation&) = delete;
@@ -74,6 +79,7 @@ class Allocation {
   std::shared_ptr<GpuDevice> gpu_;
   std::uint64_t generation_ = 0;
   std::string type_name_;
+  UniqueFunction<void()> release_;  // set for pooled memory
 
   std::mutex m_;
   int host_holders_ = 0;
@@ -99,6 +105,15 @@ class DeviceUseGuard {
 
 std::shared_ptr<GpuDevice> gpu_for_pinned();
 std::string readable_type_name(const char* mangled);
+
+template <class T>
+const std::string& type_name_of() {
+  static const std::string name = readable_type_name(typeid(T).name());
+  return name;
+}
+
+// Lets hetex's pools hand out ordinary buffers over memory they own.
+struct BufferAccess;
 
 }  // namespace detail
 
@@ -200,16 +215,23 @@ class Buffer {
   const std::shared_ptr<detail::Allocation>& allocation() const noexcept { return alloc_; }
 
  private:
-  static Result<Buffer> make(std::shared_ptr<detail::GpuDevice> gpu, std::size_t count) {
+  friend struct detail::BufferAccess;
+  static Status check_count(std::size_t count) {
     if (count > static_cast<std::size_t>(-1) / sizeof(T) / 2)
       return Error(Errc::invalid_argument, "buffer of " + std::to_string(count) + " elements is too large");
-    auto a = detail::Allocation::create(K, std::move(gpu), count * sizeof(T),
-                                        detail::readable_type_name(typeid(T).name()));
-    if (!a) return std::move(a).error();
+    return {};
+  }
+  static Buffer wrap(std::shared_ptr<detail::Allocation> a, std::size_t count) noexcept {
     Buffer b;
-    b.alloc_ = std::move(*a);
+    b.alloc_ = std::move(a);
     b.n_ = count;
     return b;
+  }
+  static Result<Buffer> make(std::shared_ptr<detail::GpuDevice> gpu, std::size_t count) {
+    if (auto s = check_count(count); !s) return std::move(s).error();
+    auto a = detail::Allocation::create(K, std::move(gpu), count * sizeof(T), detail::type_name_of<T>());
+    if (!a) return std::move(a).error();
+    return wrap(std::move(*a), count);
   }
   T* ptr() const noexcept {
     if (!alloc_) return nullptr;
@@ -224,6 +246,19 @@ class Buffer {
   std::shared_ptr<detail::Allocation> alloc_;
   std::size_t n_ = 0;
 };
+
+namespace detail {
+struct BufferAccess {
+  template <class B>
+  static Status check_count(std::size_t count) {
+    return B::check_count(count);
+  }
+  template <class B>
+  static B wrap(std::shared_ptr<Allocation> a, std::size_t count) noexcept {
+    return B::wrap(std::move(a), count);
+  }
+};
+}  // namespace detail
 
 template <class T>
 using DeviceBuffer = Buffer<T, MemoryKind::device>;
