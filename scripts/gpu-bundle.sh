@@ -5,15 +5,18 @@
 # then the benchmarks, writing logs and JSON under $OUT (or gpu-bundle/out).
 #
 #   scripts/gpu-bundle.sh            then, on the GPU host:  gpu-bundle/run.sh [bench-filter]
+# HETEX_BUNDLE_PRESET picks the build (default: gpu); "default" reuses the everyday CUDA build,
+# which targets the same sm_90 + PTX, to save a rebuild.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake --preset gpu >/dev/null
-cmake --build --preset gpu -j"$(nproc)"
+preset=${HETEX_BUNDLE_PRESET:-gpu}
+cmake --preset "$preset" >/dev/null
+cmake --build --preset "$preset" -j"$(nproc)"
 
 out=gpu-bundle
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
-for f in build/gpu/tests/test_* build/gpu/bench/bench_* build/gpu/apps/*/hetex*; do
+for f in build/$preset/tests/test_* build/$preset/bench/bench_* build/$preset/apps/*/hetex*; do
   [[ -f "$f" && -x "$f" ]] && cp "$f" "$out/bin/"
 done
 # The GPU host has a newer glibc and libstdc++, and its own driver (libcuda): never ship those.

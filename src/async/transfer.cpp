@@ -15,7 +15,7 @@ constexpr std::size_t kDirect = std::size_t(1) << 20;
 // enough that the first DMA starts early.
 constexpr std::size_t kChunk = std::size_t(8) << 20;
 constexpr std::size_t kSlotsPerTransfer = 3;
-constexpr std::size_t kCachedSlots = 8;
+constexpr std::size_t kCachedSlots = 12;
 
 // Host copies between pageable and pinned memory, spread over cores: one core cannot keep up
 // with the DMA engines.
@@ -51,11 +51,21 @@ class StagingPool {
 
   Result<Slot> acquire() {
     {
+      // Prefer a slot whose last DMA has finished: taking one still in use by another stream's
+      // transfer would make this transfer wait for that one.
       std::lock_guard lock(m_);
-      while (!free_.empty()) {
-        Slot s = std::move(free_.back());
-        free_.pop_back();
-        if (!s.mem->lost()) return s;
+      std::erase_if(free_, [](const Slot& s) { return s.mem->lost(); });
+      for (auto it = free_.begin(); it != free_.end(); ++it) {
+        if (!it->last_use || it->last_use->poll()) {
+          Slot s = std::move(*it);
+          free_.erase(it);
+          return s;
+        }
+      }
+      if (free_.size() >= kCachedSlots) {  // all busy and no room to grow: the oldest frees first
+        Slot s = std::move(free_.front());
+        free_.erase(free_.begin());
+        return s;
       }
     }
     auto mem = Allocation::create(MemoryKind::pinned, gpu_, kChunk, "staging");
@@ -145,6 +155,9 @@ Result<GatePtr> download_bytes(Stream& s, void* dst, const void* src, Allocation
   auto issue = [&](std::size_t i) -> Status {
     const std::size_t off = i * kChunk, len = std::min(kChunk, bytes - off);
     Slot& slot = set.slots[i % k];
+    // A slot fresh from the pool may still feed an upload on another stream: let that DMA read
+    // it before this one overwrites it.
+    if (slot.last_use) HETEX_TRY_VOID(slot.last_use->wait());
     HETEX_TRY_VOID(impl.copy(slot.mem->host_ptr(), static_cast<const char*>(src) + off, len));
     slot.last_use = HETEX_TRY(impl.record());
     return {};

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdio>
 #include <cstdlib>
@@ -17,14 +18,15 @@ int CostModel::bucket_of(std::size_t n) noexcept {
 }
 
 CostModel::Sample CostModel::Bucket::typical() const {
-  std::vector<double> t;
+  std::array<double, kWindow> t{};
   double n_sum = 0;
-  for (const auto& s : recent) {
-    t.push_back(s.seconds);
-    n_sum += s.n;
+  for (std::size_t i = 0; i < recent.size(); ++i) {
+    t[i] = recent[i].seconds;
+    n_sum += recent[i].n;
   }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return {n_sum / recent.size(), t[t.size() / 2]};
+  const auto end = t.begin() + recent.size();
+  std::nth_element(t.begin(), t.begin() + recent.size() / 2, end);
+  return {n_sum / recent.size(), t[recent.size() / 2]};
 }
 
 void CostModel::record(const Key& key, std::size_t n, double seconds) {

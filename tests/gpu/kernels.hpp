@@ -14,4 +14,15 @@ void trap(hetex::NativeStream s);
 void illegal_address(hetex::NativeStream s);
 void empty_kernel(hetex::NativeStream s);
 void bad_launch(hetex::NativeStream s);  // 4096 threads per block: a launch configuration error
+// out[i] = in[i] put through `rounds` steps of a 32-bit LCG: compute-heavy, exact on any device.
+void lcg_rounds(hetex::NativeStream s, const std::uint32_t* in, std::uint32_t* out, std::size_t n, unsigned rounds);
+#ifdef __CUDACC__
+#define HETEX_TEST_HD __host__ __device__
+#else
+#define HETEX_TEST_HD
+#endif
+HETEX_TEST_HD inline std::uint32_t lcg_rounds_host(std::uint32_t x, unsigned rounds) {
+  for (unsigned r = 0; r < rounds; ++r) x = x * 1664525u + 1013904223u;
+  return x;
+}
 }  // namespace hetex_test

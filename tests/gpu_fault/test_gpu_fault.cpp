@@ -79,3 +79,39 @@ TEST_F(GpuFault, IllegalAddressFailsEveryWaiterAndContinuation) {
     EXPECT_TRUE(e->code() == Errc::kernel_fault || e->code() == Errc::device_lost) << e->describe();
   expect_retired_but_process_usable(before, pinned, s);
 }
+
+// A real sticky fault inside the scheduler: the GPU is retired, its items are redone on the CPU,
+// and later batches go to the CPU without touching the GPU.
+#include "hetex/exec/scheduler.hpp"
+
+TEST_F(GpuFault, SchedulerRedoesAFaultedGpuChunkOnTheCpuAndRetiresTheDevice) {
+  Operation<SpanBatch<std::uint32_t>, std::uint32_t> op(
+      "plus_one_or_trap",
+      [](const SpanBatch<std::uint32_t>& in, std::span<std::uint32_t> out) -> Status {
+        for (std::size_t i = 0; i < in.size(); ++i) out[i] = in[i] + 1;
+        return {};
+      });
+  op.with_gpu([](GpuLane& lane, const SpanBatch<std::uint32_t>&, std::span<std::uint32_t> out) -> Status {
+    std::fill(out.begin(), out.end(), 0xdeadbeefu);  // what a half-finished GPU attempt might leave
+    auto f = lane.stream(0).enqueue([](NativeStream ns) { hetex_test::trap(ns); });
+    return f.get();
+  });
+  SchedulerOptions o;
+  o.policy = PinnedPolicy{"cuda:0"};
+  o.faults = FaultPlan{};
+  o.calibration_file = std::filesystem::path{};
+  auto s = Scheduler::create(rt, o).value();
+  std::vector<std::uint32_t> in(10'000), out(in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<std::uint32_t>(i * 7);
+  auto r = s->run(op, SpanBatch<std::uint32_t>{in}, std::span(out)).value();
+  ASSERT_TRUE(r.all_ok());
+  ASSERT_EQ(r.stats.faults.size(), 1u);
+  EXPECT_EQ(r.stats.faults[0], Errc::kernel_fault);
+  EXPECT_EQ(r.stats.fallback_items, in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], in[i] + 1);
+  EXPECT_FALSE(gpu.healthy());
+  EXPECT_EQ(s->devices().at(1).state, DeviceState::retired);
+  auto r2 = s->run(op, SpanBatch<std::uint32_t>{in}, std::span(out)).value();
+  EXPECT_TRUE(r2.stats.faults.empty());
+  EXPECT_EQ(r2.stats.device("cpu")->items, in.size());
+}

@@ -136,11 +136,13 @@ class Scheduler {
       return Submission(make_error_future<ExecReport>(Error(
           Errc::invalid_argument, op.name() + ": batch has " + std::to_string(input.size()) + " items but the output has " +
                                       std::to_string(out.size()) + " slots")));
-    return Submission(submit_job(std::make_shared<detail::TypedJob<In, Out>>(op, std::move(input), out)));
+    return Submission(submit_job(std::make_shared<detail::TypedJob<In, Out>>(op, std::move(input), out), false));
   }
+  // submit(...).get(), except that a batch the policy puts on the CPU alone runs on this thread.
   template <BatchView In, class Out>
   Result<ExecReport> run(const Operation<In, Out>& op, In input, std::span<Out> out) {
-    return submit(op, std::move(input), out).get();
+    if (input.size() != out.size()) return submit(op, std::move(input), out).get();
+    return submit_job(std::make_shared<detail::TypedJob<In, Out>>(op, std::move(input), out), true).get();
   }
 
   // The Executor interface.
@@ -164,7 +166,7 @@ class Scheduler {
 
  private:
   explicit Scheduler(std::unique_ptr<Impl> impl);
-  Future<ExecReport> submit_job(std::shared_ptr<detail::JobBase> job);
+  Future<ExecReport> submit_job(std::shared_ptr<detail::JobBase> job, bool inline_cpu);
   std::unique_ptr<Impl> impl_;
 };
 
