@@ -63,7 +63,8 @@ Result<MetricsServer> MetricsServer::start(Registry& registry, std::uint16_t por
   http.Get("/metrics", [&registry](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry.prometheus_text(), "text/plain; version=0.0.4; charset=utf-8");
   });
-  http.Get("/metrics.json", [&registry](const httplib::Request&, httplib::Response& res) {
+  // httplib routes by regex: the dot is escaped so that /metrics_json is a 404.
+  http.Get(R"(/metrics\.json)", [&registry](const httplib::Request&, httplib::Response& res) {
     res.set_content(registry.json_snapshot(), "application/json");
   });
   // httplib's default adds SO_REUSEPORT, which lets a second server bind a port that is already

@@ -100,7 +100,7 @@ TEST(MetricsServer, ServesTheExpositionOnAFreePort) {
   const auto j = nlohmann::json::parse(res->body);
   EXPECT_EQ(j, nlohmann::json::parse(reg.json_snapshot()));
 
-  for (const char* path : {"/", "/nope", "/metrics/x", "/metricsjson"}) {
+  for (const char* path : {"/", "/nope", "/metrics/x", "/metrics_json", "/metrics.json/"}) {
     res = client.Get(path);
     ASSERT_TRUE(res) << path;
     EXPECT_EQ(res->status, 404) << path;

@@ -39,9 +39,9 @@ Parsed parse(const TraceRecorder& rec) {
 TEST(TraceRecorder, WritesCompleteEventsAndTrackNames) {
   TraceRecorder rec;
   const auto t0 = rec.origin();
-  rec.record("sha256 batch", "ops", "cuda:0", t0 + 1500ns, 2ms, {{"items", std::int64_t{4096}}, {"ok", true}});
+  rec.record("sha256 batch", "ops", "cuda:0", t0 + 1500ns, 2ms, {{"items", std::size_t{4096}}, {"ok", true}});
   rec.record("upload", "transfer", "cuda:0", t0 + 5ms, 250us);
-  rec.record("verify", "ops", "cpu", t0 + 2us, 10us, {{"note", std::string("a \"quoted\" arg")}, {"ratio", 0.5}});
+  rec.record("verify", "ops", "cpu", t0 + 2us, 10us, {{"note", "a \"quoted\" arg"}, {"ratio", 0.5}});
   EXPECT_EQ(rec.size(), 3u);
 
   const auto p = parse(rec);

@@ -6,7 +6,7 @@
 //   auto t0 = std::chrono::steady_clock::now();
 //   ...                                            // the work
 //   trace.record("sha256 batch", "ops", "cuda:0", t0, std::chrono::steady_clock::now() - t0,
-//                {{"items", std::int64_t{4096}}});
+//                {{"items", batch.size()}, {"op", "sha256"}});
 //   trace.write_chrome_trace("run.trace.json");
 //
 // Thread-safe; recording builds the event, then takes a short lock to append it. Bounded: past max_events, events are dropped and
@@ -19,6 +19,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -34,7 +35,17 @@
 
 namespace hetex::metrics {
 
+// A key/value shown with the event: {"items", n}, {"device", "cuda:0"}, {"ratio", 0.5}.
+// Integers of any type are stored as int64.
 struct TraceArg {
+  TraceArg(std::string k, std::string_view v) : key(std::move(k)), value(std::string(v)) {}
+  TraceArg(std::string k, const char* v) : key(std::move(k)), value(std::string(v)) {}  // not bool
+  template <std::integral I>
+    requires(!std::same_as<I, bool>)
+  TraceArg(std::string k, I v) : key(std::move(k)), value(static_cast<std::int64_t>(v)) {}
+  TraceArg(std::string k, double v) : key(std::move(k)), value(v) {}
+  TraceArg(std::string k, bool v) : key(std::move(k)), value(v) {}
+
   std::string key;
   std::variant<std::string, std::int64_t, double, bool> value;
 };
