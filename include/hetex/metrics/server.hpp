@@ -1,0 +1,42 @@
+#pragma once
+// MetricsServer: a registry over HTTP, for Prometheus to scrape.
+//   GET /metrics       text exposition format 0.0.4
+//   GET /metrics.json  Registry::json_snapshot()
+// Anything else is 404. It serves from its own threads until stop() or destruction; the registry
+// must outlive it. Constructing one makes the process ignore SIGPIPE (cpp-httplib does so, so
+// that a scraper hanging up mid-response cannot kill the process).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "hetex/core/error.hpp"
+#include "hetex/metrics/registry.hpp"
+
+namespace hetex::metrics {
+
+class MetricsServer {
+ public:
+  // port 0 lets the system pick a free port (see port()). A port already in use, or an address
+  // that cannot be bound, is an Errc::unavailable error naming both.
+  static Result<MetricsServer> start(Registry& registry, std::uint16_t port, std::string bind = "127.0.0.1");
+
+  MetricsServer(MetricsServer&&) noexcept;
+  MetricsServer& operator=(MetricsServer&&) noexcept;  // stops the server being replaced
+  ~MetricsServer();
+
+  std::uint16_t port() const noexcept;
+  const std::string& bind_address() const noexcept;
+  bool running() const noexcept;
+  // Closes the listening socket and joins the server threads. Connections close after each
+  // response, so this returns at once, or within about a second if a client has connected and
+  // not yet sent its request. Idempotent.
+  void stop() noexcept;
+
+ private:
+  struct Impl;
+  explicit MetricsServer(std::unique_ptr<Impl> impl) noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace hetex::metrics
