@@ -59,7 +59,7 @@ Digest core_hash(const std::vector<std::uint8_t>& buf, std::size_t lead, std::si
 
 Digest core_hash(const std::string& s, std::size_t lead = 0) {
   std::vector<std::uint8_t> buf(lead + s.size(), 0xee);
-  std::memcpy(buf.data() + lead, s.data(), s.size());
+  if (!s.empty()) std::memcpy(buf.data() + lead, s.data(), s.size());
   return core_hash(buf, lead, s.size());
 }
 
