@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -15,6 +16,8 @@
 #include "hetex/ops/sha256.hpp"
 
 namespace hetex::detail::sha256 {
+
+inline constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
 
 // Chunking of host->host GPU batches. A chunk is what one stream uploads, hashes and downloads
 // as a unit; `chunk_bytes` bounds its upload (data plus 4 bytes of offset per message) and so
@@ -83,7 +86,10 @@ void hash_packed_on_host(std::span<const std::uint8_t> staging, const Packed& p,
 // read-for-ownership saves a third of the memory traffic of the copy.
 void parallel_copy(void* dst, const void* src, std::size_t bytes);
 
-// Hashes messages [begin, end) on this thread with OpenSSL; checks each before reading it.
+// Hashes messages [begin, end) into out[0, end - begin) on this thread with OpenSSL; checks
+// each message before reading it.
 Status hash_serial(const ops::MessageBatch& in, std::size_t begin, std::size_t end, ops::Digest* out);
+// The same on every core (TBB). Errors name absolute message indices.
+Status hash_parallel(const ops::MessageBatch& in, std::size_t begin, std::size_t end, ops::Digest* out);
 
 }  // namespace hetex::detail::sha256

@@ -190,7 +190,7 @@ Status emulate_gpu(const ops::MessageBatch& in, std::span<Digest> out, const cor
   std::vector<std::uint8_t> staging;
   for (const auto& c : plan) {
     if (c.host) {
-      HETEX_TRY_VOID(ops::sha256_cpu(in.slice(c.begin, c.end), out.subspan(c.begin, c.end - c.begin)));
+      HETEX_TRY_VOID(core::hash_parallel(in, c.begin, c.end, out.data() + c.begin));
       continue;
     }
     const std::size_t n = c.end - c.begin;
@@ -374,4 +374,23 @@ TEST(Sha256Pipeline, SlicedBatchKeepsAbsoluteOffsets) {
   std::vector<Digest> out(in.size());
   ASSERT_TRUE(emulate_gpu(in, out, {.chunk_bytes = 8192, .min_chunk_bytes = 1024}));
   expect_matches_openssl(in, out);
+}
+
+TEST(Sha256Pipeline, ErrorsNameAbsoluteMessageIndices) {
+  // A malformed message among the long ones hashed on the host, and one in a device chunk.
+  std::vector<std::uint8_t> data(20000, 3);
+  const core::GpuOptions o{.chunk_bytes = 2048, .min_chunk_bytes = 1024};
+  std::vector<Digest> out(5);
+  {
+    std::vector<std::uint64_t> offs = {0, 10, 20, 5000, 4000, 4100};
+    auto st = emulate_gpu({data, offs}, out, o);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message().find("decrease at message 3"), std::string::npos) << st.error().message();
+  }
+  {
+    std::vector<std::uint64_t> offs = {0, 10, 20, 30, 25, 40};
+    auto st = emulate_gpu({data, offs}, out, o);
+    ASSERT_FALSE(st);
+    EXPECT_NE(st.error().message().find("decrease at message 3"), std::string::npos) << st.error().message();
+  }
 }
