@@ -157,13 +157,15 @@ void BM_Hetex_Cpu_Serial(benchmark::State& st) {
   report(st, b.size(), st.range(1));
 }
 
-// Host memory (std::vector) in and out; range(2), when given, is the chunk size in MiB.
+// Host memory (std::vector) in and out. range(2): chunk size in MiB (0: default); range(3): 0
+// for plain stores into and out of staging instead of streaming stores.
 void BM_Hetex_Gpu_HostToHost(benchmark::State& st) {
   if (!need_gpu(st)) return;
   const auto& b = batch(st.range(0), st.range(1));
   std::vector<Digest> out(b.size());
   detail::sha256::GpuOptions o;
   if (st.range(2) > 0) o.chunk_bytes = std::size_t(st.range(2)) << 20;
+  o.streaming_stores = st.range(3) != 0;
   auto run = [&] { return detail::sha256::gpu_with_options(streams(), b.view(), out, o); };
   if (auto s = run(); !s) return st.SkipWithError(s.error().describe().c_str());
   if (!sample_ok(b.view(), out, st)) return;
@@ -220,6 +222,17 @@ void BM_Hetex_PackChunk(benchmark::State& st) {
   report(st, n, len);
 }
 
+// parallel_copy of 64 MiB from pageable memory into pinned memory (range(0): 1 streaming
+// stores, 0 plain), the host copy bandwidth the pipeline has per direction.
+void BM_Hetex_HostCopyToPinned(benchmark::State& st) {
+  constexpr std::size_t kBytes = std::size_t(64) << 20;
+  const auto& b = batch(1, kBytes);  // one 64 MiB message: random bytes
+  auto dst = PinnedBuffer<std::uint8_t>::allocate(kBytes);
+  if (!dst) return st.SkipWithError("pinned allocation failed");
+  for (auto _ : st) detail::sha256::parallel_copy(dst->span().data(), b.data.data(), kBytes, st.range(0) != 0);
+  st.SetBytesProcessed(std::int64_t(st.iterations()) * std::int64_t(kBytes));
+}
+
 }  // namespace
 
 constexpr std::int64_t k10K = 10000, k1M = 1 << 20, k4M = 4 << 20, k16M = 16 << 20;
@@ -227,15 +240,19 @@ constexpr std::int64_t k10K = 10000, k1M = 1 << 20, k4M = 4 << 20, k16M = 16 << 
 // (a) and (c): 64-byte messages.
 BENCHMARK(BM_OpenSSL_AllCores)->Args({k10K, 64})->Args({k1M, 64})->Args({k16M, 64})->Args({k1M, 1024})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Hetex_Cpu_AllCores)->Args({k10K, 64})->Args({k1M, 64})->Args({k16M, 64})->Args({k1M, 1024})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Hetex_Gpu_HostToHost)->Args({k10K, 64, 0})->Args({k1M, 64, 0})->Args({k16M, 64, 0})->Args({k1M, 1024, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Hetex_Gpu_HostToHost)->Args({k10K, 64, 0, 1})->Args({k1M, 64, 0, 1})->Args({k16M, 64, 0, 1})->Args({k1M, 1024, 0, 1})->UseRealTime()->Unit(benchmark::kMillisecond);
 // (b)
 BENCHMARK(BM_Hetex_Gpu_DeviceResident)->Args({k1M, 1024})->Args({k4M, 1024})->Args({k16M, 64})->UseRealTime()->Unit(benchmark::kMillisecond);
 // (c) and (d): one thread; 10K rows are the design notes' case.
 BENCHMARK(BM_OpenSSL_Serial)->Args({k10K, 64})->Args({k1M, 64})->Args({k10K, 1024})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Hetex_Cpu_Serial)->Args({k10K, 64})->Args({k1M, 64})->Args({k10K, 1024})->UseRealTime()->Unit(benchmark::kMillisecond);
-// Diagnostics.
-BENCHMARK(BM_Hetex_Gpu_HostToHost)->Name("BM_Hetex_Gpu_HostToHost_ChunkMiB")->Args({k16M, 64, 4})->Args({k16M, 64, 8})->Args({k16M, 64, 32})->Args({k16M, 64, 64})->UseRealTime()->Unit(benchmark::kMillisecond);
+// Diagnostics: chunk size and store kind of the host->host path, its ceiling without host
+// copies, and what the host side alone sustains.
+BENCHMARK(BM_Hetex_Gpu_HostToHost)->Name("BM_Hetex_Gpu_HostToHost_Tuning")->ArgNames({"n", "len", "chunkMiB", "streaming"})
+    ->Args({k16M, 64, 4, 1})->Args({k16M, 64, 8, 1})->Args({k16M, 64, 32, 1})->Args({k16M, 64, 64, 1})
+    ->Args({k16M, 64, 4, 0})->Args({k16M, 64, 16, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Hetex_Gpu_PinnedToPinned)->Args({k16M, 64})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Hetex_PackChunk)->Args({256 << 10, 64})->Args({16 << 10, 1024})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Hetex_HostCopyToPinned)->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

@@ -133,17 +133,23 @@ HETEX_HD HETEX_SHA_INLINE void load_block(const Source& src, std::uint64_t start
       u[4 * j] = u[4 * j + 1] = u[4 * j + 2] = u[4 * j + 3] = 0;
     }
   }
-  // Shift by whole words (o / 4) with selects rather than a dynamic index, which would put the
-  // array in local memory; then by bytes (o % 4) and into big-endian order with one PRMT each.
-  const unsigned k = o >> 2;
-  const std::uint32_t sel = 0x0123u + 0x1111u * (o & 3u);
-  std::uint32_t v[18];
-  HETEX_SHA_UNROLL
-  for (int i = 0; i < 18; ++i) v[i] = (k & 2u) ? u[i + 2] : u[i];
-  HETEX_SHA_UNROLL
-  for (int i = 0; i < 17; ++i) v[i] = (k & 1u) ? v[i + 1] : v[i];
-  HETEX_SHA_UNROLL
-  for (int i = 0; i < 16; ++i) w[i] = byte_perm(v[i], v[i + 1], sel);
+  if (o == 0) {
+    // Aligned (equal 16-byte-multiple lengths): only the byte swap.
+    HETEX_SHA_UNROLL
+    for (int i = 0; i < 16; ++i) w[i] = byte_perm(u[i], 0, 0x0123u);
+  } else {
+    // Shift by whole words (o / 4) with selects rather than a dynamic index, which would put
+    // the array in local memory; then by bytes (o % 4) and into big-endian order, one PRMT each.
+    const unsigned k = o >> 2;
+    const std::uint32_t sel = 0x0123u + 0x1111u * (o & 3u);
+    std::uint32_t v[18];
+    HETEX_SHA_UNROLL
+    for (int i = 0; i < 18; ++i) v[i] = (k & 2u) ? u[i + 2] : u[i];
+    HETEX_SHA_UNROLL
+    for (int i = 0; i < 17; ++i) v[i] = (k & 1u) ? v[i + 1] : v[i];
+    HETEX_SHA_UNROLL
+    for (int i = 0; i < 16; ++i) w[i] = byte_perm(v[i], v[i + 1], sel);
+  }
 
   if (rem < 64) {
     HETEX_SHA_UNROLL

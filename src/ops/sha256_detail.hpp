@@ -33,6 +33,9 @@ struct GpuOptions {
   std::size_t min_chunk_bytes = std::size_t(1) << 20;
   // Staging slots in flight (each bound to stream slot % streams); 0: max(2, streams), at most 4.
   unsigned slots = 0;
+  // Host copies into staging and out of it with streaming stores (see parallel_copy). Plain
+  // stores can win instead when the staging stays in the last-level cache; measure both.
+  bool streaming_stores = true;
 };
 
 // The GPU pipeline with explicit options (sha256_gpu uses the defaults); for tests and tuning.
@@ -73,10 +76,12 @@ struct Packed {
   std::size_t upload_begin = 0;  // the staging bytes [upload_begin, upload_end) go to the device
   std::size_t upload_end = 0;
 };
-// Checks messages [begin, end) and writes them into `staging` (>= staging_bytes). `copy_data`
-// false when the device reads the data straight from the caller's (page-locked) memory.
+// How pack_chunk places the data: not at all (the device DMAs it straight from the caller's
+// page-locked memory), or copied with streaming or plain stores.
+enum class DataCopy { none, streaming, plain };
+// Checks messages [begin, end) and writes them into `staging` (>= staging_bytes).
 Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::size_t end, std::span<std::uint8_t> staging,
-                          bool copy_data = true);
+                          DataCopy data = DataCopy::streaming);
 
 // The kernel's work on a packed chunk, run on the host by the same code (tests).
 void hash_packed_on_host(std::span<const std::uint8_t> staging, const Packed& p, std::span<ops::Digest> out);
@@ -84,7 +89,7 @@ void hash_packed_on_host(std::span<const std::uint8_t> staging, const Packed& p,
 // memcpy spread over cores with streaming stores: the destination (pinned staging about to be
 // DMA'd, or digests the caller reads later) is not worth a cache line, and skipping the
 // read-for-ownership saves a third of the memory traffic of the copy.
-void parallel_copy(void* dst, const void* src, std::size_t bytes);
+void parallel_copy(void* dst, const void* src, std::size_t bytes, bool streaming = true);
 
 // Hashes messages [begin, end) into out[0, end - begin) on this thread with OpenSSL; checks
 // each message before reading it.

@@ -110,6 +110,7 @@ struct Pipeline {
   std::span<ops::Digest> out;
   Workspace& ws;
   bool in_pinned = false, out_pinned = false;
+  bool streaming = true;
   int sms = 1;
 
   // Waits for the chunk in `s` and moves its digests to `out`.
@@ -119,13 +120,14 @@ struct Pipeline {
     HETEX_TRY_VOID(s.done->wait());
     s.done.reset();
     const std::size_t n = s.chunk.end - s.chunk.begin;
-    if (!s.out_direct) parallel_copy(out.data() + s.chunk.begin, s.h_out.span().data(), n * sizeof(ops::Digest));
+    if (!s.out_direct) parallel_copy(out.data() + s.chunk.begin, s.h_out.span().data(), n * sizeof(ops::Digest), streaming);
     return {};
   }
 
   Status submit(Slot& s, Stream& st, const Chunk& c) {
     const std::size_t n = c.end - c.begin;
-    const Packed p = HETEX_TRY(pack_chunk(in, c.begin, c.end, s.h_in.span(), !in_pinned));
+    const Packed p = HETEX_TRY(pack_chunk(in, c.begin, c.end, s.h_in.span(),
+                                                  in_pinned ? DataCopy::none : streaming ? DataCopy::streaming : DataCopy::plain));
     auto& impl = st.impl();
     std::uint8_t* d_in = s.d_in.write().data();
     const std::uint8_t* h_in = s.h_in.span().data();
@@ -214,6 +216,7 @@ Status gpu_with_options(std::span<Stream> streams, const ops::MessageBatch& in, 
   if (ws->slots.size() < nslots) ws->slots.resize(nslots);
   Pipeline p{streams, in, out, *ws};
   p.sms = multiprocessors(dev);
+  p.streaming = options.streaming_stores;
   const bool spans = in.offsets.front() <= in.offsets.back() && in.offsets.back() <= in.data.size();
   p.in_pinned = spans && pinned_range(dev, in.data.data() + in.offsets.front(), in.total_bytes());
   p.out_pinned = pinned_range(dev, out.data(), out.size_bytes());

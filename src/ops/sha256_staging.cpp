@@ -59,7 +59,7 @@ struct Scan {
 
 }  // namespace
 
-void parallel_copy(void* dst, const void* src, std::size_t bytes) {
+void parallel_copy(void* dst, const void* src, std::size_t bytes, bool streaming) {
   // A piece is a few tens of microseconds of one core: coarse enough for TBB, fine enough to
   // spread a chunk over 16 cores.
   constexpr std::size_t kPiece = std::size_t(256) << 10;
@@ -70,7 +70,13 @@ void parallel_copy(void* dst, const void* src, std::size_t bytes) {
   const std::size_t pieces = (bytes + kPiece - 1) / kPiece;
   tbb::parallel_for(std::size_t(0), pieces, [&](std::size_t i) {
     const std::size_t off = i * kPiece;
-    stream_copy(static_cast<char*>(dst) + off, static_cast<const char*>(src) + off, std::min(kPiece, bytes - off));
+    auto* d = static_cast<char*>(dst) + off;
+    auto* s = static_cast<const char*>(src) + off;
+    if (streaming) {
+      stream_copy(d, s, std::min(kPiece, bytes - off));
+    } else {
+      std::memcpy(d, s, std::min(kPiece, bytes - off));
+    }
   });
 }
 
@@ -114,7 +120,7 @@ std::vector<Chunk> plan_chunks(const ops::MessageBatch& in, const GpuOptions& op
 }
 
 Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::size_t end, std::span<std::uint8_t> staging,
-                          bool copy_data) {
+                          DataCopy data) {
   const std::size_t n = end - begin;
   const std::uint64_t ob = in.offsets[begin], oe = in.offsets[end];
   auto scan = [&](std::size_t b, std::size_t e, std::uint64_t length) {
@@ -151,7 +157,8 @@ Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::s
   const std::uint64_t length = n ? in.offsets[begin + 1] - ob : 0;
   tbb::parallel_invoke([&] { s = scan(begin, end, length); },
                        [&] {
-                         if (copy_data && bytes) parallel_copy(staging.data() + doff, in.data.data() + ob, bytes);
+                         if (data != DataCopy::none && bytes)
+                           parallel_copy(staging.data() + doff, in.data.data() + ob, bytes, data == DataCopy::streaming);
                        });
   if (s.first_bad != kNone) return bad_message(in, s.first_bad);
 
@@ -160,9 +167,9 @@ Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::s
   p.data_bytes = bytes;
   p.uniform = s.uniform;
   p.length = length;
-  p.upload_end = copy_data ? doff + bytes : 4 * (n + 1);
+  p.upload_end = data != DataCopy::none ? doff + bytes : 4 * (n + 1);
   if (s.uniform) {
-    p.upload_begin = copy_data ? doff : p.upload_end;  // nothing to upload when the data goes direct
+    p.upload_begin = data != DataCopy::none ? doff : p.upload_end;  // nothing to upload when the data goes direct
   } else {
     // Relative 32-bit offsets: half the bytes of the caller's 64-bit ones (at 64-byte messages
     // the offsets would be an eighth of the upload).

@@ -265,7 +265,7 @@ TEST(Sha256Pack, UniformChunksUploadDataOnly) {
   auto pm = uniform_batch(1000, 64, 6);
   const auto in = pm.view();
   std::vector<std::uint8_t> staging(core::staging_bytes(500, 500 * 64));
-  auto p = core::pack_chunk(in, 250, 750, staging);
+  auto p = core::pack_chunk(in, 250, 750, staging, core::DataCopy::plain);
   ASSERT_TRUE(p) << p.error().describe();
   EXPECT_TRUE(p->uniform);
   EXPECT_EQ(p->length, 64u);
@@ -300,12 +300,12 @@ TEST(Sha256Pack, MixedChunksUploadRelativeOffsets) {
 TEST(Sha256Pack, DirectDataUploadsOnlyTheOffsets) {
   auto pm = random_batch(100, 8);
   std::vector<std::uint8_t> staging(core::staging_bytes(100, pm.view().total_bytes()), 0);
-  auto p = core::pack_chunk(pm.view(), 0, 100, staging, false);
+  auto p = core::pack_chunk(pm.view(), 0, 100, staging, core::DataCopy::none);
   ASSERT_TRUE(p);
   EXPECT_EQ(p->upload_begin, 0u);
   EXPECT_EQ(p->upload_end, 4u * 101);
   auto u = uniform_batch(100, 32, 9);
-  auto q = core::pack_chunk(u.view(), 0, 100, staging, false);
+  auto q = core::pack_chunk(u.view(), 0, 100, staging, core::DataCopy::none);
   ASSERT_TRUE(q);
   EXPECT_EQ(q->upload_begin, q->upload_end);  // nothing from staging
 }
