@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <span>
 #include <vector>
@@ -90,6 +91,8 @@ void hash_packed_on_host(std::span<const std::uint8_t> staging, const Packed& p,
 // DMA'd, or digests the caller reads later) is not worth a cache line, and skipping the
 // read-for-ownership saves a third of the memory traffic of the copy.
 void parallel_copy(void* dst, const void* src, std::size_t bytes, bool streaming = true);
+// Runs a and b concurrently on TBB's workers (for .cu files, which do not include TBB).
+void in_parallel(const std::function<void()>& a, const std::function<void()>& b);
 
 // Hashes messages [begin, end) into out[0, end - begin) on this thread with OpenSSL; checks
 // each message before reading it.

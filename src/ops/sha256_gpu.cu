@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <optional>
 #include <vector>
 
 // nvcc's front end (not the host compiler) reads future.hpp's emplace() of a [[nodiscard]]
@@ -32,8 +33,9 @@ struct Slot {
   DeviceBuffer<ops::Digest> d_out;
   GatePtr done;  // the download of the chunk in flight
   Chunk chunk;
-  bool busy = false;
-  bool out_direct = false;
+  bool busy = false;        // a chunk is in flight
+  bool out_direct = false;  // its digests are downloaded straight into the caller's output
+  bool unpack = false;      // finished, its digests still in h_out
 };
 
 struct Workspace {
@@ -113,21 +115,34 @@ struct Pipeline {
   bool streaming = true;
   int sms = 1;
 
-  // Waits for the chunk in `s` and moves its digests to `out`.
-  Status finish(Slot& s) {
+  // Waits for the chunk in flight in `s`; its digests are then in s.h_out (or already in `out`).
+  Status wait(Slot& s) {
     if (!s.busy) return {};
-    s.busy = false;
     HETEX_TRY_VOID(s.done->wait());
     s.done.reset();
-    const std::size_t n = s.chunk.end - s.chunk.begin;
-    if (!s.out_direct) parallel_copy(out.data() + s.chunk.begin, s.h_out.span().data(), n * sizeof(ops::Digest), streaming);
+    s.busy = false;
+    s.unpack = !s.out_direct;
     return {};
   }
+  // Moves a finished chunk's digests from staging to `out`.
+  void unpack(Slot& s) {
+    if (!s.unpack) return;
+    s.unpack = false;
+    const std::size_t n = s.chunk.end - s.chunk.begin;
+    parallel_copy(out.data() + s.chunk.begin, s.h_out.span().data(), n * sizeof(ops::Digest), streaming);
+  }
 
+  // Packs chunk c into `s` (while the slot's previous digests are copied out: one parallel
+  // region) and enqueues its upload, kernel and download on `st`.
   Status submit(Slot& s, Stream& st, const Chunk& c) {
     const std::size_t n = c.end - c.begin;
-    const Packed p = HETEX_TRY(pack_chunk(in, c.begin, c.end, s.h_in.span(),
-                                                  in_pinned ? DataCopy::none : streaming ? DataCopy::streaming : DataCopy::plain));
+    std::optional<Result<Packed>> packed;
+    in_parallel([&] { unpack(s); },
+                [&] {
+                  packed = pack_chunk(in, c.begin, c.end, s.h_in.span(),
+                                      in_pinned ? DataCopy::none : streaming ? DataCopy::streaming : DataCopy::plain);
+                });
+    const Packed p = HETEX_TRY(std::move(*packed));
     auto& impl = st.impl();
     std::uint8_t* d_in = s.d_in.write().data();
     const std::uint8_t* h_in = s.h_in.span().data();
@@ -170,14 +185,19 @@ struct Pipeline {
       Slot& s = ws.slots[k % nslots];
       Stream& st = streams[k % nslots % streams.size()];
       ++k;
-      HETEX_TRY_VOID(finish(s));
+      HETEX_TRY_VOID(wait(s));
       const std::size_t n = c.end - c.begin;
       const std::size_t bytes = static_cast<std::size_t>(in.offsets[c.end] - in.offsets[c.begin]);
+      if (s.unpack && (s.h_in.size() < staging_bytes(n, bytes) || s.h_out.size() < n)) unpack(s);  // before regrowing
       HETEX_TRY_VOID(ensure(s, ws.device, staging_bytes(n, bytes), n));
       HETEX_TRY_VOID(submit(s, st, c));
     }
     // Oldest first.
-    for (std::size_t i = 0; i < nslots; ++i) HETEX_TRY_VOID(finish(ws.slots[(k + i) % nslots]));
+    for (std::size_t i = 0; i < nslots; ++i) {
+      Slot& s = ws.slots[(k + i) % nslots];
+      HETEX_TRY_VOID(wait(s));
+      unpack(s);
+    }
     return {};
   }
 };
@@ -226,7 +246,7 @@ Status gpu_with_options(std::span<Stream> streams, const ops::MessageBatch& in, 
     // Nothing may still read or write staging (or the caller's pinned memory) after we return.
     for (Stream& s : streams) (void)s.synchronize();
     for (Slot& s : ws->slots) {
-      s.busy = false;
+      s.busy = s.unpack = false;
       s.done.reset();
     }
     if (!dev.healthy()) return st;  // its memory is gone; drop the workspace
