@@ -34,7 +34,9 @@ Status sha256_cpu(const MessageBatch& in, std::span<Digest> out);
 // pinned staging. A message longer than a chunk (16 MiB) is hashed on the host, concurrently:
 // SHA-256 of one message is a serial chain that one CPU core runs ~20x faster than one GPU
 // thread. Many messages of tens of KiB or more keep only a few GPU threads busy per chunk, so
-// such batches belong on the CPU (the GPU wins on many short messages).
+// such batches belong on the CPU (the GPU wins on many short messages). Data or `out` in
+// page-locked memory (PinnedBuffer) is DMA'd directly, skipping the host copy through staging.
+// On error, no device work still touches `in` or `out` when this returns.
 // Without CUDA: Errc::unavailable.
 Status sha256_gpu(std::span<Stream> streams, const MessageBatch& in, std::span<Digest> out);
 
