@@ -375,13 +375,13 @@ struct Scheduler::Impl {
     }
     if (options.observer) options.observer->on_batch(report.stats);
     job.promise.set_value(std::move(report));
-    std::size_t depth;
     {
+      // Reported under the lock, so the last report is the current depth.
       std::lock_guard lock(m);
-      depth = --admitted;
+      --admitted;
+      if (options.observer) options.observer->on_queue_depth(admitted);
     }
     admit_cv.notify_all();
-    if (options.observer) options.observer->on_queue_depth(depth);
   }
 
   void worker(std::size_t index) {
@@ -450,7 +450,6 @@ struct Scheduler::Impl {
       job->promise.set_value(std::move(r));
       return fut;
     }
-    std::size_t depth;
     bool run_here = false;
     {
       std::unique_lock lock(m);
@@ -462,7 +461,8 @@ struct Scheduler::Impl {
         admit_cv.wait(lock, [&] { return stopping || admitted < options.queue_capacity; });
         if (stopping) return make_error_future<ExecReport>(Error(Errc::cancelled, "the scheduler is shutting down"));
       }
-      depth = ++admitted;
+      ++admitted;
+      if (options.observer) options.observer->on_queue_depth(admitted);
       std::vector<std::size_t> cand_slots;
       std::vector<Candidate> cands;
       RoutePlan rp = plan(*job, cand_slots, cands);
@@ -508,7 +508,6 @@ struct Scheduler::Impl {
         s.cv.notify_one();
       }
     }
-    if (options.observer) options.observer->on_queue_depth(depth);
     if (run_here) process(job, job->parts[0].slot);
     return fut;
   }
@@ -596,6 +595,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
     if (auto st = impl->model.load(*impl->calibration_file); !st)
       std::fprintf(stderr, "hetex: %s\n", st.error().describe().c_str());
   }
+  if (options.observer)
+    for (auto& s : impl->slots) options.observer->on_device_state(s->name, s->state);
   for (std::size_t i = 0; i < impl->slots.size(); ++i)
     impl->slots[i]->worker = std::thread([p = impl.get(), i] { p->worker(i); });
   return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));

@@ -12,49 +12,10 @@
 #include <sstream>
 
 #include "hetex/metrics/registry.hpp"
+#include "metrics/promtool.hpp"
 
 using namespace hetex::metrics;
 
-namespace {
-
-std::string find_on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  if (!path) return {};
-  std::stringstream dirs(path);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    const auto candidate = std::filesystem::path(dir.empty() ? "." : dir) / program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-  }
-  return {};
-}
-
-struct CheckResult {
-  int exit_status = -1;
-  std::string output;  // stdout and stderr together
-};
-
-CheckResult promtool_check(const std::string& promtool, const std::string& exposition) {
-  static int n = 0;
-  const auto dir = std::filesystem::temp_directory_path();
-  const auto stem = "hetex_promtool_" + std::to_string(::getpid()) + "_" + std::to_string(n++);
-  const auto in = dir / (stem + ".prom"), out = dir / (stem + ".out");
-  std::ofstream(in, std::ios::binary) << exposition;
-  const std::string cmd = "'" + promtool + "' check metrics < '" + in.string() + "' > '" + out.string() + "' 2>&1";
-  const int status = std::system(cmd.c_str());
-  CheckResult r;
-  r.exit_status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream o(out, std::ios::binary);
-  r.output.assign(std::istreambuf_iterator<char>(o), {});
-  std::filesystem::remove(in);
-  std::filesystem::remove(out);
-  return r;
-}
-
-#define REQUIRE_PROMTOOL(var)                                                                         \
-  const std::string var = find_on_path("promtool");                                                   \
-  if (var.empty()) GTEST_SKIP() << "promtool is not on PATH (it comes with the Debian package prometheus)"
-
-}  // namespace
 
 TEST(Promtool, AcceptsEveryMetricTypeWithEscapesAndNonFiniteValues) {
   REQUIRE_PROMTOOL(promtool);
@@ -78,7 +39,7 @@ TEST(Promtool, AcceptsEveryMetricTypeWithEscapesAndNonFiniteValues) {
   const std::string text = reg.prometheus_text();
   ASSERT_NE(text.find("\\\"verify\\\""), std::string::npos);  // the escapes are really in there
   ASSERT_NE(text.find("NaN"), std::string::npos);
-  const auto r = promtool_check(promtool, text);
+  const auto r = hetex_test::promtool_check(promtool, text);
   EXPECT_EQ(r.exit_status, 0) << r.output << "\n--- exposition:\n" << text;
   EXPECT_EQ(r.output, "") << text;
 }
@@ -86,7 +47,7 @@ TEST(Promtool, AcceptsEveryMetricTypeWithEscapesAndNonFiniteValues) {
 // The check above must be able to fail: promtool rejects a malformed exposition...
 TEST(Promtool, RejectsABrokenExposition) {
   REQUIRE_PROMTOOL(promtool);
-  const auto r = promtool_check(promtool,
+  const auto r = hetex_test::promtool_check(promtool,
                                 "# HELP x_total A counter\n"
                                 "# TYPE x_total counter\n"
                                 "x_total{a=\"unterminated} 1\n");
@@ -97,7 +58,7 @@ TEST(Promtool, RejectsABrokenExposition) {
 // ...and a well-formed one that breaks its conventions (a counter without _total).
 TEST(Promtool, FlagsLintProblems) {
   REQUIRE_PROMTOOL(promtool);
-  const auto r = promtool_check(promtool, "# HELP x A counter\n# TYPE x counter\nx 1\n");
+  const auto r = hetex_test::promtool_check(promtool, "# HELP x A counter\n# TYPE x counter\nx 1\n");
   EXPECT_NE(r.exit_status, 0);
   EXPECT_NE(r.output.find("_total"), std::string::npos) << r.output;
 }
