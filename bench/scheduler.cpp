@@ -1,12 +1,20 @@
-// The scheduler against its baselines, on vector add with data in host memory:
-//   size sweep 2^10 .. 2^26 items; columns CPU-only, GPU-only, Threshold, Adaptive and the oracle
-//   (the better of CPU-only and GPU-only at that size, measured in the same run); Adaptive is
-//   calibrated first, as a user's would be after its first batches. ada/orcl is the median of
-//   per-round ratios (policies take turns each round). raw TBB: the same loop with no scheduler.
-//   Split on the largest batch against CPU-only + GPU-only throughput.
-// Prints a table, and JSON with --json FILE. Runs without a GPU (GPU columns then say why not).
+// The scheduler against its baselines, data in host memory, for two workloads: vector add (memory
+// bound) and SHA-256 of 64-byte messages (compute bound).
+//   Size sweep: columns CPU-only, GPU-only, Threshold, Adaptive, the oracle (the better of
+//   CPU-only and GPU-only at that size) and a raw comparator with no scheduler (a TBB loop; for
+//   SHA-256 over OpenSSL). Policies take turns, one batch each per round, so drift hits all
+//   columns alike; ada/orcl is the median of the per-round ratios. Adaptive is calibrated first,
+//   as a user's would be after its first batches.
+//   Split: on a large batch (and SHA-256 of 1 KiB messages), against CPU-only + GPU-only.
+// Prints tables, and JSON with --json FILE. Without a GPU the GPU columns say why they are empty.
 //
 //   bench_scheduler [--step 1|2] [--reps N] [--json FILE]
+
+// The raw comparator uses OpenSSL's low-level SHA256_* calls (deprecated in OpenSSL 3 but the
+// fastest way to call it per message: no EVP fetch or context allocation per call).
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <chrono>
@@ -14,14 +22,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <random>
 #include <string>
 #include <vector>
 
-#include <tbb/parallel_for.h>
-
 #include "hetex/exec/scheduler.hpp"
+#include "hetex/ops/sha256.hpp"
 #include "hetex/ops/vector.hpp"
 
 using namespace hetex;
@@ -50,44 +58,126 @@ Args parse(int argc, char** argv) {
   return a;
 }
 
+[[noreturn]] void die(const std::string& what) {
+  std::fprintf(stderr, "bench_scheduler: %s\n", what.c_str());
+  std::exit(1);
+}
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// One workload: runs n items through a scheduler, checks results, and times a raw comparator.
+struct Workload {
+  std::string name;
+  std::function<Result<ExecReport>(Scheduler&, std::size_t n)> run;
+  std::function<bool(std::size_t n)> check;  // the last run's results are right
+  std::function<void(std::size_t n)> raw;
+};
+
+using Where = std::map<std::string, std::size_t>;
+
+double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* where) {
+  const auto t0 = Clock::now();
+  auto rep = w.run(s, n);
+  const double t = seconds_since(t0);
+  if (!rep) die(w.name + ": " + rep.error().describe());
+  if (!rep->all_ok()) die(w.name + ": " + rep->status().error().describe());
+  if (check && !w.check(n)) die(w.name + ": wrong result at " + std::to_string(n) + " items");
+  if (where)
+    for (const auto& d : rep->stats.devices) (*where)[d.device] += d.items;
+  return t;
+}
+
+struct Policies {
+  std::unique_ptr<Scheduler> cpu, gpu, threshold, adaptive, split;
+};
+
+std::string shares(const Where& where, std::size_t total) {
+  std::string s;
+  for (const auto& [d, items] : where) s += d + ":" + std::to_string(total ? items * 100 / total : 0) + "% ";
+  return s;
+}
+
+std::string sweep(const Workload& w, Policies& p, const std::vector<std::size_t>& sizes, int reps, bool gpu) {
+  for (std::size_t n : sizes)
+    for (int i = 0; i < 8; ++i) (void)timed(*p.adaptive, w, n, false, nullptr);  // calibration
+  std::printf("\n%s, data in host memory (M items/s)\n%10s %10s %10s %10s %10s %10s %9s %10s  %s\n", w.name.c_str(), "items",
+              "cpu", "gpu", "threshold", "adaptive", "oracle", "ada/orcl", "raw", "adaptive ran on");
+  std::string json = "\"" + w.name + "\": [";
+  double worst = 1e9;
+  for (std::size_t n : sizes) {
+    std::vector<Scheduler*> order{p.cpu.get(), p.gpu.get(), p.threshold.get(), p.adaptive.get()};
+    std::vector<std::vector<double>> t(order.size() + 1);
+    std::vector<double> paired;
+    Where where;
+    for (int r = 0; r <= reps; ++r) {
+      std::vector<double> round(order.size(), 0);
+      for (std::size_t k = 0; k < order.size(); ++k)
+        if (order[k]) round[k] = timed(*order[k], w, n, r == 0, r > 0 && k == 3 ? &where : nullptr);
+      const auto t0 = Clock::now();
+      w.raw(n);
+      const double raw = seconds_since(t0);
+      if (r == 0) continue;  // warm-up
+      for (std::size_t k = 0; k < order.size(); ++k) t[k].push_back(round[k]);
+      t.back().push_back(raw);
+      paired.push_back((gpu ? std::min(round[0], round[1]) : round[0]) / round[3]);
+    }
+    const double tc = median(t[0]), tg = median(t[1]), tt = median(t[2]), ta = median(t[3]), traw = median(t[4]);
+    const double oracle = gpu ? std::min(tc, tg) : tc, ratio = median(paired);
+    worst = std::min(worst, ratio);
+    auto mis = [n](double x) { return x > 0 ? n / x / 1e6 : 0.0; };
+    std::printf("%10zu %10.1f %10.1f %10.1f %10.1f %10.1f %8.1f%% %10.1f  %s\n", n, mis(tc), mis(tg), mis(tt), mis(ta),
+                mis(oracle), 100 * ratio, mis(traw), shares(where, n * reps).c_str());
+    char row[400];
+    std::snprintf(row, sizeof row,
+                  "%s{\"items\": %zu, \"cpu_s\": %.9g, \"gpu_s\": %.9g, \"threshold_s\": %.9g, \"adaptive_s\": %.9g, "
+                  "\"oracle_s\": %.9g, \"adaptive_over_oracle\": %.4f, \"raw_s\": %.9g}",
+                  n == sizes.front() ? "" : ", ", n, tc, tg, tt, ta, oracle, ratio, traw);
+    json += row;
+  }
+  std::printf("worst adaptive/oracle: %.1f%%\n", 100 * worst);
+  return json + "]";
+}
+
+std::string split(const std::string& label, const Workload& w, Policies& p, std::size_t n, int reps) {
+  for (int i = 0; i < 6; ++i) (void)timed(*p.split, w, n, i == 0, nullptr);  // calibration
+  std::vector<double> ts, tc, tg;
+  Where where;
+  for (int r = 0; r < reps; ++r) {
+    ts.push_back(timed(*p.split, w, n, false, &where));
+    tc.push_back(timed(*p.cpu, w, n, false, nullptr));
+    tg.push_back(timed(*p.gpu, w, n, false, nullptr));
+  }
+  const double s = n / median(ts), c = n / median(tc), g = n / median(tg);
+  std::printf("split %s, %zu items: %.1f M/s; cpu %.1f + gpu %.1f = %.1f M/s; split/sum = %.1f%%  (%s)\n", label.c_str(), n,
+              s / 1e6, c / 1e6, g / 1e6, (c + g) / 1e6, 100 * s / (c + g), shares(where, n * reps).c_str());
+  char row[300];
+  std::snprintf(row, sizeof row, "\"split_%s\": {\"items\": %zu, \"split_s\": %.9g, \"cpu_s\": %.9g, \"gpu_s\": %.9g}",
+                label.c_str(), n, n / s, n / c, n / g);
+  return row;
+}
+
 std::unique_ptr<Scheduler> make(const Runtime& rt, Policy p, const std::filesystem::path& cal) {
   SchedulerOptions o;
   o.policy = std::move(p);
   o.calibration_file = cal;  // a fresh file: the bench shows calibration from nothing
   o.faults = FaultPlan{};
   auto s = Scheduler::create(rt, o);
-  if (!s) {
-    std::fprintf(stderr, "bench_scheduler: %s\n", s.error().describe().c_str());
-    std::exit(1);
-  }
+  if (!s) die(s.error().describe());
   return std::move(*s);
 }
 
-// Median seconds per batch over reps runs; checks every result of the first run.
-double time_policy(Scheduler& s, const std::vector<float>& a, const std::vector<float>& b, std::vector<float>& c,
-                   std::size_t n, int reps, std::map<std::string, std::size_t>* where = nullptr) {
-  std::vector<double> t;
-  for (int r = 0; r < reps; ++r) {
-    std::fill_n(c.begin(), n, -1.0f);
-    const auto t0 = Clock::now();
-    auto rep = s.run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(c).first(n));
-    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    if (!rep || !rep->all_ok()) {
-      std::fprintf(stderr, "bench_scheduler: batch failed: %s\n",
-                   (!rep ? rep.error() : rep->status().error()).describe().c_str());
-      std::exit(1);
-    }
-    if (where)
-      for (const auto& d : rep->stats.devices) (*where)[d.device] += d.items;
-    if (r == 0)
-      for (std::size_t i = 0; i < n; ++i)
-        if (c[i] != a[i] + b[i]) {
-          std::fprintf(stderr, "bench_scheduler: wrong result at %zu of %zu\n", i, n);
-          std::exit(1);
-        }
-  }
-  std::nth_element(t.begin(), t.begin() + t.size() / 2, t.end());
-  return t[t.size() / 2];
+void fill_random(std::span<std::uint8_t> bytes, std::uint64_t seed) {
+  tbb::parallel_for(std::size_t(0), bytes.size() / 4096 + 1, [&](std::size_t blk) {
+    std::mt19937_64 rng(seed + blk);
+    const std::size_t b = blk * 4096, e = std::min(bytes.size(), b + 4096);
+    for (std::size_t i = b; i < e; ++i) bytes[i] = static_cast<std::uint8_t>(rng());
+  });
 }
 
 }  // namespace
@@ -95,114 +185,101 @@ double time_policy(Scheduler& s, const std::vector<float>& a, const std::vector<
 int main(int argc, char** argv) {
   const Args args = parse(argc, argv);
   auto rt = Runtime::create({.announce_cpu_only = false});
-  if (!rt) {
-    std::fprintf(stderr, "bench_scheduler: %s\n", rt.error().describe().c_str());
-    return 1;
-  }
+  if (!rt) die(rt.error().describe());
   const bool gpu = rt->has_gpu();
-  const std::string gpu_name = gpu ? rt->gpus().front().id().to_string() : "";
   std::printf("# %s\n", rt->cpu().describe().c_str());
   if (gpu)
     std::printf("# %s\n", rt->gpus().front().describe().c_str());
   else
     std::printf("# GPU columns skipped: %s\n", rt->gpu_unavailable_reason().c_str());
-
   const auto dir = std::filesystem::temp_directory_path() / ("hetex-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  auto cpu_only = make(*rt, PinnedPolicy{"cpu"}, "");
-  auto gpu_only = gpu ? make(*rt, PinnedPolicy{gpu_name}, "") : nullptr;
-  auto threshold = make(*rt, ThresholdPolicy{}, "");
-  auto adaptive = make(*rt, AdaptivePolicy{}, dir / "adaptive.json");
-  auto split = make(*rt, SplitPolicy{}, dir / "split.json");
+  Policies p;
+  p.cpu = make(*rt, PinnedPolicy{"cpu"}, "");
+  if (gpu) p.gpu = make(*rt, PinnedPolicy{rt->gpus().front().id().to_string()}, "");
+  p.threshold = make(*rt, ThresholdPolicy{}, "");
+  p.adaptive = make(*rt, AdaptivePolicy{}, dir / "adaptive.json");
+  p.split = make(*rt, SplitPolicy{}, dir / "split.json");
 
-  const std::size_t max_n = std::size_t(1) << 26;
-  std::vector<float> a(max_n), b(max_n), c(max_n);
-  std::mt19937 rng(7);
-  std::uniform_real_distribution<float> u(-1000, 1000);
-  for (std::size_t i = 0; i < max_n; ++i) {
-    a[i] = u(rng);
-    b[i] = u(rng);
+  // Vector add, up to 2^26 floats.
+  const std::size_t max_v = std::size_t(1) << 26;
+  std::vector<float> a(max_v), b(max_v), c(max_v);
+  {
+    std::mt19937 rng(7);
+    std::uniform_real_distribution<float> u(-1000, 1000);
+    for (std::size_t i = 0; i < max_v; ++i) a[i] = u(rng), b[i] = u(rng);
   }
+  Workload vec{"vector_add",
+               [&](Scheduler& s, std::size_t n) {
+                 std::fill_n(c.begin(), n, -1.0f);
+                 return s.run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)},
+                              std::span(c).first(n));
+               },
+               [&](std::size_t n) {
+                 for (std::size_t i = 0; i < n; ++i)
+                   if (c[i] != a[i] + b[i]) return false;
+                 return true;
+               },
+               [&](std::size_t n) {
+                 tbb::parallel_for(std::size_t(0), n, std::size_t(1) << 15, [&](std::size_t i) {
+                   const std::size_t e = std::min(n, i + (std::size_t(1) << 15));
+                   for (std::size_t k = i; k < e; ++k) c[k] = a[k] + b[k];
+                 });
+               }};
 
-  std::vector<std::size_t> sizes;
-  for (int k = 10; k <= 26; k += args.step) sizes.push_back(std::size_t(1) << k);
-
-  // Calibration: what Adaptive learns on its first batches at each size.
-  for (std::size_t n : sizes) {
-    for (int i = 0; i < 8; ++i) (void)time_policy(*adaptive, a, b, c, n, 1);
-  }
-
-  std::printf("\n%10s %12s %12s %12s %12s %12s %9s %12s  %s\n", "items", "cpu Mitem/s", "gpu Mitem/s", "thresh",
-              "adaptive", "oracle", "ada/orcl", "raw TBB", "adaptive ran on");
-  std::string json = "{\"vector_add_sweep\": [";
-  double worst_ratio = 1e9;
-  for (std::size_t n : sizes) {
-    // Policies take turns, one batch each per round, so drift (clock, caches, neighbours) hits
-    // all columns alike; the first round warms up and is not counted.
-    std::vector<Scheduler*> order{cpu_only.get(), gpu_only.get(), threshold.get(), adaptive.get()};
-    std::vector<std::vector<double>> times(order.size() + 1);
-    std::vector<double> paired;  // oracle / adaptive within one round: drift cancels
-    std::map<std::string, std::size_t> where;
-    for (int r = 0; r <= args.reps; ++r) {
-      std::vector<double> round(order.size(), 0);
-      for (std::size_t p = 0; p < order.size(); ++p) {
-        if (!order[p]) continue;
-        round[p] = time_policy(*order[p], a, b, c, n, 1, r > 0 && p == 3 ? &where : nullptr);
-      }
-      // The comparator: a plain TBB loop on the calling thread, no scheduler at all.
-      const auto t0 = Clock::now();
-      tbb::parallel_for(std::size_t(0), n, std::size_t(1) << 15, [&](std::size_t i) {
-        const std::size_t e = std::min(n, i + (std::size_t(1) << 15));
-        for (std::size_t k = i; k < e; ++k) c[k] = a[k] + b[k];
-      });
-      const double raw = std::chrono::duration<double>(Clock::now() - t0).count();
-      if (r == 0) continue;  // warm-up
-      for (std::size_t p = 0; p < order.size(); ++p) times[p].push_back(round[p]);
-      times[order.size()].push_back(raw);
-      paired.push_back((gpu ? std::min(round[0], round[1]) : round[0]) / round[3]);
-    }
-    auto median = [](std::vector<double> v) {
-      if (v.empty()) return 0.0;
-      std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-      return v[v.size() / 2];
+  // SHA-256: 2^22 messages of 64 bytes, and 2^19 of 1 KiB for the split.
+  auto messages = [](std::size_t count, std::size_t len, std::uint64_t seed) {
+    auto m = std::make_unique<std::pair<std::vector<std::uint8_t>, std::vector<std::uint64_t>>>();
+    m->first.resize(count * len);
+    fill_random(m->first, seed);
+    m->second.resize(count + 1);
+    for (std::size_t i = 0; i <= count; ++i) m->second[i] = i * len;
+    return m;
+  };
+  auto short_msgs = messages(std::size_t(1) << 22, 64, 1);
+  auto long_msgs = messages(std::size_t(1) << 19, 1024, 2);
+  std::vector<ops::Digest> digests(std::size_t(1) << 22);
+  auto sha_workload = [&](const std::string& name, auto& msgs) {
+    auto batch = [&msgs](std::size_t n) {
+      return ops::MessageBatch{msgs->first, std::span<const std::uint64_t>(msgs->second).first(n + 1)};
     };
-    const double tc = median(times[0]), tg = median(times[1]), tt = median(times[2]), ta = median(times[3]);
-    const double traw = median(times[4]);
-    const double oracle = gpu ? std::min(tc, tg) : tc;
-    const double ratio = median(paired);
-    worst_ratio = std::min(worst_ratio, ratio);
-    std::string ran;
-    for (const auto& [d, items] : where) ran += d + ":" + std::to_string(items * 100 / (n * args.reps)) + "% ";
-    auto mis = [n](double t) { return t > 0 ? n / t / 1e6 : 0.0; };
-    std::printf("%10zu %12.1f %12.1f %12.1f %12.1f %12.1f %8.1f%% %12.1f  %s\n", n, mis(tc), mis(tg), mis(tt), mis(ta),
-                mis(oracle), 100 * ratio, mis(traw), ran.c_str());
-    char row[512];
-    std::snprintf(row, sizeof row,
-                  "%s{\"items\": %zu, \"cpu_s\": %.9g, \"gpu_s\": %.9g, \"threshold_s\": %.9g, \"adaptive_s\": %.9g, "
-                  "\"oracle_s\": %.9g, \"adaptive_over_oracle\": %.4f, \"raw_tbb_s\": %.9g}",
-                  n == sizes.front() ? "" : ", ", n, tc, tg, tt, ta, oracle, ratio, traw);
-    json += row;
-  }
-  json += "]";
-  std::printf("worst adaptive/oracle: %.1f%%\n", 100 * worst_ratio);
+    return Workload{name,
+                    [&, batch](Scheduler& s, std::size_t n) {
+                      return s.run(ops::sha256(), batch(n), std::span(digests).first(n));
+                    },
+                    [&, batch](std::size_t n) {
+                      const auto in = batch(n);
+                      for (std::size_t i = 0; i < n; i += 997) {
+                        ops::Digest d;
+                        ::SHA256(in[i].data(), in[i].size(), d.data());
+                        if (d != digests[i]) return false;
+                      }
+                      return true;
+                    },
+                    [&, batch](std::size_t n) {
+                      const auto in = batch(n);
+                      tbb::parallel_for(std::size_t(0), n, [&](std::size_t i) {
+                        SHA256_CTX ctx;
+                        SHA256_Init(&ctx);
+                        SHA256_Update(&ctx, in[i].data(), in[i].size());
+                        SHA256_Final(digests[i].data(), &ctx);
+                      });
+                    }};
+  };
+  Workload sha64 = sha_workload("sha256_64B", short_msgs);
+  Workload sha1k = sha_workload("sha256_1KiB", long_msgs);
 
-  // Split on the largest batch: calibrate, then compare with the sum of the two alone.
+  std::vector<std::size_t> vsizes, ssizes;
+  for (int k = 10; k <= 26; k += args.step) vsizes.push_back(std::size_t(1) << k);
+  for (int k = 10; k <= 22; k += args.step) ssizes.push_back(std::size_t(1) << k);
+
+  std::string json = "{" + sweep(vec, p, vsizes, args.reps, gpu);
+  json += ", " + sweep(sha64, p, ssizes, args.reps, gpu);
   if (gpu) {
-    const std::size_t n = sizes.back();
-    for (int i = 0; i < 6; ++i) (void)time_policy(*split, a, b, c, n, 1);
-    std::map<std::string, std::size_t> where;
-    const double ts = time_policy(*split, a, b, c, n, args.reps, &where);
-    const double tc = time_policy(*cpu_only, a, b, c, n, args.reps);
-    const double tg = time_policy(*gpu_only, a, b, c, n, args.reps);
-    const double sum = n / tc + n / tg;
-    std::printf("\nsplit %zu items: %.1f Mitem/s; cpu %.1f + gpu %.1f = %.1f Mitem/s; split/sum = %.1f%%  (",
-                n, n / ts / 1e6, n / tc / 1e6, n / tg / 1e6, sum / 1e6, 100 * (n / ts) / sum);
-    for (const auto& [d, items] : where) std::printf("%s:%zu%% ", d.c_str(), items * 100 / (n * args.reps));
-    std::printf(")\n");
-    char row[256];
-    std::snprintf(row, sizeof row, ", \"split\": {\"items\": %zu, \"split_s\": %.9g, \"cpu_s\": %.9g, \"gpu_s\": %.9g}", n, ts,
-                  tc, tg);
-    json += row;
+    std::printf("\n");
+    json += ", " + split("vector_add", vec, p, vsizes.back(), args.reps);
+    json += ", " + split("sha256_64B", sha64, p, ssizes.back(), args.reps);
+    json += ", " + split("sha256_1KiB", sha1k, p, std::size_t(1) << 19, args.reps);
   }
   json += "}\n";
   if (!args.json.empty()) std::ofstream(args.json) << json;

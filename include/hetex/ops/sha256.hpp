@@ -16,6 +16,7 @@
 #include "hetex/async/future.hpp"
 #include "hetex/async/stream.hpp"
 #include "hetex/core/error.hpp"
+#include "hetex/exec/operation.hpp"
 #include "hetex/memory/view.hpp"
 #include "hetex/ops/messages.hpp"
 
@@ -49,5 +50,8 @@ Status sha256_gpu(std::span<Stream> streams, const MessageBatch& in, std::span<D
 // Without CUDA: Errc::unavailable.
 Future<void> sha256_gpu_device(Stream& s, ReadView<std::uint8_t> data, ReadView<std::uint64_t> offsets,
                                WriteView<Digest> out);
+
+// SHA-256 as a scheduler operation: the CPU path on chunks, the GPU path on the lane's streams.
+const Operation<MessageBatch, Digest>& sha256();
 
 }  // namespace hetex::ops

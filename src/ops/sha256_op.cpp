@@ -1,0 +1,20 @@
+#include "hetex/ops/sha256.hpp"
+
+namespace hetex::ops {
+
+const Operation<MessageBatch, Digest>& sha256() {
+  static const Operation<MessageBatch, Digest> op = [] {
+    Operation<MessageBatch, Digest> o(
+        "sha256", [](const MessageBatch& in, std::span<Digest> out) { return sha256_cpu_serial(in, out); },
+        // A GPU call moves a chunk through three streams; below ~64K short messages it cannot
+        // fill the device.
+        OperationOptions{.cpu_grain = 1024, .gpu_min_chunk = 1u << 16});
+    o.with_gpu([](GpuLane& lane, const MessageBatch& in, std::span<Digest> out) {
+      return sha256_gpu(lane.streams(), in, out);
+    });
+    return o;
+  }();
+  return op;
+}
+
+}  // namespace hetex::ops
