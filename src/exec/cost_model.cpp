@@ -49,8 +49,10 @@ double CostCurve::predict(std::size_t n_items) const noexcept {
   if (pts_.empty()) return 0;
   const double n = static_cast<double>(n_items);
   if (pts_.size() == 1) {
-    // One size measured: proportional above it, no cheaper than it below (fixed costs dominate).
-    return n > pts_[0].n ? pts_[0].seconds * n / pts_[0].n : pts_[0].seconds;
+    // One size measured: proportional to it. (With nothing known of the fixed cost, assuming
+    // one would keep the split planner from ever giving this device a share smaller than the
+    // size it happened to be measured at.)
+    return pts_[0].seconds * n / std::max(1.0, pts_[0].n);
   }
   if (n <= pts_.front().n) {
     const auto& a = pts_[0];

@@ -8,6 +8,7 @@
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <atomic>
@@ -24,8 +25,9 @@
 
 namespace hetex::detail {
 
+// arena, when given, bounds the threads used (see the scheduler's split runs).
 template <class F>
-void parallel_chunks(std::size_t b, std::size_t e, std::size_t grain, F&& f) {
+void parallel_chunks(std::size_t b, std::size_t e, std::size_t grain, F&& f, tbb::task_arena* arena = nullptr) {
   if (b >= e) return;
 #if HETEX_EXEC_UNDER_TSAN
   const std::size_t chunks = (e - b + grain - 1) / grain;
@@ -38,8 +40,14 @@ void parallel_chunks(std::size_t b, std::size_t e, std::size_t grain, F&& f) {
   work();
   for (auto& t : helpers) t.join();
 #else
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(b, e, grain),
-                    [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
+  auto loop = [&] {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(b, e, grain),
+                      [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
+  };
+  if (arena)
+    arena->execute(loop);
+  else
+    loop();
 #endif
 }
 

@@ -95,6 +95,9 @@ struct Scheduler::Impl {
   FaultInjector faults;
   std::optional<std::filesystem::path> calibration_file;
   std::vector<std::unique_ptr<Slot>> slots;  // the CPU first
+  // CPU work that shares a batch with GPUs runs here, leaving cores free: a GPU fed from host
+  // memory needs them for its staging copies, and starving it costs more than the cores give.
+  std::unique_ptr<tbb::task_arena> split_arena;
 
   mutable std::mutex m;
   std::condition_variable admit_cv;
@@ -186,13 +189,17 @@ struct Scheduler::Impl {
     note_start(job, "cpu", t0);
     std::mutex fm;
     std::vector<RangeError> fails;
-    detail::parallel_chunks(b, e, op.op().options.cpu_grain, [&](std::size_t from, std::size_t to) {
-      auto st = op.run_cpu(from, to);
-      if (!st) {
-        std::lock_guard lock(fm);
-        fails.push_back({from, to, std::move(st).error()});
-      }
-    });
+    const bool beside_gpus = job.split && job.parts.size() > 1 && !fallback;
+    detail::parallel_chunks(
+        b, e, op.op().options.cpu_grain,
+        [&](std::size_t from, std::size_t to) {
+          auto st = op.run_cpu(from, to);
+          if (!st) {
+            std::lock_guard lock(fm);
+            fails.push_back({from, to, std::move(st).error()});
+          }
+        },
+        beside_gpus ? split_arena.get() : nullptr);
     const auto t1 = Clock::now();
     std::sort(fails.begin(), fails.end(), [](const auto& x, const auto& y) { return x.begin < y.begin; });
     // One record per run of successes or failures, so the records tile [b, e) exactly.
@@ -374,14 +381,15 @@ struct Scheduler::Impl {
       slots[0]->totals.fallback_items += report.stats.fallback_items;
     }
     if (options.observer) options.observer->on_batch(report.stats);
-    job.promise.set_value(std::move(report));
     {
-      // Reported under the lock, so the last report is the current depth.
+      // Reported under the lock, so the last report is the current depth; and before the result
+      // is delivered, so whoever sees the result sees the batch gone from the queue.
       std::lock_guard lock(m);
       --admitted;
       if (options.observer) options.observer->on_queue_depth(admitted);
     }
     admit_cv.notify_all();
+    job.promise.set_value(std::move(report));
   }
 
   void worker(std::size_t index) {
@@ -491,7 +499,9 @@ struct Scheduler::Impl {
       for (auto& part : job->parts) {
         auto& s = *slots[part.slot];
         const std::size_t share = part.hi - part.lo;
-        part.piece = std::max<std::size_t>(1, job->split ? std::max((share + pieces - 1) / pieces, part.min_piece) : share);
+        // A GPU call has a fixed cost and pipelines inside itself: fewer, larger pieces there.
+        const std::size_t k = s.is_cpu ? pieces : std::max<std::size_t>(1, pieces / 2);
+        part.piece = std::max<std::size_t>(1, job->split ? std::max((share + k - 1) / k, part.min_piece) : share);
         const auto curve = model.curve(key(*job->job, s));
         part.predicted = curve.empty() ? 0 : curve.predict(share);
         const std::size_t ref = std::max<std::size_t>(share, part.min_piece);
@@ -594,6 +604,11 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
   if (impl->calibration_file) {
     if (auto st = impl->model.load(*impl->calibration_file); !st)
       std::fprintf(stderr, "hetex: %s\n", st.error().describe().c_str());
+  }
+  if (impl->slots.size() > 1) {
+    const int cores = tbb::this_task_arena::max_concurrency();
+    const int reserve = 2 * static_cast<int>(impl->slots.size() - 1);
+    impl->split_arena = std::make_unique<tbb::task_arena>(std::max(1, cores - reserve));
   }
   if (options.observer)
     for (auto& s : impl->slots) options.observer->on_device_state(s->name, s->state);
