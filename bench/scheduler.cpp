@@ -2,8 +2,8 @@
 // bound) and SHA-256 of 64-byte messages (compute bound).
 //   Size sweep: columns CPU-only, GPU-only, Threshold, Adaptive, the oracle (the better of
 //   CPU-only and GPU-only at that size) and a raw comparator with no scheduler (a TBB loop; for
-//   SHA-256 over OpenSSL). Policies take turns, one batch each per round, so drift hits all
-//   columns alike; ada/orcl is the median of the per-round ratios. Adaptive is calibrated first,
+//   SHA-256 over OpenSSL). Columns take turns, one batch each per round, starting with a different
+//   one each round; ada/orcl is the median of the per-round ratios. Adaptive is calibrated first,
 //   as a user's would be after its first batches.
 //   Split: on a large batch (and SHA-256 of 1 KiB messages), against CPU-only + GPU-only.
 // Prints tables, and JSON with --json FILE. Without a GPU the GPU columns say why they are empty.
@@ -39,7 +39,7 @@ namespace {
 
 struct Args {
   int step = 2;
-  int reps = 11;
+  int reps = 15;
   std::string json;
 };
 
@@ -118,12 +118,21 @@ std::string sweep(const Workload& w, Policies& p, const std::vector<std::size_t>
     std::vector<double> paired;
     Where where;
     for (int r = 0; r <= reps; ++r) {
+      // Each round starts with a different column: what ran just before (a GPU run leaves TBB's
+      // workers asleep, a CPU run leaves them spinning and the data in cache) changes the next
+      // run's time by tens of microseconds, so every column takes every position in turn.
       std::vector<double> round(order.size(), 0);
-      for (std::size_t k = 0; k < order.size(); ++k)
-        if (order[k]) round[k] = timed(*order[k], w, n, r == 0, r > 0 && k == 3 ? &where : nullptr);
-      const auto t0 = Clock::now();
-      w.raw(n);
-      const double raw = seconds_since(t0);
+      double raw = 0;
+      for (std::size_t i = 0; i <= order.size(); ++i) {
+        const std::size_t k = (i + r) % (order.size() + 1);
+        if (k == order.size()) {
+          const auto t0 = Clock::now();
+          w.raw(n);
+          raw = seconds_since(t0);
+        } else if (order[k]) {
+          round[k] = timed(*order[k], w, n, r == 0, r > 0 && k == 3 ? &where : nullptr);
+        }
+      }
       if (r == 0) continue;  // warm-up
       for (std::size_t k = 0; k < order.size(); ++k) t[k].push_back(round[k]);
       t.back().push_back(raw);

@@ -8,3 +8,8 @@
 #include "hetex/async/future.hpp"
 #include "hetex/async/stream.hpp"
 #include "hetex/async/transfer.hpp"
+#include "hetex/memory/pool.hpp"
+#include "hetex/exec/executor.hpp"
+#include "hetex/exec/scheduler.hpp"
+#include "hetex/ops/sha256.hpp"
+#include "hetex/ops/vector.hpp"
