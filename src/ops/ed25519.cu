@@ -1,0 +1,250 @@
+// Ed25519 verification on the GPU, host memory to host memory: one signature per thread, the
+// batch cut into chunks that go round-robin over the caller's streams, each chunk staged
+// through pinned memory (one H2D copy, the kernel, one D2H copy). Two staging slots per stream
+// let the host fill chunk k + S while the GPU still works on chunks k..k + S - 1.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "hetex/async/stream.hpp"
+#include "hetex/memory/buffer.hpp"
+#include "ops/ed25519_batch.hpp"
+
+namespace hetex::ops {
+namespace {
+
+namespace ed = hetex::detail::ed25519;
+
+constexpr int kThreadsPerBlock = 64;  // small blocks spread small batches over many SMs
+// At least 8 blocks (16 warps) per SM caps the kernel at 128 registers: ptxas otherwise takes
+// all 255 for instruction-level parallelism and leaves 8 warps per SM. At 128 the point
+// operations of the main loop do not spill (checked with -Xptxas -v); only the one-off parts
+// (hash, decoding, inversion) spill a little.
+constexpr int kMinBlocksPerSm = 8;
+// Chunk limits: 16K signatures (~2.7 MB staged at 64-byte messages) keep three concurrent
+// kernels above one wave of resident threads, while the staging stays a few MB per slot.
+constexpr std::size_t kMaxChunkItems = 16384;
+constexpr std::size_t kMinChunkItems = 256;
+constexpr std::size_t kMaxChunkData = std::size_t(8) << 20;
+constexpr std::size_t kSlotsPerStream = 2;
+
+HETEX_HD constexpr std::size_t align16(std::size_t x) { return (x + 15) & ~std::size_t(15); }
+
+// Where a chunk of n items and `data` message bytes sits in a staging buffer (host and device
+// alike): keys, signatures, offsets, message bytes. Verdicts go to a separate region.
+struct Layout {
+  std::size_t keys = 0, sigs = 0, offsets = 0, data = 0, end = 0;
+  HETEX_HD static Layout of(std::size_t n, std::size_t data_bytes) {
+    Layout l;
+    l.sigs = n * 32;
+    l.offsets = l.sigs + n * 64;
+    l.data = align16(l.offsets + (n + 1) * 8);
+    l.end = align16(l.data + data_bytes);
+    return l;
+  }
+};
+
+__device__ __forceinline__ ed::Bytes32 load32(const std::uint8_t* p) {
+  const uint4* q = reinterpret_cast<const uint4*>(p);  // 16-byte aligned by the layout
+  const uint4 a = q[0], b = q[1];
+  return ed::Bytes32{{a.x | (ed::u64(a.y) << 32), a.z | (ed::u64(a.w) << 32), b.x | (ed::u64(b.y) << 32),
+                      b.z | (ed::u64(b.w) << 32)}};
+}
+
+__global__ void __launch_bounds__(kThreadsPerBlock, kMinBlocksPerSm) verify_kernel(const std::uint8_t* __restrict__ staged,
+                                                                  std::uint32_t n, std::uint64_t first_offset,
+                                                                  const ed::BaseEntry* __restrict__ base,
+                                                                  std::uint8_t* __restrict__ verdicts) {
+  const std::uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const Layout l = Layout::of(n, 0);
+  const auto* offsets = reinterpret_cast<const std::uint64_t*>(staged + l.offsets);
+  const std::uint64_t begin = offsets[i] - first_offset, end = offsets[i + 1] - first_offset;
+  const ed::Bytes32 a = load32(staged + l.keys + 32 * std::size_t(i));
+  const ed::Bytes32 r = load32(staged + l.sigs + 64 * std::size_t(i));
+  const ed::Bytes32 s = load32(staged + l.sigs + 64 * std::size_t(i) + 32);
+  verdicts[i] = ed::verify(a, r, s, staged + l.data + begin, end - begin, base) ? 1 : 0;
+}
+
+// The base-point table on each GPU, uploaded once per device (and again after a fault retired
+// the device and its memory). Never freed: it lives as long as the process, like the devices.
+Result<const ed::BaseEntry*> device_base_table(Stream& s) {
+  static std::mutex m;
+  static auto* tables = new std::map<const hetex::detail::GpuDevice*, DeviceBuffer<ed::BaseEntry>>();
+  std::lock_guard lock(m);
+  auto& t = (*tables)[s.device().backend()];
+  if (t.empty() || t.lost()) {
+    t = HETEX_TRY(DeviceBuffer<ed::BaseEntry>::allocate(s.device(), ed::kBaseTableEntries));
+    const ed::BaseEntry* host = detail::ed25519_base_table();
+    HETEX_TRY_VOID(s.impl().copy(t.view().data(), host, sizeof(ed::BaseEntry) * ed::kBaseTableEntries));
+    // Other streams read it too: finish the upload before anyone launches.
+    HETEX_TRY_VOID(s.impl().synchronize());
+  }
+  return static_cast<const ed::BaseEntry*>(t.view().data());
+}
+
+// One staging slot: pinned input and verdicts, device input and verdicts, and the chunk that
+// occupies it until its gate opens.
+struct Slot {
+  PinnedBuffer<std::uint8_t> host_in, host_out;
+  DeviceBuffer<std::uint8_t> dev_in, dev_out;
+  hetex::detail::GatePtr done;
+  std::size_t begin = 0, end = 0;  // the chunk in flight
+  bool busy = false;
+};
+
+// The only allocations of a call (a staging pool will take them over).
+Status allocate_slot(Slot& slot, const Device& gpu, std::size_t in_bytes, std::size_t items) {
+  slot.dev_in = HETEX_TRY(DeviceBuffer<std::uint8_t>::allocate(gpu, in_bytes));
+  slot.dev_out = HETEX_TRY(DeviceBuffer<std::uint8_t>::allocate(gpu, items));
+  slot.host_in = HETEX_TRY(PinnedBuffer<std::uint8_t>::allocate(in_bytes));
+  slot.host_out = HETEX_TRY(PinnedBuffer<std::uint8_t>::allocate(items));
+  return {};
+}
+
+class GpuVerifier {
+ public:
+  GpuVerifier(std::span<Stream> streams, const VerifyBatch& batch, std::span<Verdict> out)
+      : streams_(streams), batch_(batch), out_(out) {}
+
+  Status run() {
+    const std::size_t n = batch_.size();
+    const auto& offsets = batch_.messages.offsets;
+    base_ = HETEX_TRY(device_base_table(streams_[0]));
+
+    std::size_t max_msg = 0;
+    for (std::size_t i = 0; i < n; ++i) max_msg = std::max<std::size_t>(max_msg, offsets[i + 1] - offsets[i]);
+    const std::size_t total = batch_.messages.total_bytes();
+    const std::size_t per_stream = (n + streams_.size() - 1) / streams_.size();
+    item_cap_ = std::clamp(per_stream, std::min(n, kMinChunkItems), kMaxChunkItems);
+    // Room for twice the average message per item, never less than the longest message.
+    const std::size_t avg = (total + n - 1) / n;
+    data_cap_ = std::max(max_msg, std::min({total, kMaxChunkData, 2 * avg * item_cap_}));
+
+    slots_.resize(std::min(streams_.size() * kSlotsPerStream, (n + item_cap_ - 1) / item_cap_ + 1));
+    HETEX_TRY_VOID(allocate_first_slot(max_msg));
+
+    std::size_t next_slot = 0;
+    for (std::size_t b = 0; b < n;) {
+      std::size_t e = b + 1;
+      while (e < n && e - b < item_cap_ && offsets[e + 1] - offsets[b] <= data_cap_) ++e;
+      Slot& slot = slots_[next_slot];
+      HETEX_TRY_VOID(retire(slot));
+      HETEX_TRY_VOID(submit(slot, streams_[next_slot % streams_.size()], b, e));
+      next_slot = (next_slot + 1) % usable_slots_;
+      b = e;
+    }
+    for (std::size_t k = 0; k < usable_slots_; ++k) HETEX_TRY_VOID(retire(slots_[k]));
+    return {};
+  }
+
+  // Waits for the slots still in flight, so no DMA outlives the buffers on an error path.
+  ~GpuVerifier() {
+    for (auto& s : slots_)
+      if (s.busy && s.done) (void)s.done->wait();
+  }
+
+ private:
+  std::size_t in_bytes() const { return Layout::of(item_cap_, data_cap_).end; }
+
+  // The first slot must fit one chunk; if the device is short of memory, chunks shrink. Later
+  // slots are optional: without memory for them, fewer chunks are in flight.
+  Status allocate_first_slot(std::size_t max_msg) {
+    const Device& gpu = streams_[0].device();
+    for (;;) {
+      auto st = allocate_slot(slots_[0], gpu, in_bytes(), item_cap_);
+      if (st) break;
+      if (st.error().code() != Errc::out_of_memory || (item_cap_ == 1 && data_cap_ == max_msg)) return st;
+      item_cap_ = std::max<std::size_t>(1, item_cap_ / 2);
+      data_cap_ = std::max(max_msg, data_cap_ / 2);
+    }
+    usable_slots_ = 1;
+    for (std::size_t k = 1; k < slots_.size(); ++k) {
+      auto st = allocate_slot(slots_[k], gpu, in_bytes(), item_cap_);
+      if (!st) {
+        if (st.error().code() != Errc::out_of_memory) return st;
+        break;
+      }
+      usable_slots_ = k + 1;
+    }
+    return {};
+  }
+
+  Status submit(Slot& slot, Stream& stream, std::size_t b, std::size_t e) {
+    auto st = enqueue(slot, stream, b, e);
+    // Work enqueued before the failure may still read the staging buffers: let it drain.
+    if (!st) (void)stream.impl().synchronize();
+    return st;
+  }
+
+  Status enqueue(Slot& slot, Stream& stream, std::size_t b, std::size_t e) {
+    const std::size_t n = e - b;
+    const auto& offsets = batch_.messages.offsets;
+    const std::size_t data_bytes = offsets[e] - offsets[b];
+    const Layout l = Layout::of(n, data_bytes);
+    std::uint8_t* h = slot.host_in.span().data();
+    std::memcpy(h + l.keys, batch_.keys.data() + b, n * 32);
+    std::memcpy(h + l.sigs, batch_.signatures.data() + b, n * 64);
+    std::memcpy(h + l.offsets, offsets.data() + b, (n + 1) * 8);
+    if (data_bytes) std::memcpy(h + l.data, batch_.messages.data.data() + offsets[b], data_bytes);
+
+    auto& impl = stream.impl();
+    std::uint8_t* dev_in = slot.dev_in.view().data();
+    std::uint8_t* dev_out = slot.dev_out.view().data();
+    HETEX_TRY_VOID(impl.copy(dev_in, h, l.end));
+    const std::uint64_t first = offsets[b];
+    const ed::BaseEntry* base = base_;
+    hetex::detail::UniqueFunction<void(NativeStream)> launch([=](NativeStream s) {
+      const unsigned blocks = unsigned((n + kThreadsPerBlock - 1) / kThreadsPerBlock);
+      verify_kernel<<<blocks, kThreadsPerBlock, 0, s>>>(dev_in, std::uint32_t(n), first, base, dev_out);
+    });
+    HETEX_TRY_VOID(impl.launch_and_record(launch));
+    HETEX_TRY_VOID(impl.copy(slot.host_out.span().data(), dev_out, n));
+    slot.done = HETEX_TRY(impl.record());
+    slot.begin = b;
+    slot.end = e;
+    slot.busy = true;
+    return {};
+  }
+
+  // Waits for the slot's chunk and copies its verdicts out.
+  Status retire(Slot& slot) {
+    if (!slot.busy) return {};
+    slot.busy = false;
+    HETEX_TRY_VOID(slot.done->wait());
+    std::memcpy(out_.data() + slot.begin, slot.host_out.span().data(), slot.end - slot.begin);
+    return {};
+  }
+
+  std::span<Stream> streams_;
+  const VerifyBatch& batch_;
+  std::span<Verdict> out_;
+  const ed::BaseEntry* base_ = nullptr;
+  std::size_t item_cap_ = 0, data_cap_ = 0, usable_slots_ = 0;
+  std::vector<Slot> slots_;
+};
+
+}  // namespace
+
+Status ed25519_verify_gpu(std::span<Stream> streams, const VerifyBatch& batch, std::span<Verdict> out) {
+  HETEX_TRY_VOID(detail::check_verify_args(batch, out));
+  if (streams.empty()) return Error(Errc::invalid_argument, "ed25519_verify_gpu needs at least one stream");
+  for (const Stream& s : streams)
+    if (!(s.device() == streams[0].device()))
+      return Error(Errc::invalid_argument, "ed25519_verify_gpu: all streams must belong to one GPU, got " +
+                                               streams[0].device().id().to_string() + " and " + s.device().id().to_string());
+  if (batch.size() == 0) return {};
+  if (batch.size() > std::numeric_limits<std::uint32_t>::max())
+    return Error(Errc::invalid_argument, "ed25519_verify_gpu: more than 2^32 - 1 signatures in one call");
+  static_assert(sizeof(Verdict) == 1);
+  GpuVerifier v(streams, batch, out);
+  return v.run();
+}
+
+}  // namespace hetex::ops
