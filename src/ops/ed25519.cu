@@ -1,7 +1,7 @@
 // Ed25519 verification on the GPU, host memory to host memory: one signature per thread, the
-// batch cut into chunks that go round-robin over the caller's streams, each chunk staged
-// through pinned memory (one H2D copy, the kernel, one D2H copy). Two staging slots per stream
-// let the host fill chunk k + S while the GPU still works on chunks k..k + S - 1.
+// batch cut into chunks that go round-robin over the caller's S streams, each chunk staged
+// through pinned memory (one H2D copy, the kernel, one D2H copy). S + 1 staging slots let the
+// host stage chunk k + S while the GPU works on chunks k .. k + S - 1.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -30,12 +30,12 @@ constexpr int kThreadsPerBlock = 64;  // small blocks spread small batches over 
 // operations of the main loop do not spill (checked with -Xptxas -v); only the one-off parts
 // (hash, decoding, inversion) spill a little.
 constexpr int kMinBlocksPerSm = 8;
-// Chunk limits: 16K signatures (~2.7 MB staged at 64-byte messages) keep three concurrent
-// kernels above one wave of resident threads, while the staging stays a few MB per slot.
-constexpr std::size_t kMaxChunkItems = 16384;
-constexpr std::size_t kMinChunkItems = 256;
+// A chunk is at most 32K signatures (~5.5 MB staged at 64-byte messages): three concurrent
+// kernels of that size exceed one wave of resident threads (132 SMs x 512), so the GPU stays
+// full, and the per-chunk costs (copies, a launch, an event) stay far below its ~10 ms of work.
+// A batch up to that size goes as a single chunk: splitting it would only add latency.
+constexpr std::size_t kMaxChunkItems = 32768;
 constexpr std::size_t kMaxChunkData = std::size_t(8) << 20;
-constexpr std::size_t kSlotsPerStream = 2;
 
 HETEX_HD constexpr std::size_t align16(std::size_t x) { return (x + 15) & ~std::size_t(15); }
 
@@ -92,22 +92,21 @@ Result<const ed::BaseEntry*> device_base_table(Stream& s) {
   return static_cast<const ed::BaseEntry*>(t.view().data());
 }
 
-// One staging slot: pinned input and verdicts, device input and verdicts, and the chunk that
-// occupies it until its gate opens.
-struct Slot {
-  PinnedBuffer<std::uint8_t> host_in, host_out;
-  DeviceBuffer<std::uint8_t> dev_in, dev_out;
-  hetex::detail::GatePtr done;
-  std::size_t begin = 0, end = 0;  // the chunk in flight
-  bool busy = false;
+// Staging: slot k of `slots` owns [k * slot_bytes, (k + 1) * slot_bytes) of one pinned and one
+// device allocation (the same layout on both sides): the chunk's input, then its verdicts.
+struct Staging {
+  PinnedBuffer<std::uint8_t> host;
+  DeviceBuffer<std::uint8_t> dev;
+  std::size_t slots = 0, slot_bytes = 0, out_offset = 0;
 };
 
 // The only allocations of a call (a staging pool will take them over).
-Status allocate_slot(Slot& slot, const Device& gpu, std::size_t in_bytes, std::size_t items) {
-  slot.dev_in = HETEX_TRY(DeviceBuffer<std::uint8_t>::allocate(gpu, in_bytes));
-  slot.dev_out = HETEX_TRY(DeviceBuffer<std::uint8_t>::allocate(gpu, items));
-  slot.host_in = HETEX_TRY(PinnedBuffer<std::uint8_t>::allocate(in_bytes));
-  slot.host_out = HETEX_TRY(PinnedBuffer<std::uint8_t>::allocate(items));
+Status allocate_staging(Staging& st, const Device& gpu, std::size_t slots, std::size_t items, std::size_t data) {
+  st.out_offset = (Layout::of(items, data).end + 255) & ~std::size_t(255);
+  st.slot_bytes = (st.out_offset + items + 255) & ~std::size_t(255);
+  st.slots = slots;
+  st.dev = HETEX_TRY(DeviceBuffer<std::uint8_t>::allocate(gpu, slots * st.slot_bytes));
+  st.host = HETEX_TRY(PinnedBuffer<std::uint8_t>::allocate(slots * st.slot_bytes));
   return {};
 }
 
@@ -116,112 +115,111 @@ class GpuVerifier {
   GpuVerifier(std::span<Stream> streams, const VerifyBatch& batch, std::span<Verdict> out)
       : streams_(streams), batch_(batch), out_(out) {}
 
+  // Waits for the chunks still in flight, so no DMA outlives the staging on an error path.
+  ~GpuVerifier() {
+    for (auto& f : in_flight_)
+      if (f.done) (void)f.done->wait();
+  }
+
   Status run() {
     const std::size_t n = batch_.size();
     const auto& offsets = batch_.messages.offsets;
     base_ = HETEX_TRY(device_base_table(streams_[0]));
+    HETEX_TRY_VOID(plan_staging());
 
-    std::size_t max_msg = 0;
-    for (std::size_t i = 0; i < n; ++i) max_msg = std::max<std::size_t>(max_msg, offsets[i + 1] - offsets[i]);
-    const std::size_t total = batch_.messages.total_bytes();
-    const std::size_t per_stream = (n + streams_.size() - 1) / streams_.size();
-    item_cap_ = std::clamp(per_stream, std::min(n, kMinChunkItems), kMaxChunkItems);
-    // Room for twice the average message per item, never less than the longest message.
-    const std::size_t avg = (total + n - 1) / n;
-    data_cap_ = std::max(max_msg, std::min({total, kMaxChunkData, 2 * avg * item_cap_}));
-
-    slots_.resize(std::min(streams_.size() * kSlotsPerStream, (n + item_cap_ - 1) / item_cap_ + 1));
-    HETEX_TRY_VOID(allocate_first_slot(max_msg));
-
-    std::size_t next_slot = 0;
+    std::size_t slot = 0;
     for (std::size_t b = 0; b < n;) {
       std::size_t e = b + 1;
       while (e < n && e - b < item_cap_ && offsets[e + 1] - offsets[b] <= data_cap_) ++e;
-      Slot& slot = slots_[next_slot];
       HETEX_TRY_VOID(retire(slot));
-      HETEX_TRY_VOID(submit(slot, streams_[next_slot % streams_.size()], b, e));
-      next_slot = (next_slot + 1) % usable_slots_;
+      HETEX_TRY_VOID(submit(slot, streams_[slot % streams_.size()], b, e));
+      slot = (slot + 1) % staging_.slots;
       b = e;
     }
-    for (std::size_t k = 0; k < usable_slots_; ++k) HETEX_TRY_VOID(retire(slots_[k]));
+    for (std::size_t k = 0; k < staging_.slots; ++k) HETEX_TRY_VOID(retire(k));
     return {};
-  }
-
-  // Waits for the slots still in flight, so no DMA outlives the buffers on an error path.
-  ~GpuVerifier() {
-    for (auto& s : slots_)
-      if (s.busy && s.done) (void)s.done->wait();
   }
 
  private:
-  std::size_t in_bytes() const { return Layout::of(item_cap_, data_cap_).end; }
+  struct InFlight {
+    hetex::detail::GatePtr done;
+    std::size_t begin = 0, end = 0;
+  };
 
-  // The first slot must fit one chunk; if the device is short of memory, chunks shrink. Later
-  // slots are optional: without memory for them, fewer chunks are in flight.
-  Status allocate_first_slot(std::size_t max_msg) {
-    const Device& gpu = streams_[0].device();
+  // Chunk limits and slot count. One slot more than streams keeps every stream busy while the
+  // host stages the next chunk. Short of device or pinned memory, fewer slots, then smaller
+  // chunks (never below one message): a batch of any size goes through in pieces.
+  Status plan_staging() {
+    const std::size_t n = batch_.size();
+    const auto& offsets = batch_.messages.offsets;
+    std::size_t max_msg = 0;
+    for (std::size_t i = 0; i < n; ++i) max_msg = std::max<std::size_t>(max_msg, offsets[i + 1] - offsets[i]);
+    const std::size_t total = batch_.messages.total_bytes();
+    item_cap_ = std::min(n, kMaxChunkItems);
+    // Room for twice the average message per item, never less than the longest message.
+    const std::size_t avg = (total + n - 1) / n;
+    data_cap_ = std::max(max_msg, std::min({total, kMaxChunkData, 2 * avg * item_cap_}));
+    std::size_t slots = std::min(streams_.size() + 1, (n + item_cap_ - 1) / item_cap_);
     for (;;) {
-      auto st = allocate_slot(slots_[0], gpu, in_bytes(), item_cap_);
+      auto st = allocate_staging(staging_, streams_[0].device(), slots, item_cap_, data_cap_);
       if (st) break;
-      if (st.error().code() != Errc::out_of_memory || (item_cap_ == 1 && data_cap_ == max_msg)) return st;
-      item_cap_ = std::max<std::size_t>(1, item_cap_ / 2);
-      data_cap_ = std::max(max_msg, data_cap_ / 2);
-    }
-    usable_slots_ = 1;
-    for (std::size_t k = 1; k < slots_.size(); ++k) {
-      auto st = allocate_slot(slots_[k], gpu, in_bytes(), item_cap_);
-      if (!st) {
-        if (st.error().code() != Errc::out_of_memory) return st;
-        break;
+      if (st.error().code() != Errc::out_of_memory) return st;
+      if (slots > 1) {
+        slots = (slots + 1) / 2;
+      } else if (item_cap_ > 1 || data_cap_ > max_msg) {
+        item_cap_ = std::max<std::size_t>(1, item_cap_ / 2);
+        data_cap_ = std::max(max_msg, data_cap_ / 2);
+      } else {
+        return st;
       }
-      usable_slots_ = k + 1;
     }
+    in_flight_.assign(staging_.slots, InFlight{});
     return {};
   }
 
-  Status submit(Slot& slot, Stream& stream, std::size_t b, std::size_t e) {
+  Status submit(std::size_t slot, Stream& stream, std::size_t b, std::size_t e) {
     auto st = enqueue(slot, stream, b, e);
-    // Work enqueued before the failure may still read the staging buffers: let it drain.
+    // Work enqueued before the failure may still read the staging: let it drain.
     if (!st) (void)stream.impl().synchronize();
     return st;
   }
 
-  Status enqueue(Slot& slot, Stream& stream, std::size_t b, std::size_t e) {
+  Status enqueue(std::size_t slot, Stream& stream, std::size_t b, std::size_t e) {
     const std::size_t n = e - b;
     const auto& offsets = batch_.messages.offsets;
     const std::size_t data_bytes = offsets[e] - offsets[b];
     const Layout l = Layout::of(n, data_bytes);
-    std::uint8_t* h = slot.host_in.span().data();
+    const std::size_t base = slot * staging_.slot_bytes;
+    std::uint8_t* h = staging_.host.span().data() + base;
     std::memcpy(h + l.keys, batch_.keys.data() + b, n * 32);
     std::memcpy(h + l.sigs, batch_.signatures.data() + b, n * 64);
     std::memcpy(h + l.offsets, offsets.data() + b, (n + 1) * 8);
     if (data_bytes) std::memcpy(h + l.data, batch_.messages.data.data() + offsets[b], data_bytes);
 
     auto& impl = stream.impl();
-    std::uint8_t* dev_in = slot.dev_in.view().data();
-    std::uint8_t* dev_out = slot.dev_out.view().data();
+    std::uint8_t* dev_in = staging_.dev.view().data() + base;
+    std::uint8_t* dev_out = dev_in + staging_.out_offset;
     HETEX_TRY_VOID(impl.copy(dev_in, h, l.end));
     const std::uint64_t first = offsets[b];
-    const ed::BaseEntry* base = base_;
+    const ed::BaseEntry* table = base_;
     hetex::detail::UniqueFunction<void(NativeStream)> launch([=](NativeStream s) {
       const unsigned blocks = unsigned((n + kThreadsPerBlock - 1) / kThreadsPerBlock);
-      verify_kernel<<<blocks, kThreadsPerBlock, 0, s>>>(dev_in, std::uint32_t(n), first, base, dev_out);
+      verify_kernel<<<blocks, kThreadsPerBlock, 0, s>>>(dev_in, std::uint32_t(n), first, table, dev_out);
     });
     HETEX_TRY_VOID(impl.launch_and_record(launch));
-    HETEX_TRY_VOID(impl.copy(slot.host_out.span().data(), dev_out, n));
-    slot.done = HETEX_TRY(impl.record());
-    slot.begin = b;
-    slot.end = e;
-    slot.busy = true;
+    HETEX_TRY_VOID(impl.copy(h + staging_.out_offset, dev_out, n));
+    in_flight_[slot] = InFlight{HETEX_TRY(impl.record()), b, e};
     return {};
   }
 
-  // Waits for the slot's chunk and copies its verdicts out.
-  Status retire(Slot& slot) {
-    if (!slot.busy) return {};
-    slot.busy = false;
-    HETEX_TRY_VOID(slot.done->wait());
-    std::memcpy(out_.data() + slot.begin, slot.host_out.span().data(), slot.end - slot.begin);
+  // Waits for the slot's chunk, if any, and copies its verdicts out.
+  Status retire(std::size_t slot) {
+    InFlight f = std::move(in_flight_[slot]);
+    in_flight_[slot] = InFlight{};
+    if (!f.done) return {};
+    HETEX_TRY_VOID(f.done->wait());
+    const std::uint8_t* verdicts = staging_.host.span().data() + slot * staging_.slot_bytes + staging_.out_offset;
+    std::memcpy(out_.data() + f.begin, verdicts, f.end - f.begin);
     return {};
   }
 
@@ -229,8 +227,9 @@ class GpuVerifier {
   const VerifyBatch& batch_;
   std::span<Verdict> out_;
   const ed::BaseEntry* base_ = nullptr;
-  std::size_t item_cap_ = 0, data_cap_ = 0, usable_slots_ = 0;
-  std::vector<Slot> slots_;
+  std::size_t item_cap_ = 0, data_cap_ = 0;
+  Staging staging_;
+  std::vector<InFlight> in_flight_;
 };
 
 }  // namespace
