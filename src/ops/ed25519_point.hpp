@@ -36,10 +36,15 @@ HETEX_HD inline Proj proj_identity() { return Proj{fe_zero(), fe_one(), fe_one()
 HETEX_HD inline Cached cached_identity() { return Cached{fe_one(), fe_one(), fe_one(), fe_zero()}; }
 HETEX_HD inline Niels niels_identity() { return Niels{fe_one(), fe_one(), fe_zero()}; }
 
-HETEX_HD HETEX_ED_OUTLINE Ext to_ext(Completed c) {
+HETEX_HD inline Ext completed_to_ext(const Completed& c) {
   return Ext{fe_mul(c.X, c.T), fe_mul(c.Y, c.Z), fe_mul(c.Z, c.T), fe_mul(c.X, c.Y)};
 }
-HETEX_HD HETEX_ED_OUTLINE Proj to_proj(Completed c) { return Proj{fe_mul(c.X, c.T), fe_mul(c.Y, c.Z), fe_mul(c.Z, c.T)}; }
+HETEX_HD inline Proj completed_to_proj(const Completed& c) {
+  return Proj{fe_mul(c.X, c.T), fe_mul(c.Y, c.Z), fe_mul(c.Z, c.T)};
+}
+// The conversions on their own, out of line on the device (ed25519_hd.hpp says why).
+HETEX_HD HETEX_ED_OUTLINE Ext to_ext(Completed c) { return completed_to_ext(c); }
+HETEX_HD HETEX_ED_OUTLINE Proj to_proj(Completed c) { return completed_to_proj(c); }
 HETEX_HD inline Proj to_proj(const Ext& e) { return Proj{e.X, e.Y, e.Z}; }
 HETEX_HD inline Cached to_cached(const Ext& e) {
   return Cached{fe_add(e.Y, e.X), fe_sub(e.Y, e.X), e.Z, fe_mul(e.T, fe_d2())};
@@ -60,8 +65,8 @@ HETEX_HD inline Completed dbl(const Proj& p) {
 
 // Doubling fused with its conversion: out of line on the device, and at 30 words in (device
 // calls pass up to 32 argument words in registers, more go through the stack).
-HETEX_HD HETEX_ED_OUTLINE Proj dbl_proj(Proj p) { return to_proj(dbl(p)); }
-HETEX_HD HETEX_ED_OUTLINE Ext dbl_ext(Proj p) { return to_ext(dbl(p)); }
+HETEX_HD HETEX_ED_OUTLINE Proj dbl_proj(Proj p) { return completed_to_proj(dbl(p)); }
+HETEX_HD HETEX_ED_OUTLINE Ext dbl_ext(Proj p) { return completed_to_ext(dbl(p)); }
 
 // P + Q with Q cached (add-2008-hwcd-3): A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2), C = T1 2dT2,
 // D = 2 Z1 Z2, E = B - A, F = D - C, G = D + C, H = B + A; x = E/G and y = H/F as for dbl.
