@@ -9,7 +9,6 @@
 #include <limits>
 #include <map>
 #include <mutex>
-#include <optional>
 #include <vector>
 
 // hetex's Future<T> ignores a [[nodiscard]] Result inside std::optional::emplace, which nvcc's

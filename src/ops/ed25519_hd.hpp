@@ -8,9 +8,11 @@
 // (squaring chains, the scalar-multiplication loop): unrolled, they would inline tens of
 // thousands of instructions, thrash the instruction cache and overflow the device compiler.
 
-// HETEX_ED_OUTLINE: the point operations stay out-of-line on the device. Inlined, one pass of
-// the scalar-multiplication loop is ~7K instructions (115 KB of SASS): it overflows the
-// instruction cache and takes ptxas minutes. Out-of-line, each operation exists once.
+// HETEX_ED_OUTLINE: the point operations and the two exponentiations stay out of line on the
+// device. Fully inlined, the kernel took ptxas minutes, crashed cicc (stack overflow at the
+// default 8 MB limit) once the loop had branches, and its loop body alone would fill the
+// instruction cache. Out of line, each operation exists once; the hot ones take at most 32
+// words of arguments, which device calls pass in registers (more go through the stack).
 #if defined(__CUDA_ARCH__)
 #define HETEX_ED_OUTLINE __noinline__
 #else
