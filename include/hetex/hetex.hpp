@@ -11,5 +11,6 @@
 #include "hetex/memory/pool.hpp"
 #include "hetex/exec/executor.hpp"
 #include "hetex/exec/scheduler.hpp"
+#include "hetex/ops/ed25519.hpp"
 #include "hetex/ops/sha256.hpp"
 #include "hetex/ops/vector.hpp"

@@ -16,6 +16,7 @@
 #include <span>
 
 #include "hetex/core/error.hpp"
+#include "hetex/exec/operation.hpp"
 #include "hetex/ops/messages.hpp"
 
 namespace hetex {
@@ -54,6 +55,9 @@ Status ed25519_verify_cpu(const VerifyBatch& batch, std::span<Verdict> out);
 // kernels and downloads of different chunks overlap; any batch size works, one larger than the
 // device's memory too. Without CUDA: Errc::unavailable.
 Status ed25519_verify_gpu(std::span<Stream> streams, const VerifyBatch& batch, std::span<Verdict> out);
+
+// Verification as a scheduler operation: libsodium on CPU chunks, the kernel on the lane's streams.
+const Operation<VerifyBatch, Verdict>& ed25519_verify();
 
 namespace detail {
 // The GPU kernel's own verification code compiled for the host, serially. It proves the device

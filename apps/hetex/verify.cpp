@@ -1,0 +1,140 @@
+// hetex verify --input FILE: one "<public key hex> <signature hex> <message hex>" per line, one
+// verdict line out per line in: valid, invalid, or "error: <reason>" for a malformed line.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "commands.hpp"
+#include "hetex/ops/ed25519.hpp"
+
+namespace hetex::cli {
+namespace {
+
+constexpr std::size_t kBatch = std::size_t(1) << 16;
+
+int nibble(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes hex into out; the reason it cannot, otherwise.
+std::optional<std::string> unhex(std::string_view field, const char* what, std::size_t want, std::vector<std::uint8_t>& out) {
+  if (want && field.size() != 2 * want)
+    return std::string(what) + " must be " + std::to_string(2 * want) + " hex digits, not " + std::to_string(field.size());
+  if (field.size() % 2) return std::string(what) + " has an odd number of hex digits";
+  out.clear();
+  for (std::size_t i = 0; i < field.size(); i += 2) {
+    const int hi = nibble(field[i]), lo = nibble(field[i + 1]);
+    if (hi < 0 || lo < 0) return std::string(what) + " has a non-hex character at column " + std::to_string(i + (hi < 0 ? 1 : 2));
+    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
+  }
+  return std::nullopt;
+}
+
+struct Pending {
+  std::vector<ops::PublicKey> keys;
+  std::vector<ops::Signature> sigs;
+  ops::PackedMessages msgs;
+  std::vector<std::string> lines_out;  // "" where a verdict goes, "error: ..." otherwise
+  void clear() { *this = Pending{}; }
+};
+
+}  // namespace
+
+void add_verify(CLI::App& app, Common& common, int& status) {
+  auto* cmd = app.add_subcommand("verify", "Verify Ed25519 signatures, one per input line");
+  auto input = std::make_shared<std::string>();
+  cmd->add_option("--input", *input, "File of lines '<public key hex (64)> <signature hex (128)> <message hex>'; - is stdin")
+      ->required();
+  cmd->add_option("--device", common.device, "cpu, gpu or auto (the scheduler decides)")->capture_default_str();
+  cmd->footer("Output: one line per input line, in order: valid, invalid, or 'error: <reason>'.\n"
+              "Exit status 1 if any line was malformed (the others are still verified).\n"
+              "Example:\n  hetex verify --input signed.txt --device gpu > verdicts.txt");
+  cmd->callback([input, &common, &status] {
+    std::ifstream file;
+    std::istream* in = &std::cin;
+    if (*input != "-") {
+      file.open(*input);
+      if (!file) {
+        std::fprintf(stderr, "hetex verify: %s: cannot open\n", input->c_str());
+        status = 2;
+        return;
+      }
+      in = &file;
+    }
+    auto sched = make_scheduler(common.device);
+    if (!sched) {
+      std::fprintf(stderr, "hetex verify: %s\n", sched.error().describe().c_str());
+      status = 2;
+      return;
+    }
+    std::size_t valid = 0, invalid = 0, malformed = 0, line_no = 0;
+    Pending p;
+    auto flush = [&]() -> bool {
+      std::vector<ops::Verdict> verdicts(p.keys.size());
+      if (!p.keys.empty()) {
+        auto r = (*sched)->run(ops::ed25519_verify(), ops::VerifyBatch{p.keys, p.sigs, p.msgs.view()}, std::span(verdicts));
+        if (!r || !r->all_ok()) {
+          std::fprintf(stderr, "hetex verify: %s\n", (!r ? r.error() : r->status().error()).describe().c_str());
+          return false;
+        }
+      }
+      std::size_t k = 0;
+      for (const auto& l : p.lines_out) {
+        if (!l.empty()) {
+          std::printf("%s\n", l.c_str());
+          continue;
+        }
+        const bool ok = verdicts[k++] == ops::Verdict::valid;
+        (ok ? valid : invalid)++;
+        std::printf("%s\n", ok ? "valid" : "invalid");
+      }
+      p.clear();
+      return true;
+    };
+    std::vector<std::uint8_t> key, sig, msg;
+    for (std::string line; std::getline(*in, line);) {
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      const auto a = line.find(' '), b = a == std::string::npos ? a : line.find(' ', a + 1);
+      std::optional<std::string> err;
+      if (b == std::string::npos) {
+        err = "expected three fields separated by single spaces";
+      } else {
+        const std::string_view l(line);
+        err = unhex(l.substr(0, a), "public key", 32, key);
+        if (!err) err = unhex(l.substr(a + 1, b - a - 1), "signature", 64, sig);
+        if (!err) err = unhex(l.substr(b + 1), "message", 0, msg);
+      }
+      if (err) {
+        ++malformed;
+        p.lines_out.push_back("error: line " + std::to_string(line_no) + ": " + *err);
+        continue;
+      }
+      ops::PublicKey k;
+      ops::Signature s;
+      std::copy(key.begin(), key.end(), k.begin());
+      std::copy(sig.begin(), sig.end(), s.begin());
+      p.keys.push_back(k);
+      p.sigs.push_back(s);
+      p.msgs.add(std::span<const std::uint8_t>(msg));
+      p.lines_out.emplace_back();
+      if (p.keys.size() == kBatch && !flush()) {
+        status = 2;
+        return;
+      }
+    }
+    if (!flush()) {
+      status = 2;
+      return;
+    }
+    std::fprintf(stderr, "hetex verify: %zu lines: %zu valid, %zu invalid, %zu malformed\n", line_no, valid, invalid,
+                 malformed);
+    if (malformed) status = 1;
+  });
+}
+
+}  // namespace hetex::cli

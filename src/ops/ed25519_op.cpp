@@ -1,0 +1,20 @@
+#include "hetex/ops/ed25519.hpp"
+
+namespace hetex::ops {
+
+const Operation<VerifyBatch, Verdict>& ed25519_verify() {
+  static const Operation<VerifyBatch, Verdict> op = [] {
+    Operation<VerifyBatch, Verdict> o(
+        "ed25519_verify",
+        [](const VerifyBatch& in, std::span<Verdict> out) { return ed25519_verify_cpu_serial(in, out); },
+        // A verification costs ~70 us on one core: small grains keep all cores busy.
+        OperationOptions{.cpu_grain = 64, .gpu_min_chunk = 4096});
+    o.with_gpu([](GpuLane& lane, const VerifyBatch& in, std::span<Verdict> out) {
+      return ed25519_verify_gpu(lane.streams(), in, out);
+    });
+    return o;
+  }();
+  return op;
+}
+
+}  // namespace hetex::ops
