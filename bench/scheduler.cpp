@@ -2,8 +2,8 @@
 // bound) and SHA-256 of 64-byte messages (compute bound).
 //   Size sweep: columns CPU-only, GPU-only, Threshold, Adaptive, the oracle (the better of
 //   CPU-only and GPU-only at that size) and a raw comparator with no scheduler (a TBB loop; for
-//   SHA-256 over OpenSSL). Columns take turns, one batch each per round, starting with a different
-//   one each round; ada/orcl is the median of the per-round ratios. Adaptive is calibrated first,
+//   SHA-256 over OpenSSL). Each column runs as a block (a checked warm-up, then reps); figures are
+//   medians; ada/orcl is oracle time over Adaptive time. Adaptive is calibrated first,
 //   as a user's would be after its first batches.
 //   Split: on a large batch (and SHA-256 of 1 KiB messages), against CPU-only + GPU-only.
 // Prints tables, and JSON with --json FILE. Without a GPU the GPU columns say why they are empty.
@@ -38,6 +38,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Args {
+  bool diag = false;  // only the pinned-vs-adaptive comparison on vector add, many rounds
   int step = 2;
   int reps = 15;
   std::string json;
@@ -49,6 +50,7 @@ Args parse(int argc, char** argv) {
     if (!std::strcmp(argv[i], "--step") && i + 1 < argc) a.step = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) a.reps = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--json") && i + 1 < argc) a.json = argv[++i];
+    else if (!std::strcmp(argv[i], "--diag")) a.diag = true;
     else if (!std::strncmp(argv[i], "--benchmark", 11)) continue;  // tolerated: run.sh passes filters
     else {
       std::fprintf(stderr, "usage: %s [--step 1|2] [--reps N] [--json FILE]\n", argv[0]);
@@ -113,33 +115,30 @@ std::string sweep(const Workload& w, Policies& p, const std::vector<std::size_t>
   std::string json = "\"" + w.name + "\": [";
   double worst = 1e9;
   for (std::size_t n : sizes) {
+    // Each column in a block of its own (a checked warm-up, then reps): interleaving a GPU
+    // column between CPU runs leaves TBB's workers asleep and the caches cold for the next one,
+    // which made identical CPU work read up to 2x apart.
     std::vector<Scheduler*> order{p.cpu.get(), p.gpu.get(), p.threshold.get(), p.adaptive.get()};
-    std::vector<std::vector<double>> t(order.size() + 1);
-    std::vector<double> paired;
+    std::vector<double> med(order.size() + 1, 0);
     Where where;
-    for (int r = 0; r <= reps; ++r) {
-      // Each round starts with a different column: what ran just before (a GPU run leaves TBB's
-      // workers asleep, a CPU run leaves them spinning and the data in cache) changes the next
-      // run's time by tens of microseconds, so every column takes every position in turn.
-      std::vector<double> round(order.size(), 0);
-      double raw = 0;
-      for (std::size_t i = 0; i <= order.size(); ++i) {
-        const std::size_t k = (i + r) % (order.size() + 1);
+    for (std::size_t k = 0; k <= order.size(); ++k) {
+      if (k < order.size() && !order[k]) continue;
+      std::vector<double> t;
+      for (int r = 0; r <= reps; ++r) {
+        double x;
         if (k == order.size()) {
           const auto t0 = Clock::now();
           w.raw(n);
-          raw = seconds_since(t0);
-        } else if (order[k]) {
-          round[k] = timed(*order[k], w, n, r == 0, r > 0 && k == 3 ? &where : nullptr);
+          x = seconds_since(t0);
+        } else {
+          x = timed(*order[k], w, n, r == 0, r > 0 && k == 3 ? &where : nullptr);
         }
+        if (r > 0) t.push_back(x);
       }
-      if (r == 0) continue;  // warm-up
-      for (std::size_t k = 0; k < order.size(); ++k) t[k].push_back(round[k]);
-      t.back().push_back(raw);
-      paired.push_back((gpu ? std::min(round[0], round[1]) : round[0]) / round[3]);
+      med[k] = median(t);
     }
-    const double tc = median(t[0]), tg = median(t[1]), tt = median(t[2]), ta = median(t[3]), traw = median(t[4]);
-    const double oracle = gpu ? std::min(tc, tg) : tc, ratio = median(paired);
+    const double tc = med[0], tg = med[1], tt = med[2], ta = med[3], traw = med[4];
+    const double oracle = gpu ? std::min(tc, tg) : tc, ratio = oracle / ta;
     worst = std::min(worst, ratio);
     auto mis = [n](double x) { return x > 0 ? n / x / 1e6 : 0.0; };
     std::printf("%10zu %10.1f %10.1f %10.1f %10.1f %10.1f %8.1f%% %10.1f  %s\n", n, mis(tc), mis(tg), mis(tt), mis(ta),
@@ -280,6 +279,39 @@ int main(int argc, char** argv) {
   };
   Workload sha64 = sha_workload("sha256_64B", short_msgs);
   Workload sha1k = sha_workload("sha256_1KiB", long_msgs);
+
+  if (args.diag) {
+    // Same work, same device (the CPU), different policies: any gap is scheduler overhead.
+    SchedulerOptions o;
+    o.use_gpus = false;
+    o.calibration_file = std::filesystem::path{};
+    o.faults = FaultPlan{};
+    o.policy = AdaptivePolicy{};
+    auto ada_cpu_only = Scheduler::create(*rt, o).value();
+    std::vector<std::pair<const char*, Scheduler*>> cols{{"pinned-cpu", p.cpu.get()},
+                                                         {"adaptive", p.adaptive.get()},
+                                                         {"threshold", p.threshold.get()},
+                                                         {"adaptive-no-gpu", ada_cpu_only.get()}};
+    for (std::size_t n : {std::size_t(1) << 10, std::size_t(1) << 16, std::size_t(1) << 20}) {
+      for (int i = 0; i < 8; ++i) (void)timed(*p.adaptive, vec, n, false, nullptr);
+      for (int i = 0; i < 8; ++i) (void)timed(*ada_cpu_only, vec, n, false, nullptr);
+      std::vector<std::vector<double>> t(cols.size());
+      for (int r = 0; r < 200; ++r)
+        for (std::size_t k = 0; k < cols.size(); ++k) {
+          const auto& [name, s] = cols[(k + r) % cols.size()];
+          t[(k + r) % cols.size()].push_back(timed(*s, vec, n, false, nullptr));
+        }
+      std::printf("diag n=%zu:", n);
+      for (std::size_t k = 0; k < cols.size(); ++k) {
+        auto v = t[k];
+        std::sort(v.begin(), v.end());
+        std::printf("  %s p10 %.1f p50 %.1f p90 %.1f us", cols[k].first, v[v.size() / 10] * 1e6, v[v.size() / 2] * 1e6,
+                    v[v.size() * 9 / 10] * 1e6);
+      }
+      std::printf("\n");
+    }
+    return 0;
+  }
 
   std::vector<std::size_t> vsizes, ssizes;
   for (int k = 10; k <= 26; k += args.step) vsizes.push_back(std::size_t(1) << k);

@@ -33,9 +33,11 @@ void CostModel::record(const Key& key, std::size_t n, double seconds) {
   if (!(seconds >= 0)) return;  // NaN or negative: a clock problem, not a measurement
   std::lock_guard lock(m_);
   auto& table = tables_[key];
-  if (table.empty()) table.resize(kBuckets);
-  auto& b = table[bucket_of(n)];
+  if (table.buckets.empty()) table.buckets.resize(kBuckets);
+  auto& b = table.buckets[bucket_of(n)];
   const Sample s{static_cast<double>(n), seconds};
+  if (b.recent.size() == kWindow && ++b.skipped % kDecimation != 0) return;
+  table.curve.reset();
   if (b.recent.size() < kWindow) {
     b.recent.push_back(s);
   } else {
@@ -88,15 +90,24 @@ std::size_t CostCurve::items_within(double seconds, std::size_t max_items) const
 
 CostCurve CostModel::curve_of(const Table& t) {
   std::vector<Sample> pts;
-  for (const auto& b : t)
+  for (const auto& b : t.buckets)
     if (!b.recent.empty()) pts.push_back(b.typical());
   return CostCurve(std::move(pts));
 }
 
-CostCurve CostModel::curve(const Key& key) const {
+const std::shared_ptr<const CostCurve>& CostModel::cached_curve(const Table& t) {
+  if (!t.curve) t.curve = std::make_shared<const CostCurve>(curve_of(t));
+  return t.curve;
+}
+
+CostCurve CostModel::curve(const Key& key) const { return *lookup(key, 0).curve; }
+
+CostModel::Lookup CostModel::lookup(const Key& key, std::size_t n) const {
+  static const auto empty = std::make_shared<const CostCurve>();
   std::lock_guard lock(m_);
   auto it = tables_.find(key);
-  return it == tables_.end() ? CostCurve{} : curve_of(it->second);
+  if (it == tables_.end()) return {empty, 0};
+  return {cached_curve(it->second), it->second.buckets[bucket_of(n)].count};
 }
 
 std::optional<double> CostModel::predict(const Key& key, std::size_t n) const {
@@ -108,7 +119,7 @@ std::optional<double> CostModel::predict(const Key& key, std::size_t n) const {
 std::size_t CostModel::samples(const Key& key, std::size_t n) const {
   std::lock_guard lock(m_);
   auto it = tables_.find(key);
-  return it == tables_.end() ? 0 : it->second[bucket_of(n)].count;
+  return it == tables_.end() ? 0 : it->second.buckets[bucket_of(n)].count;
 }
 
 bool CostModel::calibrated(const Key& key, std::size_t n) const { return samples(key, n) >= kCalibrated; }
@@ -125,7 +136,7 @@ Status CostModel::save(const std::filesystem::path& file) const {
     for (const auto& [key, table] : tables_) {
       if (key.device.starts_with("sim")) continue;
       for (int b = 0; b < kBuckets; ++b) {
-        const auto& bucket = table[b];
+        const auto& bucket = table.buckets[b];
         if (bucket.recent.empty()) continue;
         nlohmann::json samples = nlohmann::json::array();
         for (const auto& s : bucket.recent) samples.push_back({s.n, s.seconds});
@@ -166,8 +177,8 @@ Status CostModel::load(const std::filesystem::path& file) {
       const int b = e.at("bucket").get<int>();
       if (b < 0 || b >= kBuckets) throw std::out_of_range("bucket " + std::to_string(b));
       auto& table = loaded[key];
-      if (table.empty()) table.resize(kBuckets);
-      auto& bucket = table[b];
+      if (table.buckets.empty()) table.buckets.resize(kBuckets);
+      auto& bucket = table.buckets[b];
       for (const auto& s : e.at("samples")) {
         const double n = s.at(0).get<double>(), t = s.at(1).get<double>();
         if (!(n >= 0) || !(t >= 0)) throw std::out_of_range("negative sample");

@@ -45,21 +45,19 @@ RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model,
   if (c.size() == 1) return whole_batch_to(0, n, "only " + c[0].name + " is usable");
   // Calibrate first: every device at this size, fewest samples first.
   std::size_t explore = c.size(), fewest = CostModel::kCalibrated;
+  std::vector<double> alone(c.size()), finish(c.size());
   for (std::size_t i = 0; i < c.size(); ++i) {
-    const auto s = model.samples({op, c[i].name, where}, n);
-    if (s < fewest) {
-      fewest = s;
+    const auto look = model.lookup({op, c[i].name, where}, n);
+    if (look.samples < fewest) {
+      fewest = look.samples;
       explore = i;
     }
+    alone[i] = look.curve->predict(n);
+    finish[i] = c[i].backlog_seconds + alone[i];
   }
   if (explore != c.size())
     return whole_batch_to(explore, n, "calibrating " + c[explore].name + " at " + size_label(n), true);
 
-  std::vector<double> alone(c.size()), finish(c.size());
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    alone[i] = model.curve({op, c[i].name, where}).predict(n);
-    finish[i] = c[i].backlog_seconds + alone[i];
-  }
   const std::size_t best = std::min_element(finish.begin(), finish.end()) - finish.begin();
   std::size_t count;
   {

@@ -59,6 +59,16 @@ TEST(CostModel, MedianIgnoresOneOutlier) {
   EXPECT_NEAR(*m.predict(kCpu, 4096), 1.1e-3, 1e-9);
 }
 
+TEST(CostModel, FullBucketsSampleOneRunInEightYetFollowAChange) {
+  CostModel m;
+  for (int i = 0; i < 5; ++i) m.record(kCpu, 4096, 1e-3);
+  for (int i = 0; i < 7; ++i) m.record(kCpu, 4096, 1.0);  // skipped: the window is full
+  EXPECT_NEAR(*m.predict(kCpu, 4096), 1e-3, 1e-12);
+  for (int i = 0; i < 17; ++i) m.record(kCpu, 4096, 1.0);  // 24 runs since full: 3 recorded
+  EXPECT_NEAR(*m.predict(kCpu, 4096), 1.0, 1e-12);
+  EXPECT_EQ(m.samples(kCpu, 4096), 8u);
+}
+
 TEST(CostModel, CurveInvertsPrediction) {
   CostModel m;
   for (std::size_t n : {1000u, 1000000u}) m.record(kCpu, n, n * 1e-8);

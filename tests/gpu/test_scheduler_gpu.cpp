@@ -93,9 +93,9 @@ TEST_F(GpuScheduler, InjectedFaultsOnTheRealGpuAreRedoneOnTheCpu) {
   EXPECT_TRUE(rt.gpus().front().healthy()) << "injected faults must not retire the real device";
 }
 
-// Vector add with host data may well belong on the CPU alone; this operation is compute-heavy
-// (an LCG iterated 2000 times per item), so a split must give both devices work.
-TEST_F(GpuScheduler, SplitUsesCpuAndGpuAndIsCorrect) {
+// A compute-heavy operation (an LCG iterated 2000 times per item) split across CPU and GPU:
+// correct every round, shared while uncalibrated, then in proportion to measured speed.
+TEST_F(GpuScheduler, SplitSharesThenFollowsMeasuredSpeed) {
   constexpr unsigned kRounds = 2000;
   Operation<SpanBatch<std::uint32_t>, std::uint32_t> op(
       "lcg",
@@ -117,19 +117,27 @@ TEST_F(GpuScheduler, SplitUsesCpuAndGpuAndIsCorrect) {
     return download(s, dout.read(), out).wait();
   });
   auto s = make(SplitPolicy{});
-  std::vector<std::uint32_t> in(1 << 20), out(in.size());
+  std::vector<std::uint32_t> in(1 << 20), out(in.size()), expected(in.size());
   std::mt19937 rng(9);
   for (auto& x : in) x = rng();
-  for (int i = 0; i < 6; ++i) {  // the first batches calibrate
+  CpuExecutor cpu;
+  ASSERT_TRUE(cpu.execute(op, SpanBatch<std::uint32_t>{in}, std::span(expected)));
+  for (int i = 0; i < 6; ++i) {
     std::fill(out.begin(), out.end(), 0u);
     auto r = s->run(op, SpanBatch<std::uint32_t>{in}, std::span(out)).value();
     ASSERT_TRUE(r.all_ok());
-    for (std::size_t k = 0; k < in.size(); ++k) ASSERT_EQ(out[k], hetex_test::lcg_rounds_host(in[k], kRounds)) << k;
-    if (i == 5) {
-      ASSERT_NE(r.stats.device("cpu"), nullptr);
-      ASSERT_NE(r.stats.device("cuda:0"), nullptr);
-      EXPECT_GT(r.stats.device("cuda:0")->items, r.stats.device("cpu")->items) << "the GPU is far faster at this";
-    }
+    ASSERT_TRUE(out == expected) << "round " << i;
+    // What each round did, for reading a failure: device, range, s(tolen), milliseconds.
+    std::string chunks;
+    for (const auto& c : r.stats.chunks)
+      chunks += " " + c.device + "[" + std::to_string(c.begin) + "," + std::to_string(c.end) + ")" + (c.stolen ? "s" : "") +
+                std::to_string(std::chrono::duration<double, std::milli>(c.finish - c.start).count()).substr(0, 5);
+    std::printf("round %d: %.1f ms:%s\n", i, r.stats.total_seconds * 1e3, chunks.c_str());
+    // Uncalibrated, the first batch is shared equally; once measured, the GPU (about 100x faster
+    // at this) gets nearly all of it, and it may even steal the CPU's sliver before the CPU starts.
+    if (i == 0) ASSERT_NE(r.stats.device("cpu"), nullptr);
+    ASSERT_NE(r.stats.device("cuda:0"), nullptr);
+    if (i == 5) EXPECT_GT(r.stats.device("cuda:0")->items, in.size() * 9 / 10);
   }
 }
 

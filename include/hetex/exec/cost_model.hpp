@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ class CostModel {
   static constexpr int kBuckets = 48;           // sizes up to 2^47 items
   static constexpr std::size_t kWindow = 5;     // samples kept per bucket
   static constexpr std::size_t kCalibrated = 3; // samples before a bucket is trusted
+  // Once a bucket's window is full, one run in this many is recorded: the model still follows a
+  // device that changes, and the curve is not rebuilt after every batch.
+  static constexpr std::size_t kDecimation = 8;
 
   struct Key {
     std::string op;
@@ -63,6 +67,12 @@ class CostModel {
   // Predicted seconds for n items; nullopt when nothing has been measured for the key.
   std::optional<double> predict(const Key& key, std::size_t n) const;
   CostCurve curve(const Key& key) const;
+  // The curve and the samples in n's bucket, in one look (what routing asks on every batch).
+  struct Lookup {
+    std::shared_ptr<const CostCurve> curve;  // never null; empty when nothing is known
+    std::size_t samples = 0;
+  };
+  Lookup lookup(const Key& key, std::size_t n) const;
   bool calibrated(const Key& key, std::size_t n) const;
   std::size_t samples(const Key& key, std::size_t n) const;
   void clear();
@@ -79,11 +89,17 @@ class CostModel {
     std::vector<Sample> recent;  // ring of up to kWindow
     std::size_t next = 0;
     std::size_t count = 0;
+    std::size_t skipped = 0;  // runs not recorded since the window filled (decimation)
     Sample typical() const;  // median time, with the mean n of the window
   };
-  using Table = std::vector<Bucket>;  // kBuckets
+  struct Table {
+    std::vector<Bucket> buckets;  // kBuckets
+    // Built on first use after a change: routing reads curves on every batch.
+    mutable std::shared_ptr<const CostCurve> curve;
+  };
 
   static CostCurve curve_of(const Table& t);
+  static const std::shared_ptr<const CostCurve>& cached_curve(const Table& t);
 
   mutable std::mutex m_;
   std::map<Key, Table> tables_;
