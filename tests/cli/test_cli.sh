@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The hetex command line, end to end: output formats, per-input errors, exit statuses.
+#   test_cli.sh path/to/hetex
+set -u
+hetex=$(realpath "$1")
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+cd "$dir"
+fails=0
+check() {  # check "what" condition...
+  local what=$1
+  shift
+  if "$@"; then echo "ok   $what"; else echo "FAIL $what"; fails=$((fails + 1)); fi
+}
+export HETEX_DEVICES=cpu  # the same verdicts on any machine; GPU paths have their own tests
+
+"$hetex" --version | grep -q '^hetex [0-9]' ; check "--version prints the version" test $? -eq 0
+
+# sha256: sha256sum-compatible lines, a missing file named on stderr, the others still hashed.
+printf 'hello\n' > a.txt
+head -c 100000 /dev/urandom > b.bin
+: > empty
+"$hetex" sha256 a.txt missing.txt b.bin empty > sums 2> err; rc=$?
+check "sha256: exit 1 when a file is missing" test $rc -eq 1
+check "sha256: the missing file is named" grep -q 'missing.txt' err
+check "sha256: three digests, in argument order" test "$(cut -d' ' -f3 sums | tr '\n' ,)" = "a.txt,b.bin,empty,"
+check "sha256: sha256sum -c accepts the output" sha256sum --quiet -c sums
+printf 'abc' | "$hetex" sha256 - > stdin.sum
+check "sha256: - reads stdin" grep -q '^ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -$' stdin.sum
+"$hetex" sha256 --device quantum a.txt > /dev/null 2> err; rc=$?
+check "sha256: a bad --device is exit 2 with a reason" test $rc -eq 2 -a -s err
+
+# verify: RFC 8032 test 1 (empty message), then corrupted and malformed lines.
+pk=d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a
+sig=e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b
+{
+  echo "$pk $sig "
+  echo "$pk $sig 00"
+  echo "not a line"
+  echo "$pk ${sig:0:126} "
+  echo "$pk $sig zz"
+  echo "$pk $sig "
+} > in.txt
+"$hetex" verify --input in.txt > out.txt 2> err; rc=$?
+check "verify: exit 1 when a line is malformed" test $rc -eq 1
+check "verify: one output line per input line" test "$(wc -l < out.txt)" -eq 6
+check "verify: verdicts in order" test "$(sed -n '1p;2p;6p' out.txt | tr '\n' ,)" = "valid,invalid,valid,"
+check "verify: malformed lines say why, with the line number" \
+  test "$(grep -c '^error: line [345]: ' out.txt)" -eq 3
+check "verify: the signature length is named" grep -q 'signature must be 128 hex digits' out.txt
+check "verify: a summary on stderr" grep -q '6 lines: 2 valid, 1 invalid, 3 malformed' err
+"$hetex" verify --input nowhere.txt > /dev/null 2> err; rc=$?
+check "verify: an unreadable input is exit 2, named" test $rc -eq 2 -a -n "$(grep nowhere.txt err)"
+
+"$hetex" devices --json > dev.json
+check "devices --json names the CPU and its cores" grep -q '"logical_cores": [1-9]' dev.json
+"$hetex" frobnicate > /dev/null 2>&1; rc=$?
+check "an unknown command is exit 2" test $rc -eq 2
+
+echo "$fails failed"
+exit $((fails > 0))
