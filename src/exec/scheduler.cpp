@@ -508,6 +508,15 @@ struct Scheduler::Impl {
         const double t = curve.empty() ? 0 : curve.predict(ref);
         part.rate = t > 0 ? ref / t : 1.0;
       }
+      // A suspended device offered as a probe that the policy then did not choose goes back to
+      // waiting, so the next batch may probe it; left "probing" it would never be routed again.
+      if (job->probe_slot && std::none_of(job->parts.begin(), job->parts.end(),
+                                          [&](const JobState::Part& p) { return p.slot == *job->probe_slot; })) {
+        auto& s = *slots[*job->probe_slot];
+        s.reopen_at = Clock::now();
+        set_state(s, DeviceState::suspended);
+        job->probe_slot.reset();
+      }
       job->unfinished = job->parts.size();
       run_here = inline_cpu && job->parts.size() == 1 && slots[job->parts[0].slot]->is_cpu;
       for (auto& part : job->parts) {

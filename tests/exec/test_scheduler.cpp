@@ -231,6 +231,28 @@ TEST(Scheduler, LostDeviceIsSuspendedFallsBackAndIsProbedAgain) {
   for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i]));
 }
 
+TEST(Scheduler, AProbeThePolicyPassesOverIsOfferedAgain) {
+  Affine a;
+  auto lost = std::make_shared<std::atomic<bool>>(true);
+  auto o = base_options();
+  o.policy = ThresholdPolicy{1000};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 10us, .lost = lost}};
+  o.breaker_backoff = 20ms;
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  auto big = iota_items(2000), small = iota_items(100);
+  std::vector<std::uint64_t> out(big.size());
+  (void)s->run(a.op, SpanBatch<std::uint64_t>{big}, std::span(out)).value();  // trips sim:0
+  EXPECT_EQ(s->devices().at(1).state, DeviceState::suspended);
+  std::this_thread::sleep_for(30ms);
+  // Back-off over: this batch may probe sim:0, but the threshold sends it to the CPU.
+  (void)s->run(a.op, SpanBatch<std::uint64_t>{small}, std::span(out).first(small.size())).value();
+  EXPECT_EQ(s->devices().at(1).state, DeviceState::suspended);
+  lost->store(false);
+  auto r = s->run(a.op, SpanBatch<std::uint64_t>{big}, std::span(out)).value();
+  ASSERT_NE(r.stats.device("sim:0"), nullptr) << "the device must still be probed";
+  EXPECT_EQ(s->devices().at(1).state, DeviceState::healthy);
+}
+
 TEST(Scheduler, FailedProbeDoublesTheBackoff) {
   Affine a;
   auto lost = std::make_shared<std::atomic<bool>>(true);
