@@ -14,6 +14,7 @@
 #include "../../src/ops/sha256_detail.hpp"
 #include "hetex/hetex.hpp"
 #include "hetex/ops/sha256.hpp"
+#include "ops/sha256_reference.hpp"
 
 using namespace hetex;
 using hetex::ops::Digest;
@@ -25,50 +26,11 @@ const Runtime& runtime() {
   return rt;
 }
 
-Digest reference(std::span<const std::uint8_t> m) {
-  Digest d{};
-  unsigned len = 0;
-  EXPECT_EQ(EVP_Digest(m.data(), m.size(), d.data(), &len, EVP_sha256(), nullptr), 1);
-  return d;
-}
-
-std::string hex(const Digest& d) {
-  static const char* k = "0123456789abcdef";
-  std::string s;
-  for (auto b : d) s += {k[b >> 4], k[b & 15]};
-  return s;
-}
-
-std::vector<std::uint8_t> random_pool(std::size_t bytes, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::uint8_t> pool(bytes);
-  for (std::size_t i = 0; i + 8 <= bytes; i += 8) {
-    const std::uint64_t x = rng();
-    std::memcpy(pool.data() + i, &x, 8);
-  }
-  return pool;
-}
-
-// Messages of random lengths in [0, max_len], cut from a pool of random bytes.
-ops::PackedMessages random_batch(std::size_t n, std::size_t max_len, std::uint64_t seed) {
-  const auto pool = random_pool(std::size_t(4) << 20, seed);
-  std::mt19937_64 rng(seed + 1);
-  ops::PackedMessages pm;
-  pm.reserve(n, n * (max_len / 2 + 1));
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t len = rng() % (max_len + 1);
-    pm.add(std::span<const std::uint8_t>(pool.data() + rng() % (pool.size() - len), len));
-  }
-  return pm;
-}
-
-ops::PackedMessages uniform_batch(std::size_t n, std::size_t len, std::uint64_t seed) {
-  const auto bytes = random_pool(n * len + 8, seed);
-  ops::PackedMessages pm;
-  pm.reserve(n, n * len);
-  for (std::size_t i = 0; i < n; ++i) pm.add(std::span<const std::uint8_t>(bytes.data() + i * len, len));
-  return pm;
-}
+using hetex_test::hex;
+using hetex_test::random_batch;
+using hetex_test::random_pool;
+using hetex_test::reference;
+using hetex_test::uniform_batch;
 
 ::testing::AssertionResult matches_openssl(const ops::MessageBatch& in, std::span<const Digest> out) {
   if (out.size() != in.size()) return ::testing::AssertionFailure() << out.size() << " digests for " << in.size() << " messages";

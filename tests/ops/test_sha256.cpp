@@ -1,5 +1,6 @@
 // The public SHA-256 operations on the CPU (and the GPU entry points where no GPU can run).
 #include "hetex/ops/sha256.hpp"
+#include "ops/sha256_reference.hpp"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -14,36 +15,9 @@ using hetex::ops::Digest;
 
 namespace {
 
-Digest reference(std::span<const std::uint8_t> m) {
-  Digest d{};
-  unsigned len = 0;
-  EXPECT_EQ(EVP_Digest(m.data(), m.size(), d.data(), &len, EVP_sha256(), nullptr), 1);
-  return d;
-}
-
-std::string hex(const Digest& d) {
-  static const char* k = "0123456789abcdef";
-  std::string s;
-  for (auto b : d) s += {k[b >> 4], k[b & 15]};
-  return s;
-}
-
-// Messages cut at random places out of one pool of random bytes.
-ops::PackedMessages random_batch(std::size_t n, std::size_t max_len, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::vector<std::uint8_t> pool(1 << 20);
-  for (std::size_t i = 0; i < pool.size(); i += 8) {
-    const std::uint64_t x = rng();
-    std::memcpy(pool.data() + i, &x, 8);
-  }
-  ops::PackedMessages pm;
-  pm.reserve(n, n * (max_len / 2 + 1));
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t len = rng() % (max_len + 1);
-    pm.add(std::span<const std::uint8_t>(pool.data() + rng() % (pool.size() - len), len));
-  }
-  return pm;
-}
+using hetex_test::hex;
+using hetex_test::random_batch;
+using hetex_test::reference;
 
 using Fn = Status (*)(const ops::MessageBatch&, std::span<Digest>);
 

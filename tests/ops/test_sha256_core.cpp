@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../../src/ops/sha256_core.hpp"
+#include "ops/sha256_reference.hpp"
 #include "../../src/ops/sha256_detail.hpp"
 
 using namespace hetex;
@@ -18,19 +19,8 @@ namespace core = hetex::detail::sha256;
 
 namespace {
 
-Digest openssl(const std::uint8_t* p, std::size_t n) {
-  Digest d{};
-  unsigned len = 0;
-  EXPECT_EQ(EVP_Digest(p, n, d.data(), &len, EVP_sha256(), nullptr), 1);
-  return d;
-}
-
-std::string hex(const Digest& d) {
-  static const char* k = "0123456789abcdef";
-  std::string s;
-  for (auto b : d) s += {k[b >> 4], k[b & 15]};
-  return s;
-}
+Digest openssl(const std::uint8_t* p, std::size_t n) { return hetex_test::reference({p, n}); }
+using hetex_test::hex;
 
 // Host memory seen as granules from `base`, zero past `bytes`: what DeviceSource gives the GPU.
 struct Source {
