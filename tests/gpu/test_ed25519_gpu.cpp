@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "../ops/test_ed25519_cases.hpp"
+#include "gpu/gpu_test.hpp"
 #include "hetex/hetex.hpp"
 
 using namespace ed25519_test;
@@ -14,11 +15,6 @@ using hetex::Stream;
 using hetex::ops::ed25519_verify_gpu;
 
 namespace {
-
-const hetex::Runtime& runtime() {
-  static hetex::Runtime rt = hetex::Runtime::create().value();
-  return rt;
-}
 
 std::vector<Stream> make_streams(const hetex::Device& gpu, int n) {
   std::vector<Stream> s;
@@ -29,8 +25,8 @@ std::vector<Stream> make_streams(const hetex::Device& gpu, int n) {
 class Ed25519Gpu : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!runtime().has_gpu()) GTEST_SKIP() << "no usable CUDA GPU: " << runtime().gpu_unavailable_reason();
-    gpu = runtime().gpus().front();
+    HETEX_REQUIRE_GPU();
+    gpu = hetex_test::gpu_runtime().gpus().front();
     streams = make_streams(gpu, 3);
   }
   std::vector<Verdict> verify(const VerifyBatch& b, std::span<Stream> s) {
@@ -122,10 +118,10 @@ TEST_F(Ed25519Gpu, BadArgumentsAreErrorsNotCrashes) {
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code(), Errc::invalid_argument);
   EXPECT_TRUE(ed25519_verify_gpu(streams, VerifyBatch{}, {}));
-  if (runtime().gpus().size() > 1) {
+  if (hetex_test::gpu_runtime().gpus().size() > 1) {
     std::vector<Stream> mixed;
-    mixed.push_back(Stream::create(runtime().gpus()[0]).value());
-    mixed.push_back(Stream::create(runtime().gpus()[1]).value());
+    mixed.push_back(Stream::create(hetex_test::gpu_runtime().gpus()[0]).value());
+    mixed.push_back(Stream::create(hetex_test::gpu_runtime().gpus()[1]).value());
     st = ed25519_verify_gpu(mixed, b, out);
     ASSERT_FALSE(st);
     EXPECT_EQ(st.error().code(), Errc::invalid_argument);

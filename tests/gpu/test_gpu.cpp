@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "gpu/gpu_test.hpp"
 #include "hetex/hetex.hpp"
 #include "kernels.hpp"
 
@@ -16,24 +17,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-const Runtime& runtime() {
-  static Runtime rt = Runtime::create().value();
-  return rt;
-}
-
-class Gpu : public ::testing::Test {
- protected:
-  void SetUp() override {
-    if (!runtime().has_gpu()) GTEST_SKIP() << "no usable CUDA GPU: " << runtime().gpu_unavailable_reason();
-    gpu = runtime().gpus().front();
-    auto s = Stream::create(gpu);
-    ASSERT_TRUE(s) << s.error().describe();
-    stream.emplace(std::move(*s));
-  }
-  Stream& s() { return *stream; }
-  Device gpu;
-  std::optional<Stream> stream;
-};
+using Gpu = hetex_test::GpuTest;
 
 std::vector<std::uint32_t> random_words(std::size_t n, std::uint64_t seed) {
   std::vector<std::uint32_t> v(n);
@@ -63,11 +47,11 @@ TEST_F(Gpu, DiscoveryReportsTheDevice) {
   auto m = gpu.memory_info();
   ASSERT_TRUE(m) << m.error().describe();
   EXPECT_LE(m->free, m->total);
-  EXPECT_EQ(runtime().select("auto").value().kind(), DeviceKind::cuda);
+  EXPECT_EQ(hetex_test::gpu_runtime().select("auto").value().kind(), DeviceKind::cuda);
 }
 
 TEST_F(Gpu, InvalidDeviceIndexIsAClearError) {
-  auto d = runtime().select("cuda:99");
+  auto d = hetex_test::gpu_runtime().select("cuda:99");
   ASSERT_FALSE(d);
   EXPECT_EQ(d.error().code(), Errc::invalid_argument);
   auto r = Runtime::create({.devices = "cuda:99"});

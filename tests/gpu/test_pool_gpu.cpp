@@ -8,6 +8,7 @@
 #include <random>
 #include <thread>
 
+#include "gpu/gpu_test.hpp"
 #include "hetex/hetex.hpp"
 #include "hetex/memory/pool.hpp"
 #include "kernels.hpp"
@@ -19,28 +20,13 @@ namespace {
 constexpr std::size_t KiB = 1024;
 constexpr std::size_t MiB = 1024 * KiB;
 
-const Runtime& runtime() {
-  static Runtime rt = Runtime::create().value();
-  return rt;
-}
-
-class GpuPool : public ::testing::Test {
+class GpuPool : public hetex_test::GpuTest {
  protected:
-  void SetUp() override {
-    if (!runtime().has_gpu()) GTEST_SKIP() << "no usable CUDA GPU: " << runtime().gpu_unavailable_reason();
-    gpu = runtime().gpus().front();
-    auto st = Stream::create(gpu);
-    ASSERT_TRUE(st) << st.error().describe();
-    stream.emplace(std::move(*st));
-  }
-  Stream& s() { return *stream; }
   std::shared_ptr<DevicePool> make_pool(DevicePoolOptions o = {}) {
     auto p = DevicePool::create(gpu, o);
     EXPECT_TRUE(p) << p.error().describe();
     return p ? *p : nullptr;
   }
-  Device gpu;
-  std::optional<Stream> stream;
 };
 
 std::vector<std::uint32_t> random_words(std::size_t n, std::uint64_t seed) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "../../src/ops/sha256_detail.hpp"
+#include "gpu/gpu_test.hpp"
 #include "hetex/hetex.hpp"
 #include "hetex/ops/sha256.hpp"
 #include "ops/sha256_reference.hpp"
@@ -20,11 +21,6 @@ using namespace hetex;
 using hetex::ops::Digest;
 
 namespace {
-
-const Runtime& runtime() {
-  static Runtime rt = Runtime::create().value();
-  return rt;
-}
 
 using hetex_test::hex;
 using hetex_test::random_batch;
@@ -44,8 +40,8 @@ using hetex_test::uniform_batch;
 class Sha256Gpu : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!runtime().has_gpu()) GTEST_SKIP() << "no usable CUDA GPU: " << runtime().gpu_unavailable_reason();
-    gpu = runtime().gpus().front();
+    HETEX_REQUIRE_GPU();
+    gpu = hetex_test::gpu_runtime().gpus().front();
     for (int i = 0; i < 3; ++i) {
       auto s = Stream::create(gpu);
       ASSERT_TRUE(s) << s.error().describe();

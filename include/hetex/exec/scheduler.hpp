@@ -133,9 +133,7 @@ class Scheduler {
   template <BatchView In, class Out>
   Submission submit(const Operation<In, Out>& op, In input, std::span<Out> out) {
     if (input.size() != out.size())
-      return Submission(make_error_future<ExecReport>(Error(
-          Errc::invalid_argument, op.name() + ": batch has " + std::to_string(input.size()) + " items but the output has " +
-                                      std::to_string(out.size()) + " slots")));
+      return Submission(make_error_future<ExecReport>(CpuExecutor::size_mismatch(op.name(), input.size(), out.size())));
     return Submission(submit_job(std::make_shared<detail::TypedJob<In, Out>>(op, std::move(input), out), false));
   }
   // submit(...).get(), except that a batch the policy puts on the CPU alone runs on this thread.
