@@ -20,7 +20,8 @@ for f in build/$preset/tests/test_* build/$preset/bench/bench_* build/$preset/ap
   [[ -f "$f" && -x "$f" ]] && cp "$f" "$out/bin/"
 done
 # The GPU host has a newer glibc and libstdc++, and its own driver (libcuda): never ship those.
-system='^(linux-vdso|ld-linux|libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libcuda|libnvidia)\.'
+# NVRTC (109 MB) is not carried either: the GPU host's CUDA toolkit provides it (run.sh finds it).
+system='^(linux-vdso|ld-linux|libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libcuda|libnvidia|libnvrtc)[.-]'
 for f in "$out"/bin/*; do
   ldd "$f" | awk '/=> \// {print $3}'
 done | sort -u | while read -r lib; do
@@ -34,7 +35,8 @@ cat > "$out/run.sh" <<'RUN'
 # HETEX_TESTS: which test binaries (glob, default test_*); HETEX_BENCH: which benchmarks
 # (default bench_*); HETEX_TIMEOUT: seconds per binary (default 300), so a hang cannot eat a lease.
 here=$(cd "$(dirname "$0")" && pwd)
-export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+cuda_lib=$(dirname "$(dirname "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")")/lib64
+export LD_LIBRARY_PATH="$here/lib:$cuda_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 out=${OUT:-$here/out}
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_mode,clocks.sm,clocks.max.sm --format=csv || true

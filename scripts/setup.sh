@@ -3,7 +3,8 @@
 # downloaded). The CUDA backend is built when nvcc is on PATH or in /usr/local/cuda/bin.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev libgmock-dev libbenchmark-dev
-          libssl-dev libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libstb-dev prometheus)
+          libssl-dev libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libstb-dev prometheus
+          libopencv-imgproc-dev)  # OpenCV: a comparator for tests and benchmarks only
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
