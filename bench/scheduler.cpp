@@ -8,7 +8,8 @@
 //   Split: on a large batch (and SHA-256 of 1 KiB messages), against CPU-only + GPU-only.
 // Prints tables, and JSON with --json FILE. Without a GPU the GPU columns say why they are empty.
 //
-//   bench_scheduler [--step 1|2] [--reps N] [--json FILE]
+//   bench_scheduler [--step 1|2] [--reps N] [--json FILE] [--split-only] [--diag]
+// HETEX_SPLIT_CORES_PER_GPU overrides SchedulerOptions::split_cores_per_gpu.
 
 // The raw comparator uses OpenSSL's low-level SHA256_* calls (deprecated in OpenSSL 3 but the
 // fastest way to call it per message: no EVP fetch or context allocation per call).
@@ -29,6 +30,7 @@
 #include <vector>
 
 #include "hetex/exec/scheduler.hpp"
+#include "hetex/memory/buffer.hpp"
 #include "hetex/ops/sha256.hpp"
 #include "hetex/ops/vector.hpp"
 
@@ -39,6 +41,7 @@ namespace {
 
 struct Args {
   bool diag = false;  // only the pinned-vs-adaptive comparison on vector add, many rounds
+  bool split_only = false;  // only the split measurements
   int step = 2;
   int reps = 15;
   std::string json;
@@ -51,6 +54,7 @@ Args parse(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) a.reps = std::max(1, std::atoi(argv[++i]));
     else if (!std::strcmp(argv[i], "--json") && i + 1 < argc) a.json = argv[++i];
     else if (!std::strcmp(argv[i], "--diag")) a.diag = true;
+    else if (!std::strcmp(argv[i], "--split-only")) a.split_only = true;
     else if (!std::strncmp(argv[i], "--benchmark", 11)) continue;  // tolerated: run.sh passes filters
     else {
       std::fprintf(stderr, "usage: %s [--step 1|2] [--reps N] [--json FILE]\n", argv[0]);
@@ -177,6 +181,7 @@ std::unique_ptr<Scheduler> make(const Runtime& rt, Policy p, const std::filesyst
   o.policy = std::move(p);
   o.calibration_file = cal;  // a fresh file: the bench shows calibration from nothing
   o.faults = FaultPlan{};
+  if (const char* r = std::getenv("HETEX_SPLIT_CORES_PER_GPU")) o.split_cores_per_gpu = std::atoi(r);
   auto s = Scheduler::create(rt, o);
   if (!s) die(s.error().describe());
   return std::move(*s);
@@ -248,17 +253,16 @@ int main(int argc, char** argv) {
   };
   auto short_msgs = messages(std::size_t(1) << 22, 64, 1);
   auto long_msgs = messages(std::size_t(1) << 19, 1024, 2);
-  std::vector<ops::Digest> digests(std::size_t(1) << 22);
-  auto sha_workload = [&](const std::string& name, auto& msgs) {
-    auto batch = [&msgs](std::size_t n) {
-      return ops::MessageBatch{msgs->first, std::span<const std::uint64_t>(msgs->second).first(n + 1)};
-    };
+  std::vector<ops::Digest> digests_vec(std::size_t(1) << 22);
+  auto sha_workload = [&](const std::string& name, std::span<const std::uint8_t> data,
+                          std::span<const std::uint64_t> offsets, std::span<ops::Digest> digests) {
+    auto batch = [data, offsets](std::size_t n) { return ops::MessageBatch{data, offsets.first(n + 1)}; };
     return Workload{name,
-                    [&, batch](Scheduler& s, std::size_t n) {
-                      return s.run(ops::sha256(), batch(n), std::span(digests).first(n));
+                    [batch, digests](Scheduler& s, std::size_t n) {
+                      return s.run(ops::sha256(), batch(n), digests.first(n));
                     },
-                    [&](std::size_t n) { std::fill_n(digests.begin(), n, ops::Digest{}); },
-                    [&, batch](std::size_t n) {
+                    [digests](std::size_t n) { std::fill_n(digests.begin(), n, ops::Digest{}); },
+                    [batch, digests](std::size_t n) {
                       const auto in = batch(n);
                       for (std::size_t i = 0; i < n; i += 997) {
                         ops::Digest d;
@@ -267,7 +271,7 @@ int main(int argc, char** argv) {
                       }
                       return true;
                     },
-                    [&, batch](std::size_t n) {
+                    [batch, digests](std::size_t n) {
                       const auto in = batch(n);
                       tbb::parallel_for(std::size_t(0), n, [&](std::size_t i) {
                         SHA256_CTX ctx;
@@ -277,8 +281,8 @@ int main(int argc, char** argv) {
                       });
                     }};
   };
-  Workload sha64 = sha_workload("sha256_64B", short_msgs);
-  Workload sha1k = sha_workload("sha256_1KiB", long_msgs);
+  Workload sha64 = sha_workload("sha256_64B", short_msgs->first, short_msgs->second, digests_vec);
+  Workload sha1k = sha_workload("sha256_1KiB", long_msgs->first, long_msgs->second, digests_vec);
 
   if (args.diag) {
     // Same work, same device (the CPU), different policies: any gap is scheduler overhead.
@@ -317,13 +321,48 @@ int main(int argc, char** argv) {
   for (int k = 10; k <= 26; k += args.step) vsizes.push_back(std::size_t(1) << k);
   for (int k = 10; k <= 22; k += args.step) ssizes.push_back(std::size_t(1) << k);
 
-  std::string json = "{" + sweep(vec, p, vsizes, args.reps, gpu);
-  json += ", " + sweep(sha64, p, ssizes, args.reps, gpu);
+  std::string json = "{\"sweeps\": 0";
+  if (!args.split_only) {
+    json += ", " + sweep(vec, p, vsizes, args.reps, gpu);
+    json += ", " + sweep(sha64, p, ssizes, args.reps, gpu);
+  }
   if (gpu) {
     std::printf("\n");
     json += ", " + split("vector_add", vec, p, vsizes.back(), args.reps);
     json += ", " + split("sha256_64B", sha64, p, ssizes.back(), args.reps);
     json += ", " + split("sha256_1KiB", sha1k, p, std::size_t(1) << 19, args.reps);
+    // The same batches in page-locked memory: the GPU reads and writes them by DMA, with no host
+    // staging copy competing with the CPU's share for cores and memory bandwidth.
+    auto pin = [](auto& v) {
+      using T = typename std::decay_t<decltype(v)>::value_type;
+      auto b = PinnedBuffer<T>::allocate(v.size());
+      if (!b) die("pinned allocation: " + b.error().describe());
+      std::copy(v.begin(), v.end(), b->span().begin());
+      return std::move(*b);
+    };
+    auto long_data = pin(long_msgs->first);
+    auto long_offsets = pin(long_msgs->second);
+    auto short_data = pin(short_msgs->first);
+    auto short_offsets = pin(short_msgs->second);
+    auto pinned_digests = pin(digests_vec);
+    Workload sha64p = sha_workload("sha256_64B_pinned", short_data.span(), short_offsets.span(), pinned_digests.span());
+    Workload sha1kp = sha_workload("sha256_1KiB_pinned", long_data.span(), long_offsets.span(), pinned_digests.span());
+    auto pa = pin(a), pb = pin(b), pc = pin(c);
+    Workload vecp{"vector_add_pinned",
+                  [&](Scheduler& s, std::size_t n) {
+                    return s.run(ops::vector_add(), ZipBatch<float>{pa.span().first(n), pb.span().first(n)},
+                                 pc.span().first(n));
+                  },
+                  [&](std::size_t n) { std::fill_n(pc.span().begin(), n, -1.0f); },
+                  [&](std::size_t n) {
+                    for (std::size_t i = 0; i < n; ++i)
+                      if (pc.span()[i] != pa.span()[i] + pb.span()[i]) return false;
+                    return true;
+                  },
+                  nullptr};
+    json += ", " + split("vector_add_pinned", vecp, p, vsizes.back(), args.reps);
+    json += ", " + split("sha256_64B_pinned", sha64p, p, ssizes.back(), args.reps);
+    json += ", " + split("sha256_1KiB_pinned", sha1kp, p, std::size_t(1) << 19, args.reps);
   }
   json += "}\n";
   if (!args.json.empty()) std::ofstream(args.json) << json;

@@ -11,12 +11,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${HETEX_BUNDLE_PRESET:-gpu}
 cmake --preset "$preset" >/dev/null
-cmake --build --preset "$preset" -j"$(nproc)"
+# HETEX_BUNDLE_TARGETS="bench_scheduler hetex-cli" builds and ships only those (a quick experiment).
+targets=()
+for t in ${HETEX_BUNDLE_TARGETS:-}; do targets+=(--target "$t"); done
+cmake --build --preset "$preset" -j"$(nproc)" "${targets[@]}"
 
 out=gpu-bundle
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
 for f in build/$preset/tests/test_* build/$preset/bench/bench_* build/$preset/apps/*/hetex*; do
+  name=$(basename "$f")
+  [[ $name == hetex ]] && name=hetex-cli
+  if [[ -n ${HETEX_BUNDLE_TARGETS:-} && " $HETEX_BUNDLE_TARGETS " != *" $name "* ]]; then continue; fi
   [[ -f "$f" && -x "$f" ]] && cp "$f" "$out/bin/"
 done
 # The GPU host has a newer glibc and libstdc++, and its own driver (libcuda): never ship those.

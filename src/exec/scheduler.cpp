@@ -66,6 +66,7 @@ struct JobState {
   };
 
   std::shared_ptr<detail::JobBase> job;
+  std::string cost_key;  // the operation (and cost class) the model files this batch under
   Promise<ExecReport> promise;
   Clock::time_point submitted;
   bool split = false;
@@ -106,7 +107,7 @@ struct Scheduler::Impl {
 
   Impl(SchedulerOptions o, Runtime rt, FaultPlan plan) : options(std::move(o)), runtime(std::move(rt)), faults(plan) {}
 
-  CostModel::Key key(const detail::JobBase& job, const Slot& s) const { return {job.op().name, s.name, Residency::host}; }
+  CostModel::Key key(const JobState& job, const Slot& s) const { return {job.cost_key, s.name, Residency::host}; }
 
   // --- device state (circuit breaker); all under m -------------------------------------------
   void set_state(Slot& s, DeviceState st) {
@@ -215,7 +216,7 @@ struct Scheduler::Impl {
     }
     if (at < e) record(job, rec(at, e, ChunkRecord::Outcome::done, Errc::internal));
     // Fallback runs share the cores with the CPU's own work: their times would mislead the model.
-    if (fails.empty() && !fallback) model.record(key(op, *slots[0]), e - b, seconds(t1 - t0));
+    if (fails.empty() && !fallback) model.record(key(job, *slots[0]), e - b, seconds(t1 - t0));
   }
 
   Status run_simulated(JobState& job, const SimulatedGpu& sim, std::size_t b, std::size_t e) {
@@ -261,7 +262,7 @@ struct Scheduler::Impl {
     }
     if (st) {
       record(job, {slot.name, b, e, ChunkRecord::Outcome::done, false, stolen, Errc::internal, t0, t1});
-      model.record(key(*job.job, slot), e - b, seconds(t1 - t0));
+      model.record(key(job, slot), e - b, seconds(t1 - t0));
       succeeded(index);
       return;
     }
@@ -425,13 +426,13 @@ struct Scheduler::Impl {
       std::size_t n;
       RoutePlan operator()(const ThresholdPolicy& p) { return route_threshold(p, c, n); }
       RoutePlan operator()(const AdaptivePolicy& p) {
-        return self.adaptive.route(p, self.model, job.job->op().name, Residency::host, c, n);
+        return self.adaptive.route(p, self.model, job.cost_key, Residency::host, c, n);
       }
       RoutePlan operator()(const SplitPolicy&) {
         std::vector<std::size_t> mins;
         for (const auto& x : c) mins.push_back(x.is_cpu ? job.job->op().options.cpu_grain : job.job->op().options.gpu_min_chunk);
         job.split = true;
-        return route_split(self.model, job.job->op().name, Residency::host, c, mins, n);
+        return route_split(self.model, job.cost_key, Residency::host, c, mins, n);
       }
       RoutePlan operator()(const PinnedPolicy& p) {
         for (std::size_t i = 0; i < c.size(); ++i)
@@ -447,6 +448,7 @@ struct Scheduler::Impl {
   Future<ExecReport> submit(std::shared_ptr<detail::JobBase> job_base, bool inline_cpu) {
     auto job = std::make_shared<JobState>();
     job->job = std::move(job_base);
+    job->cost_key = job->job->cost_key();
     job->submitted = Clock::now();
     job->stats.operation = job->job->op().name;
     job->stats.policy = policy_name(options.policy);
@@ -487,13 +489,28 @@ struct Scheduler::Impl {
         parts_of[ci] = job->parts.size();
         job->parts.push_back(part);
       };
-      if (job->split)
-        for (std::size_t ci = 0; ci < cands.size(); ++ci) add_part(ci);
       for (const auto& sh : rp.shares) {
         add_part(sh.candidate);
         auto& part = job->parts[parts_of[sh.candidate]];
         part.lo = sh.begin;
         part.hi = sh.end;
+      }
+      // A device the split gave nothing may still steal, but only when one stolen piece could
+      // finish well before the planned finish: a GPU whose fixed cost exceeds the whole batch's
+      // time on the CPU would only add hand-offs (and keep a small batch off the caller's thread).
+      if (job->split) {
+        double finish = 0;
+        for (const auto& sh : rp.shares) {
+          const auto curve = model.curve(key(*job, *slots[cand_slots[sh.candidate]]));
+          finish = std::max(finish, curve.empty() ? 0.0 : curve.predict(sh.end - sh.begin));
+        }
+        for (std::size_t ci = 0; ci < cands.size(); ++ci) {
+          if (parts_of[ci] != SIZE_MAX) continue;
+          auto& s = *slots[cand_slots[ci]];
+          const auto curve = model.curve(key(*job, s));
+          const std::size_t piece = s.is_cpu ? opt.cpu_grain * 4 : opt.gpu_min_chunk;
+          if (rp.exploring || curve.empty() || finish == 0 || curve.predict(std::min(piece, n)) < finish / 2) add_part(ci);
+        }
       }
       const std::size_t pieces = job->split ? std::max<std::size_t>(1, std::get<SplitPolicy>(options.policy).pieces_per_share) : 1;
       for (auto& part : job->parts) {
@@ -502,7 +519,7 @@ struct Scheduler::Impl {
         // A GPU call has a fixed cost and pipelines inside itself: fewer, larger pieces there.
         const std::size_t k = s.is_cpu ? pieces : std::max<std::size_t>(1, pieces / 2);
         part.piece = std::max<std::size_t>(1, job->split ? std::max((share + k - 1) / k, part.min_piece) : share);
-        const auto curve = model.curve(key(*job->job, s));
+        const auto curve = model.curve(key(*job, s));
         part.predicted = curve.empty() ? 0 : curve.predict(share);
         const std::size_t ref = std::max<std::size_t>(share, part.min_piece);
         const double t = curve.empty() ? 0 : curve.predict(ref);
@@ -616,7 +633,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
   }
   if (impl->slots.size() > 1) {
     const int cores = tbb::this_task_arena::max_concurrency();
-    const int reserve = 2 * static_cast<int>(impl->slots.size() - 1);
+    const int reserve = std::max(0, options.split_cores_per_gpu) * static_cast<int>(impl->slots.size() - 1);
     impl->split_arena = std::make_unique<tbb::task_arena>(std::max(1, cores - reserve));
   }
   if (options.observer)

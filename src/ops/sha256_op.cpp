@@ -9,6 +9,7 @@ const Operation<MessageBatch, Digest>& sha256() {
         // A GPU call moves a chunk through three streams; below ~64K short messages it cannot
         // fill the device.
         OperationOptions{.cpu_grain = 1024, .gpu_min_chunk = 1u << 16});
+    o.with_cost_class([](const MessageBatch& in) { return length_cost_class(in); });
     o.with_gpu([](GpuLane& lane, const MessageBatch& in, std::span<Digest> out) {
       return sha256_gpu(lane.streams(), in, out);
     });

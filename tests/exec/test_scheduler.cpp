@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "hetex/exec/scheduler.hpp"
+#include "hetex/ops/messages.hpp"
 
 namespace hetex {
 namespace {
@@ -17,6 +18,10 @@ using namespace std::chrono_literals;
 Runtime cpu_runtime() { return Runtime::create({.devices = "cpu", .announce_cpu_only = false}).value(); }
 
 std::uint64_t expected(std::uint64_t x) { return x * 3 + 1; }
+
+std::string ops_length_class(std::span<const std::uint8_t> data, std::span<const std::uint64_t> offsets) {
+  return ops::length_cost_class(ops::MessageBatch{data, offsets});
+}
 
 // out[i] = 3 in[i] + 1; items equal to `poison` make their chunk fail on every device.
 struct Affine {
@@ -200,6 +205,60 @@ TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
                                      [](const ChunkRecord& c) { return c.stolen && c.device == "cpu"; });
   EXPECT_TRUE(cpu_stole);
   EXPECT_GT(r.stats.device("cpu")->items, 200'000u) << "the CPU should end up with most of the work";
+}
+
+TEST(Scheduler, SplitKeepsASmallBatchOffASlowStartingDevice) {
+  // sim:0 costs 5 ms to start: the CPU does 2048 items in ~15 us, so the split must leave the
+  // GPU out entirely, not even let it steal (which would cost the batch those 5 ms).
+  Affine a;
+  auto o = base_options();
+  o.policy = SplitPolicy{};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 5ms, .items_per_second = 1e10}};
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  for (std::size_t n = 512; n <= (1u << 20); n *= 2)
+    for (int i = 0; i < 3; ++i) {
+      s->cost_model().record({"affine", "sim:0", Residency::host}, n, 5e-3 + n / 1e10);
+      s->cost_model().record({"affine", "cpu", Residency::host}, n, 1e-6 + n / 2e8);
+    }
+  auto in = iota_items(2048);
+  std::vector<std::uint64_t> out(in.size());
+  auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  EXPECT_TRUE(r.all_ok());
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i])) << i;
+  EXPECT_EQ(r.stats.device("sim:0"), nullptr) << "the slow-starting device took part in a small batch";
+  ASSERT_NE(r.stats.device("cpu"), nullptr);
+  EXPECT_EQ(r.stats.device("cpu")->items, in.size());
+}
+
+TEST(Scheduler, CostClassesAreModelledApart) {
+  // Two classes of one operation: what the model learns of one must not be filed under the other.
+  std::atomic<int> cheap_calls{0};
+  Operation<SpanBatch<std::uint64_t>, std::uint64_t> op{
+      "classy", [&](const SpanBatch<std::uint64_t>& in, std::span<std::uint64_t> out) -> Status {
+        for (std::size_t i = 0; i < in.size(); ++i) out[i] = expected(in[i]);
+        ++cheap_calls;
+        return {};
+      }};
+  op.with_cost_class([](const SpanBatch<std::uint64_t>& in) { return in.size() && in[0] >= 1000 ? "big" : ""; });
+  auto in_small = iota_items(4096), in_big = iota_items(4096, 1000);
+  EXPECT_EQ(op.cost_key(SpanBatch<std::uint64_t>{in_small}), "classy");
+  EXPECT_EQ(op.cost_key(SpanBatch<std::uint64_t>{in_big}), "classy/big");
+  auto s = Scheduler::create(cpu_runtime(), base_options()).value();
+  std::vector<std::uint64_t> out(4096);
+  ASSERT_TRUE(s->run(op, SpanBatch<std::uint64_t>{in_big}, std::span(out)).value().all_ok());
+  EXPECT_EQ(out[7], expected(1007));
+  EXPECT_GT(s->cost_model().samples({"classy/big", "cpu", Residency::host}, 4096), 0u);
+  EXPECT_EQ(s->cost_model().samples({"classy", "cpu", Residency::host}, 4096), 0u);
+  EXPECT_GT(cheap_calls.load(), 0);
+}
+
+TEST(Scheduler, MessageLengthsFormCostClasses) {
+  std::vector<std::uint8_t> data(4096);
+  std::vector<std::uint64_t> short_offsets{0, 64, 128}, long_offsets{0, 1024, 2048}, odd{0, 65, 130};
+  EXPECT_EQ(ops_length_class(data, short_offsets), "64B");
+  EXPECT_EQ(ops_length_class(data, long_offsets), "1KiB");
+  EXPECT_EQ(ops_length_class(data, odd), "128B");
+  EXPECT_EQ(ops_length_class(data, {}), "");
 }
 
 TEST(Scheduler, LostDeviceIsSuspendedFallsBackAndIsProbedAgain) {

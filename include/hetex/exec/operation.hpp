@@ -43,6 +43,8 @@ class JobBase {
   virtual const OpInfo& op() const = 0;
   virtual Status run_cpu(std::size_t begin, std::size_t end) = 0;
   virtual Status run_gpu(GpuLane& lane, std::size_t begin, std::size_t end) = 0;
+  // What the cost model files this batch under: the operation's name, plus its cost class if any.
+  virtual std::string cost_key() const = 0;
   // Fault injection: leave garbage where a failed attempt might have written, so a test sees it
   // if the scheduler forgets to redo those items.
   virtual void scribble(std::size_t begin, std::size_t end) = 0;
@@ -68,6 +70,10 @@ class Operation {
   using output_type = Out;
   using CpuFn = std::function<Status(const In&, std::span<Out>)>;
   using GpuFn = std::function<Status(GpuLane&, const In&, std::span<Out>)>;
+  // Names the cost class of a batch when the cost per item depends on more than the item count
+  // (SHA-256 of 1 KiB messages costs 16x that of 64-byte ones): the scheduler models each class
+  // apart, so what it learned on one does not misroute or mis-split the other.
+  using CostClassFn = std::function<std::string(const In&)>;
 
   Operation(std::string name, CpuFn cpu, OperationOptions options = {}) : cpu_(std::move(cpu)) {
     info_.name = std::move(name);
@@ -81,7 +87,18 @@ class Operation {
     return *this;
   }
 
+  Operation& with_cost_class(CostClassFn f) {
+    cost_class_ = std::move(f);
+    return *this;
+  }
+
   const std::string& name() const noexcept { return info_.name; }
+  // "name" or "name/class" for this input.
+  std::string cost_key(const In& in) const {
+    if (!cost_class_) return info_.name;
+    auto c = cost_class_(in);
+    return c.empty() ? info_.name : info_.name + "/" + c;
+  }
   bool has_gpu() const noexcept { return info_.has_gpu; }
   const detail::OpInfo& info() const noexcept { return info_; }
 
@@ -95,6 +112,7 @@ class Operation {
   detail::OpInfo info_;
   CpuFn cpu_;
   GpuFn gpu_;
+  CostClassFn cost_class_;
 };
 
 namespace detail {
@@ -109,6 +127,7 @@ class TypedJob final : public JobBase {
   Status run_gpu(GpuLane& lane, std::size_t b, std::size_t e) override {
     return op_.run_gpu(lane, in_.slice(b, e), out_.subspan(b, e - b));
   }
+  std::string cost_key() const override { return op_.cost_key(in_); }
   void scribble(std::size_t b, std::size_t e) override {
     if constexpr (std::is_trivially_copyable_v<Out>) {
       std::memset(static_cast<void*>(out_.data() + b), 0xA5, (e - b) * sizeof(Out));

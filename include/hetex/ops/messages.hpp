@@ -41,6 +41,18 @@ struct MessageBatch {
   }
 };
 
+// The cost class of a batch whose cost per message grows with its length: the mean length
+// rounded up to a power of two ("64B", "1KiB", "64KiB"), so the scheduler models short and long
+// messages apart. Empty for an empty batch.
+inline std::string length_cost_class(const MessageBatch& b) {
+  if (b.size() == 0) return {};
+  std::size_t mean = (b.total_bytes() + b.size() - 1) / b.size(), bucket = 16;
+  while (bucket < mean) bucket *= 2;
+  if (bucket < 1024) return std::to_string(bucket) + "B";
+  if (bucket < (1u << 20)) return std::to_string(bucket >> 10) + "KiB";
+  return std::to_string(bucket >> 20) + "MiB";
+}
+
 // Owns the storage a MessageBatch views.
 class PackedMessages {
  public:

@@ -1,0 +1,27 @@
+#include <thrust/copy.h>
+#include <thrust/device_vector.h>
+#include <thrust/functional.h>
+#include <thrust/transform.h>
+
+#include <exception>
+#include <string>
+
+#include "bench_thrust.hpp"
+
+namespace hetex::cli::bench {
+
+bool thrust_available() noexcept { return true; }
+
+Status thrust_vector_add(const float* a, const float* b, float* c, std::size_t n) {
+  // Thrust reports CUDA errors as exceptions; a comparator that fails must not end the run.
+  try {
+    thrust::device_vector<float> da(a, a + n), db(b, b + n), dc(n);
+    thrust::transform(da.begin(), da.end(), db.begin(), dc.begin(), thrust::plus<float>());
+    thrust::copy(dc.begin(), dc.end(), c);
+    return {};
+  } catch (const std::exception& e) {
+    return Error(Errc::kernel_fault, std::string("thrust vector add: ") + e.what());
+  }
+}
+
+}  // namespace hetex::cli::bench
