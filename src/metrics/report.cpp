@@ -55,6 +55,12 @@ std::string format_seconds(double s) {
   return three_digits(s) + " s";
 }
 
+std::string format_duration(double s) {
+  if (!std::isfinite(s) || s < 60) return format_seconds(s);
+  const auto whole = std::llround(s);
+  return std::to_string(whole / 60) + " min " + std::to_string(whole % 60) + " s";
+}
+
 std::string format_count(std::uint64_t n) {
   static constexpr struct {
     unsigned shift;

@@ -18,6 +18,8 @@ bool usable(const Point& p);
 std::string format_rate(double per_second);
 // 0.0000461 -> "46.1 µs": three significant digits, ns/µs/ms/s.
 std::string format_seconds(double seconds);
+// A run's length: "6 min 53 s" from a minute up, else as format_seconds.
+std::string format_duration(double seconds);
 // Batch sizes: whole binary multiples stay exact ("16K", "1M", "4G"); others are written out
 // when short ("1000") or with three significant digits ("12.3K").
 std::string format_count(std::uint64_t n);

@@ -106,7 +106,8 @@ table{border-collapse:collapse;width:100%;font-variant-numeric:tabular-nums}
 th,td{padding:6px 10px;border-bottom:1px solid var(--line);text-align:right;vertical-align:top}
 th{font-size:12px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted);font-weight:600}
 th:first-child,td:first-child,td.l,th.l{text-align:left}
-td small{display:block;color:var(--muted);font-size:12px}
+td small{display:block;color:var(--muted);font-size:12px;white-space:nowrap}
+th{white-space:nowrap}
 tr:last-child td{border-bottom:none}
 .sw{display:inline-block;width:18px;height:0;border-top:3px solid;vertical-align:middle;margin-right:8px}
 .sw.dashed{border-top-style:dashed}
@@ -127,7 +128,7 @@ void header(std::ostream& o, const BenchReport& r) {
   std::vector<std::string> bits;
   if (!r.suite.empty()) bits.push_back(esc(r.suite) + " suite");
   if (!r.started_utc.empty()) bits.push_back("started " + esc(r.started_utc));
-  if (std::isfinite(r.duration_s) && r.duration_s > 0) bits.push_back("took " + esc(format_seconds(r.duration_s)));
+  if (std::isfinite(r.duration_s) && r.duration_s > 0) bits.push_back("took " + esc(detail::format_duration(r.duration_s)));
   for (std::size_t i = 0; i < bits.size(); ++i) o << (i ? " · " : "") << bits[i];
   o << "</p>\n";
 }
@@ -218,13 +219,25 @@ void chart(std::ostream& o, const Workload& w) {
   }
   const auto col = colours(w);
 
-  // Decades around the data; at least one.
-  int ylo = static_cast<int>(std::floor(std::log10(ymin))), yhi = static_cast<int>(std::ceil(std::log10(ymax)));
-  if (yhi <= ylo) yhi = ylo + 1;
+  // Log domains around the data with a little air, so no marker sits on the frame; a single
+  // value gets a decade (y) or two doublings (x) around it.
+  double ylo = std::log10(ymin), yhi = std::log10(ymax);
+  if (yhi - ylo < 0.3) {
+    const double mid = (ylo + yhi) / 2;
+    ylo = mid - 0.5;
+    yhi = mid + 0.5;
+  } else {
+    const double pad = 0.06 * (yhi - ylo);
+    ylo -= pad;
+    yhi += pad;
+  }
   double xlo = std::log2(static_cast<double>(xmin)), xhi = std::log2(static_cast<double>(xmax));
   if (xhi - xlo < 1) {
     xlo -= 1;
     xhi += 1;
+  } else {
+    xlo -= 0.3;
+    xhi += 0.3;
   }
 
   constexpr double W = 980, ml = 78, mt = 34, mr = 250, mb = 52, row = 22;
@@ -248,19 +261,23 @@ void chart(std::ostream& o, const Workload& w) {
       << num(ph) << "\" fill=\"#16a34a\" fill-opacity=\"0.06\"/>\n";
   }
 
-  // y grid: decades labelled, 2x and 5x faint when there is room.
-  const int ystep = (yhi - ylo) > 8 ? 2 : 1;
-  for (int d = ylo; d <= yhi; ++d) {
-    const double v = std::pow(10.0, d);
-    o << "<line x1=\"" << num(ml) << "\" x2=\"" << num(ml + pw) << "\" y1=\"" << num(Y(v)) << "\" y2=\""
-      << num(Y(v)) << "\" stroke=\"#e5e7eb\"/>\n";
-    if ((d - ylo) % ystep == 0)
-      o << "<text x=\"" << num(ml - 8) << "\" y=\"" << num(Y(v) + 4) << "\" font-size=\"12\" text-anchor=\"end\">"
-        << esc(tick_rate(v)) << "</text>\n";
-    if (d < yhi && yhi - ylo <= 5)
-      for (double m : {2.0, 5.0})
-        o << "<line x1=\"" << num(ml) << "\" x2=\"" << num(ml + pw) << "\" y1=\"" << num(Y(v * m)) << "\" y2=\""
-          << num(Y(v * m)) << "\" stroke=\"#f1f2f4\"/>\n";
+  // y grid: decades labelled; 2x and 5x faint, and labelled small when at most three decades show.
+  const int d0 = static_cast<int>(std::floor(ylo)), d1 = static_cast<int>(std::ceil(yhi));
+  const int decades_shown = static_cast<int>(std::floor(yhi)) - static_cast<int>(std::ceil(ylo)) + 1;
+  const int ystep = decades_shown > 8 ? 2 : 1;
+  for (int d = d0; d <= d1; ++d) {
+    for (double m : {1.0, 2.0, 5.0}) {
+      const double v = m * std::pow(10.0, d), lv = std::log10(v);
+      if (lv < ylo || lv > yhi) continue;
+      const bool decade = m == 1.0;
+      if (!decade && decades_shown > 5) continue;
+      o << "<line x1=\"" << num(ml) << "\" x2=\"" << num(ml + pw) << "\" y1=\"" << num(Y(v)) << "\" y2=\""
+        << num(Y(v)) << "\" stroke=\"" << (decade ? "#e5e7eb" : "#f1f2f4") << "\"/>\n";
+      if (decade ? (d % ystep == 0) : decades_shown <= 3)
+        o << "<text x=\"" << num(ml - 8) << "\" y=\"" << num(Y(v) + 4) << "\" text-anchor=\"end\" "
+          << (decade ? "font-size=\"12\"" : "font-size=\"10.5\" style=\"fill:#9ca3af\"") << ">" << esc(tick_rate(v))
+          << "</text>\n";
+    }
   }
   // x grid: powers of two, thinned to at most ~10 labels.
   const int k0 = static_cast<int>(std::ceil(xlo)), k1 = static_cast<int>(std::floor(xhi));
@@ -296,7 +313,7 @@ void chart(std::ostream& o, const Workload& w) {
     if (pts[i].empty()) continue;
     const auto& s = w.series[i];
     const std::string name = s.label.empty() ? s.id : s.label;
-    o << "<g>\n<polyline fill=\"none\" stroke=\"" << col[i] << "\" stroke-width=\"2.4\" stroke-linejoin=\"round\""
+    o << "<g>\n<polyline fill=\"none\" stroke-opacity=\"0.9\" stroke=\"" << col[i] << "\" stroke-width=\"2.4\" stroke-linejoin=\"round\""
       << dash(s.kind) << " points=\"";
     for (const auto* p : pts[i]) o << num(X(static_cast<double>(p->size))) << "," << num(Y(p->per_second)) << " ";
     o << "\"/>\n";
@@ -358,7 +375,7 @@ void detail_tables(std::ostream& o, const Workload& w) {
 void workload(std::ostream& o, const Workload& w, std::size_t index) {
   o << "<section id=\"" << anchor(index) << "\">\n<h2>" << esc(w.title.empty() ? w.id : w.title) << "</h2>\n";
   std::string where = w.where;
-  if (!w.unit.empty()) where += (where.empty() ? "" : " · ") + std::string("one item = one ") + w.unit;
+  if (!w.unit.empty()) where += (where.empty() ? "" : " · ") + std::string("counted in ") + w.unit;
   if (!where.empty()) o << "<p class=\"where\">" << esc(where) << "</p>\n";
   chart(o, w);
   detail_tables(o, w);
@@ -377,6 +394,15 @@ double nice_step(double span, int ticks) {
   for (double m : {1.0, 2.0, 5.0})
     if (raw <= m * mag) return m * mag;
   return 10 * mag;
+}
+
+// Axis label for a multiple of `step` microseconds: "0", "5 ms", "12.5 ms", "250 µs".
+std::string tick_time(double us, double step) {
+  const double scale = step >= 1e6 ? 1e6 : step >= 1e3 ? 1e3 : 1;
+  const char* unit = step >= 1e6 ? "s" : step >= 1e3 ? "ms" : "µs";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%g %s", us / scale, unit);
+  return std::abs(us) < step * 1e-6 ? std::string("0") : std::string(buf);
 }
 
 std::string track_colour(const std::string& track) {
@@ -418,7 +444,7 @@ void timeline(std::ostream& o, const Timeline& t) {
   for (double v = std::ceil(t0 / step) * step; v <= t1 + step * 1e-9; v += step) {
     o << "<line x1=\"" << num(X(v)) << "\" x2=\"" << num(X(v)) << "\" y1=\"" << num(mt) << "\" y2=\""
       << num(H - mb) << "\" stroke=\"#e5e7eb\"/>\n<text x=\"" << num(X(v)) << "\" y=\"" << num(H - mb + 18)
-      << "\" font-size=\"12\" text-anchor=\"middle\">" << esc(format_seconds(v * 1e-6)) << "</text>\n";
+      << "\" font-size=\"12\" text-anchor=\"middle\">" << esc(tick_time(v, step)) << "</text>\n";
   }
   o << "<text x=\"" << num(ml + pw / 2) << "\" y=\"" << num(H - 6)
     << "\" font-size=\"13\" text-anchor=\"middle\">time since the run started</text>\n";

@@ -1,6 +1,7 @@
 // The terminal rendering of a BenchReport: the machine, a summary with one row per workload at
 // its table size, then one block per workload (its series differ) with time, throughput and
 // speedup against one CPU thread, and the skipped lines. Every line fits 100 columns.
+#include <cmath>
 #include <sstream>
 
 #include "hetex/metrics/report.hpp"
@@ -74,7 +75,7 @@ void machine(std::ostream& out, const BenchReport& r) {
   std::string head = "hetex bench";
   if (!r.suite.empty()) head += ", " + r.suite + " suite";
   if (!r.started_utc.empty()) head += ", started " + r.started_utc;
-  if (r.duration_s > 0) head += ", took " + detail::format_seconds(r.duration_s);
+  if (std::isfinite(r.duration_s) && r.duration_s > 0) head += ", took " + detail::format_duration(r.duration_s);
   wrapped(out, "", head);
   const auto& m = r.machine;
   std::string cpu = (m.cpu_model.empty() ? std::string("unknown CPU") : m.cpu_model) + " × " +
@@ -105,18 +106,18 @@ void machine(std::ostream& out, const BenchReport& r) {
 
 void summary(std::ostream& out, const BenchReport& r) {
   out << "\nThroughput at each workload's table size (items per second)\n";
-  out << left("workload", 30) << right("size", 7) << right("1 thread", 12) << right("best CPU", 12)
-      << right("best GPU", 12) << right("best hybrid", 13) << right("crossover", 12) << '\n';
+  out << left("workload", 36) << right("size", 6) << right("1 thread", 11) << right("best CPU", 11)
+      << right("best GPU", 11) << right("best hybrid", 13) << right("crossover", 11) << '\n';
   for (const auto& w : r.workloads) {
     const auto* one = detail::baseline(w);
     const Point* p1 = one ? detail::point_at(*one, w.table_size) : nullptr;
     const auto cross = detail::crossover_of(w);
-    out << left(w.title.empty() ? w.id : w.title, 30) << right(detail::format_count(w.table_size), 7)
-        << right(p1 ? detail::format_rate(p1->per_second) : "—", 12)
-        << right(rate_at(detail::best_at(w, SeriesKind::cpu, w.table_size)), 12)
-        << right(rate_at(detail::best_at(w, SeriesKind::gpu, w.table_size)), 12)
+    out << left(w.title.empty() ? w.id : w.title, 36) << right(detail::format_count(w.table_size), 6)
+        << right(p1 ? detail::format_rate(p1->per_second) : "—", 11)
+        << right(rate_at(detail::best_at(w, SeriesKind::cpu, w.table_size)), 11)
+        << right(rate_at(detail::best_at(w, SeriesKind::gpu, w.table_size)), 11)
         << right(rate_at(detail::best_at(w, SeriesKind::hybrid, w.table_size)), 13)
-        << right(cross ? detail::format_count(*cross) : "—", 12) << '\n';
+        << right(cross ? detail::format_count(*cross) : "—", 11) << '\n';
   }
 }
 
