@@ -79,6 +79,8 @@ std::string format_count(std::uint64_t n) {
 
 std::string format_speedup(double r) {
   if (!std::isfinite(r) || r <= 0) return "—";
+  if (r < 0.001) return "×<0.001";
+  if (r < 0.995) return "×" + printf_string("%.2g", r);  // ×0.52, ×0.071
   return "×" + three_digits(r);
 }
 

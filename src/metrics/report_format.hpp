@@ -23,7 +23,7 @@ std::string format_duration(double seconds);
 // Batch sizes: whole binary multiples stay exact ("16K", "1M", "4G"); others are written out
 // when short ("1000") or with three significant digits ("12.3K").
 std::string format_count(std::uint64_t n);
-// ×31.2, ×4.20, ×0.51, ×312
+// ×31.2, ×4.20, ×0.51, ×0.071, ×312; ×<0.001 below that
 std::string format_speedup(double ratio);
 
 // The usable point of s at exactly `size`, if any.

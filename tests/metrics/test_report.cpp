@@ -321,6 +321,22 @@ TEST(ReportTable, ShowsThroughputSpeedupsAndTheCrossover) {
   EXPECT_GT(t.rfind("image workload: built without OpenCV"), t.rfind("crossover"));
 }
 
+TEST(ReportTable, RoundsIntoTheNextUnitAndKeepsThreeDigits) {
+  BenchReport r;
+  Workload w{"w", "rounding", "items", "", {}, 1000, std::nullopt, {}};
+  w.series = {Series{"cpu_1", "edge", SeriesKind::cpu, {{1000, 999.9e-6, 999.7e6}}},
+              Series{"gpu0", "small", SeriesKind::gpu, {{1000, 12.34e-9, 7.0}}}};
+  r.workloads = {w};
+  const std::string t = render_table(r);
+  const std::string edge = line_with(t.substr(t.find("at 1000 items")), "edge");
+  EXPECT_NE(edge.find("1.00 G/s"), std::string::npos) << t;
+  EXPECT_NE(edge.find("1.00 ms"), std::string::npos) << t;
+  const std::string small = line_with(t, "small");
+  EXPECT_NE(small.find("7.00 /s"), std::string::npos) << t;
+  EXPECT_NE(small.find("12.3 ns"), std::string::npos) << t;
+  EXPECT_NE(small.find("×<0.001"), std::string::npos) << t;
+}
+
 TEST(ReportTable, EveryLineFitsOneHundredColumns) {
   BenchReport r = table_report();
   r.workloads[0].title = std::string(150, 'T');
