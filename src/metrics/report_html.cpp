@@ -396,13 +396,14 @@ double nice_step(double span, int ticks) {
   return 10 * mag;
 }
 
-// Axis label for a multiple of `step` microseconds: "0", "5 ms", "12.5 ms", "250 µs".
-std::string tick_time(double us, double step) {
-  const double scale = step >= 1e6 ? 1e6 : step >= 1e3 ? 1e3 : 1;
-  const char* unit = step >= 1e6 ? "s" : step >= 1e3 ? "ms" : "µs";
+// Axis label in the unit that suits the whole span: "0", "0.2 ms", "12.5 ms", "250 µs".
+std::string tick_time(double us, double span) {
+  if (std::abs(us) < span * 1e-9) return "0";
+  const double scale = span >= 1e6 ? 1e6 : span >= 1e3 ? 1e3 : 1;
+  const char* unit = span >= 1e6 ? "s" : span >= 1e3 ? "ms" : "µs";
   char buf[48];
   std::snprintf(buf, sizeof buf, "%g %s", us / scale, unit);
-  return std::abs(us) < step * 1e-6 ? std::string("0") : std::string(buf);
+  return buf;
 }
 
 std::string track_colour(const std::string& track) {
@@ -428,7 +429,9 @@ void timeline(std::ostream& o, const Timeline& t) {
     o << "<p class=\"empty\">No events recorded.</p>\n</section>\n";
     return;
   }
-  t0 = std::min(t0, 0.0);
+  // Times from the run's start read from zero; times from some other origin (a clock's epoch)
+  // are shown from the first event instead.
+  if (t0 >= 0 && t0 <= 0.25 * (t1 - t0)) t0 = 0;
   if (t1 <= t0) t1 = t0 + 1;
 
   constexpr double W = 980, ml = 150, mr = 20, mt = 10, row = 40, bar = 24, mb = 44;
@@ -441,22 +444,29 @@ void timeline(std::ostream& o, const Timeline& t) {
   o << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << num(W) << " " << num(H)
     << "\" role=\"img\" aria-label=\"timeline\">\n";
   const double step = nice_step(t1 - t0, 8);
-  for (double v = std::ceil(t0 / step) * step; v <= t1 + step * 1e-9; v += step) {
+  for (double v = t0; v <= t1 + step * 1e-9; v += step) {
     o << "<line x1=\"" << num(X(v)) << "\" x2=\"" << num(X(v)) << "\" y1=\"" << num(mt) << "\" y2=\""
       << num(H - mb) << "\" stroke=\"#e5e7eb\"/>\n<text x=\"" << num(X(v)) << "\" y=\"" << num(H - mb + 18)
-      << "\" font-size=\"12\" text-anchor=\"middle\">" << esc(tick_time(v, step)) << "</text>\n";
+      << "\" font-size=\"12\" text-anchor=\"middle\">" << esc(tick_time(v - t0, t1 - t0)) << "</text>\n";
   }
   o << "<text x=\"" << num(ml + pw / 2) << "\" y=\"" << num(H - 6)
-    << "\" font-size=\"13\" text-anchor=\"middle\">time since the run started</text>\n";
+    << "\" font-size=\"13\" text-anchor=\"middle\">" << (t0 == 0 ? "time since the run started" : "time since the first event") << "</text>\n";
 
   for (std::size_t i = 0; i < tracks.size(); ++i) {
-    double busy = 0;
+    // Busy time is the union of the track's events: overlapping ones count once.
+    std::vector<std::pair<double, double>> spans;
     std::uint64_t items = 0;
     for (const auto* e : events)
       if (e->track == tracks[i]) {
-        busy += e->duration_us;
+        spans.emplace_back(e->start_us, e->start_us + e->duration_us);
         items += e->items;
       }
+    std::sort(spans.begin(), spans.end());
+    double busy = 0, covered = -INFINITY;
+    for (auto [a, b] : spans) {
+      if (b > covered) busy += b - std::max(a, covered);
+      covered = std::max(covered, b);
+    }
     const double y = mt + row * static_cast<double>(i);
     if (i % 2 == 1)
       o << "<rect x=\"0\" y=\"" << num(y) << "\" width=\"" << num(W) << "\" height=\"" << num(row)
@@ -473,7 +483,7 @@ void timeline(std::ostream& o, const Timeline& t) {
     o << "<g><rect x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\"" << num(w) << "\" height=\"" << num(bar)
       << "\" rx=\"3\" fill=\"" << track_colour(e->track) << "\" fill-opacity=\"0.85\" stroke=\"#fff\" "
       << "stroke-width=\"0.8\"><title>" << esc(e->label) << "\n" << esc(e->track) << " · " << e->items
-      << " items\nstart " << esc(format_seconds(e->start_us * 1e-6)) << ", took "
+      << " items\nstart " << esc(format_seconds((e->start_us - t0) * 1e-6)) << ", took "
       << esc(format_seconds(e->duration_us * 1e-6)) << "</title></rect>";
     // A label only where it fits (about 6.5 px a character at this size).
     const std::size_t fits = static_cast<std::size_t>((w - 8) / 6.5);

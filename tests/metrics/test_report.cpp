@@ -434,6 +434,19 @@ TEST(ReportHtml, HandlesNoWorkloadsSinglePointsAndEmptyTimelines) {
   EXPECT_NE(html.find("No events recorded"), std::string::npos);
 }
 
+TEST(ReportHtml, TimelineFromAnEpochClockReadsFromTheFirstEvent) {
+  BenchReport r;
+  r.timeline = Timeline{"epoch", {{"cpu", "a", 1.7e15, 500, 10}, {"cuda:0", "b", 1.7e15 + 250, 1000, 20},
+                                  {"cpu", "overlaps a", 1.7e15 + 250, 500, 10}}};
+  const std::string html = render_html(r);
+  EXPECT_NE(html.find("time since the first event"), std::string::npos);
+  EXPECT_NE(html.find(">0.2 ms</text>"), std::string::npos) << html;  // the span is 1.25 ms
+  EXPECT_NE(html.find(">1.2 ms</text>"), std::string::npos) << html;
+  EXPECT_NE(html.find("start 250 µs, took 1.00 ms"), std::string::npos) << html;
+  EXPECT_EQ(html.find("e+"), std::string::npos);
+  EXPECT_NE(html.find("20 items · 60% busy"), std::string::npos) << html;  // cpu: 0..750 µs of 1250
+}
+
 TEST(ReportHtml, ChartCoordinatesAreFinite) {
   const std::string html = render_html(table_report());
   const std::regex number_attr(R"re(\s(?:x|y|x1|x2|y1|y2|cx|cy|width|height)="([^"]*)")re");
