@@ -25,5 +25,6 @@ Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device);
 void add_devices(CLI::App& app, int& status);
 void add_sha256(CLI::App& app, Common& common, int& status);
 void add_verify(CLI::App& app, Common& common, int& status);
+void add_image(CLI::App& app, Common& common, int& status);
 
 }  // namespace hetex::cli

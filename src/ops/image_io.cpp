@@ -53,6 +53,29 @@ std::vector<std::uint8_t> rgb_of(ImageView img) {
   return rgb;
 }
 
+// stb fills a truncated binary PNM with zeros instead of failing: check the pixel data is all
+// there. The header is P5/P6, width, height, maxval (with # comments), then one whitespace byte.
+Status check_pnm_length(std::span<const std::uint8_t> b, const std::string& name, int w, int h, int c) {
+  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return {};
+  std::size_t i = 2;
+  long fields[3] = {0, 0, 0};
+  for (long& f : fields) {
+    while (i < b.size() && (std::isspace(b[i]) || b[i] == '#')) {
+      if (b[i] == '#')
+        while (i < b.size() && b[i] != '\n') ++i;
+      else
+        ++i;
+    }
+    while (i < b.size() && std::isdigit(b[i])) f = std::min(f * 10 + (b[i++] - '0'), 1L << 30);
+  }
+  ++i;  // the single whitespace byte before the pixels
+  const std::size_t need = std::size_t(w) * h * c * (fields[2] > 255 ? 2 : 1);
+  if (b.size() < i || b.size() - i < need)
+    return Error(Errc::io, name + ": truncated PPM/PGM file (" + std::to_string(b.size() - std::min(i, b.size())) +
+                               " bytes of pixels, " + std::to_string(need) + " expected)");
+  return {};
+}
+
 }  // namespace
 
 Result<FileFormat> format_for(const std::string& path) {
@@ -71,6 +94,7 @@ Result<Image> decode(std::span<const std::uint8_t> bytes, const std::string& nam
   int w = 0, h = 0, c = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &c))
     return Error(Errc::io, name + ": not a readable PNG, JPEG or PPM/PGM image (" + stbi_failure_reason() + ")");
+  HETEX_TRY_VOID(check_pnm_length(bytes, name, w, h, c));
   const int want = c == 2 ? 4 : c;  // gray + alpha becomes RGBA
   stbi_uc* px = stbi_load_from_memory(data, len, &w, &h, &c, want);
   if (!px) return Error(Errc::io, name + ": cannot decode (" + std::string(stbi_failure_reason()) + ")");

@@ -7,6 +7,7 @@
 #include "hetex/exec/gpu_lane.hpp"
 #include "hetex/ops/image.hpp"
 #include "ops/image_reference.hpp"
+#include "ops/image_stream_corpus.hpp"
 
 using namespace hetex;
 using namespace hetex::image;
@@ -87,4 +88,23 @@ TEST_F(ImageGpu, BadArgumentsAreRefused) {
   auto lane = GpuLane::create(gpu).value();
   std::vector<std::uint8_t> small(3);
   EXPECT_EQ(run_gpu(*lane, Pipeline{.gray = true}, view(in), small).error().code(), Errc::invalid_argument);
+}
+
+TEST_F(ImageGpu, StreamingThousandFilesEqualsCpuInOrder) {
+  hetex_test::StreamCorpus corpus("gpu", 1000);
+  const Pipeline p{.sigma = 2.0, .edges = Edges::binary, .threshold = 0.15};
+  std::size_t expected_next = 0;
+  bool in_order = true;
+  StreamOptions options{.pipeline = p, .device = "gpu", .in_flight = 12};
+  options.on_done = [&](std::size_t i, const FileJob&, const Status&) { in_order = in_order && i == expected_next++; };
+  auto report = process_files(corpus.jobs, options);
+  ASSERT_TRUE(report) << report.error().describe();
+  EXPECT_TRUE(in_order);
+  EXPECT_NE(report->device, "cpu");
+  EXPECT_EQ(report->gpu_fallbacks, 0u);
+  for (std::size_t i = 0; i < corpus.jobs.size(); ++i) {
+    if (corpus.corrupt[i]) continue;
+    auto written = load(corpus.jobs[i].output).value();
+    ASSERT_EQ(written.pixels, run_cpu(p, view(corpus.inputs[i])).value().pixels) << corpus.jobs[i].input;
+  }
 }

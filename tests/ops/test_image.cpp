@@ -227,7 +227,8 @@ TEST(ImageFiles, CorruptAndMissingFilesNameTheFile) {
   }
   write_file(dir / "truncated.png", png.substr(0, png.size() / 2));
   write_file(dir / "empty.jpg", "");
-  for (std::string name : {"junk.png", "truncated.png", "empty.jpg", "missing.png"}) {
+  write_file(dir / "short.ppm", "P6\n# a comment\n4 4\n255\nabc");
+  for (std::string name : {"junk.png", "truncated.png", "empty.jpg", "missing.png", "short.ppm"}) {
     auto r = load(dir / name);
     ASSERT_FALSE(r) << name;
     EXPECT_EQ(r.error().code(), Errc::io);
