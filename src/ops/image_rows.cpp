@@ -74,18 +74,16 @@ void vblur_row(const std::uint16_t* const* rows, int taps_count, const std::uint
   }
 }
 
-#pragma GCC push_options
-#pragma GCC optimize("no-math-errno")
 // 3x3 Sobel of the middle row from three blurred rows; `mode` magnitude or binary. The vertical
 // smoothing and difference go first, so each output needs two horizontal neighbours.
 HETEX_ROW_CLONES
 void sobel_row(const std::uint8_t* __restrict up, const std::uint8_t* __restrict mid, const std::uint8_t* __restrict down,
-               int width, bool binary, std::int32_t threshold2, std::int16_t* __restrict v, std::int16_t* __restrict d,
+               int width, bool binary, std::int32_t threshold2, std::int32_t* __restrict v, std::int32_t* __restrict d,
                std::uint8_t* __restrict dst) {
   // v and d have one element of padding each side (index -1 and width).
   for (int x = 0; x < width; ++x) {
-    v[x + 1] = std::int16_t(up[x] + 2 * mid[x] + down[x]);
-    d[x + 1] = std::int16_t(down[x] - up[x]);
+    v[x + 1] = up[x] + 2 * mid[x] + down[x];
+    d[x + 1] = down[x] - up[x];
   }
   v[0] = v[reflect101(-1, width) + 1];
   d[0] = d[reflect101(-1, width) + 1];
@@ -99,13 +97,20 @@ void sobel_row(const std::uint8_t* __restrict up, const std::uint8_t* __restrict
   } else {
     for (int x = 0; x < width; ++x) {
       const std::int32_t gx = v[x + 2] - v[x], gy = d[x] + 2 * d[x + 1] + d[x + 2];
-      // Round half to even like OpenCV's convertTo; sqrt of an integer is never exactly k + 0.5.
-      const float m = std::nearbyint(std::sqrt(float(gx * gx + gy * gy)));
-      dst[x] = std::uint8_t(std::min(m, 255.0f));
+      // min(255, round(sqrt(s))) without a square root (libm's would not vectorize here): it is
+      // the largest k <= 255 with k (k - 1) < s, found bit by bit. Equal to OpenCV's
+      // round-half-even of the float root, as sqrt of an integer is never k + 0.5.
+      const std::int32_t s2 = gx * gx + gy * gy;
+      std::int32_t k = 0;
+#pragma GCC unroll 8
+      for (std::int32_t bit = 128; bit > 0; bit >>= 1) {
+        const std::int32_t t = k | bit;
+        k = t * (t - 1) < s2 ? t : k;
+      }
+      dst[x] = std::uint8_t(k);
     }
   }
 }
-#pragma GCC pop_options
 
 }  // namespace
 
@@ -120,7 +125,7 @@ void run_band(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y
   std::vector<std::uint8_t> gray(plan.gray ? std::size_t(width) : 0);
   std::vector<std::uint16_t> hrows(plan.blur ? std::size_t(ring) * n : 0);
   std::vector<std::uint8_t> brows(sobel ? std::size_t(3) * n : 0);
-  std::vector<std::int16_t> v(sobel ? width + 2 : 0), d(sobel ? width + 2 : 0);
+  std::vector<std::int32_t> v(sobel ? width + 2 : 0), d(sobel ? width + 2 : 0);
   std::vector<const std::uint16_t*> taps_rows(plan.blur ? ring : 0);
 
   // Row `y` of the (gray) source, reflected into the image.
