@@ -57,5 +57,40 @@ check "devices --json names the CPU and its cores" grep -q '"logical_cores": [1-
 "$hetex" frobnicate > /dev/null 2>&1; rc=$?
 check "an unknown command is exit 2" test $rc -eq 2
 
+# image: PGM/PPM written with printf, so the expected pixels are known.
+row=$(printf '\\000\\000\\000\\000\\310\\310\\310\\310')  # 0 0 0 0 200 200 200 200: a vertical step
+{ printf 'P5\n8 6\n255\n'; for i in 1 2 3 4 5 6; do printf "$row"; done; } > step.pgm
+"$hetex" image step.pgm same.pgm --gray; rc=$?
+check "image: --gray of a gray image is the image" test $rc -eq 0 -a "$(cmp -s step.pgm same.pgm && echo same)" = same
+"$hetex" image step.pgm edges.pgm --edges 0.1; rc=$?
+check "image: --edges THRESHOLD exits 0" test $rc -eq 0
+check "image: the edge map marks the two columns beside the step" \
+  test "$(tail -c 48 edges.pgm | od -v -An -tu1 -w8 | sort -u | tr -s ' ')" = " 0 0 0 255 255 0 0 0"
+{ printf 'P6\n5 4\n255\n'; head -c 60 /dev/urandom; } > rgb.ppm
+"$hetex" image rgb.ppm blurred.ppm --blur 1.5; rc=$?
+check "image: a colour blur keeps RGB (header + 5*4*3 bytes)" test $rc -eq 0 -a "$(wc -c < blurred.ppm)" -eq 71
+"$hetex" image rgb.ppm edges.png --blur 1 --edges; rc=$?
+check "image: PPM in, PNG out" test $rc -eq 0 -a "$(head -c 4 edges.png | tail -c 3)" = PNG
+"$hetex" image missing.ppm x.png --gray 2> err; rc=$?
+check "image: a missing input is exit 1, named" test $rc -eq 1 -a -n "$(grep missing.ppm err)"
+"$hetex" image rgb.ppm x.gif --gray 2> err; rc=$?
+check "image: an unknown output format is exit 2" test $rc -eq 2 -a -s err
+"$hetex" image rgb.ppm x.png 2> err; rc=$?
+check "image: no operation is exit 2" test $rc -eq 2
+"$hetex" image rgb.ppm x.png --blur 1 --device quantum 2> err; rc=$?
+check "image: a bad --device is exit 2" test $rc -eq 2
+mkdir -p frames
+for i in 1 2 3; do cp rgb.ppm "frames/f$i.ppm"; done
+cp step.pgm frames/f0.pgm
+printf 'P6\n5 4\n255\nshort' > frames/f4.ppm   # truncated
+echo 'not an image' > frames/f5.png
+"$hetex" image --batch frames out --blur 1 --edges 0.2 2> err; rc=$?
+check "image --batch: exit 1 when some files are corrupt" test $rc -eq 1
+check "image --batch: each corrupt file is named" test -n "$(grep f4.ppm err)" -a -n "$(grep f5.png err)"
+check "image --batch: the good files are all written" test "$(ls out | tr '\n' ,)" = "f0.pgm,f1.ppm,f2.ppm,f3.ppm,"
+check "image --batch: a summary line" grep -q '6 images on cpu.*4 written, 2 failed' err
+"$hetex" image --batch nowhere out2 --gray 2> err; rc=$?
+check "image --batch: an unlistable directory is exit 2" test $rc -eq 2
+
 echo "$fails failed"
 exit $((fails > 0))

@@ -1,0 +1,308 @@
+// The image pipeline on the GPU. The fused kernel does gray -> blur -> Sobel for one 32x32 output
+// tile per block in shared memory: the (gray) source with its halo, the horizontally blurred
+// rows (Q8, uint16) and the blurred tile (uint8) all stay on chip. Integer arithmetic throughout,
+// as on the CPU, so the two agree exactly. Larger blurs and blurs of colour images use separable
+// passes through global memory.
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <optional>
+
+#include "hetex/async/stream.hpp"
+#include "hetex/async/transfer.hpp"
+#include "hetex/exec/gpu_lane.hpp"
+#include "hetex/memory/pool.hpp"
+#include "hetex/ops/image.hpp"
+#include "image_rows.hpp"
+
+namespace hetex::image {
+namespace {
+
+constexpr int kTile = 32;         // output tile, square
+constexpr int kRowsPerThread = 4;  // block of 32 x 8 threads
+constexpr int kMaxHalo = kMaxFusedRadius + 1;
+constexpr int kSrc = kTile + 2 * kMaxHalo;  // gray source tile side, at most
+
+struct FusedParams {
+  const std::uint8_t* in;
+  std::size_t in_pitch;
+  int in_row0;  // image row of in's first row
+  int width, height, channels;
+  bool gray;
+  std::uint8_t* out;
+  std::size_t out_pitch;
+  int out_row0, out_rows;  // output rows produced: image rows [out_row0, out_row0 + out_rows)
+  int radius;
+  int sobel;  // 0 none, 1 magnitude, 2 binary
+  std::int32_t threshold2;
+  std::uint16_t taps[2 * kMaxFusedRadius + 1];
+};
+
+__device__ __forceinline__ int reflect(int i, int n) {
+  if (n == 1) return 0;
+  while (i < 0 || i >= n) i = i < 0 ? -i : 2 * (n - 1) - i;
+  return i;
+}
+
+__device__ __forceinline__ std::uint8_t gray_of(const std::uint8_t* p, int channels, bool gray) {
+  if (!gray) return p[0];
+  return std::uint8_t((p[0] * 9798u + p[1] * 19235u + p[2] * 3735u + 16384u) >> 15);
+}
+
+__global__ void __launch_bounds__(kTile * (kTile / kRowsPerThread)) fused_kernel(const FusedParams p) {
+  __shared__ std::uint8_t src[kSrc][kSrc];
+  __shared__ std::uint16_t hblur[kSrc][kTile + 2];
+  __shared__ std::uint8_t blurred[kTile + 2][kTile + 2 + 2];
+
+  const int halo = p.sobel ? 1 : 0;
+  const int r = p.radius;
+  const int tx0 = blockIdx.x * kTile;             // image column of the tile's first output
+  const int ty0 = p.out_row0 + blockIdx.y * kTile;  // image row of the tile's first output
+  const int tid = threadIdx.y * blockDim.x + threadIdx.x;
+  const int threads = blockDim.x * blockDim.y;
+
+  // 1. The gray source with the blur and Sobel halos, borders reflected.
+  const int src_rows = kTile + 2 * (halo + r), src_cols = kTile + 2 * (halo + r);
+  for (int i = tid; i < src_rows * src_cols; i += threads) {
+    const int ry = i / src_cols, rx = i - ry * src_cols;
+    const int gy = reflect(ty0 - halo - r + ry, p.height), gx = reflect(tx0 - halo - r + rx, p.width);
+    src[ry][rx] = gray_of(p.in + std::size_t(gy - p.in_row0) * p.in_pitch + std::size_t(gx) * p.channels, p.channels, p.gray);
+  }
+  __syncthreads();
+
+  const int b_rows = kTile + 2 * halo, b_cols = kTile + 2 * halo;
+  if (r > 0) {
+    // 2. Horizontal taps (Q8; fits 16 bits), 3. vertical taps, rounded from Q16 to 8 bits.
+    for (int i = tid; i < src_rows * b_cols; i += threads) {
+      const int ry = i / b_cols, rx = i - ry * b_cols;
+      std::uint32_t acc = 0;
+      for (int k = 0; k <= 2 * r; ++k) acc += p.taps[k] * src[ry][rx + k];
+      hblur[ry][rx] = std::uint16_t(acc);
+    }
+    __syncthreads();
+    for (int i = tid; i < b_rows * b_cols; i += threads) {
+      const int ry = i / b_cols, rx = i - ry * b_cols;
+      std::uint32_t acc = 32768u;
+      for (int k = 0; k <= 2 * r; ++k) acc += std::uint32_t(p.taps[k]) * hblur[ry + k][rx];
+      blurred[ry][rx] = std::uint8_t(acc >> 16);
+    }
+  } else {
+    for (int i = tid; i < b_rows * b_cols; i += threads) {
+      const int ry = i / b_cols, rx = i - ry * b_cols;
+      blurred[ry][rx] = src[ry][rx];
+    }
+  }
+  __syncthreads();
+
+  // 4. Sobel (or the blurred pixel itself) for this thread's outputs.
+  const int x = threadIdx.x;
+  if (tx0 + x >= p.width) return;
+  for (int k = 0; k < kRowsPerThread; ++k) {
+    const int y = threadIdx.y + k * blockDim.y;
+    const int row = blockIdx.y * kTile + y;  // within this launch's output rows
+    if (row >= p.out_rows) return;
+    std::uint8_t v;
+    if (!p.sobel) {
+      v = blurred[y][x];
+    } else {
+      const int bx = x + 1, by = y + 1;
+      const int gx = (blurred[by - 1][bx + 1] - blurred[by - 1][bx - 1]) + 2 * (blurred[by][bx + 1] - blurred[by][bx - 1]) +
+                     (blurred[by + 1][bx + 1] - blurred[by + 1][bx - 1]);
+      const int gy = (blurred[by + 1][bx - 1] + 2 * blurred[by + 1][bx] + blurred[by + 1][bx + 1]) -
+                     (blurred[by - 1][bx - 1] + 2 * blurred[by - 1][bx] + blurred[by - 1][bx + 1]);
+      const std::int32_t s2 = gx * gx + gy * gy;
+      if (p.sobel == 2)
+        v = s2 >= p.threshold2 ? 255 : 0;
+      else
+        v = std::uint8_t(min(__float2int_rn(__fsqrt_rn(float(s2))), 255));
+    }
+    p.out[std::size_t(row) * p.out_pitch + tx0 + x] = v;
+  }
+}
+
+// Separable passes over interleaved rows (n = width * channels elements per row), for blurs the
+// fused kernel does not take.
+struct Taps {
+  std::uint16_t v[kMaxTaps];
+};
+
+__global__ void gray_kernel(const std::uint8_t* in, int channels, std::size_t pixels, std::uint8_t* out) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < pixels; i += std::size_t(gridDim.x) * blockDim.x)
+    out[i] = gray_of(in + i * channels, channels, true);
+}
+
+__global__ void hblur_kernel(const std::uint8_t* in, int width, int height, int c, int radius, const Taps taps,
+                             std::uint16_t* out) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= width * c) return;
+  const int x = j / c, ch = j - x * c;
+  for (int y = blockIdx.y; y < height; y += gridDim.y) {  // grids are at most 65535 high
+    const std::uint8_t* row = in + std::size_t(y) * width * c;
+    std::uint32_t acc = 0;
+    for (int k = 0; k <= 2 * radius; ++k) acc += taps.v[k] * row[reflect(x + k - radius, width) * c + ch];
+    out[std::size_t(y) * width * c + j] = std::uint16_t(acc);
+  }
+}
+
+__global__ void vblur_kernel(const std::uint16_t* in, int n, int height, int radius, const Taps taps, std::uint8_t* out) {
+  const int j = blockIdx.x * blockDim.x + threadIdx.x;
+  if (j >= n) return;
+  for (int y = blockIdx.y; y < height; y += gridDim.y) {
+    std::uint32_t acc = 32768u;
+    for (int k = 0; k <= 2 * radius; ++k)
+      acc += std::uint32_t(taps.v[k]) * in[std::size_t(reflect(y + k - radius, height)) * n + j];
+    out[std::size_t(y) * n + j] = std::uint8_t(acc >> 16);
+  }
+}
+
+// A launch error is ready at once; a fault inside the kernel reaches whoever waits on the stream.
+Status submitted(Future<void> f) {
+  if (f.is_ready()) return f.get();
+  return {};
+}
+
+bool fusable(const detail::Plan& plan) { return plan.out.channels == 1 && plan.radius <= kMaxFusedRadius; }
+
+FusedParams fused_params(const detail::Plan& plan, int radius, bool gray, int channels) {
+  FusedParams f{};
+  f.width = plan.in.width;
+  f.height = plan.in.height;
+  f.channels = channels;
+  f.gray = gray;
+  f.in_pitch = std::size_t(plan.in.width) * channels;
+  f.out_pitch = std::size_t(plan.in.width);
+  f.radius = radius;
+  if (radius > 0) std::copy(plan.taps.begin(), plan.taps.end(), f.taps);
+  f.sobel = plan.edges == Edges::none ? 0 : plan.edges == Edges::magnitude ? 1 : 2;
+  f.threshold2 = plan.threshold2;
+  return f;
+}
+
+// Rows [row0, row0 + rows) of the output; `in` starts at image row in_row0.
+void launch_fused(NativeStream s, FusedParams f, const std::uint8_t* in, int in_row0, std::uint8_t* out, int row0, int rows) {
+  f.in = in;
+  f.in_row0 = in_row0;
+  f.out = out;
+  f.out_row0 = row0;
+  f.out_rows = rows;
+  const dim3 grid((f.width + kTile - 1) / kTile, (rows + kTile - 1) / kTile);
+  fused_kernel<<<grid, dim3(kTile, kTile / kRowsPerThread), 0, s>>>(f);
+}
+
+// The whole image, device to device, enqueued on `s`.
+Status enqueue(Stream& s, const detail::Plan& plan, const std::uint8_t* in, std::uint8_t* out) {
+  const int w = plan.in.width, h = plan.in.height;
+  if (fusable(plan)) {
+    const FusedParams f = fused_params(plan, plan.radius, plan.gray, plan.in.channels);
+    return submitted(s.enqueue([&](NativeStream ns) { launch_fused(ns, f, in, 0, out, 0, h); }));
+  }
+  if (!plan.blur && !plan.gray) {  // nothing to compute
+    return submitted(
+        s.enqueue([&](NativeStream ns) { cudaMemcpyAsync(out, in, plan.out.bytes(), cudaMemcpyDeviceToDevice, ns); }));
+  }
+  auto pool = HETEX_TRY(DevicePool::shared(s.device()));
+  const int c = plan.work_channels;
+  const std::size_t n = std::size_t(w) * c;
+  std::optional<DeviceBuffer<std::uint8_t>> gray, blurred;
+  auto hbuf = HETEX_TRY(pool->allocate<std::uint16_t>(s, n * h));
+  if (plan.gray) gray = HETEX_TRY(pool->allocate<std::uint8_t>(s, std::size_t(w) * h));
+  const bool edges = plan.edges != Edges::none;
+  if (edges) blurred = HETEX_TRY(pool->allocate<std::uint8_t>(s, std::size_t(w) * h));
+  Taps taps{};
+  std::copy(plan.taps.begin(), plan.taps.end(), taps.v);
+  const std::uint8_t* src = gray ? gray->view().data() : in;
+  std::uint8_t* dst = edges ? blurred->view().data() : out;
+  std::uint16_t* hp = hbuf.view().data();
+  std::uint8_t* gp = gray ? gray->view().data() : nullptr;
+  return submitted(s.enqueue([&](NativeStream ns) {
+            if (gp) gray_kernel<<<std::min<std::size_t>((plan.in.pixels() + 255) / 256, 8192), 256, 0, ns>>>(in, plan.in.channels, plan.in.pixels(), gp);
+            const dim3 grid(unsigned((n + 255) / 256), unsigned(std::min(h, 65535)));
+            hblur_kernel<<<grid, 256, 0, ns>>>(src, w, h, c, plan.radius, taps, hp);
+            vblur_kernel<<<grid, 256, 0, ns>>>(hp, int(n), h, plan.radius, taps, dst);
+            if (edges) launch_fused(ns, fused_params(plan, 0, false, 1), dst, 0, out, 0, h);
+          }));
+}
+
+}  // namespace
+
+Status run_gpu(Stream& s, const Pipeline& p, const DeviceImage& in, DeviceImage& out) {
+  auto plan = HETEX_TRY(detail::make_plan(p, in.shape));
+  if (out.shape != plan.out)
+    return Error(Errc::invalid_argument, "output image is " + std::to_string(out.shape.width) + "x" +
+                                             std::to_string(out.shape.height) + "x" + std::to_string(out.shape.channels) +
+                                             "; the pipeline gives " + std::to_string(plan.out.width) + "x" +
+                                             std::to_string(plan.out.height) + "x" + std::to_string(plan.out.channels));
+  if (in.pixels.size() < in.shape.bytes() || out.pixels.size() < out.shape.bytes())
+    return Error(Errc::invalid_argument, "image buffers are smaller than their shapes");
+  for (int index : {in.pixels.device_index(), out.pixels.device_index()}) {
+    if (in.pixels.lost() || out.pixels.lost()) return Error(Errc::device_lost, "an image buffer's device was lost");
+    if (index != s.device().id().index)
+      return Error(Errc::invalid_argument, "image buffers must live on the stream's GPU " + s.device().id().to_string());
+  }
+  const auto& cin = in.pixels;
+  return enqueue(s, plan, cin.view().data(), out.pixels.view().data());
+}
+
+Status run_gpu(GpuLane& lane, const Pipeline& p, ImageView in, std::span<std::uint8_t> out) {
+  auto plan = HETEX_TRY(detail::make_plan(p, in.shape));
+  if (out.size() != plan.out.bytes())
+    return Error(Errc::invalid_argument, "output holds " + std::to_string(out.size()) + " bytes; the result needs " +
+                                             std::to_string(plan.out.bytes()));
+  auto pool = HETEX_TRY(DevicePool::shared(lane.device()));
+  const int h = in.shape.height;
+  const std::size_t in_row = in.shape.row_bytes(), out_row = plan.out.row_bytes();
+  if (!fusable(plan)) {  // whole image: the separable passes need every row
+    Stream& s = lane.stream(0);
+    auto din = HETEX_TRY(pool->allocate<std::uint8_t>(s, in.shape.bytes()));
+    auto dout = HETEX_TRY(pool->allocate<std::uint8_t>(s, plan.out.bytes()));
+    HETEX_TRY(hetex::detail::upload_bytes(s, din.view().data(), din.allocation().get(), in.data, in.shape.bytes(),
+                                   hetex::detail::SourceUse::borrowed));
+    HETEX_TRY_VOID(enqueue(s, plan, din.view().data(), dout.view().data()));
+    auto done = HETEX_TRY(hetex::detail::download_bytes(s, out.data(), dout.view().data(), dout.allocation().get(), out.size()));
+    if (done) HETEX_TRY_VOID(done->wait());
+    return {};
+  }
+  // Stripes of about 4 MiB of input, each with the halo rows its tiles read; stripe k uploads,
+  // computes and downloads on stream k % streams, so one stripe's download overlaps the next
+  // one's upload and kernel.
+  const int halo = plan.radius + (plan.edges != Edges::none ? 1 : 0);
+  const int stripe = std::max(kTile, int((std::size_t(4) << 20) / std::max<std::size_t>(in_row, 1)) / kTile * kTile);
+  const FusedParams f = fused_params(plan, plan.radius, plan.gray, plan.in.channels);
+  struct Piece {
+    int row0 = 0, rows = 0;
+    DeviceBuffer<std::uint8_t> din, dout;
+    Stream* stream = nullptr;
+  };
+  auto issue = [&](std::size_t k, int row0) -> Result<Piece> {
+    Piece piece;
+    piece.row0 = row0;
+    piece.rows = std::min(stripe, h - row0);
+    piece.stream = &lane.stream(k);
+    Stream& s = *piece.stream;
+    const int in0 = std::max(0, row0 - halo), in1 = std::min(h, row0 + piece.rows + halo);
+    piece.din = HETEX_TRY(pool->allocate<std::uint8_t>(s, std::size_t(in1 - in0) * in_row));
+    piece.dout = HETEX_TRY(pool->allocate<std::uint8_t>(s, std::size_t(piece.rows) * out_row));
+    HETEX_TRY(hetex::detail::upload_bytes(s, piece.din.view().data(), piece.din.allocation().get(), in.data + std::size_t(in0) * in_row,
+                                   std::size_t(in1 - in0) * in_row, hetex::detail::SourceUse::borrowed));
+    const std::uint8_t* din = piece.din.view().data();
+    std::uint8_t* dout = piece.dout.view().data();
+    HETEX_TRY_VOID(submitted(s.enqueue([&](NativeStream ns) { launch_fused(ns, f, din, in0, dout, row0, piece.rows); })));
+    return piece;
+  };
+  auto retrieve = [&](Piece& piece) -> Status {
+    auto done = HETEX_TRY(hetex::detail::download_bytes(*piece.stream, out.data() + std::size_t(piece.row0) * out_row,
+                                                 piece.dout.view().data(), piece.dout.allocation().get(),
+                                                 std::size_t(piece.rows) * out_row));
+    if (done) HETEX_TRY_VOID(done->wait());
+    return {};
+  };
+  std::optional<Piece> previous;
+  for (int row0 = 0, k = 0; row0 < h; row0 += stripe, ++k) {
+    auto current = HETEX_TRY(issue(std::size_t(k), row0));
+    if (previous) HETEX_TRY_VOID(retrieve(*previous));
+    previous = std::move(current);
+  }
+  return retrieve(*previous);
+}
+
+}  // namespace hetex::image
