@@ -194,6 +194,7 @@ struct BenchArgs {
   std::string suite = "quick";
   std::string json, html;
   std::vector<std::string> only;
+  std::size_t max_size = SIZE_MAX;
 };
 
 int run_bench(const BenchArgs& a, const std::string& device) {
@@ -214,6 +215,7 @@ int run_bench(const BenchArgs& a, const std::string& device) {
     return 2;
   }
   s.gpus = device != "cpu" && rt->has_gpu();
+  s.max_size = a.max_size;
   if (device == "cpu") report.skipped.push_back("GPU columns: --device cpu");
   else if (!rt->has_gpu()) report.skipped.push_back("GPU, adaptive and split columns: " + rt->gpu_unavailable_reason());
   report.machine = describe(*rt, s.gpus);
@@ -243,7 +245,10 @@ int run_bench(const BenchArgs& a, const std::string& device) {
 
   using Maker = Plan (*)(bench::Devices&, const bench::Settings&);
   const std::vector<std::pair<std::string, Maker>> makers{
-      {"vector_add", bench::vector_add_plan}, {"sha256", bench::sha256_plan}, {"ed25519", bench::ed25519_plan}};
+      {"vector_add", bench::vector_add_plan},
+      {"sha256", bench::sha256_plan},
+      {"ed25519", bench::ed25519_plan},
+      {"image", bench::image_plan}};
   std::vector<Plan> plans;
   for (const auto& [id, make_plan] : makers)
     if (a.only.empty() || std::find(a.only.begin(), a.only.end(), id) != a.only.end()) plans.push_back(make_plan(d, s));
@@ -283,7 +288,9 @@ void add_bench(CLI::App& app, Common& common, int& status) {
       ->capture_default_str();
   cmd->add_option("--json", a->json, "Write every figure and the machine description as JSON to this file");
   cmd->add_option("--html", a->html, "Write a self-contained HTML report with charts to this file");
-  cmd->add_option("--only", a->only, "Run only these workloads (comma-separated)")->delimiter(',')->check(CLI::IsMember({"vector_add", "sha256", "ed25519"}));
+  cmd->add_option("--only", a->only, "Run only these workloads (comma-separated)")->delimiter(',')->check(CLI::IsMember({"vector_add", "sha256", "ed25519", "image"}));
+  cmd->add_option("--max-size", a->max_size, "Largest batch to measure (items); a quick look or a smoke test")
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--device", common.device, "cpu (GPU columns off), gpu (fail without a GPU) or auto")
       ->check(CLI::IsMember({"cpu", "gpu", "auto"}))
       ->capture_default_str();

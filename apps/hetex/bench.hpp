@@ -23,6 +23,7 @@ struct Settings {
   double min_time = 0.1;           // seconds of repetitions per point, at least 3 of them
   double max_batch_seconds = 0.3;  // a column stops growing once one batch takes longer
   bool gpus = true;                // --device cpu turns the GPU columns off
+  std::size_t max_size = SIZE_MAX; // --max-size: no batch larger (the smallest size always runs)
 };
 
 struct Column {
@@ -52,8 +53,9 @@ struct Devices {
   std::vector<std::string> gpu_labels;           // "NVIDIA H200 (cuda:0)"
 };
 
-// Sizes lo, lo*factor, ... up to hi, with `extra` (a table size) merged in.
-std::vector<std::size_t> sweep(std::size_t lo, std::size_t hi, std::size_t factor, std::size_t extra);
+// Sizes lo, lo*factor, ... up to hi, with `extra` (a table size) merged in; none above
+// s.max_size except lo.
+std::vector<std::size_t> sweep(const Settings& s, std::size_t lo, std::size_t hi, std::size_t factor, std::size_t extra);
 
 // The hetex columns for an operation: CPU 1 thread, CPU all cores, each GPU, adaptive, split.
 // `run` runs one batch of n items through the given executor-like callable.
@@ -67,6 +69,7 @@ void add_hetex_columns(Plan& plan, Devices& d, const Settings& s, const HetexRun
 Plan vector_add_plan(Devices& d, const Settings& s);
 Plan sha256_plan(Devices& d, const Settings& s);
 Plan ed25519_plan(Devices& d, const Settings& s);
+Plan image_plan(Devices& d, const Settings& s);
 
 // Throws nothing; an error means the run's results were wrong or a device failed.
 Status check_report(const Result<ExecReport>& r);

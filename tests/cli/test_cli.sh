@@ -92,5 +92,28 @@ check "image --batch: a summary line" grep -q '6 images on cpu.*4 written, 2 fai
 "$hetex" image --batch nowhere out2 --gray 2> err; rc=$?
 check "image --batch: an unlistable directory is exit 2" test $rc -eq 2
 
+# bench: a smoke run of every workload on the CPU, tiny sizes; the JSON and HTML reports.
+"$hetex" bench --device cpu --max-size 2048 --json bench.json --html bench.html > table 2> err; rc=$?
+check "bench: exit 0" test $rc -eq 0
+check "bench: the table names every workload" test "$(grep -c -E 'Vector add|SHA-256|Ed25519|Sobel' table)" -ge 4
+check "bench: the JSON has four workloads, each measured on 1 thread and on all cores" python3 - bench.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))
+ids = [w["id"] for w in r["workloads"]]
+assert ids == ["vector_add", "sha256", "ed25519", "image"], ids
+for w in r["workloads"]:
+    got = {s["id"]: s for s in w["series"]}
+    for col in ("cpu_1", "cpu_all"):
+        assert got[col]["points"], (w["id"], col)
+        assert all(p["per_second"] > 0 and p["size"] <= 2048 or p["size"] == w["series"][0]["points"][0]["size"] for p in got[col]["points"])
+assert any("GPU" in s for s in r["skipped"]), r["skipped"]
+assert r["machine"]["cpu_cores"] >= 1
+PY
+check "bench: the HTML report has a chart per workload" test "$(grep -o '<svg' bench.html | wc -l)" -ge 4
+"$hetex" bench --suite fast > /dev/null 2> err; rc=$?
+check "bench: an unknown suite is exit 2" test $rc -eq 2
+"$hetex" bench --device cpu --max-size 1 --only sha256 --json /nonexistent/dir/b.json > /dev/null 2> err; rc=$?
+check "bench: an unwritable --json is exit 1, named" test $rc -eq 1 -a -n "$(grep nonexistent err)"
+
 echo "$fails failed"
 exit $((fails > 0))
