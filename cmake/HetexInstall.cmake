@@ -39,6 +39,7 @@ install(FILES ${PROJECT_BINARY_DIR}/hetex-config.cmake ${PROJECT_BINARY_DIR}/het
 # anywhere works. For a static library the private dependencies go into Requires/Libs (there is
 # no shared library to carry them), so `pkg-config --libs hetex` links either way.
 file(RELATIVE_PATH HETEX_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" HETEX_PC_TO_PREFIX "${HETEX_PC_TO_PREFIX}")
 set(HETEX_PC_REQUIRES "tbb")
 set(HETEX_PC_REQUIRES_PRIVATE "libcrypto libsodium cpp-httplib")
 set(HETEX_PC_LIBS "-L\${libdir} -lhetex -pthread")
