@@ -59,7 +59,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", scheduler.error().describe().c_str());
     return 1;
   }
-  std::printf("saxpy %s a GPU implementation; %s\n", saxpy.has_gpu() ? "has" : "has no",
+  std::printf("saxpy has %s GPU implementation; %s\n", saxpy.has_gpu() ? "a" : "no",
               runtime->has_gpu() ? "a GPU is present" : ("no GPU: " + runtime->gpu_unavailable_reason()).c_str());
 
   std::vector<float> x(n), y(n), out(n);
