@@ -11,6 +11,8 @@ include(CMakePackageConfigHelpers)
 set(HETEX_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/hetex)
 get_target_property(HETEX_LIBRARY_TYPE hetex TYPE)
 
+# 0.x: the ABI may change with every minor version.
+set_target_properties(hetex PROPERTIES VERSION ${PROJECT_VERSION} SOVERSION ${PROJECT_VERSION_MAJOR}.${PROJECT_VERSION_MINOR})
 install(TARGETS hetex EXPORT hetex-targets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
