@@ -20,7 +20,8 @@ cmake --build "$tmp/cmake" >/dev/null
 "$tmp/cmake/consumer"
 
 echo "--- consumer through pkg-config"
-export PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name hetex.pc)")
+PKG_CONFIG_PATH=$(dirname "$(find "$prefix" -name hetex.pc)")
+export PKG_CONFIG_PATH
 # shellcheck disable=SC2046  # pkg-config output is a list of flags
 # (the rpath matters for a shared libhetex outside the loader's search path)
 "${CXX:-c++}" -O1 -o "$tmp/consumer-pc" "$src/main.cpp" $(pkg-config --cflags --libs hetex) \
