@@ -4,6 +4,7 @@
 #   2. CPU-only build (HETEX_CUDA=OFF): builds and passes on its own
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer: the CPU tests again
 #   4. ThreadSanitizer: the concurrency tests (async and exec layers) again
+# After the first build, the install tree is checked as a user sees it (CMake package, pkg-config).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -19,6 +20,10 @@ for preset in default cpu-only asan tsan; do
   else
     cmake --build --preset "$preset" -j"$jobs"
     ctest --preset "$preset" -j"$jobs"
+  fi
+  if [[ $preset == default ]]; then
+    echo "=== hetex: install, then build and run a consumer against it"
+    tests/consumer/check_install.sh build/default
   fi
 done
 echo "=== hetex: all test builds passed"

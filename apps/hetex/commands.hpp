@@ -7,20 +7,34 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "hetex/exec/scheduler.hpp"
+#include "hetex/metrics/scheduler_metrics.hpp"
+#include "hetex/metrics/server.hpp"
 
 namespace hetex::cli {
 
 struct Common {
   std::string device = "auto";  // cpu | gpu | auto
+  int metrics_port = -1;        // --metrics-port; -1: no metrics server
 };
 
 // A scheduler for --device: cpu pins to the CPU, gpu to the first GPU (an error without one),
 // auto lets the adaptive policy choose.
-Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device);
+Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device,
+                                                  std::shared_ptr<SchedulerObserver> observer = nullptr);
+
+// --metrics-port for long-running commands: Prometheus /metrics on 127.0.0.1 while they run.
+void add_metrics_option(CLI::App& cmd, Common& common);
+struct MetricsEndpoint {
+  std::shared_ptr<metrics::SchedulerMetrics> observer;  // null when no port was asked for
+  std::optional<metrics::MetricsServer> server;
+};
+// Starts the server when common.metrics_port was given, and says where on stderr.
+Result<MetricsEndpoint> serve_metrics(const Common& common, const char* command);
 
 void add_devices(CLI::App& app, int& status);
 void add_sha256(CLI::App& app, Common& common, int& status);

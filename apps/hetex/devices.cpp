@@ -1,14 +1,20 @@
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "commands.hpp"
+#include "hetex/async/stream.hpp"
 #include "hetex/core/runtime.hpp"
+#include "hetex/memory/buffer.hpp"
 
 namespace hetex::cli {
 
-Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device) {
+Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device, std::shared_ptr<SchedulerObserver> observer) {
   auto rt = HETEX_TRY(Runtime::create());
   SchedulerOptions o;
+  o.observer = std::move(observer);
   if (device == "cpu") {
     o.policy = PinnedPolicy{"cpu"};
   } else if (device == "gpu") {
@@ -20,42 +26,115 @@ Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device) {
   return Scheduler::create(rt, o);
 }
 
+namespace {
+
+struct Bandwidth {
+  double h2d_gbps = 0, d2h_gbps = 0;
+};
+
+// Seconds per copy of `src` to `dst`, over copies repeated for about `budget`.
+template <class Src, class Dst>
+Result<double> time_copies(Stream& s, Src src, Dst dst, std::chrono::milliseconds budget) {
+  HETEX_TRY_VOID(s.copy(src, dst).get());  // warm-up: first-touch and mapping costs stay out
+  const auto start = std::chrono::steady_clock::now();
+  int copies = 0;
+  std::chrono::duration<double> took{};
+  do {
+    HETEX_TRY_VOID(s.copy(src, dst).get());
+    ++copies;
+    took = std::chrono::steady_clock::now() - start;
+  } while (took < budget && copies < 1000);
+  return took.count() / copies;
+}
+
+// Pinned host <-> device copy bandwidth, about 100 ms in all: what a batch's transfers can reach.
+Result<Bandwidth> measure_bandwidth(const Device& gpu) {
+  constexpr std::size_t kBytes = std::size_t(32) << 20;
+  auto host = HETEX_TRY(PinnedBuffer<std::uint8_t>::allocate(kBytes));
+  auto device = HETEX_TRY(DeviceBuffer<std::uint8_t>::allocate(gpu, kBytes));
+  auto stream = HETEX_TRY(Stream::create(gpu));
+  std::fill(host.span().begin(), host.span().end(), std::uint8_t{0x5a});
+  const auto budget = std::chrono::milliseconds(40);
+  const double up = HETEX_TRY(time_copies(stream, host.read(), device.write(), budget));
+  const double down = HETEX_TRY(time_copies(stream, device.read(), host.write(), budget));
+  return Bandwidth{kBytes / up / 1e9, kBytes / down / 1e9};
+}
+
+std::string gib(std::size_t bytes) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f GiB", double(bytes) / double(1ull << 30));
+  return b;
+}
+
+}  // namespace
+
 void add_devices(CLI::App& app, int& status) {
-  auto* cmd = app.add_subcommand("devices", "List the CPU and GPUs hetex can use");
+  auto* cmd = app.add_subcommand("devices", "List the CPU and GPUs hetex can use, with measured copy bandwidth");
   auto json = std::make_shared<bool>(false);
+  auto skip_bandwidth = std::make_shared<bool>(false);
   cmd->add_flag("--json", *json, "Print JSON instead of text");
-  cmd->footer("Example:\n  hetex devices --json");
-  cmd->callback([json, &status] {
+  cmd->add_flag("--skip-bandwidth", *skip_bandwidth, "Do not measure host<->GPU copy bandwidth (about 0.1 s per GPU)");
+  cmd->footer(
+      "Shows the CPU (model, cores, SIMD features) and each GPU (memory, SMs, compute capability,\n"
+      "pinned host->device and device->host bandwidth, measured now). HETEX_DEVICES restricts the list.\n"
+      "Examples:\n  hetex devices\n  hetex devices --json | jq '.gpus[].h2d_gbps'\n  HETEX_DEVICES=cpu hetex devices");
+  cmd->callback([json, skip_bandwidth, &status] {
     auto rt = Runtime::create({.announce_cpu_only = false});
     if (!rt) {
       std::fprintf(stderr, "hetex devices: %s\n", rt.error().describe().c_str());
       status = 2;
       return;
     }
-    if (*json) {
-      nlohmann::json out;
-      const auto* c = rt->cpu().cpu_info();
-      out["cpu"] = {{"model", c->model}, {"logical_cores", c->logical_cores}, {"simd", c->simd}};
-      out["gpus"] = nlohmann::json::array();
-      for (const auto& g : rt->gpus()) {
-        const auto* i = g.gpu_info();
-        out["gpus"].push_back({{"id", g.id().to_string()},
-                               {"name", i->name},
-                               {"memory_bytes", i->total_memory},
-                               {"multiprocessors", i->multiprocessors},
-                               {"compute_capability", std::to_string(i->compute_major) + "." + std::to_string(i->compute_minor)}});
-      }
-      if (!rt->has_gpu()) out["gpu_unavailable_reason"] = rt->gpu_unavailable_reason();
-      std::printf("%s\n", out.dump(2).c_str());
-      return;
-    }
-    for (const auto& d : rt->devices()) std::printf("%s\n", d.describe().c_str());
-    if (const auto* c = rt->cpu().cpu_info(); c && !c->simd.empty()) {
+    const CpuInfo& c = *rt->cpu().cpu_info();
+    nlohmann::json out;
+    out["cpu"] = {{"model", c.model}, {"logical_cores", c.logical_cores}, {"physical_cores", c.physical_cores}, {"simd", c.simd}};
+    out["gpus"] = nlohmann::json::array();
+    if (!*json) {
       std::string simd;
-      for (const auto& s : c->simd) simd += (simd.empty() ? "" : " ") + s;
-      std::printf("  cpu features: %s\n", simd.c_str());
+      for (const auto& f : c.simd) simd += (simd.empty() ? "" : " ") + f;
+      std::printf("cpu     %s\n", c.model.c_str());
+      std::printf("  cores     %u logical", c.logical_cores);
+      if (c.physical_cores) std::printf(", %u physical", c.physical_cores);
+      std::printf("\n  features  %s\n", simd.empty() ? "(none detected)" : simd.c_str());
     }
-    if (!rt->has_gpu()) std::printf("no GPU: %s\n", rt->gpu_unavailable_reason().c_str());
+    for (const auto& g : rt->gpus()) {
+      const GpuInfo& i = *g.gpu_info();
+      auto mem = g.memory_info();
+      std::optional<Bandwidth> bw;
+      std::string bw_error;
+      if (!*skip_bandwidth) {
+        auto m = measure_bandwidth(g);
+        if (m)
+          bw = *m;
+        else
+          bw_error = m.error().describe();
+      }
+      const std::string cc = std::to_string(i.compute_major) + "." + std::to_string(i.compute_minor);
+      nlohmann::json j = {{"id", g.id().to_string()},       {"name", i.name},
+                          {"pci_bus_id", i.pci_bus_id},     {"memory_bytes", i.total_memory},
+                          {"multiprocessors", i.multiprocessors}, {"compute_capability", cc},
+                          {"copy_engines", i.async_engines}};
+      if (mem) j["free_memory_bytes"] = mem->free;
+      if (bw) j["h2d_gbps"] = bw->h2d_gbps, j["d2h_gbps"] = bw->d2h_gbps;
+      if (!bw_error.empty()) j["bandwidth_error"] = bw_error;
+      out["gpus"].push_back(j);
+      if (*json) continue;
+      std::printf("%-7s %s (PCI %s)\n", g.id().to_string().c_str(), i.name.c_str(), i.pci_bus_id.c_str());
+      std::printf("  memory    %s", gib(i.total_memory).c_str());
+      if (mem) std::printf(", %s free", gib(mem->free).c_str());
+      std::printf("\n  compute   %d SMs, compute capability %s, %d copy engines\n", i.multiprocessors, cc.c_str(),
+                  i.async_engines);
+      if (bw)
+        std::printf("  copies    host->device %.1f GB/s, device->host %.1f GB/s (pinned memory, measured)\n",
+                    bw->h2d_gbps, bw->d2h_gbps);
+      else if (!bw_error.empty())
+        std::printf("  copies    not measured: %s\n", bw_error.c_str());
+    }
+    if (!rt->has_gpu()) {
+      out["gpu_unavailable_reason"] = rt->gpu_unavailable_reason();
+      if (!*json) std::printf("no GPU: %s\n", rt->gpu_unavailable_reason().c_str());
+    }
+    if (*json) std::printf("%s\n", out.dump(2).c_str());
   });
 }
 

@@ -3,13 +3,21 @@
 #include "commands.hpp"
 
 int main(int argc, char** argv) {
-  CLI::App app{"hetex: batch work on every CPU core and every NVIDIA GPU of this machine"};
+  CLI::App app{"hetex: batch work on every CPU core and every NVIDIA GPU of this machine", "hetex"};
   app.set_version_flag("--version", std::string("hetex ") + HETEX_VERSION);
   app.require_subcommand(1);
   app.footer(
-      "Exit status: 0 success; 1 some inputs failed (each named on stderr), the rest were processed;\n"
-      "2 bad usage or nothing could be processed.\n"
-      "Environment: HETEX_DEVICES (e.g. cpu, cuda:0,cpu) restricts the devices used.");
+      "Run 'hetex COMMAND --help' for a command's options and examples.\n"
+      "Exit status:\n"
+      "  0  success\n"
+      "  1  some inputs failed (each named on stderr); the rest were processed\n"
+      "  2  bad usage, or a failure before any input was processed (no device, port in use, ...)\n"
+      "Environment:\n"
+      "  HETEX_DEVICES  restricts the devices used, e.g. cpu, cuda:1, cuda:0,cpu\n"
+      "Examples:\n"
+      "  hetex devices\n"
+      "  hetex sha256 --device auto *.iso > SUMS\n"
+      "  hetex verify --input signed.txt --metrics-port 9464");
   hetex::cli::Common common;
   int status = 0;
   hetex::cli::add_devices(app, status);

@@ -44,9 +44,20 @@ void add_sha256(CLI::App& app, Common& common, int& status) {
   auto files = std::make_shared<std::vector<std::string>>();
   cmd->add_option("files", *files, "Files to hash; - reads standard input")->required();
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the scheduler decides)")->capture_default_str();
-  cmd->footer("Examples:\n  hetex sha256 *.iso > SUMS && sha256sum -c SUMS\n  cat msg | hetex sha256 -");
+  add_metrics_option(*cmd, common);
+  cmd->footer(
+      "Output: '<hex digest>  <name>' per file, in argument order (sha256sum's format).\n"
+      "Exit status 1 if a file could not be read (named on stderr; the others are still hashed).\n"
+      "Examples:\n  hetex sha256 *.iso > SUMS && sha256sum -c SUMS\n  cat msg | hetex sha256 -\n"
+      "  hetex sha256 --device gpu --metrics-port 9464 data/*.bin");
   cmd->callback([files, &common, &status] {
-    auto sched = make_scheduler(common.device);
+    auto metrics = serve_metrics(common, "sha256");
+    if (!metrics) {
+      std::fprintf(stderr, "hetex sha256: %s\n", metrics.error().describe().c_str());
+      status = 2;
+      return;
+    }
+    auto sched = make_scheduler(common.device, metrics->observer);
     if (!sched) {
       std::fprintf(stderr, "hetex sha256: %s\n", sched.error().describe().c_str());
       status = 2;

@@ -50,9 +50,11 @@ void add_verify(CLI::App& app, Common& common, int& status) {
   cmd->add_option("--input", *input, "File of lines '<public key hex (64)> <signature hex (128)> <message hex>'; - is stdin")
       ->required();
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the scheduler decides)")->capture_default_str();
+  add_metrics_option(*cmd, common);
   cmd->footer("Output: one line per input line, in order: valid, invalid, or 'error: <reason>'.\n"
               "Exit status 1 if any line was malformed (the others are still verified).\n"
-              "Example:\n  hetex verify --input signed.txt --device gpu > verdicts.txt");
+              "Examples:\n  hetex verify --input signed.txt --device gpu > verdicts.txt\n"
+              "  producer | hetex verify --input - --metrics-port 9464 | consumer");
   cmd->callback([input, &common, &status] {
     std::ifstream file;
     std::istream* in = &std::cin;
@@ -65,7 +67,13 @@ void add_verify(CLI::App& app, Common& common, int& status) {
       }
       in = &file;
     }
-    auto sched = make_scheduler(common.device);
+    auto metrics = serve_metrics(common, "verify");
+    if (!metrics) {
+      std::fprintf(stderr, "hetex verify: %s\n", metrics.error().describe().c_str());
+      status = 2;
+      return;
+    }
+    auto sched = make_scheduler(common.device, metrics->observer);
     if (!sched) {
       std::fprintf(stderr, "hetex verify: %s\n", sched.error().describe().c_str());
       status = 2;

@@ -4,7 +4,8 @@
 set -u
 hetex=$(realpath "$1")
 dir=$(mktemp -d)
-trap 'rm -rf "$dir"' EXIT
+metrics_pid=
+trap '[[ -n $metrics_pid ]] && kill "$metrics_pid" 2>/dev/null; rm -rf "$dir"' EXIT
 cd "$dir"
 fails=0
 check() {  # check "what" condition...
@@ -54,6 +55,63 @@ check "verify: an unreadable input is exit 2, named" test $rc -eq 2 -a -n "$(gre
 
 "$hetex" devices --json > dev.json
 check "devices --json names the CPU and its cores" grep -q '"logical_cores": [1-9]' dev.json
+check "devices --json lists the CPU's SIMD features" grep -q '"simd": \[' dev.json
+"$hetex" devices > dev.txt
+check "devices shows the CPU model, cores and features" \
+  test -n "$(grep '^cpu ' dev.txt)" -a -n "$(grep '^  cores ' dev.txt)" -a -n "$(grep '^  features ' dev.txt)"
+
+# --metrics-port: while a command runs (its stdin, a fifo, held open) /metrics answers on
+# 127.0.0.1; the port is printed on stderr (0 picks a free one).
+http_get() {  # http_get PORT PATH: the whole response, headers included
+  if (exec 4<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    exec 4<>"/dev/tcp/127.0.0.1/$1"
+    printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n' "$2" >&4
+    timeout 10 cat <&4
+    exec 4>&-
+  else
+    python3 -c 'import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen("http://127.0.0.1:%s%s" % (sys.argv[1], sys.argv[2]), timeout=10); print("HTTP/1.1", r.status); print(r.read().decode())
+except urllib.error.HTTPError as e:
+    print("HTTP/1.1", e.code)' "$1" "$2" 2>/dev/null
+  fi
+}
+mkfifo metrics.in
+"$hetex" sha256 --metrics-port 0 - < metrics.in > metrics.out 2> metrics.err &
+metrics_pid=$!
+exec 3> metrics.in
+for _ in $(seq 100); do grep -q 'metrics at' metrics.err && break; sleep 0.1; done
+port=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' metrics.err | sed 's/.*:\([0-9]*\)\/metrics/\1/')
+check "--metrics-port 0 prints the address it serves" test -n "$port"
+if [[ -n $port ]]; then
+  # The server starts just before the scheduler: its device gauges appear a moment later.
+  for _ in $(seq 50); do
+    http_get "$port" /metrics > scrape.txt
+    grep -q '^hetex_device_up' scrape.txt && break
+    sleep 0.1
+  done
+  check "/metrics answers while the command runs" grep -q '^HTTP/1.1 200' scrape.txt
+  check "/metrics is Prometheus text with the scheduler's families" \
+    test -n "$(grep '^# TYPE hetex_queue_depth gauge' scrape.txt)" -a -n "$(grep '^hetex_device_up{device="cpu"} 1' scrape.txt)"
+  http_get "$port" /nothing-here > scrape404.txt
+  check "other paths are 404" grep -q '^HTTP/1.1 404' scrape404.txt
+  "$hetex" sha256 --metrics-port "$port" a.txt > /dev/null 2> err; rc=$?
+  check "a port in use is exit 2, naming the port" test $rc -eq 2 -a -n "$(grep "$port" err)"
+fi
+(trap '' PIPE; printf 'abc' >&3) 2>/dev/null  # no SIGPIPE for this script if hetex has gone
+exec 3>&-
+wait "$metrics_pid"; rc=$?
+metrics_pid=
+check "with --metrics-port the command still works" \
+  test $rc -eq 0 -a "$(cut -c1-16 metrics.out)" = "ba7816bf8f01cfea"
+"$hetex" verify --metrics-port 65536 --input in.txt > /dev/null 2>&1; rc=$?
+check "an out-of-range --metrics-port is exit 2" test $rc -eq 2
+for c in devices sha256 verify; do
+  "$hetex" $c --help > help.txt; rc=$?
+  check "$c --help shows examples" test $rc -eq 0 -a -n "$(grep -i '^Examples\?:' help.txt)"
+done
+"$hetex" --help > help.txt
+check "--help documents the exit statuses" grep -q '^Exit status' help.txt
 "$hetex" frobnicate > /dev/null 2>&1; rc=$?
 check "an unknown command is exit 2" test $rc -eq 2
 
