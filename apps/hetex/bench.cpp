@@ -11,8 +11,6 @@
 
 #include "bench.hpp"
 #include "commands.hpp"
-#include "hetex/async/transfer.hpp"
-#include "hetex/memory/buffer.hpp"
 
 namespace hetex::cli {
 namespace {
@@ -52,28 +50,6 @@ class Progress {
   bool tty_;
 };
 
-// Pinned host memory to and from the device, 64 MiB at a time: the PCIe rate the GPU columns
-// of host-resident workloads are bounded by.
-void measure_bandwidth(const Device& gpu, metrics::GpuDescription& out) {
-  constexpr std::size_t bytes = 64u << 20;
-  auto host = PinnedBuffer<std::uint8_t>::allocate(bytes);
-  auto dev = DeviceBuffer<std::uint8_t>::allocate(gpu, bytes);
-  auto stream = Stream::create(gpu);
-  if (!host || !dev || !stream) return;
-  std::fill(host->span().begin(), host->span().end(), std::uint8_t{0x5a});
-  auto best = [&](auto&& copy) {
-    double t = 1e9;
-    for (int i = 0; i < 4; ++i) {
-      const auto t0 = Clock::now();
-      if (!copy()) return 0.0;
-      t = std::min(t, seconds_since(t0));
-    }
-    return bytes / t / 1e9;
-  };
-  out.h2d_gbps = best([&] { return bool(upload(*stream, std::span<const std::uint8_t>(host->span()), dev->write()).wait()); });
-  out.d2h_gbps = best([&] { return bool(download(*stream, dev->read(), host->span()).wait()); });
-}
-
 metrics::MachineDescription describe(const Runtime& rt, bool gpus) {
   metrics::MachineDescription m;
   const auto* c = rt.cpu().cpu_info();
@@ -90,7 +66,10 @@ metrics::MachineDescription describe(const Runtime& rt, bool gpus) {
                               .memory_bytes = i->total_memory,
                               .multiprocessors = i->multiprocessors,
                               .compute_capability = std::to_string(i->compute_major) + "." + std::to_string(i->compute_minor)};
-    measure_bandwidth(g, d);
+    if (auto bw = measure_bandwidth(g)) {
+      d.h2d_gbps = bw->h2d_gbps;
+      d.d2h_gbps = bw->d2h_gbps;
+    }
     m.gpus.push_back(std::move(d));
   }
   return m;

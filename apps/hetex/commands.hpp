@@ -36,6 +36,12 @@ struct MetricsEndpoint {
 // Starts the server when common.metrics_port was given, and says where on stderr.
 Result<MetricsEndpoint> serve_metrics(const Common& common, const char* command);
 
+struct Bandwidth {
+  double h2d_gbps = 0, d2h_gbps = 0;
+};
+// Pinned host <-> device copy bandwidth, about 100 ms in all: what a batch's transfers can reach.
+Result<Bandwidth> measure_bandwidth(const Device& gpu);
+
 void add_devices(CLI::App& app, int& status);
 void add_sha256(CLI::App& app, Common& common, int& status);
 void add_verify(CLI::App& app, Common& common, int& status);

@@ -28,10 +28,6 @@ Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device, std
 
 namespace {
 
-struct Bandwidth {
-  double h2d_gbps = 0, d2h_gbps = 0;
-};
-
 // Seconds per copy of `src` to `dst`, over copies repeated for about `budget`.
 template <class Src, class Dst>
 Result<double> time_copies(Stream& s, Src src, Dst dst, std::chrono::milliseconds budget) {
@@ -47,7 +43,8 @@ Result<double> time_copies(Stream& s, Src src, Dst dst, std::chrono::millisecond
   return took.count() / copies;
 }
 
-// Pinned host <-> device copy bandwidth, about 100 ms in all: what a batch's transfers can reach.
+}  // namespace
+
 Result<Bandwidth> measure_bandwidth(const Device& gpu) {
   constexpr std::size_t kBytes = std::size_t(32) << 20;
   auto host = HETEX_TRY(PinnedBuffer<std::uint8_t>::allocate(kBytes));
@@ -59,6 +56,8 @@ Result<Bandwidth> measure_bandwidth(const Device& gpu) {
   const double down = HETEX_TRY(time_copies(stream, device.read(), host.write(), budget));
   return Bandwidth{kBytes / up / 1e9, kBytes / down / 1e9};
 }
+
+namespace {
 
 std::string gib(std::size_t bytes) {
   char b[32];

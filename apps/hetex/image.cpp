@@ -61,7 +61,7 @@ void add_image(CLI::App& app, Common& common, int& status) {
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the GPU when there is one)")->capture_default_str();
   cmd->add_flag("--quiet", a->quiet, "No progress bar");
   cmd->footer(
-      "Formats by extension: .png, .jpg/.jpeg, .ppm/.pgm. Examples:\n"
+      "Formats by extension: .png, .jpg/.jpeg, .ppm/.pgm.\nExamples:\n"
       "  hetex image photo.jpg edges.png --blur 2 --edges 0.1\n"
       "  hetex image --batch frames/ out/ --blur 1.5 --edges --device gpu");
   cmd->callback([a, edges, &common, &status] {

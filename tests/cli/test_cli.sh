@@ -106,7 +106,7 @@ check "with --metrics-port the command still works" \
   test $rc -eq 0 -a "$(cut -c1-16 metrics.out)" = "ba7816bf8f01cfea"
 "$hetex" verify --metrics-port 65536 --input in.txt > /dev/null 2>&1; rc=$?
 check "an out-of-range --metrics-port is exit 2" test $rc -eq 2
-for c in devices sha256 verify; do
+for c in devices sha256 verify bench image; do
   "$hetex" $c --help > help.txt; rc=$?
   check "$c --help shows examples" test $rc -eq 0 -a -n "$(grep -i '^Examples\?:' help.txt)"
 done
