@@ -2,9 +2,11 @@
 // model predicts faster for a host source of this size.
 
 #include <functional>
+#include <map>
 #include <string>
 
 #include "hetex/core/backend.hpp"
+#include "hetex/async/stream.hpp"
 #include "hetex/core/runtime.hpp"
 #include "hetex/exec/scheduler.hpp"
 #include "hetex/parallel/pipeline.hpp"
@@ -83,6 +85,19 @@ Error pipeline_no_gpu_path(const Device& gpu, bool compiled_by_nvcc) {
   return Error(Errc::invalid_argument,
                "pipeline: asked to run on " + gpu.id().to_string() +
                    ", but one of its functions is host-only; write them as [] __host__ __device__ (...) lambdas");
+}
+
+Result<Stream*> pipeline_stream(const Device& gpu) {
+  if (!gpu.is_gpu()) return Error(Errc::invalid_argument, "pipeline_stream: " + gpu.id().to_string() + " is not a GPU");
+  // One per thread and GPU: pipelines on different threads do not serialize on one stream.
+  thread_local std::map<int, Stream> streams;
+  auto it = streams.find(gpu.id().index);
+  if (it == streams.end()) {
+    auto s = Stream::create(gpu);
+    if (!s) return std::move(s).error().with_context("creating the pipeline stream of " + gpu.id().to_string());
+    it = streams.emplace(gpu.id().index, std::move(*s)).first;
+  }
+  return &it->second;
 }
 
 }  // namespace hetex::detail

@@ -426,6 +426,8 @@ void pipeline_record(Scheduler& scheduler, const std::string& key, const Device&
                      double seconds);
 std::string pipeline_key(const char* type_name, const char* terminal);
 Error pipeline_no_gpu_path(const Device& gpu, bool compiled_by_nvcc);
+// The calling thread's stream on `gpu` for pipelines not given one (created on first use).
+Result<Stream*> pipeline_stream(const Device& gpu);
 
 }  // namespace detail
 
