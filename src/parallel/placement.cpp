@@ -1,0 +1,103 @@
+// Where a pipeline terminal runs: the GPU of a device source, or the device the scheduler's cost
+// model predicts faster for a host source of this size.
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "hetex/core/backend.hpp"
+#include "hetex/async/stream.hpp"
+#include "hetex/core/runtime.hpp"
+#include "hetex/exec/scheduler.hpp"
+#include "hetex/parallel/pipeline.hpp"
+
+namespace hetex::detail {
+namespace {
+
+const Runtime& quiet_runtime() {
+  // The scheduler was built from a runtime with the same device list (HETEX_DEVICES), so the
+  // devices it names are found here.
+  static const Runtime rt = [] {
+    auto r = Runtime::create(RuntimeOptions{.devices = std::nullopt, .announce_cpu_only = false});
+    return r ? std::move(*r) : Runtime::create(RuntimeOptions{.devices = "cpu", .announce_cpu_only = false}).value();
+  }();
+  return rt;
+}
+
+}  // namespace
+
+Result<Device> pipeline_gpu(int index) {
+  const auto& found = discover_gpus();
+  if (index < 0 || index >= static_cast<int>(found.devices.size()))
+    return Error(Errc::invalid_argument, "pipeline: the source's memory is on no usable GPU (device index " +
+                                             std::to_string(index) + ")");
+  auto& gpu = found.devices[static_cast<std::size_t>(index)];
+  if (!gpu->healthy())
+    return Error(Errc::device_lost, "pipeline: cuda:" + std::to_string(index) + " was retired after a fault");
+  return Device::gpu(gpu);
+}
+
+std::string pipeline_key(const char* type_name, const char* terminal) {
+  // Mangled names of lambdas are long; the hash is stable for a given binary.
+  return std::string("pipeline.") + terminal + "." + std::to_string(std::hash<std::string_view>{}(type_name) % 1000000007u);
+}
+
+Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t n, bool gpu_possible) {
+  const Runtime& rt = quiet_runtime();
+  Device best = rt.cpu();
+  if (!gpu_possible) return best;
+  CostModel& model = scheduler.cost_model();
+  struct Candidate {
+    Device device;
+    CostModel::Lookup cost;
+  };
+  std::vector<Candidate> candidates;
+  auto add = [&](const Device& d) {
+    candidates.push_back({d, model.lookup(CostModel::Key{key, d.id().to_string(), Residency::host}, n)});
+  };
+  add(best);
+  for (const auto& snap : scheduler.devices()) {
+    if (snap.is_cpu || snap.state != DeviceState::healthy || snap.name.rfind("cuda:", 0) != 0) continue;
+    auto id = DeviceId::parse(snap.name);
+    if (!id) continue;
+    if (auto dev = rt.device(*id); dev && dev->healthy()) add(*dev);
+  }
+  bool exploring = false;
+  for (auto& c : candidates) exploring = exploring || c.cost.samples < CostModel::kCalibrated;
+  // Until every device is calibrated at this size, run the one measured least; then the fastest.
+  const Candidate* pick = &candidates.front();
+  for (auto& c : candidates) {
+    if (exploring ? c.cost.samples < pick->cost.samples : c.cost.curve->predict(n) < pick->cost.curve->predict(n))
+      pick = &c;
+  }
+  return pick->device;
+}
+
+void pipeline_record(Scheduler& scheduler, const std::string& key, const Device& device, std::size_t n, double seconds) {
+  scheduler.cost_model().record(CostModel::Key{key, device.id().to_string(), Residency::host}, n, seconds);
+}
+
+Error pipeline_no_gpu_path(const Device& gpu, bool compiled_by_nvcc) {
+  if (!compiled_by_nvcc)
+    return Error(Errc::unavailable, "pipeline: asked to run on " + gpu.id().to_string() +
+                                        ", but this pipeline was compiled without nvcc, so it has no GPU code; "
+                                        "compile the file that builds it as CUDA (.cu) or run it on the CPU");
+  return Error(Errc::invalid_argument,
+               "pipeline: asked to run on " + gpu.id().to_string() +
+                   ", but one of its functions is host-only; write them as [] __host__ __device__ (...) lambdas");
+}
+
+Result<Stream*> pipeline_stream(const Device& gpu) {
+  if (!gpu.is_gpu()) return Error(Errc::invalid_argument, "pipeline_stream: " + gpu.id().to_string() + " is not a GPU");
+  // One per thread and GPU: pipelines on different threads do not serialize on one stream.
+  thread_local std::map<int, Stream> streams;
+  auto it = streams.find(gpu.id().index);
+  if (it == streams.end()) {
+    auto s = Stream::create(gpu);
+    if (!s) return std::move(s).error().with_context("creating the pipeline stream of " + gpu.id().to_string());
+    it = streams.emplace(gpu.id().index, std::move(*s)).first;
+  }
+  return &it->second;
+}
+
+}  // namespace hetex::detail
