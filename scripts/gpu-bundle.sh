@@ -19,7 +19,7 @@ cmake --build --preset "$preset" -j"$(nproc)" "${targets[@]}"
 out=gpu-bundle
 rm -rf "$out"
 mkdir -p "$out/bin" "$out/lib"
-for f in build/$preset/tests/test_* build/$preset/bench/bench_* build/$preset/apps/*/hetex*; do
+for f in build/$preset/tests/test_* build/$preset/bench/bench_* build/$preset/apps/*/hetex* build/$preset/examples/example_*; do
   name=$(basename "$f")
   [[ $name == hetex ]] && name=hetex-cli
   if [[ -n ${HETEX_BUNDLE_TARGETS:-} && " $HETEX_BUNDLE_TARGETS " != *" $name "* ]]; then continue; fi
