@@ -50,8 +50,12 @@ float tbb_hand_written(const std::vector<float>& v) {
 template <class F>
 void run_cpu(benchmark::State& st, F f) {
   const auto& v = cpu_input();
-  const double a = f(v), b = tbb_hand_written(v);
-  if (std::fabs(a - b) > 1e-3 * std::fabs(b)) return st.SkipWithError("result differs from the hand-written reduction");
+  // Against a double-precision reference: float sums in different orders differ by rounding.
+  double ref = 0;
+  for (float x : v)
+    if (x * x < 0.25f) ref += double(x * x);
+  // (A plain float loop over large TBB chunks drifts by ~1e-3 of the sum; garbage is far off.)
+  if (std::fabs(f(v) - ref) > 1e-2 * ref) return st.SkipWithError("result differs from the double-precision reference");
   for (auto _ : st) benchmark::DoNotOptimize(f(v));
   st.SetBytesProcessed(std::int64_t(st.iterations() * kCpuN * sizeof(float)));
   st.counters["input_GBps"] =
