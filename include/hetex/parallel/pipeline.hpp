@@ -633,9 +633,9 @@ class Pipeline {
                     "or download the data and use a host source");
       static_assert(!compiled_by_nvcc || gpu_capable<Extra>(),
                     "hetex::pipeline on the GPU: every map/filter/reduce/for_each function must be a "
-                    "`[] __host__ __device__ (...) { ... }` lambda (nvcc --extended-lambda), a std:: arithmetic "
+                    "[] __host__ __device__ (...) { ... } lambda (nvcc --extended-lambda), a std:: arithmetic "
                     "function object, or a function object with a __host__ __device__ operator() that declares "
-                    "`using hetex_device_callable = void;`");
+                    "using hetex_device_callable = void;");
       (void)terminal;
       (void)cpu;
       auto dev = hetex::detail::pipeline_gpu(src_.device);
