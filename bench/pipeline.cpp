@@ -48,18 +48,23 @@ float tbb_hand_written(const std::vector<float>& v) {
 }
 
 template <class F>
-void run_cpu(benchmark::State& st, F f) {
+void run_cpu(benchmark::State& st, F f, double tolerance) {
   const auto& v = cpu_input();
-  const double a = f(v), b = tbb_hand_written(v);
-  if (std::fabs(a - b) > 1e-3 * std::fabs(b)) return st.SkipWithError("result differs from the hand-written reduction");
+  // Against a double-precision reference: float sums in different orders differ by rounding.
+  double ref = 0;
+  for (float x : v)
+    if (x * x < 0.25f) ref += double(x * x);
+  if (std::fabs(f(v) - ref) > tolerance * ref) return st.SkipWithError("result differs from the double-precision reference");
   for (auto _ : st) benchmark::DoNotOptimize(f(v));
   st.SetBytesProcessed(std::int64_t(st.iterations() * kCpuN * sizeof(float)));
   st.counters["input_GBps"] =
       benchmark::Counter(double(kCpuN * sizeof(float)) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void BM_cpu_map_filter_sum_hetex(benchmark::State& st) { run_cpu(st, hetex_cpu); }
-void BM_cpu_map_filter_sum_tbb_parallel_reduce(benchmark::State& st) { run_cpu(st, tbb_hand_written); }
+// hetex folds eight lanes per task; a plain float loop over a large TBB chunk drifts by a few
+// percent of the sum (2% measured on 2 cores), which only says it is not garbage.
+void BM_cpu_map_filter_sum_hetex(benchmark::State& st) { run_cpu(st, hetex_cpu, 1e-3); }
+void BM_cpu_map_filter_sum_tbb_parallel_reduce(benchmark::State& st) { run_cpu(st, tbb_hand_written, 0.1); }
 BENCHMARK(BM_cpu_map_filter_sum_hetex)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_cpu_map_filter_sum_tbb_parallel_reduce)->Unit(benchmark::kMillisecond)->UseRealTime();
 

@@ -209,7 +209,7 @@ TEST(Pipeline, PlacementOnTheCpuAndThroughTheScheduler) {
   auto sched = hetex::Scheduler::create(rt, {.calibration_file = std::filesystem::path()}).value();
   for (int i = 0; i < 4; ++i) EXPECT_EQ(pl.on(*sched).sum().value(), expect);
   // Each run taught the cost model about this pipeline on the CPU.
-  const auto key = hetex::detail::pipeline_key(typeid(decltype(pl)).name(), "sum");
+  const auto key = pl.cost_key("sum");
   EXPECT_EQ(sched->cost_model().samples({key, "cpu", hetex::Residency::host}, v.size()), 4u);
 }
 

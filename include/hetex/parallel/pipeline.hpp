@@ -49,7 +49,6 @@
 #include <span>
 #include <string>
 #include <type_traits>
-#include <typeinfo>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -496,6 +495,12 @@ class Pipeline {
     return p;
   }
 
+  // The scheduler's cost-model key for this pipeline's `terminal` ("sum", "collect", ...).
+  static std::string cost_key(const char* terminal) {
+    // Not typeid: nvcc's host pass cannot take it of a type holding an extended lambda.
+    return hetex::detail::pipeline_key(__PRETTY_FUNCTION__, terminal);
+  }
+
   std::size_t input_size() const noexcept { return src_.n; }
   const Src& source() const noexcept { return src_; }
   const Chain& chain() const noexcept { return chain_; }
@@ -628,9 +633,9 @@ class Pipeline {
                     "or download the data and use a host source");
       static_assert(!compiled_by_nvcc || gpu_capable<Extra>(),
                     "hetex::pipeline on the GPU: every map/filter/reduce/for_each function must be a "
-                    "`[] __host__ __device__ (...) { ... }` lambda (nvcc --extended-lambda), a std:: arithmetic "
+                    "[] __host__ __device__ (...) { ... } lambda (nvcc --extended-lambda), a std:: arithmetic "
                     "function object, or a function object with a __host__ __device__ operator() that declares "
-                    "`using hetex_device_callable = void;`");
+                    "using hetex_device_callable = void;");
       (void)terminal;
       (void)cpu;
       auto dev = hetex::detail::pipeline_gpu(src_.device);
@@ -639,7 +644,7 @@ class Pipeline {
     } else {
       if (std::holds_alternative<Scheduler*>(where_)) {
         Scheduler& sched = *std::get<Scheduler*>(where_);
-        const std::string key = hetex::detail::pipeline_key(typeid(Pipeline).name(), terminal);
+        const std::string key = cost_key(terminal);
         Device d = hetex::detail::pipeline_choose(sched, key, src_.n, gpu_capable<Extra>());
         const auto t0 = std::chrono::steady_clock::now();
         Result<R> r = d.is_cpu() ? Result<R>(cpu()) : run_gpu<Extra, R>(d, gpu);

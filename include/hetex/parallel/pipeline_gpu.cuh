@@ -159,9 +159,9 @@ struct PipelineGpuRun {
                                                  " but it runs on " + device.id().to_string());
       c.stream = s;
     } else {
-      auto s = hetex::detail::pipeline_stream(device);
-      if (!s) return std::move(s).error();
-      c.stream = *s;
+      auto own = hetex::detail::pipeline_stream(device);
+      if (!own) return std::move(own).error();
+      c.stream = *own;
     }
     auto pool = DevicePool::shared(device);
     if (!pool) return std::move(pool).error();
