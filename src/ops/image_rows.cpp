@@ -1,13 +1,16 @@
 // Row kernels of the CPU image pipeline. The loops are written so that the compiler vectorizes
-// them (contiguous, no aliasing, integer arithmetic), and are cloned for AVX2 and AVX-512 with a
-// run-time choice, since the library is built for the baseline x86-64.
+// them (contiguous, no aliasing, integer arithmetic in the narrowest lanes that hold the values),
+// and are cloned for AVX2 and AVX-512 with a run-time choice, since the library is built for the
+// baseline x86-64. The clones are the x86-64 feature levels (v3: AVX2, v4: AVX-512BW), which GCC
+// dispatches on CPU features: arch=<cpu name> clones are dispatched on the CPU model, so an AMD
+// CPU ran the SSE2 baseline.
 #include "image_rows.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HETEX_ROW_CLONES __attribute__((target_clones("default", "arch=haswell", "arch=skylake-avx512")))
+#define HETEX_ROW_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
 #define HETEX_ROW_CLONES
 #endif
@@ -57,33 +60,40 @@ void hblur_row(const std::uint8_t* __restrict src, int width, int c, const std::
 }
 
 // Vertical Q8 blur of 2R+1 horizontally blurred rows, rounded to 8 bits: OpenCV's Q16 result.
+// The taps are symmetric, so mirrored rows are added first (in 32 bits: two Q8 rows overflow 16)
+// and multiplied once, about halving the work. The sum is exact, so the order does not matter.
 HETEX_ROW_CLONES
-void vblur_row(const std::uint16_t* const* rows, int taps_count, const std::uint16_t* __restrict taps, int n,
+void vblur_row(const std::uint16_t* const* rows, int radius, const std::uint16_t* __restrict taps, int n,
                std::uint8_t* __restrict dst) {
-  constexpr int kChunk = 512;
+  constexpr int kChunk = 512;  // 2 KiB of accumulators, kept in L1 across the passes
   std::uint32_t acc[kChunk];
   for (int j0 = 0; j0 < n; j0 += kChunk) {
     const int len = std::min(kChunk, n - j0);
-    for (int j = 0; j < len; ++j) acc[j] = 32768u;
-    for (int i = 0; i < taps_count; ++i) {
+    {
+      const std::uint32_t k = taps[radius];
+      const std::uint16_t* __restrict mid = rows[radius] + j0;
+      for (int j = 0; j < len; ++j) acc[j] = 32768u + k * mid[j];
+    }
+    for (int i = 0; i < radius; ++i) {
       const std::uint32_t k = taps[i];
-      const std::uint16_t* __restrict r = rows[i] + j0;
-      for (int j = 0; j < len; ++j) acc[j] += k * r[j];
+      const std::uint16_t* __restrict a = rows[i] + j0;
+      const std::uint16_t* __restrict b = rows[2 * radius - i] + j0;
+      for (int j = 0; j < len; ++j) acc[j] += k * (std::uint32_t(a[j]) + b[j]);
     }
     for (int j = 0; j < len; ++j) dst[j0 + j] = std::uint8_t(acc[j] >> 16);
   }
 }
 
-// 3x3 Sobel of the middle row from three blurred rows; `mode` magnitude or binary. The vertical
-// smoothing and difference go first, so each output needs two horizontal neighbours.
+// 3x3 Sobel of the middle row from three blurred rows, into the magnitude or the binary edge map.
+// The vertical smoothing and difference go first (16-bit lanes: |values| <= 1020), so each
+// output needs two horizontal neighbours; `v` and `d` hold width + 2 (one padding element a side).
 HETEX_ROW_CLONES
 void sobel_row(const std::uint8_t* __restrict up, const std::uint8_t* __restrict mid, const std::uint8_t* __restrict down,
-               int width, bool binary, std::int32_t threshold2, std::int32_t* __restrict v, std::int32_t* __restrict d,
+               int width, bool binary, std::int32_t threshold2, std::int16_t* __restrict v, std::int16_t* __restrict d,
                std::uint8_t* __restrict dst) {
-  // v and d have one element of padding each side (index -1 and width).
   for (int x = 0; x < width; ++x) {
-    v[x + 1] = up[x] + 2 * mid[x] + down[x];
-    d[x + 1] = down[x] - up[x];
+    v[x + 1] = std::int16_t(up[x] + 2 * mid[x] + down[x]);
+    d[x + 1] = std::int16_t(down[x] - up[x]);
   }
   v[0] = v[reflect101(-1, width) + 1];
   d[0] = d[reflect101(-1, width) + 1];
@@ -97,17 +107,13 @@ void sobel_row(const std::uint8_t* __restrict up, const std::uint8_t* __restrict
   } else {
     for (int x = 0; x < width; ++x) {
       const std::int32_t gx = v[x + 2] - v[x], gy = d[x] + 2 * d[x + 1] + d[x + 2];
-      // min(255, round(sqrt(s))) without a square root (libm's would not vectorize here): it is
-      // the largest k <= 255 with k (k - 1) < s, found bit by bit. Equal to OpenCV's
-      // round-half-even of the float root, as sqrt of an integer is never k + 0.5.
-      const std::int32_t s2 = gx * gx + gy * gy;
-      std::int32_t k = 0;
-#pragma GCC unroll 8
-      for (std::int32_t bit = 128; bit > 0; bit >>= 1) {
-        const std::int32_t t = k | bit;
-        k = t * (t - 1) < s2 ? t : k;
-      }
-      dst[x] = std::uint8_t(k);
+      // OpenCV rounds the float magnitude half to even and saturates: min(255, round(sqrt(s))).
+      // Clamping s to 255.5^2 first keeps the root <= 255.5; the root of an integer is never
+      // k + 1/2 and stays more than 4e-4 from it, far beyond float's error here, so truncating
+      // root + 1/2 rounds correctly (checked for every s the Sobel can give). The float root
+      // vectorizes (sqrtps) where libm's sqrt or an integer search would not.
+      const std::int32_t s2 = std::min(gx * gx + gy * gy, 65280);
+      dst[x] = std::uint8_t(std::int32_t(__builtin_sqrtf(float(s2)) + 0.5f));
     }
   }
 }
@@ -125,7 +131,7 @@ void run_band(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y
   std::vector<std::uint8_t> gray(plan.gray ? std::size_t(width) : 0);
   std::vector<std::uint16_t> hrows(plan.blur ? std::size_t(ring) * n : 0);
   std::vector<std::uint8_t> brows(sobel ? std::size_t(3) * n : 0);
-  std::vector<std::int32_t> v(sobel ? width + 2 : 0), d(sobel ? width + 2 : 0);
+  std::vector<std::int16_t> v(sobel ? width + 2 : 0), d(sobel ? width + 2 : 0);
   std::vector<const std::uint16_t*> taps_rows(plan.blur ? ring : 0);
 
   // Row `y` of the (gray) source, reflected into the image.
@@ -146,7 +152,7 @@ void run_band(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y
     }
     for (; next_h <= l + radius; ++next_h) hblur_row(source_row(next_h), width, c, plan.taps.data(), radius, hslot(next_h));
     for (int i = 0; i < ring; ++i) taps_rows[i] = hslot(l - radius + i);
-    vblur_row(taps_rows.data(), ring, plan.taps.data(), n, dst);
+    vblur_row(taps_rows.data(), radius, plan.taps.data(), n, dst);
   };
   const std::size_t out_row = plan.out.row_bytes();
   if (!sobel) {
