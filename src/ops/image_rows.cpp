@@ -1,13 +1,17 @@
 // Row kernels of the CPU image pipeline. The loops are written so that the compiler vectorizes
-// them (contiguous, no aliasing, integer arithmetic), and are cloned for AVX2 and AVX-512 with a
-// run-time choice, since the library is built for the baseline x86-64.
+// them (contiguous, no aliasing, integer arithmetic in the narrowest lanes that hold the values),
+// and are cloned for AVX2 and AVX-512 with a run-time choice, since the library is built for the
+// baseline x86-64. The clones are the x86-64 feature levels (v3: AVX2, v4: AVX-512BW), which GCC
+// dispatches on CPU features: arch=<cpu name> clones are dispatched on the CPU model, so an AMD
+// CPU ran the SSE2 baseline.
 #include "image_rows.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HETEX_ROW_CLONES __attribute__((target_clones("default", "arch=haswell", "arch=skylake-avx512")))
+#define HETEX_ROW_CLONES __attribute__((target_clones("default", "arch=x86-64-v3", "arch=x86-64-v4")))
 #else
 #define HETEX_ROW_CLONES
 #endif
@@ -15,13 +19,48 @@
 namespace hetex::image::detail {
 namespace {
 
+// The hot loops are written on 64-byte GCC/Clang vectors, which each clone lowers to the registers
+// it has (four SSE, two AVX2 or one AVX-512 register): auto-vectorization of the row loops came out
+// scalar in places (the vertical blur's tap loop was unrolled and jammed into a scalar loop).
+using u8x16 = std::uint8_t __attribute__((vector_size(16)));
+using u8x32 = std::uint8_t __attribute__((vector_size(32)));
+using u16x16 = std::uint16_t __attribute__((vector_size(32)));
+using u16x32 = std::uint16_t __attribute__((vector_size(64)));
+using u32x16 = std::uint32_t __attribute__((vector_size(64)));
+
+// Rows seen as vectors at any alignment (aligned(1)) and without breaking the aliasing rules
+// (may_alias). Returning references keeps vectors out of function signatures, whose ABI differs
+// between the clones (GCC's -Wpsabi note).
+using u8x16_u = std::uint8_t __attribute__((vector_size(16), aligned(1), may_alias));
+using u8x32_u = std::uint8_t __attribute__((vector_size(32), aligned(1), may_alias));
+using u16x16_u = std::uint16_t __attribute__((vector_size(32), aligned(1), may_alias));
+using u16x32_u = std::uint16_t __attribute__((vector_size(64), aligned(1), may_alias));
+using u32x16_u = std::uint32_t __attribute__((vector_size(64), aligned(1), may_alias));
+template <class V, class T>
+const V& at(const T* p) noexcept {
+  return *reinterpret_cast<const V*>(p);
+}
+template <class V, class T>
+V& at(T* p) noexcept {
+  return *reinterpret_cast<V*>(p);
+}
+
 // cvtColor's fixed point: 0.299 R + 0.587 G + 0.114 B in Q15, rounded (bit-exact with OpenCV 4).
 constexpr std::uint32_t kR = 9798, kG = 19235, kB = 3735;
 
 HETEX_ROW_CLONES
 void gray_row(const std::uint8_t* __restrict src, int channels, int width, std::uint8_t* __restrict dst) {
   if (channels == 4) {
-    for (int x = 0; x < width; ++x)
+    int x = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    // 16 RGBA pixels as 16 words, R in the low byte.
+    for (; x + 16 <= width; x += 16) {
+      const u32x16 px = at<u32x16_u>(src + 4 * x);
+      const u32x16 y = ((px & 0xff) * kR + ((px >> 8) & 0xff) * kG + ((px >> 16) & 0xff) * kB + 16384) >> 15;
+      at<u8x16_u>(dst + x) = __builtin_convertvector(y, u8x16);
+    }
+#endif
+    for (; x < width; ++x)
       dst[x] = std::uint8_t((src[4 * x] * kR + src[4 * x + 1] * kG + src[4 * x + 2] * kB + 16384) >> 15);
   } else {
     for (int x = 0; x < width; ++x)
@@ -30,20 +69,31 @@ void gray_row(const std::uint8_t* __restrict src, int channels, int width, std::
 }
 
 // Horizontal Q8 blur of one row of `width` pixels of `c` interleaved channels. Every partial sum
-// fits in 16 bits (taps sum to 256, pixels are at most 255), so the interior runs on uint16 lanes.
+// fits in 16 bits (taps sum to 256, pixels are at most 255), so the interior runs on uint16 lanes,
+// 32 elements at a time with the sum in registers; the taps are symmetric, so mirrored pixels are
+// added before the multiply.
 HETEX_ROW_CLONES
 void hblur_row(const std::uint8_t* __restrict src, int width, int c, const std::uint16_t* __restrict taps, int radius,
                std::uint16_t* __restrict dst) {
   const int n = width * c;
   const int lo = std::min(radius, width) * c;             // first element whose taps are all inside
   const int hi = std::max(lo, (width - radius) * c);      // first element past the interior
-  if (hi > lo) {
-    for (int j = lo; j < hi; ++j) dst[j] = std::uint16_t(taps[0] * src[j - radius * c]);
-    for (int i = 1; i <= 2 * radius; ++i) {
-      const std::uint16_t k = taps[i];
-      const std::uint8_t* s = src + (i - radius) * c;
-      for (int j = lo; j < hi; ++j) dst[j] = std::uint16_t(dst[j] + k * s[j]);
+  const std::uint16_t centre = taps[radius];
+  int j = lo;
+  for (; j + 32 <= hi; j += 32) {
+    u16x32 acc = centre * __builtin_convertvector(at<u8x32_u>(src + j), u16x32);
+    for (int i = 0; i < radius; ++i) {
+      const int off = (radius - i) * c;
+      const u16x32 left = __builtin_convertvector(at<u8x32_u>(src + j - off), u16x32);
+      const u16x32 right = __builtin_convertvector(at<u8x32_u>(src + j + off), u16x32);
+      acc += taps[i] * (left + right);
     }
+    at<u16x32_u>(dst + j) = acc;
+  }
+  for (; j < hi; ++j) {
+    std::uint32_t acc = centre * src[j];
+    for (int i = 0; i < radius; ++i) acc += taps[i] * (src[j - (radius - i) * c] + src[j + (radius - i) * c]);
+    dst[j] = std::uint16_t(acc);
   }
   // Borders (and rows narrower than the kernel): reflected taps, one element at a time.
   auto edge = [&](int j) {
@@ -57,33 +107,40 @@ void hblur_row(const std::uint8_t* __restrict src, int width, int c, const std::
 }
 
 // Vertical Q8 blur of 2R+1 horizontally blurred rows, rounded to 8 bits: OpenCV's Q16 result.
+// 32-bit sums (two Q8 rows overflow 16 bits), 16 elements at a time in registers; mirrored rows
+// are added before the multiply (the taps are symmetric). The sum is exact, so order is free.
 HETEX_ROW_CLONES
-void vblur_row(const std::uint16_t* const* rows, int taps_count, const std::uint16_t* __restrict taps, int n,
+void vblur_row(const std::uint16_t* const* rows, int radius, const std::uint16_t* __restrict taps, int n,
                std::uint8_t* __restrict dst) {
-  constexpr int kChunk = 512;
-  std::uint32_t acc[kChunk];
-  for (int j0 = 0; j0 < n; j0 += kChunk) {
-    const int len = std::min(kChunk, n - j0);
-    for (int j = 0; j < len; ++j) acc[j] = 32768u;
-    for (int i = 0; i < taps_count; ++i) {
-      const std::uint32_t k = taps[i];
-      const std::uint16_t* __restrict r = rows[i] + j0;
-      for (int j = 0; j < len; ++j) acc[j] += k * r[j];
+  const std::uint32_t centre = taps[radius];
+  const std::uint16_t* mid = rows[radius];
+  int j = 0;
+  for (; j + 16 <= n; j += 16) {
+    u32x16 acc = 32768u + centre * __builtin_convertvector(at<u16x16_u>(mid + j), u32x16);
+    for (int i = 0; i < radius; ++i) {
+      const u32x16 above = __builtin_convertvector(at<u16x16_u>(rows[i] + j), u32x16);
+      const u32x16 below = __builtin_convertvector(at<u16x16_u>(rows[2 * radius - i] + j), u32x16);
+      acc += std::uint32_t(taps[i]) * (above + below);
     }
-    for (int j = 0; j < len; ++j) dst[j0 + j] = std::uint8_t(acc[j] >> 16);
+    at<u8x16_u>(dst + j) = __builtin_convertvector(acc >> 16, u8x16);
+  }
+  for (; j < n; ++j) {
+    std::uint32_t acc = 32768u + centre * mid[j];
+    for (int i = 0; i < radius; ++i) acc += taps[i] * (std::uint32_t(rows[i][j]) + rows[2 * radius - i][j]);
+    dst[j] = std::uint8_t(acc >> 16);
   }
 }
 
-// 3x3 Sobel of the middle row from three blurred rows; `mode` magnitude or binary. The vertical
-// smoothing and difference go first, so each output needs two horizontal neighbours.
+// 3x3 Sobel of the middle row from three blurred rows, into the magnitude or the binary edge map.
+// The vertical smoothing and difference go first (16-bit lanes: |values| <= 1020), so each
+// output needs two horizontal neighbours; `v` and `d` hold width + 2 (one padding element a side).
 HETEX_ROW_CLONES
 void sobel_row(const std::uint8_t* __restrict up, const std::uint8_t* __restrict mid, const std::uint8_t* __restrict down,
-               int width, bool binary, std::int32_t threshold2, std::int32_t* __restrict v, std::int32_t* __restrict d,
+               int width, bool binary, std::int32_t threshold2, std::int16_t* __restrict v, std::int16_t* __restrict d,
                std::uint8_t* __restrict dst) {
-  // v and d have one element of padding each side (index -1 and width).
   for (int x = 0; x < width; ++x) {
-    v[x + 1] = up[x] + 2 * mid[x] + down[x];
-    d[x + 1] = down[x] - up[x];
+    v[x + 1] = std::int16_t(up[x] + 2 * mid[x] + down[x]);
+    d[x + 1] = std::int16_t(down[x] - up[x]);
   }
   v[0] = v[reflect101(-1, width) + 1];
   d[0] = d[reflect101(-1, width) + 1];
@@ -97,17 +154,13 @@ void sobel_row(const std::uint8_t* __restrict up, const std::uint8_t* __restrict
   } else {
     for (int x = 0; x < width; ++x) {
       const std::int32_t gx = v[x + 2] - v[x], gy = d[x] + 2 * d[x + 1] + d[x + 2];
-      // min(255, round(sqrt(s))) without a square root (libm's would not vectorize here): it is
-      // the largest k <= 255 with k (k - 1) < s, found bit by bit. Equal to OpenCV's
-      // round-half-even of the float root, as sqrt of an integer is never k + 0.5.
-      const std::int32_t s2 = gx * gx + gy * gy;
-      std::int32_t k = 0;
-#pragma GCC unroll 8
-      for (std::int32_t bit = 128; bit > 0; bit >>= 1) {
-        const std::int32_t t = k | bit;
-        k = t * (t - 1) < s2 ? t : k;
-      }
-      dst[x] = std::uint8_t(k);
+      // OpenCV rounds the float magnitude half to even and saturates: min(255, round(sqrt(s))).
+      // Clamping s to 255.5^2 first keeps the root <= 255.5; the root of an integer is never
+      // k + 1/2 and stays more than 4e-4 from it, far beyond float's error here, so truncating
+      // root + 1/2 rounds correctly (checked for every s the Sobel can give). The float root
+      // vectorizes (sqrtps) where libm's sqrt or an integer search would not.
+      const std::int32_t s2 = std::min(gx * gx + gy * gy, 65280);
+      dst[x] = std::uint8_t(std::int32_t(__builtin_sqrtf(float(s2)) + 0.5f));
     }
   }
 }
@@ -125,7 +178,7 @@ void run_band(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y
   std::vector<std::uint8_t> gray(plan.gray ? std::size_t(width) : 0);
   std::vector<std::uint16_t> hrows(plan.blur ? std::size_t(ring) * n : 0);
   std::vector<std::uint8_t> brows(sobel ? std::size_t(3) * n : 0);
-  std::vector<std::int32_t> v(sobel ? width + 2 : 0), d(sobel ? width + 2 : 0);
+  std::vector<std::int16_t> v(sobel ? width + 2 : 0), d(sobel ? width + 2 : 0);
   std::vector<const std::uint16_t*> taps_rows(plan.blur ? ring : 0);
 
   // Row `y` of the (gray) source, reflected into the image.
@@ -146,7 +199,7 @@ void run_band(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y
     }
     for (; next_h <= l + radius; ++next_h) hblur_row(source_row(next_h), width, c, plan.taps.data(), radius, hslot(next_h));
     for (int i = 0; i < ring; ++i) taps_rows[i] = hslot(l - radius + i);
-    vblur_row(taps_rows.data(), ring, plan.taps.data(), n, dst);
+    vblur_row(taps_rows.data(), radius, plan.taps.data(), n, dst);
   };
   const std::size_t out_row = plan.out.row_bytes();
   if (!sobel) {
