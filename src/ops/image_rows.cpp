@@ -19,23 +19,21 @@
 namespace hetex::image::detail {
 namespace {
 
-// The hot loops are written on 64-byte GCC/Clang vectors, which each clone lowers to the registers
-// it has (four SSE, two AVX2 or one AVX-512 register): auto-vectorization of the row loops came out
-// scalar in places (the vertical blur's tap loop was unrolled and jammed into a scalar loop).
-using u8x16 = std::uint8_t __attribute__((vector_size(16)));
-using u8x32 = std::uint8_t __attribute__((vector_size(32)));
+// The hot loops are written on 32-byte GCC/Clang vectors (one AVX2 register, two SSE ones): auto-
+// vectorization of the row loops came out scalar in places (the vertical blur's tap loop was
+// unrolled and jammed into a scalar loop). Wider vectors are lowered badly on AVX2, and GCC
+// scalarizes narrowing vector conversions, so the narrowing to bytes goes through `narrow`, a
+// plain loop the compiler vectorizes with packs.
 using u16x16 = std::uint16_t __attribute__((vector_size(32)));
-using u16x32 = std::uint16_t __attribute__((vector_size(64)));
-using u32x16 = std::uint32_t __attribute__((vector_size(64)));
+using u32x8 = std::uint32_t __attribute__((vector_size(32)));
 
 // Rows seen as vectors at any alignment (aligned(1)) and without breaking the aliasing rules
 // (may_alias). Returning references keeps vectors out of function signatures, whose ABI differs
 // between the clones (GCC's -Wpsabi note).
 using u8x16_u = std::uint8_t __attribute__((vector_size(16), aligned(1), may_alias));
-using u8x32_u = std::uint8_t __attribute__((vector_size(32), aligned(1), may_alias));
+using u16x8_u = std::uint16_t __attribute__((vector_size(16), aligned(1), may_alias));
 using u16x16_u = std::uint16_t __attribute__((vector_size(32), aligned(1), may_alias));
-using u16x32_u = std::uint16_t __attribute__((vector_size(64), aligned(1), may_alias));
-using u32x16_u = std::uint32_t __attribute__((vector_size(64), aligned(1), may_alias));
+using u32x8_u = std::uint32_t __attribute__((vector_size(32), aligned(1), may_alias));
 template <class V, class T>
 const V& at(const T* p) noexcept {
   return *reinterpret_cast<const V*>(p);
@@ -43,6 +41,14 @@ const V& at(const T* p) noexcept {
 template <class V, class T>
 V& at(T* p) noexcept {
   return *reinterpret_cast<V*>(p);
+}
+
+// dst[k] = bits [shift, shift + 8) of sums[k], for 16 sums just stored from vectors. The empty asm
+// makes the compiler reload them as a whole; otherwise it forwards each element from the vectors
+// one by one, scalar again.
+[[gnu::always_inline]] inline void narrow(const std::uint32_t* __restrict sums, int shift, std::uint8_t* __restrict dst) {
+  asm("" : : "r"(sums) : "memory");
+  for (int k = 0; k < 16; ++k) dst[k] = std::uint8_t(sums[k] >> shift);
 }
 
 // cvtColor's fixed point: 0.299 R + 0.587 G + 0.114 B in Q15, rounded (bit-exact with OpenCV 4).
@@ -54,10 +60,13 @@ void gray_row(const std::uint8_t* __restrict src, int channels, int width, std::
     int x = 0;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     // 16 RGBA pixels as 16 words, R in the low byte.
+    alignas(32) std::uint32_t sums[16];
     for (; x + 16 <= width; x += 16) {
-      const u32x16 px = at<u32x16_u>(src + 4 * x);
-      const u32x16 y = ((px & 0xff) * kR + ((px >> 8) & 0xff) * kG + ((px >> 16) & 0xff) * kB + 16384) >> 15;
-      at<u8x16_u>(dst + x) = __builtin_convertvector(y, u8x16);
+      for (int half = 0; half < 2; ++half) {
+        const u32x8 px = at<u32x8_u>(src + 4 * (x + 8 * half));
+        at<u32x8_u>(sums + 8 * half) = (px & 0xff) * kR + ((px >> 8) & 0xff) * kG + ((px >> 16) & 0xff) * kB + 16384;
+      }
+      narrow(sums, 15, dst + x);
     }
 #endif
     for (; x < width; ++x)
@@ -70,7 +79,7 @@ void gray_row(const std::uint8_t* __restrict src, int channels, int width, std::
 
 // Horizontal Q8 blur of one row of `width` pixels of `c` interleaved channels. Every partial sum
 // fits in 16 bits (taps sum to 256, pixels are at most 255), so the interior runs on uint16 lanes,
-// 32 elements at a time with the sum in registers; the taps are symmetric, so mirrored pixels are
+// 16 elements at a time with the sum in registers; the taps are symmetric, so mirrored pixels are
 // added before the multiply.
 HETEX_ROW_CLONES
 void hblur_row(const std::uint8_t* __restrict src, int width, int c, const std::uint16_t* __restrict taps, int radius,
@@ -80,15 +89,15 @@ void hblur_row(const std::uint8_t* __restrict src, int width, int c, const std::
   const int hi = std::max(lo, (width - radius) * c);      // first element past the interior
   const std::uint16_t centre = taps[radius];
   int j = lo;
-  for (; j + 32 <= hi; j += 32) {
-    u16x32 acc = centre * __builtin_convertvector(at<u8x32_u>(src + j), u16x32);
+  for (; j + 16 <= hi; j += 16) {
+    u16x16 acc = centre * __builtin_convertvector(at<u8x16_u>(src + j), u16x16);
     for (int i = 0; i < radius; ++i) {
       const int off = (radius - i) * c;
-      const u16x32 left = __builtin_convertvector(at<u8x32_u>(src + j - off), u16x32);
-      const u16x32 right = __builtin_convertvector(at<u8x32_u>(src + j + off), u16x32);
+      const u16x16 left = __builtin_convertvector(at<u8x16_u>(src + j - off), u16x16);
+      const u16x16 right = __builtin_convertvector(at<u8x16_u>(src + j + off), u16x16);
       acc += taps[i] * (left + right);
     }
-    at<u16x32_u>(dst + j) = acc;
+    at<u16x16_u>(dst + j) = acc;
   }
   for (; j < hi; ++j) {
     std::uint32_t acc = centre * src[j];
@@ -107,22 +116,29 @@ void hblur_row(const std::uint8_t* __restrict src, int width, int c, const std::
 }
 
 // Vertical Q8 blur of 2R+1 horizontally blurred rows, rounded to 8 bits: OpenCV's Q16 result.
-// 32-bit sums (two Q8 rows overflow 16 bits), 16 elements at a time in registers; mirrored rows
+// 32-bit sums (two Q8 rows overflow 16 bits), 2 x 8 elements at a time in registers; mirrored rows
 // are added before the multiply (the taps are symmetric). The sum is exact, so order is free.
 HETEX_ROW_CLONES
 void vblur_row(const std::uint16_t* const* rows, int radius, const std::uint16_t* __restrict taps, int n,
                std::uint8_t* __restrict dst) {
   const std::uint32_t centre = taps[radius];
   const std::uint16_t* mid = rows[radius];
+  alignas(32) std::uint32_t sums[16];
   int j = 0;
   for (; j + 16 <= n; j += 16) {
-    u32x16 acc = 32768u + centre * __builtin_convertvector(at<u16x16_u>(mid + j), u32x16);
+    u32x8 lo = 32768u + centre * __builtin_convertvector(at<u16x8_u>(mid + j), u32x8);
+    u32x8 hi = 32768u + centre * __builtin_convertvector(at<u16x8_u>(mid + j + 8), u32x8);
     for (int i = 0; i < radius; ++i) {
-      const u32x16 above = __builtin_convertvector(at<u16x16_u>(rows[i] + j), u32x16);
-      const u32x16 below = __builtin_convertvector(at<u16x16_u>(rows[2 * radius - i] + j), u32x16);
-      acc += std::uint32_t(taps[i]) * (above + below);
+      const std::uint16_t* above = rows[i] + j;
+      const std::uint16_t* below = rows[2 * radius - i] + j;
+      const std::uint32_t k = taps[i];
+      lo += k * (__builtin_convertvector(at<u16x8_u>(above), u32x8) + __builtin_convertvector(at<u16x8_u>(below), u32x8));
+      hi += k * (__builtin_convertvector(at<u16x8_u>(above + 8), u32x8) +
+                 __builtin_convertvector(at<u16x8_u>(below + 8), u32x8));
     }
-    at<u8x16_u>(dst + j) = __builtin_convertvector(acc >> 16, u8x16);
+    at<u32x8_u>(sums) = lo;
+    at<u32x8_u>(sums + 8) = hi;
+    narrow(sums, 16, dst + j);
   }
   for (; j < n; ++j) {
     std::uint32_t acc = 32768u + centre * mid[j];
