@@ -32,7 +32,7 @@ struct Column {
   std::function<Status(std::size_t n)> run;
   std::function<void(std::size_t n)> poison;   // before a checked run: scribble over the outputs
   std::function<Status(std::size_t n)> check;  // the last run's outputs are right
-  bool calibrate = false;  // runs a few untimed batches per size first (the adaptive scheduler)
+  bool calibrate = false;  // runs a few untimed batches per size first (adaptive and split learn)
 };
 
 // One batch of n items through a scheduler (for the timeline of a hybrid run).

@@ -57,7 +57,7 @@ void add_hetex_columns(Plan& plan, Devices& d, const Settings& s, const HetexRun
   add("adaptive", "hetex adaptive (CPU or GPU)", metrics::SeriesKind::hybrid,
       [r, &d](std::size_t n) { return r.scheduled(*d.adaptive, n); }, true);
   add("split", "hetex split (CPU + GPUs)", metrics::SeriesKind::hybrid,
-      [r, &d](std::size_t n) { return r.scheduled(*d.split, n); });
+      [r, &d](std::size_t n) { return r.scheduled(*d.split, n); }, true);
 }
 
 namespace {
