@@ -25,6 +25,8 @@ for f in build/$preset/tests/test_* build/$preset/bench/bench_* build/$preset/ap
   if [[ -n ${HETEX_BUNDLE_TARGETS:-} && " $HETEX_BUNDLE_TARGETS " != *" $name "* ]]; then continue; fi
   [[ -f "$f" && -x "$f" ]] && cp "$f" "$out/bin/"
 done
+# Symbols are not needed there, and the carry limit is 64 MiB.
+strip "$out"/bin/* 2>/dev/null || true
 # The GPU host has a newer glibc and libstdc++, and its own driver (libcuda): never ship those.
 # NVRTC (109 MB) is not carried either: the GPU host's CUDA toolkit provides it (run.sh finds it).
 system='^(linux-vdso|ld-linux|libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libcuda|libnvidia|libnvrtc)[.-]'

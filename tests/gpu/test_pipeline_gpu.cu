@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "parallel/pipeline_test_data.hpp"
 #include "gpu_test.hpp"
 #include "hetex/async/transfer.hpp"
 #include "hetex/exec/scheduler.hpp"
@@ -18,28 +19,11 @@ namespace {
 
 using hetex::pipeline;
 using hetex_test::GpuTest;
+using hetex_test::random_values;
+using hetex_test::tolerance;
 
 const std::vector<std::size_t> kSizes = {0, 1, 2, 3, 31, 127, 1023, 1025, 65535, 65537, 1000003, (1u << 24) + 1};
 
-template <class T>
-std::vector<T> random_values(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<T> v(n);
-  if constexpr (std::is_integral_v<T>) {
-    std::uniform_int_distribution<T> d(-100, 100);
-    for (auto& x : v) x = d(rng);
-  } else {
-    std::uniform_real_distribution<T> d(-100, 100);
-    for (auto& x : v) x = d(rng);
-  }
-  return v;
-}
-
-template <class T>
-double tolerance(std::size_t terms, double scale) {
-  if constexpr (std::is_integral_v<T>) return 0;
-  else return 4 * std::numeric_limits<T>::epsilon() * std::sqrt(double(terms) + 1) * (double(terms) + 1) * scale;
-}
 
 template <class T>
 std::vector<T> to_host(hetex::Stream& s, const hetex::DeviceBuffer<T>& b) {

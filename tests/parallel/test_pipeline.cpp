@@ -10,36 +10,19 @@
 #include <random>
 #include <vector>
 
+#include "parallel/pipeline_test_data.hpp"
 #include "hetex/exec/scheduler.hpp"
 #include "hetex/parallel/pipeline.hpp"
 
 namespace {
+using hetex_test::random_values;
+using hetex_test::tolerance;
 
 using hetex::pipeline;
 
 // 0, 1, primes, 2^k ± 1 around the TBB grain (2^14) and a large prime.
 const std::vector<std::size_t> kSizes = {0, 1, 2, 3, 31, 127, 1023, 1025, 16383, 16385, 65537, 1000003};
 
-template <class T>
-std::vector<T> random_values(std::size_t n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::vector<T> v(n);
-  if constexpr (std::is_integral_v<T>) {
-    std::uniform_int_distribution<T> d(-100, 100);
-    for (auto& x : v) x = d(rng);
-  } else {
-    std::uniform_real_distribution<T> d(-100, 100);
-    for (auto& x : v) x = d(rng);
-  }
-  return v;
-}
-
-// Tolerance of a float result that sums `terms` values of magnitude up to `scale`, in any order.
-template <class T>
-double tolerance(std::size_t terms, double scale) {
-  if constexpr (std::is_integral_v<T>) return 0;
-  else return 4 * std::numeric_limits<T>::epsilon() * std::sqrt(double(terms) + 1) * (double(terms) + 1) * scale;
-}
 
 template <class T>
 class PipelineTyped : public ::testing::Test {};
