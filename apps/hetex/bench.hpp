@@ -57,21 +57,33 @@ struct Devices {
 // s.max_size except lo.
 std::vector<std::size_t> sweep(const Settings& s, std::size_t lo, std::size_t hi, std::size_t factor, std::size_t extra);
 
-// The hetex columns for an operation: CPU 1 thread, CPU all cores, each GPU, adaptive, split.
-// `run` runs one batch of n items through the given executor-like callable.
+// Throws nothing; an error means the run's results were wrong or a device failed.
+Status check_report(const Result<ExecReport>& r);
+
+// One batch of n items through hetex on one CPU thread, and through a scheduler.
 struct HetexRunner {
   std::function<Status(std::size_t n)> cpu1;
-  std::function<Status(Scheduler&, std::size_t n)> scheduled;
+  ScheduledRun scheduled;
 };
 void add_hetex_columns(Plan& plan, Devices& d, const Settings& s, const HetexRunner& r,
                        std::function<void(std::size_t)> poison, std::function<Status(std::size_t)> check);
+
+// The hetex columns for `op` over in(n) -> out(n): CPU 1 thread, CPU all cores, each GPU,
+// adaptive and split; plan.scheduled becomes the scheduler run (for the timeline). `op` must
+// outlive the plan (the ops:: operations are static).
+template <class In, class Out, class InFn, class OutFn>
+void add_hetex_columns(Plan& plan, Devices& d, const Settings& s, const Operation<In, Out>& op, InFn in, OutFn out,
+                       std::function<void(std::size_t)> poison, std::function<Status(std::size_t)> check) {
+  HetexRunner r{
+      .cpu1 = [&op, in, out](std::size_t n) { return check_report(CpuExecutor{}.execute(op, in(n), out(n))); },
+      .scheduled = [&op, in, out](Scheduler& sc, std::size_t n) { return check_report(sc.run(op, in(n), out(n))); }};
+  plan.scheduled = r.scheduled;
+  add_hetex_columns(plan, d, s, r, std::move(poison), std::move(check));
+}
 
 Plan vector_add_plan(Devices& d, const Settings& s);
 Plan sha256_plan(Devices& d, const Settings& s);
 Plan ed25519_plan(Devices& d, const Settings& s);
 Plan image_plan(Devices& d, const Settings& s);
-
-// Throws nothing; an error means the run's results were wrong or a device failed.
-Status check_report(const Result<ExecReport>& r);
 
 }  // namespace hetex::cli::bench

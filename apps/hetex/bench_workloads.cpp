@@ -98,11 +98,7 @@ Plan vector_add_plan(Devices& d, const Settings& s) {
         return Error(Errc::internal, "vector add: wrong sum at item " + std::to_string(i) + " of " + std::to_string(n));
     return {};
   };
-  HetexRunner r{
-      .cpu1 = [in, out](std::size_t n) { return check_report(CpuExecutor{}.execute(ops::vector_add(), in(n), out(n))); },
-      .scheduled = [in, out](Scheduler& sc, std::size_t n) { return check_report(sc.run(ops::vector_add(), in(n), out(n))); }};
-  add_hetex_columns(p, d, s, r, poison, check);
-  p.scheduled = r.scheduled;
+  add_hetex_columns(p, d, s, ops::vector_add(), in, out, poison, check);
   p.columns.push_back({"std_par", "std::transform(par_unseq), TBB backend", metrics::SeriesKind::comparator,
                        [data](std::size_t n) -> Status {
                          std::transform(std::execution::par_unseq, data->a.begin(), data->a.begin() + n, data->b.begin(),
@@ -146,11 +142,7 @@ Plan sha256_plan(Devices& d, const Settings& s) {
       return Error(Errc::internal, "sha256: a digest differs from OpenSSL's in a batch of " + std::to_string(n));
     return {};
   };
-  HetexRunner r{
-      .cpu1 = [in, out](std::size_t n) { return check_report(CpuExecutor{}.execute(ops::sha256(), in(n), out(n))); },
-      .scheduled = [in, out](Scheduler& sc, std::size_t n) { return check_report(sc.run(ops::sha256(), in(n), out(n))); }};
-  add_hetex_columns(p, d, s, r, poison, check);
-  p.scheduled = r.scheduled;
+  add_hetex_columns(p, d, s, ops::sha256(), in, out, poison, check);
   const auto cores = std::to_string(d.runtime.cpu().cpu_info()->logical_cores);
   p.columns.push_back({"openssl", "OpenSSL SHA256_Update, " + cores + " threads (TBB)", metrics::SeriesKind::comparator,
                        [data](std::size_t n) -> Status {
@@ -239,13 +231,7 @@ Plan ed25519_plan(Devices& d, const Settings& s) {
       return Error(Errc::internal, "ed25519: a verdict differs from libsodium's in a batch of " + std::to_string(n));
     return {};
   };
-  HetexRunner r{
-      .cpu1 = [in, out](std::size_t n) { return check_report(CpuExecutor{}.execute(ops::ed25519_verify(), in(n), out(n))); },
-      .scheduled = [in, out](Scheduler& sc, std::size_t n) {
-        return check_report(sc.run(ops::ed25519_verify(), in(n), out(n)));
-      }};
-  add_hetex_columns(p, d, s, r, poison, check);
-  p.scheduled = r.scheduled;
+  add_hetex_columns(p, d, s, ops::ed25519_verify(), in, out, poison, check);
   const auto cores = std::to_string(d.runtime.cpu().cpu_info()->logical_cores);
   p.columns.push_back({"libsodium", "libsodium, " + cores + " threads (TBB)", metrics::SeriesKind::comparator,
                        [data](std::size_t n) -> Status {

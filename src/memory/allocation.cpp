@@ -30,8 +30,13 @@ Result<std::shared_ptr<Allocation>> Allocation::create(MemoryKind kind, std::sha
   a->kind_ = kind;
   a->bytes_ = bytes;
   a->type_name_ = std::move(type_name);
+  // An empty buffer still belongs to its GPU (device_index() names it), it just owns no memory.
+  if (gpu) {
+    a->generation_ = gpu->generation();
+    a->gpu_ = std::move(gpu);
+  }
   if (bytes == 0) return a;
-  if (!gpu) {
+  if (!a->gpu_) {
     // Only pinned memory gets here without a GPU: plain aligned host memory serves.
     const std::size_t rounded = (bytes + kBufferAlignment - 1) / kBufferAlignment * kBufferAlignment;
     a->base_ = std::aligned_alloc(kBufferAlignment, rounded);
@@ -39,8 +44,6 @@ Result<std::shared_ptr<Allocation>> Allocation::create(MemoryKind kind, std::sha
     a->host_ = a->base_;
     return a;
   }
-  a->gpu_ = std::move(gpu);
-  a->generation_ = a->gpu_->generation();
   auto p = a->gpu_->allocate(kind, bytes);
   if (!p) return std::move(p).error().with_context(a->label());
   a->base_ = *p;

@@ -26,11 +26,8 @@ const Runtime& quiet_runtime() {
 
 }  // namespace
 
-Result<Device> pipeline_gpu(int index, std::size_t n) {
+Result<Device> pipeline_gpu(int index) {
   const auto& found = discover_gpus();
-  // An empty DeviceBuffer owns no memory, so it names no GPU; with nothing to read, any GPU
-  // gives the right (empty) answer.
-  if (index < 0 && n == 0 && !found.devices.empty()) index = 0;
   if (index < 0 || index >= static_cast<int>(found.devices.size()))
     return Error(Errc::invalid_argument, "pipeline: the source's memory is on no usable GPU (device index " +
                                              std::to_string(index) + ")");

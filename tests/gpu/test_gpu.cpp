@@ -73,6 +73,17 @@ TEST_F(Gpu, EveryBufferKindAllocatesAligned) {
   EXPECT_EQ(d->device_index(), gpu.id().index);
 }
 
+TEST_F(Gpu, AnEmptyBufferStillBelongsToItsGpu) {
+  auto d = DeviceBuffer<float>::allocate(gpu, 0);
+  auto u = ManagedBuffer<float>::allocate(gpu, 0);
+  ASSERT_TRUE(d && u);
+  EXPECT_TRUE(d->empty());
+  EXPECT_EQ(d->device_index(), gpu.id().index);
+  EXPECT_EQ(d->view().device_index(), gpu.id().index);
+  EXPECT_EQ(u->device_index(), gpu.id().index);
+  EXPECT_FALSE(d->lost());
+}
+
 TEST_F(Gpu, RoundTripsRandomDataAtAwkwardSizes) {
   for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(1023), std::size_t(1025),
                         std::size_t(65535), std::size_t(65537), (std::size_t(1) << 20) + 1, (std::size_t(3) << 21) - 1}) {

@@ -417,7 +417,7 @@ void cpu_for_each(const Src& src, const Chain& chain, F& f) {
 // ------------------------------------------------------------------ placement (src/parallel/*.cpp)
 
 // The GPU a device source lives on.
-Result<Device> pipeline_gpu(int index, std::size_t n);
+Result<Device> pipeline_gpu(int index);
 // Which device runs `n` items of the pipeline `key`: while either device is uncalibrated at this
 // size, the one with fewer runs (exploration); then the one the cost model predicts faster.
 Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t n, bool gpu_possible);
@@ -638,7 +638,7 @@ class Pipeline {
                     "using hetex_device_callable = void;");
       (void)terminal;
       (void)cpu;
-      auto dev = hetex::detail::pipeline_gpu(src_.device, src_.n);
+      auto dev = hetex::detail::pipeline_gpu(src_.device);
       if (!dev) return std::move(dev).error();
       return run_gpu<Extra, R>(*dev, gpu);
     } else {
