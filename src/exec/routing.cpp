@@ -1,6 +1,7 @@
 #include "hetex/exec/routing.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 namespace hetex {
@@ -78,6 +79,20 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
                       std::span<const std::size_t> min_share, std::size_t n) {
   RoutePlan plan;
   if (c.empty() || n == 0) return plan;
+  // Calibrate first, as Adaptive does: each device runs batches of this size alone until it is
+  // measured there. Extrapolating a device's curve from other sizes is what let a split send
+  // whole batches to the wrong device; its time alone at this size also decides below whether a
+  // split pays at all.
+  if (c.size() > 1) {
+    std::size_t explore = c.size(), fewest = CostModel::kCalibrated;
+    for (std::size_t i = 0; i < c.size(); ++i)
+      if (const std::size_t k = model.samples({op, c[i].name, where}, n); k < fewest) {
+        fewest = k;
+        explore = i;
+      }
+    if (explore != c.size())
+      return whole_batch_to(explore, n, "calibrating " + c[explore].name + " at " + size_label(n), true);
+  }
   std::vector<CostCurve> curves;
   std::vector<std::size_t> known;
   for (std::size_t i = 0; i < c.size(); ++i) {
@@ -152,14 +167,33 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     if (!dropped) break;
   }
 
+  plan.exploring = known.size() < c.size();
+  // A split costs hand-offs, pieces and contention for memory bandwidth that no per-device curve
+  // shows; when it would save little over the best device alone, that device takes it all.
+  std::size_t best = 0;
+  double alone_best = 0, split_finish = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const double alone = c[i].backlog_seconds + predict(i, n);
+    if (i == 0 || alone < alone_best) {
+      best = i;
+      alone_best = alone;
+    }
+    if (x[i]) split_finish = std::max(split_finish, c[i].backlog_seconds + predict(i, x[i]));
+  }
+  if (!plan.exploring && split_finish > kSplitWorthIt * alone_best - kSplitHandoffSeconds && x[best] < n) {
+    std::fill(x.begin(), x.end(), 0);
+    x[best] = n;
+    plan.reason = "all on " + c[best].name + ": a split would save too little";
+  }
+
   std::size_t at = 0;
   for (std::size_t i = 0; i < c.size(); ++i) {
     if (x[i] == 0) continue;
     plan.shares.push_back({i, at, at + x[i]});
     at += x[i];
   }
-  plan.exploring = known.size() < c.size();
-  plan.reason = plan.exploring ? "split with assumed speeds for uncalibrated devices" : "equal-finish split";
+  if (plan.reason.empty())
+    plan.reason = plan.exploring ? "split with assumed speeds for uncalibrated devices" : "equal-finish split";
   return plan;
 }
 

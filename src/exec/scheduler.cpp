@@ -480,12 +480,14 @@ struct Scheduler::Impl {
       // Every candidate of a split takes part (a device with no share may still steal); otherwise
       // only the chosen device.
       std::vector<std::size_t> parts_of(cands.size(), SIZE_MAX);
+      // A CPU piece beside GPUs should give every thread of the split arena a task at least.
+      const std::size_t cpu_piece = opt.cpu_grain * static_cast<std::size_t>(split_threads());
       auto add_part = [&](std::size_t ci) {
         if (parts_of[ci] != SIZE_MAX) return;
         auto& s = *slots[cand_slots[ci]];
         JobState::Part part;
         part.slot = cand_slots[ci];
-        part.min_piece = s.is_cpu ? opt.cpu_grain * 4 : opt.gpu_min_chunk;
+        part.min_piece = s.is_cpu ? cpu_piece : opt.gpu_min_chunk;
         parts_of[ci] = job->parts.size();
         job->parts.push_back(part);
       };
@@ -498,7 +500,7 @@ struct Scheduler::Impl {
       // A device the split gave nothing may still steal, but only when one stolen piece could
       // finish well before the planned finish: a GPU whose fixed cost exceeds the whole batch's
       // time on the CPU would only add hand-offs (and keep a small batch off the caller's thread).
-      if (job->split) {
+      if (job->split && (rp.shares.size() > 1 || rp.exploring)) {
         double finish = 0;
         for (const auto& sh : rp.shares) {
           const auto curve = model.curve(key(*job, *slots[cand_slots[sh.candidate]]));
@@ -508,17 +510,20 @@ struct Scheduler::Impl {
           if (parts_of[ci] != SIZE_MAX) continue;
           auto& s = *slots[cand_slots[ci]];
           const auto curve = model.curve(key(*job, s));
-          const std::size_t piece = s.is_cpu ? opt.cpu_grain * 4 : opt.gpu_min_chunk;
+          const std::size_t piece = s.is_cpu ? cpu_piece : opt.gpu_min_chunk;
           if (rp.exploring || curve.empty() || finish == 0 || curve.predict(std::min(piece, n)) < finish / 2) add_part(ci);
         }
       }
-      const std::size_t pieces = job->split ? std::max<std::size_t>(1, std::get<SplitPolicy>(options.policy).pieces_per_share) : 1;
+      // Pieces are for stealing between devices; a device alone takes its batch in one go.
+      const std::size_t pieces = job->split && job->parts.size() > 1
+                                     ? std::max<std::size_t>(1, std::get<SplitPolicy>(options.policy).pieces_per_share)
+                                     : 1;
       for (auto& part : job->parts) {
         auto& s = *slots[part.slot];
         const std::size_t share = part.hi - part.lo;
         // A GPU call has a fixed cost and pipelines inside itself: fewer, larger pieces there.
         const std::size_t k = s.is_cpu ? pieces : std::max<std::size_t>(1, pieces / 2);
-        part.piece = std::max<std::size_t>(1, job->split ? std::max((share + k - 1) / k, part.min_piece) : share);
+        part.piece = std::max<std::size_t>(1, pieces > 1 ? std::max((share + k - 1) / k, part.min_piece) : share);
         const auto curve = model.curve(key(*job, s));
         part.predicted = curve.empty() ? 0 : curve.predict(share);
         const std::size_t ref = std::max<std::size_t>(share, part.min_piece);
@@ -547,6 +552,8 @@ struct Scheduler::Impl {
     if (run_here) process(job, job->parts[0].slot);
     return fut;
   }
+
+  int split_threads() const { return split_arena ? split_arena->max_concurrency() : 1; }
 
   void shutdown() {
     {

@@ -8,7 +8,7 @@ const Operation<VerifyBatch, Verdict>& ed25519_verify() {
         "ed25519_verify",
         [](const VerifyBatch& in, std::span<Verdict> out) { return ed25519_verify_cpu_serial(in, out); },
         // A verification costs ~70 us on one core: small grains keep all cores busy.
-        OperationOptions{.cpu_grain = 64, .gpu_min_chunk = 4096});
+        OperationOptions{.cpu_grain = 2, .gpu_min_chunk = 4096});
     o.with_cost_class([](const VerifyBatch& in) { return length_cost_class(in.messages); });
     o.with_gpu([](GpuLane& lane, const VerifyBatch& in, std::span<Verdict> out) {
       return ed25519_verify_gpu(lane.streams(), in, out);

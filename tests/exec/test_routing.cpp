@@ -136,14 +136,45 @@ TEST(Split, SmallBatchesStayOnOneDevice) {
   expect_tiles(plan, 10'000);
 }
 
-TEST(Split, UncalibratedDevicesShareEqually) {
+TEST(Split, EachDeviceIsMeasuredAloneAtASizeBeforeItIsSplit) {
+  // Nothing known: the CPU first. The CPU known at every size but the GPU not: the GPU takes the
+  // whole batch until it has been measured at that size (its curve from other sizes would not do).
   CostModel m;
+  const std::vector<std::size_t> mins{1, 4096};
+  auto first = route_split(m, "op", Residency::host, kCpuGpu, mins, 1000);
+  EXPECT_TRUE(first.exploring);
+  ASSERT_EQ(first.shares.size(), 1u);
+  EXPECT_EQ(first.shares[0].candidate, 0u);
+  calibrate(m, "cpu", 5e-6, 1e6);
+  for (int i = 0; i < 3; ++i) m.record({"op", "cuda:0", Residency::host}, 1 << 20, 1e-3);
+  for (int i = 0; i < int(CostModel::kCalibrated); ++i) {
+    auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, 1000);
+    EXPECT_TRUE(plan.exploring);
+    ASSERT_EQ(plan.shares.size(), 1u);
+    EXPECT_EQ(plan.shares[0].candidate, 1u);
+    expect_tiles(plan, 1000);
+    m.record({"op", "cuda:0", Residency::host}, 1000, 1e-3);
+  }
+  EXPECT_FALSE(route_split(m, "op", Residency::host, kCpuGpu, mins, 1000).exploring);
+}
+
+TEST(Split, ASplitThatSavesLittleGoesToTheBestDeviceAlone) {
+  // The CPU alone takes 1 ms, the GPU 1.5 ms of which 1 ms is fixed: a split could hardly
+  // finish sooner, and would add hand-offs.
+  CostModel m;
+  calibrate(m, "cpu", 5e-6, 1e8);
+  calibrate(m, "cuda:0", 1e-3, 2e8);
   const std::vector<std::size_t> mins{1, 1};
-  auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, 1000);
-  ASSERT_EQ(plan.shares.size(), 2u);
-  EXPECT_TRUE(plan.exploring);
-  expect_tiles(plan, 1000);
-  EXPECT_NEAR(double(plan.shares[0].end), 500.0, 2.0);
+  const std::size_t n = 100'000;
+  auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
+  ASSERT_EQ(plan.shares.size(), 1u);
+  EXPECT_EQ(plan.shares[0].candidate, 0u);
+  expect_tiles(plan, n);
+  EXPECT_NE(plan.reason.find("too little"), std::string::npos) << plan.reason;
+  // Ten times the batch (CPU 10 ms, GPU 6 ms): together they take 4 ms.
+  auto big = route_split(m, "op", Residency::host, kCpuGpu, mins, 10 * n);
+  ASSERT_EQ(big.shares.size(), 2u);
+  expect_tiles(big, 10 * n);
 }
 
 }  // namespace

@@ -57,6 +57,11 @@ struct RoutePlan {
   std::string reason;
 };
 
+// A split is used only when its predicted finish beats the best device alone by a margin: this
+// fraction of that device's time, less a fixed cost for the hand-offs between devices.
+inline constexpr double kSplitWorthIt = 0.95;
+inline constexpr double kSplitHandoffSeconds = 50e-6;
+
 RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c, std::size_t n);
 
 // Keeps the per-(operation, size bucket) decision counts that pace the re-probes.
@@ -71,8 +76,10 @@ class AdaptiveRouter {
 };
 
 // Equal-finish split of n items. min_share[i] is the fewest items worth giving candidate i;
-// smaller shares are folded into the others. Candidates without measurements are assumed to run
-// at the mean speed of those with, or all alike when none is measured.
+// smaller shares are folded into the others. Until every candidate is calibrated at n's size (as
+// Adaptive explores), the least measured one takes the whole batch. A split predicted to finish no
+// sooner than kSplitWorthIt of the best device alone, less kSplitHandoffSeconds, becomes that
+// device alone.
 RoutePlan route_split(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
                       std::span<const std::size_t> min_share, std::size_t n);
 
