@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <mutex>
 
 #include "bench.hpp"
@@ -75,50 +76,7 @@ metrics::MachineDescription describe(const Runtime& rt, bool gpus) {
   return m;
 }
 
-// Times one column at one size: a checked run, then repetitions; the median.
-Result<double> measure(const Column& c, std::size_t n, const bench::Settings& s) {
-  if (c.calibrate)
-    for (int i = 0; i < 8; ++i) HETEX_TRY_VOID(c.run(n));
-  if (c.poison) c.poison(n);
-  HETEX_TRY_VOID(c.run(n));
-  if (c.check) HETEX_TRY_VOID(c.check(n));
-  std::vector<double> t;
-  const auto start = Clock::now();
-  while (t.size() < 3 || (seconds_since(start) < s.min_time && t.size() < 200)) {
-    const auto t0 = Clock::now();
-    HETEX_TRY_VOID(c.run(n));
-    t.push_back(seconds_since(t0));
-  }
-  return median(std::move(t));
-}
-
-// Runs a plan; a column that fails or gives a wrong answer is dropped from there on, with a note.
-metrics::Workload run_plan(Plan& p, const bench::Settings& s, Progress& progress, bool& failed) {
-  progress.workload(p.meta.title);
-  metrics::Workload w = p.meta;
-  for (const auto& c : p.columns) w.series.push_back({c.id, c.label, c.kind, {}});
-  std::vector<bool> stopped(p.columns.size(), false);
-  for (std::size_t n : p.sizes) {
-    for (std::size_t k = 0; k < p.columns.size(); ++k) {
-      progress.step(p.meta.id + " · " + p.columns[k].id + " · " + std::to_string(n));
-      if (stopped[k]) continue;
-      auto t = measure(p.columns[k], n, s);
-      if (!t) {
-        w.notes.push_back(p.columns[k].label + " failed at " + std::to_string(n) + " items: " + t.error().describe());
-        std::fprintf(stderr, "hetex bench: %s: %s\n", p.meta.id.c_str(), w.notes.back().c_str());
-        failed = true;
-        stopped[k] = true;
-        continue;
-      }
-      w.series[k].points.push_back({n, *t, n / *t});
-      if (*t > s.max_batch_seconds) stopped[k] = true;  // larger sizes would only cost time
-    }
-  }
-  w.crossover = metrics::find_crossover(w);
-  return w;
-}
-
-// What each device did during one split run of the plan's largest batch.
+// What each device did in a scheduler's runs (the timeline; --trace).
 class ChunkLog : public SchedulerObserver {
  public:
   void on_chunk(const std::string&, const ChunkRecord& r) override {
@@ -134,6 +92,74 @@ class ChunkLog : public SchedulerObserver {
   std::mutex m_;
   std::vector<ChunkRecord> records_;
 };
+
+// --trace: one line per device of the checked split run, times from the batch's first piece.
+void print_trace(const std::string& workload, std::size_t n, std::vector<ChunkRecord> records) {
+  if (records.empty()) return;
+  std::sort(records.begin(), records.end(), [](auto& a, auto& b) { return a.start < b.start; });
+  const auto t0 = records.front().start;
+  auto us = [&](Clock::time_point t) { return std::chrono::duration<double, std::micro>(t - t0).count(); };
+  std::map<std::string, std::vector<const ChunkRecord*>> by_device;
+  for (const auto& r : records) by_device[r.device].push_back(&r);
+  std::fprintf(stderr, "trace %s split n=%zu:\n", workload.c_str(), n);
+  for (const auto& [device, rs] : by_device) {
+    std::string line;
+    std::size_t items = 0;
+    for (const auto* r : rs) {
+      items += r->items();
+      char buf[96];
+      std::snprintf(buf, sizeof buf, " [%zu%s %.0f-%.0fus]", r->items(), r->stolen ? " stolen" : "", us(r->start), us(r->finish));
+      line += buf;
+    }
+    std::fprintf(stderr, "  %-7s %zu items in %zu pieces:%s\n", device.c_str(), items, rs.size(), line.c_str());
+  }
+}
+
+// Times one column at one size: a checked run, then repetitions; the median.
+Result<double> measure(const Column& c, std::size_t n, const bench::Settings& s, const std::string& workload,
+                       ChunkLog* log) {
+  if (c.calibrate)
+    for (int i = 0; i < 8; ++i) HETEX_TRY_VOID(c.run(n));
+  if (c.poison) c.poison(n);
+  if (log) (void)log->take();
+  HETEX_TRY_VOID(c.run(n));
+  if (log) print_trace(workload, n, log->take());
+  if (c.check) HETEX_TRY_VOID(c.check(n));
+  std::vector<double> t;
+  const auto start = Clock::now();
+  while (t.size() < 3 || (seconds_since(start) < s.min_time && t.size() < 200)) {
+    const auto t0 = Clock::now();
+    HETEX_TRY_VOID(c.run(n));
+    t.push_back(seconds_since(t0));
+  }
+  return median(std::move(t));
+}
+
+// Runs a plan; a column that fails or gives a wrong answer is dropped from there on, with a note.
+metrics::Workload run_plan(Plan& p, const bench::Settings& s, Progress& progress, bool& failed, ChunkLog* split_log) {
+  progress.workload(p.meta.title);
+  metrics::Workload w = p.meta;
+  for (const auto& c : p.columns) w.series.push_back({c.id, c.label, c.kind, {}});
+  std::vector<bool> stopped(p.columns.size(), false);
+  for (std::size_t n : p.sizes) {
+    for (std::size_t k = 0; k < p.columns.size(); ++k) {
+      progress.step(p.meta.id + " · " + p.columns[k].id + " · " + std::to_string(n));
+      if (stopped[k]) continue;
+      auto t = measure(p.columns[k], n, s, p.meta.id, p.columns[k].id == "split" ? split_log : nullptr);
+      if (!t) {
+        w.notes.push_back(p.columns[k].label + " failed at " + std::to_string(n) + " items: " + t.error().describe());
+        std::fprintf(stderr, "hetex bench: %s: %s\n", p.meta.id.c_str(), w.notes.back().c_str());
+        failed = true;
+        stopped[k] = true;
+        continue;
+      }
+      w.series[k].points.push_back({n, *t, n / *t});
+      if (*t > s.max_batch_seconds) stopped[k] = true;  // larger sizes would only cost time
+    }
+  }
+  w.crossover = metrics::find_crossover(w);
+  return w;
+}
 
 std::optional<metrics::Timeline> split_timeline(const Runtime& rt, const Plan& p) {
   if (!p.scheduled || p.sizes.empty()) return std::nullopt;
@@ -174,6 +200,7 @@ struct BenchArgs {
   std::string json, html;
   std::vector<std::string> only;
   std::size_t max_size = SIZE_MAX;
+  bool trace = false;
 };
 
 int run_bench(const BenchArgs& a, const std::string& device) {
@@ -205,7 +232,8 @@ int run_bench(const BenchArgs& a, const std::string& device) {
   bench::Devices d{.runtime = *rt, .cpu = {}, .adaptive = {}, .split = {}, .gpus = {}, .gpu_labels = {}};
   auto cpu = make(PinnedPolicy{"cpu"});
   auto adaptive = make(AdaptivePolicy{});
-  auto split = make(SplitPolicy{});
+  auto split_log = a.trace ? std::make_shared<ChunkLog>() : nullptr;
+  auto split = Scheduler::create(*rt, {.policy = SplitPolicy{}, .calibration_file = std::filesystem::path{}, .observer = split_log});
   for (auto* r : {&cpu, &adaptive, &split})
     if (!*r) {
       std::fprintf(stderr, "hetex bench: %s\n", r->error().describe().c_str());
@@ -227,6 +255,7 @@ int run_bench(const BenchArgs& a, const std::string& device) {
       {"vector_add", bench::vector_add_plan},
       {"sha256", bench::sha256_plan},
       {"ed25519", bench::ed25519_plan},
+      {"pipeline", bench::pipeline_plan},
       {"image", bench::image_plan}};
   std::vector<Plan> plans;
   for (const auto& [id, make_plan] : makers)
@@ -235,7 +264,7 @@ int run_bench(const BenchArgs& a, const std::string& device) {
   for (const auto& p : plans) steps += p.sizes.size() * p.columns.size();
   Progress progress(steps);
   bool failed = false;
-  for (auto& p : plans) report.workloads.push_back(run_plan(p, s, progress, failed));
+  for (auto& p : plans) report.workloads.push_back(run_plan(p, s, progress, failed, split_log.get()));
   progress.finish();
   for (const auto& p : plans)
     if (p.meta.id == "sha256") report.timeline = split_timeline(*rt, p);
@@ -267,9 +296,10 @@ void add_bench(CLI::App& app, Common& common, int& status) {
       ->capture_default_str();
   cmd->add_option("--json", a->json, "Write every figure and the machine description as JSON to this file");
   cmd->add_option("--html", a->html, "Write a self-contained HTML report with charts to this file");
-  cmd->add_option("--only", a->only, "Run only these workloads (comma-separated)")->delimiter(',')->check(CLI::IsMember({"vector_add", "sha256", "ed25519", "image"}));
+  cmd->add_option("--only", a->only, "Run only these workloads (comma-separated)")->delimiter(',')->check(CLI::IsMember({"vector_add", "sha256", "ed25519", "pipeline", "image"}));
   cmd->add_option("--max-size", a->max_size, "Largest batch to measure (items); a quick look or a smoke test")
       ->check(CLI::PositiveNumber);
+  cmd->add_flag("--trace", a->trace, "Print what each device did in every checked split run (to stderr)");
   cmd->add_option("--device", common.device, "cpu (GPU columns off), gpu (fail without a GPU) or auto")
       ->check(CLI::IsMember({"cpu", "gpu", "auto"}))
       ->capture_default_str();

@@ -84,6 +84,7 @@ void add_hetex_columns(Plan& plan, Devices& d, const Settings& s, const Operatio
 Plan vector_add_plan(Devices& d, const Settings& s);
 Plan sha256_plan(Devices& d, const Settings& s);
 Plan ed25519_plan(Devices& d, const Settings& s);
+Plan pipeline_plan(Devices& d, const Settings& s);
 Plan image_plan(Devices& d, const Settings& s);
 
 }  // namespace hetex::cli::bench

@@ -153,12 +153,12 @@ check "image --batch: an unlistable directory is exit 2" test $rc -eq 2
 # bench: a smoke run of every workload on the CPU, tiny sizes; the JSON and HTML reports.
 "$hetex" bench --device cpu --max-size 2048 --json bench.json --html bench.html > table 2> err; rc=$?
 check "bench: exit 0" test $rc -eq 0
-check "bench: the table names every workload" test "$(grep -c -E 'Vector add|SHA-256|Ed25519|Sobel' table)" -ge 4
-check "bench: the JSON has four workloads, each measured on 1 thread and on all cores" python3 - bench.json <<'PY'
+check "bench: the table names every workload" test "$(grep -c -E 'Vector add|SHA-256|Ed25519|map → filter|Sobel' table)" -ge 5
+check "bench: the JSON has five workloads, each measured on 1 thread and on all cores" python3 - bench.json <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
 ids = [w["id"] for w in r["workloads"]]
-assert ids == ["vector_add", "sha256", "ed25519", "image"], ids
+assert ids == ["vector_add", "sha256", "ed25519", "pipeline", "image"], ids
 for w in r["workloads"]:
     got = {s["id"]: s for s in w["series"]}
     for col in ("cpu_1", "cpu_all"):
@@ -167,7 +167,7 @@ for w in r["workloads"]:
 assert any("GPU" in s for s in r["skipped"]), r["skipped"]
 assert r["machine"]["cpu_cores"] >= 1
 PY
-check "bench: the HTML report has a chart per workload" test "$(grep -o '<svg' bench.html | wc -l)" -ge 4
+check "bench: the HTML report has a chart per workload" test "$(grep -o '<svg' bench.html | wc -l)" -ge 5
 "$hetex" bench --suite fast > /dev/null 2> err; rc=$?
 check "bench: an unknown suite is exit 2" test $rc -eq 2
 "$hetex" bench --device cpu --max-size 1 --only sha256 --json /nonexistent/dir/b.json > /dev/null 2> err; rc=$?

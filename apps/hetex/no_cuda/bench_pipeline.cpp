@@ -1,0 +1,2 @@
+// Without CUDA the pipeline workload is ordinary C++ (its CPU columns only).
+#include "../bench_pipeline.cu"
