@@ -500,7 +500,9 @@ struct Scheduler::Impl {
       // A device the split gave nothing may still steal, but only when one stolen piece could
       // finish well before the planned finish: a GPU whose fixed cost exceeds the whole batch's
       // time on the CPU would only add hand-offs (and keep a small batch off the caller's thread).
-      if (job->split && (rp.shares.size() > 1 || rp.exploring)) {
+      // A batch calibrating one device runs there alone: stolen pieces would leave it unmeasured
+      // at this size, and calibration would never end.
+      if (job->split && rp.shares.size() > 1) {
         double finish = 0;
         for (const auto& sh : rp.shares) {
           const auto curve = model.curve(key(*job, *slots[cand_slots[sh.candidate]]));
