@@ -180,10 +180,18 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     }
     if (x[i]) split_finish = std::max(split_finish, c[i].backlog_seconds + predict(i, x[i]));
   }
-  if (!plan.exploring && split_finish > kSplitWorthIt * alone_best - kSplitHandoffSeconds && x[best] < n) {
-    std::fill(x.begin(), x.end(), 0);
-    x[best] = n;
-    plan.reason = "all on " + c[best].name + ": a split would save too little";
+  if (!plan.exploring && x[best] < n) {
+    const CostModel::Key split_key{op, std::string(kSplitCostDevice), where};
+    if (split_finish > kSplitWorthIt * alone_best - kSplitHandoffSeconds) {
+      plan.reason = "all on " + c[best].name + ": a split would save too little";
+    } else if (const auto look = model.lookup(split_key, n); look.samples >= CostModel::kCalibrated &&
+                                                             look.curve->predict(n) >= alone_best) {
+      plan.reason = "all on " + c[best].name + ": measured splits at this size were slower";
+    }
+    if (!plan.reason.empty()) {
+      std::fill(x.begin(), x.end(), 0);
+      x[best] = n;
+    }
   }
 
   std::size_t at = 0;

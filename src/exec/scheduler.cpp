@@ -366,6 +366,12 @@ struct Scheduler::Impl {
       const auto now = Clock::now();
       st.total_seconds = seconds(now - job.submitted);
       st.queue_wait_seconds = job.first_start ? seconds(*job.first_start - job.submitted) : 0;
+      // What the split as a whole achieved: contention for cores and memory bandwidth, which
+      // no device's own curve shows, is in this time. route_split compares it with the best
+      // device alone.
+      if (job.split && job.parts.size() > 1 && st.faults.empty() && job.errors.empty() && job.first_start)
+        model.record({job.cost_key, std::string(kSplitCostDevice), Residency::host}, st.items,
+                     seconds(now - *job.first_start));
       report.stats = std::move(st);
       report.errors = std::move(job.errors);
     }

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <numeric>
+#include <optional>
 
 #include "hetex/exec/routing.hpp"
 
@@ -175,6 +177,27 @@ TEST(Split, ASplitThatSavesLittleGoesToTheBestDeviceAlone) {
   auto big = route_split(m, "op", Residency::host, kCpuGpu, mins, 10 * n);
   ASSERT_EQ(big.shares.size(), 2u);
   expect_tiles(big, 10 * n);
+}
+
+TEST(Split, SplitsMeasuredSlowerThanTheBestDeviceStop) {
+  // Predicted: CPU 10 ms, GPU 3.4 ms, together about 2.6 ms. Measured splits decide.
+  const std::size_t n = 1 << 20;
+  const std::vector<std::size_t> mins{1, 1};
+  auto model_with_splits_taking = [&](std::optional<double> seconds) {
+    auto m = std::make_unique<CostModel>();
+    calibrate(*m, "cpu", 5e-6, 1e8);
+    calibrate(*m, "cuda:0", 1e-4, 3e8);
+    if (seconds)
+      for (int i = 0; i < 3; ++i) m->record({"op", std::string(kSplitCostDevice), Residency::host}, n, *seconds);
+    return m;
+  };
+  EXPECT_EQ(route_split(*model_with_splits_taking(std::nullopt), "op", Residency::host, kCpuGpu, mins, n).shares.size(), 2u);
+  EXPECT_EQ(route_split(*model_with_splits_taking(2.7e-3), "op", Residency::host, kCpuGpu, mins, n).shares.size(), 2u);
+  // Contention: the split took longer than the GPU alone would.
+  auto plan = route_split(*model_with_splits_taking(5e-3), "op", Residency::host, kCpuGpu, mins, n);
+  ASSERT_EQ(plan.shares.size(), 1u);
+  EXPECT_EQ(plan.shares[0].candidate, 1u);
+  EXPECT_NE(plan.reason.find("measured"), std::string::npos) << plan.reason;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <mutex>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -61,6 +62,8 @@ struct RoutePlan {
 // fraction of that device's time, less a fixed cost for the hand-offs between devices.
 inline constexpr double kSplitWorthIt = 0.95;
 inline constexpr double kSplitHandoffSeconds = 50e-6;
+// The cost model's name for a split run as a whole (all devices together, end to end).
+inline constexpr std::string_view kSplitCostDevice = "split";
 
 RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c, std::size_t n);
 
@@ -79,7 +82,9 @@ class AdaptiveRouter {
 // smaller shares are folded into the others. Until every candidate is calibrated at n's size (as
 // Adaptive explores), the least measured one takes the whole batch. A split predicted to finish no
 // sooner than kSplitWorthIt of the best device alone, less kSplitHandoffSeconds, becomes that
-// device alone.
+// device alone. So does one whose measured split runs at this size (kSplitCostDevice, recorded
+// by the scheduler) were slower than that device alone: devices that share cores and memory
+// bandwidth slow each other down, which no per-device curve predicts.
 RoutePlan route_split(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
                       std::span<const std::size_t> min_share, std::size_t n);
 
