@@ -529,8 +529,11 @@ struct Scheduler::Impl {
       for (auto& part : job->parts) {
         auto& s = *slots[part.slot];
         const std::size_t share = part.hi - part.lo;
-        // A GPU call has a fixed cost and pipelines inside itself: fewer, larger pieces there.
-        const std::size_t k = s.is_cpu ? pieces : std::max<std::size_t>(1, pieces / 2);
+        // A piece being run cannot be stolen, so the last one is the tail every other device
+        // waits for. CPU pieces cost a parallel loop's start (microseconds): many, each still
+        // big enough for every thread (min_piece). A GPU call has a fixed cost and pipelines
+        // inside itself: fewer, larger pieces there.
+        const std::size_t k = s.is_cpu ? 4 * pieces : pieces;
         part.piece = std::max<std::size_t>(1, pieces > 1 ? std::max((share + k - 1) / k, part.min_piece) : share);
         const auto curve = model.curve(key(*job, s));
         part.predicted = curve.empty() ? 0 : curve.predict(share);

@@ -30,7 +30,8 @@ struct AdaptivePolicy {
 // The batch split over the CPU and every usable GPU so that all are predicted to finish together;
 // idle devices then steal from the tails of the others.
 struct SplitPolicy {
-  // Pieces a device takes of its share at a time; more pieces, finer stealing, more calls.
+  // Pieces a GPU takes of its share at a time (the CPU, whose calls cost less, four times as
+  // many); more pieces, finer stealing, more calls.
   std::size_t pieces_per_share = 4;
 };
 // Always the named device ("cpu", "cuda:0"): the CPU-only / GPU-only baselines.

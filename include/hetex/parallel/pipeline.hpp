@@ -302,6 +302,15 @@ struct LiftOr {  // a dropped element becomes the identity
     else return m.ok ? static_cast<T>(m.value) : identity;
   }
 };
+template <class T>
+struct LiftZero {  // a dropped element becomes T{}: a sum's identity, known when compiling, so
+                   // the select is one AND with the mask rather than a blend of two registers
+  template <class M>
+  HETEX_HD T operator()(const M& m) const {
+    if constexpr (is_always_v<M>) return static_cast<T>(m.value);
+    else return m.ok ? static_cast<T>(m.value) : T{};
+  }
+};
 struct LiftCount {
   template <class M>
   HETEX_HD unsigned long long operator()(const M& m) const {
@@ -528,7 +537,7 @@ class Pipeline {
   Result<value_type> sum() const {
     return run<void>("sum", [&]() -> value_type {
       using T = value_type;
-      hetex::detail::Fused<Chain, hetex::detail::LiftOr<T>> f{chain_, {T{}}};
+      hetex::detail::Fused<Chain, hetex::detail::LiftZero<T>> f{chain_, {}};
       return hetex::detail::cpu_fold(src_, f, T{}, hetex::detail::Plus{});
     }, [&](auto& gpu) { return gpu.sum(); });
   }
