@@ -1,12 +1,19 @@
 // The image workload of `hetex bench`: RGBA frames → gray → Gaussian blur (σ = 2, 11 taps) →
 // Sobel magnitude, host memory to host memory, at sizes from a thumbnail to 4K. OpenCV, the
-// comparator, is a benchmark-only dependency: bench_image measures it beside this same pipeline.
+// comparator, is measured where the build found it (it is never a dependency of the library).
 
 #include <random>
+#include <tuple>
+
+#if defined(HETEX_HAVE_OPENCV)
+#include <opencv2/core.hpp>
+#include <opencv2/imgproc.hpp>
+#endif
 
 #include "bench.hpp"
 #include "hetex/exec/gpu_lane.hpp"
 #include "hetex/ops/image.hpp"
+#include "hetex/ops/image_scheduled.hpp"
 
 namespace hetex::cli::bench {
 
@@ -18,7 +25,9 @@ Plan image_plan(Devices& d, const Settings& s) {
       s.full ? std::vector<std::pair<int, int>>{{256, 144}, {640, 360}, {1280, 720}, {1920, 1080}, {3840, 2160}, {7680, 4320}}
              : std::vector<std::pair<int, int>>{{256, 144}, {640, 360}, {1280, 720}, {1920, 1080}, {3840, 2160}};
   p.meta.table_size = 3840u * 2160u;
-  p.meta.notes.push_back("OpenCV's figures on the same frame come from bench_image (OpenCV is not a runtime dependency)");
+#if !defined(HETEX_HAVE_OPENCV)
+  p.meta.notes.push_back("OpenCV was not found when hetex was built: bench_image measures it where it is installed");
+#endif
   const image::Pipeline pipe{.gray = true, .sigma = 2.0, .ksize = 11, .edges = image::Edges::magnitude};
   struct Data {
     std::vector<image::Image> in;
@@ -63,6 +72,30 @@ Plan image_plan(Devices& d, const Settings& s) {
   add("cpu_all", "hetex CPU, " + cores + " threads", metrics::SeriesKind::cpu, [=](std::size_t n) {
     return image::run_cpu(pipe, image::view(data->in[index(n)]), data->out[index(n)]);
   });
+#if defined(HETEX_HAVE_OPENCV)
+  // The same steps in OpenCV 4 on the same cores, gray first (its output is then bit-identical).
+  const int threads = static_cast<int>(d.runtime.cpu().cpu_info()->logical_cores);
+  add("opencv", "OpenCV, " + cores + " threads", metrics::SeriesKind::comparator, [=](std::size_t n) -> Status {
+    try {
+      cv::setNumThreads(threads);
+      const auto& img = data->in[index(n)];
+      cv::Mat in(img.shape.height, img.shape.width, CV_8UC4, const_cast<std::uint8_t*>(img.pixels.data()));
+      cv::Mat gray, blurred, dx, dy, fx, fy, mag;
+      cv::Mat out(img.shape.height, img.shape.width, CV_8U, data->out[index(n)].data());
+      cv::cvtColor(in, gray, cv::COLOR_RGBA2GRAY);
+      cv::GaussianBlur(gray, blurred, cv::Size(11, 11), 2.0, 2.0);
+      cv::Sobel(blurred, dx, CV_16S, 1, 0, 3);
+      cv::Sobel(blurred, dy, CV_16S, 0, 1, 3);
+      dx.convertTo(fx, CV_32F);
+      dy.convertTo(fy, CV_32F);
+      cv::magnitude(fx, fy, mag);
+      mag.convertTo(out, CV_8U);  // into the caller's buffer: `out` already has its size and type
+      return {};
+    } catch (const cv::Exception& e) {
+      return Error(Errc::internal, std::string("OpenCV: ") + e.what());
+    }
+  });
+#endif
   if (!s.gpus) return p;
   const auto gpus = d.runtime.gpus();
   for (std::size_t g = 0; g < gpus.size() && g < d.gpu_labels.size(); ++g) {
@@ -76,6 +109,16 @@ Plan image_plan(Devices& d, const Settings& s) {
       return image::run_gpu(*shared_lane, pipe, image::view(data->in[index(n)]), data->out[index(n)]);
     });
   }
+  if (d.gpus.empty()) return p;
+  // The frame's rows as the scheduler's items: adaptive sends each frame to one device, split
+  // shares its rows between the CPU and the GPUs.
+  for (auto [id, label, sched] : {std::tuple{"adaptive", "hetex adaptive (CPU or GPU)", d.adaptive.get()},
+                                  std::tuple{"split", "hetex split (CPU + GPUs)", d.split.get()}})
+    p.columns.push_back({id, label, metrics::SeriesKind::hybrid,
+                         [=](std::size_t n) {
+                           return image::run(*sched, pipe, image::view(data->in[index(n)]), data->out[index(n)]);
+                         },
+                         poison, check, true});
   return p;
 }
 

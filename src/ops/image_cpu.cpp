@@ -2,6 +2,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
 #include <tbb/info.h>
+#include <tbb/task_arena.h>
 
 #include <algorithm>
 #include <cmath>
@@ -134,19 +135,24 @@ Status check_out(const detail::Plan& plan, std::span<std::uint8_t> out) {
 Status run_cpu(const Pipeline& p, ImageView in, std::span<std::uint8_t> out) {
   auto plan = HETEX_TRY(detail::make_plan(p, in.shape));
   HETEX_TRY_VOID(check_out(plan, out));
-  const int h = in.shape.height;
+  detail::run_bands(plan, in.data, out.data(), 0, in.shape.height);
+  return {};
+}
+
+void detail::run_bands(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y0, int y1) {
   // Two bands per core: each band recomputes 2R + 2 rows of halo, so fewer, taller bands are
   // cheaper, but some slack balances the cores.
-  const int threads = std::max(1, tbb::info::default_concurrency());
-  const int band = std::max(16, (h + 2 * threads - 1) / (2 * threads));
+  const int rows = y1 - y0;
+  if (rows <= 0) return;
+  const int threads = std::max(1, tbb::this_task_arena::max_concurrency());
+  const int band = std::max(16, (rows + 2 * threads - 1) / (2 * threads));
   tbb::parallel_for(
-      tbb::blocked_range<int>(0, (h + band - 1) / band, 1),
+      tbb::blocked_range<int>(0, (rows + band - 1) / band, 1),
       [&](const tbb::blocked_range<int>& r) {
         for (int b = r.begin(); b < r.end(); ++b)
-          detail::run_band(plan, in.data, out.data(), b * band, std::min(h, (b + 1) * band));
+          run_band(plan, in, out, y0 + b * band, std::min(y1, y0 + (b + 1) * band));
       },
       tbb::simple_partitioner());
-  return {};
 }
 
 Status run_cpu_serial(const Pipeline& p, ImageView in, std::span<std::uint8_t> out) {

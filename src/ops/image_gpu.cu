@@ -248,17 +248,27 @@ Status run_gpu(GpuLane& lane, const Pipeline& p, ImageView in, std::span<std::ui
   if (out.size() != plan.out.bytes())
     return Error(Errc::invalid_argument, "output holds " + std::to_string(out.size()) + " bytes; the result needs " +
                                              std::to_string(plan.out.bytes()));
+  return detail::run_gpu_rows(lane, plan, in.data, out.data(), 0, in.shape.height);
+}
+
+namespace detail {
+
+Status run_gpu_rows(GpuLane& lane, const Plan& plan, const std::uint8_t* in_data, std::uint8_t* out_data, int y0, int y1) {
   auto pool = HETEX_TRY(DevicePool::shared(lane.device()));
-  const int h = in.shape.height;
-  const std::size_t in_row = in.shape.row_bytes(), out_row = plan.out.row_bytes();
+  const int h = plan.in.height;
+  const std::size_t in_row = plan.in.row_bytes(), out_row = plan.out.row_bytes();
+  if (y0 >= y1) return {};
   if (!fusable(plan)) {  // whole image: the separable passes need every row
+    if (y0 != 0 || y1 != h)
+      return Error(Errc::unavailable, "the GPU runs this pipeline (blur radius over " + std::to_string(kMaxFusedRadius) +
+                                          " or a colour output) on whole images only");
     Stream& s = lane.stream(0);
-    auto din = HETEX_TRY(pool->allocate<std::uint8_t>(s, in.shape.bytes()));
+    auto din = HETEX_TRY(pool->allocate<std::uint8_t>(s, plan.in.bytes()));
     auto dout = HETEX_TRY(pool->allocate<std::uint8_t>(s, plan.out.bytes()));
-    HETEX_TRY(hetex::detail::upload_bytes(s, din.view().data(), din.allocation().get(), in.data, in.shape.bytes(),
+    HETEX_TRY(hetex::detail::upload_bytes(s, din.view().data(), din.allocation().get(), in_data, plan.in.bytes(),
                                    hetex::detail::SourceUse::borrowed));
     HETEX_TRY_VOID(enqueue(s, plan, din.view().data(), dout.view().data()));
-    auto done = HETEX_TRY(hetex::detail::download_bytes(s, out.data(), dout.view().data(), dout.allocation().get(), out.size()));
+    auto done = HETEX_TRY(hetex::detail::download_bytes(s, out_data, dout.view().data(), dout.allocation().get(), plan.out.bytes()));
     if (done) HETEX_TRY_VOID(done->wait());
     return {};
   }
@@ -276,13 +286,13 @@ Status run_gpu(GpuLane& lane, const Pipeline& p, ImageView in, std::span<std::ui
   auto issue = [&](std::size_t k, int row0) -> Result<Piece> {
     Piece piece;
     piece.row0 = row0;
-    piece.rows = std::min(stripe, h - row0);
+    piece.rows = std::min(stripe, y1 - row0);
     piece.stream = &lane.stream(k);
     Stream& s = *piece.stream;
     const int in0 = std::max(0, row0 - halo), in1 = std::min(h, row0 + piece.rows + halo);
     piece.din = HETEX_TRY(pool->allocate<std::uint8_t>(s, std::size_t(in1 - in0) * in_row));
     piece.dout = HETEX_TRY(pool->allocate<std::uint8_t>(s, std::size_t(piece.rows) * out_row));
-    HETEX_TRY(hetex::detail::upload_bytes(s, piece.din.view().data(), piece.din.allocation().get(), in.data + std::size_t(in0) * in_row,
+    HETEX_TRY(hetex::detail::upload_bytes(s, piece.din.view().data(), piece.din.allocation().get(), in_data + std::size_t(in0) * in_row,
                                    std::size_t(in1 - in0) * in_row, hetex::detail::SourceUse::borrowed));
     const std::uint8_t* din = piece.din.view().data();
     std::uint8_t* dout = piece.dout.view().data();
@@ -290,19 +300,21 @@ Status run_gpu(GpuLane& lane, const Pipeline& p, ImageView in, std::span<std::ui
     return piece;
   };
   auto retrieve = [&](Piece& piece) -> Status {
-    auto done = HETEX_TRY(hetex::detail::download_bytes(*piece.stream, out.data() + std::size_t(piece.row0) * out_row,
+    auto done = HETEX_TRY(hetex::detail::download_bytes(*piece.stream, out_data + std::size_t(piece.row0) * out_row,
                                                  piece.dout.view().data(), piece.dout.allocation().get(),
                                                  std::size_t(piece.rows) * out_row));
     if (done) HETEX_TRY_VOID(done->wait());
     return {};
   };
   std::optional<Piece> previous;
-  for (int row0 = 0, k = 0; row0 < h; row0 += stripe, ++k) {
+  for (int row0 = y0, k = 0; row0 < y1; row0 += stripe, ++k) {
     auto current = HETEX_TRY(issue(std::size_t(k), row0));
     if (previous) HETEX_TRY_VOID(retrieve(*previous));
     previous = std::move(current);
   }
   return retrieve(*previous);
 }
+
+}  // namespace detail
 
 }  // namespace hetex::image

@@ -26,5 +26,10 @@ Result<Plan> make_plan(const Pipeline& p, const Shape& in);
 
 // Produces output rows [y0, y1) of `plan` from `in` into `out` (the whole output image).
 void run_band(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y0, int y1);
+// The same on all cores, in bands.
+void run_bands(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y0, int y1);
+// The same on a GPU, host memory to host memory: the rows in overlapping stripes (each uploads the
+// halo rows it reads). Pipelines the fused kernel cannot run go through whole images only.
+Status run_gpu_rows(GpuLane& lane, const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y0, int y1);
 
 }  // namespace hetex::image::detail

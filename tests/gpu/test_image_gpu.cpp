@@ -2,10 +2,14 @@
 // host to host, fused and separable paths, every border, stripes with halos.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "gpu_test.hpp"
 #include "hetex/async/transfer.hpp"
 #include "hetex/exec/gpu_lane.hpp"
+#include "hetex/exec/scheduler.hpp"
 #include "hetex/ops/image.hpp"
+#include "hetex/ops/image_scheduled.hpp"
 #include "ops/image_reference.hpp"
 #include "ops/image_stream_corpus.hpp"
 
@@ -106,5 +110,46 @@ TEST_F(ImageGpu, StreamingThousandFilesEqualsCpuInOrder) {
     if (corpus.corrupt[i]) continue;
     auto written = load(corpus.jobs[i].output).value();
     ASSERT_EQ(written.pixels, run_cpu(p, view(corpus.inputs[i])).value().pixels) << corpus.jobs[i].input;
+  }
+}
+
+// Through the scheduler on the real GPU: Adaptive sends whole frames, Split shares rows between the
+// CPU and the GPU (each GPU part uploads its halo rows); both must equal the whole-frame CPU
+// result, for every pipeline (the separable ones run on the GPU only as whole frames).
+TEST_F(ImageGpu, ScheduledFramesEqualCpuUnderAdaptiveAndSplit) {
+  for (Policy policy : {Policy{AdaptivePolicy{}}, Policy{SplitPolicy{}}}) {
+    auto sched =
+        Scheduler::create(hetex_test::gpu_runtime(), {.policy = policy, .calibration_file = std::filesystem::path{}}).value();
+    std::set<std::string> used;
+    for (const auto& p : {kPipelines[0], kPipelines[5]}) {
+      Image in = test_image(Shape{1920, 1080, 4}, 11, false);
+      auto cpu = run_cpu(p, view(in)).value();
+      for (int round = 0; round < 10; ++round) {
+        std::vector<std::uint8_t> out(cpu.pixels.size(), 0xA5);
+        auto st = run(*sched, p, view(in), out);
+        ASSERT_TRUE(st) << st.error().describe();
+        ASSERT_EQ(out, cpu.pixels) << name(in.shape, p) << " round " << round << " " << policy_name(policy);
+      }
+      for (const auto& d : sched->devices())
+        if (d.items) used.insert(d.name);
+    }
+    EXPECT_TRUE(used.count(gpu.id().to_string())) << policy_name(policy) << ": the GPU never ran a row";
+  }
+}
+
+TEST_F(ImageGpu, AnySlicesOfTheRowsOnTheGpuMakeTheWholeFrame) {
+  auto lane = GpuLane::create(gpu).value();
+  const Pipeline& p = kPipelines[0];
+  Image in = test_image(Shape{1500, 1301, 4}, 13, false);
+  auto cpu = run_cpu(p, view(in)).value();
+  for (std::size_t cut : {std::size_t(7), std::size_t(256), std::size_t(700)}) {
+    std::vector<std::uint8_t> out(cpu.pixels.size(), 0xA5), done(1301, 0);
+    const FrameRows rows = frame_rows(p, view(in), out).value();
+    for (std::size_t b = 0; b < rows.size(); b += cut) {
+      const std::size_t e = std::min(rows.size(), b + cut);
+      auto st = rows_operation().run_gpu(*lane, rows.slice(b, e), std::span(done).subspan(b, e - b));
+      ASSERT_TRUE(st) << st.error().describe();
+    }
+    EXPECT_EQ(out, cpu.pixels) << "slices of " << cut << " rows";
   }
 }

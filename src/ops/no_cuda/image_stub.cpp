@@ -1,4 +1,5 @@
 #include "hetex/ops/image.hpp"
+#include "../image_rows.hpp"
 
 namespace hetex::image {
 
@@ -7,6 +8,10 @@ Status run_gpu(Stream&, const Pipeline&, const DeviceImage&, DeviceImage&) {
 }
 
 Status run_gpu(GpuLane&, const Pipeline&, ImageView, std::span<std::uint8_t>) {
+  return Error(Errc::unavailable, "hetex was built without CUDA");
+}
+
+Status detail::run_gpu_rows(GpuLane&, const Plan&, const std::uint8_t*, std::uint8_t*, int, int) {
   return Error(Errc::unavailable, "hetex was built without CUDA");
 }
 
