@@ -26,7 +26,7 @@ constexpr int kSrc = kTile + 2 * kMaxHalo;  // gray source tile side, at most
 struct FusedParams {
   const std::uint8_t* in;
   std::size_t in_pitch;
-  int in_row0;  // image row of in's first row
+  int in_row0, in_rows;  // image rows [in_row0, in_row0 + in_rows) are in `in`
   int width, height, channels;
   bool gray;
   std::uint8_t* out;
@@ -65,7 +65,10 @@ __global__ void __launch_bounds__(kTile * (kTile / kRowsPerThread)) fused_kernel
   const int src_rows = kTile + 2 * (halo + r), src_cols = kTile + 2 * (halo + r);
   for (int i = tid; i < src_rows * src_cols; i += threads) {
     const int ry = i / src_cols, rx = i - ry * src_cols;
-    const int gy = reflect(ty0 - halo - r + ry, p.height), gx = reflect(tx0 - halo - r + rx, p.width);
+    // A tile may reach past the rows this launch has (a stripe shorter than a tile); those rows
+    // feed no output it writes, so any row that is there will do.
+    const int gy = min(max(reflect(ty0 - halo - r + ry, p.height), p.in_row0), p.in_row0 + p.in_rows - 1);
+    const int gx = reflect(tx0 - halo - r + rx, p.width);
     src[ry][rx] = gray_of(p.in + std::size_t(gy - p.in_row0) * p.in_pitch + std::size_t(gx) * p.channels, p.channels, p.gray);
   }
   __syncthreads();
@@ -178,10 +181,12 @@ FusedParams fused_params(const detail::Plan& plan, int radius, bool gray, int ch
   return f;
 }
 
-// Rows [row0, row0 + rows) of the output; `in` starts at image row in_row0.
-void launch_fused(NativeStream s, FusedParams f, const std::uint8_t* in, int in_row0, std::uint8_t* out, int row0, int rows) {
+// Rows [row0, row0 + rows) of the output; `in` holds image rows [in_row0, in_row0 + in_rows).
+void launch_fused(NativeStream s, FusedParams f, const std::uint8_t* in, int in_row0, int in_rows, std::uint8_t* out,
+                  int row0, int rows) {
   f.in = in;
   f.in_row0 = in_row0;
+  f.in_rows = in_rows;
   f.out = out;
   f.out_row0 = row0;
   f.out_rows = rows;
@@ -194,7 +199,7 @@ Status enqueue(Stream& s, const detail::Plan& plan, const std::uint8_t* in, std:
   const int w = plan.in.width, h = plan.in.height;
   if (fusable(plan)) {
     const FusedParams f = fused_params(plan, plan.radius, plan.gray, plan.in.channels);
-    return submitted(s.enqueue([&](NativeStream ns) { launch_fused(ns, f, in, 0, out, 0, h); }));
+    return submitted(s.enqueue([&](NativeStream ns) { launch_fused(ns, f, in, 0, h, out, 0, h); }));
   }
   if (!plan.blur && !plan.gray) {  // nothing to compute
     return submitted(
@@ -219,7 +224,7 @@ Status enqueue(Stream& s, const detail::Plan& plan, const std::uint8_t* in, std:
             const dim3 grid(unsigned((n + 255) / 256), unsigned(std::min(h, 65535)));
             hblur_kernel<<<grid, 256, 0, ns>>>(src, w, h, c, plan.radius, taps, hp);
             vblur_kernel<<<grid, 256, 0, ns>>>(hp, int(n), h, plan.radius, taps, dst);
-            if (edges) launch_fused(ns, fused_params(plan, 0, false, 1), dst, 0, out, 0, h);
+            if (edges) launch_fused(ns, fused_params(plan, 0, false, 1), dst, 0, h, out, 0, h);
           }));
 }
 
@@ -296,7 +301,7 @@ Status run_gpu_rows(GpuLane& lane, const Plan& plan, const std::uint8_t* in_data
                                    std::size_t(in1 - in0) * in_row, hetex::detail::SourceUse::borrowed));
     const std::uint8_t* din = piece.din.view().data();
     std::uint8_t* dout = piece.dout.view().data();
-    HETEX_TRY_VOID(submitted(s.enqueue([&](NativeStream ns) { launch_fused(ns, f, din, in0, dout, row0, piece.rows); })));
+    HETEX_TRY_VOID(submitted(s.enqueue([&](NativeStream ns) { launch_fused(ns, f, din, in0, in1 - in0, dout, row0, piece.rows); })));
     return piece;
   };
   auto retrieve = [&](Piece& piece) -> Status {
