@@ -106,15 +106,25 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     for (auto k : known) sum += curves[k].predict(x);
     return sum / known.size();
   };
+  // Beside each other devices go slower than alone (fewer cores for the CPU; shared memory
+  // bandwidth; staging copies): once every device has been measured in a split, shares follow
+  // those speeds.
+  std::vector<CostCurve> beside;
+  bool corrected = c.size() > 1;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    beside.push_back(model.curve({op, c[i].name + std::string(kBesideSuffix), where}));
+    corrected = corrected && !beside.back().empty();
+  }
+  auto share_time = [&](std::size_t i, std::size_t x) { return corrected ? beside[i].predict(x) : predict(i, x); };
   // Items candidate i finishes by time t (after its backlog): predictions rise with size, so bisect.
   auto items_by = [&](std::size_t i, double t) -> std::size_t {
     const double budget = t - c[i].backlog_seconds;
-    if (budget < predict(i, 1)) return 0;
-    if (predict(i, n) <= budget) return n;
+    if (budget < share_time(i, 1)) return 0;
+    if (share_time(i, n) <= budget) return n;
     std::size_t lo = 1, hi = n;
     while (hi - lo > 1) {
       const std::size_t mid = lo + (hi - lo) / 2;
-      (predict(i, mid) <= budget ? lo : hi) = mid;
+      (share_time(i, mid) <= budget ? lo : hi) = mid;
     }
     return lo;
   };
@@ -126,7 +136,7 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     bool any = false;
     for (std::size_t i = 0; i < c.size(); ++i) {
       if (excluded[i]) continue;
-      const double alone = c[i].backlog_seconds + predict(i, n);
+      const double alone = c[i].backlog_seconds + share_time(i, n);
       hi = any ? std::min(hi, alone) : alone;
       any = true;
     }
@@ -168,6 +178,7 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
   }
 
   plan.exploring = known.size() < c.size();
+  plan.beside_speeds = corrected;
   // A split costs hand-offs, pieces and contention for memory bandwidth that no per-device curve
   // shows; when it would save little over the best device alone, that device takes it all.
   std::size_t best = 0;
@@ -178,7 +189,7 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
       best = i;
       alone_best = alone;
     }
-    if (x[i]) split_finish = std::max(split_finish, c[i].backlog_seconds + predict(i, x[i]));
+    if (x[i]) split_finish = std::max(split_finish, c[i].backlog_seconds + share_time(i, x[i]));
   }
   if (!plan.exploring && x[best] < n) {
     const CostModel::Key split_key{op, std::string(kSplitCostDevice), where};

@@ -70,6 +70,7 @@ struct JobState {
   Promise<ExecReport> promise;
   Clock::time_point submitted;
   bool split = false;
+  bool beside_speeds = false;  // the split's shares came from speeds measured in earlier splits
   std::optional<std::size_t> probe_slot;
 
   std::mutex m;  // guards everything below
@@ -108,6 +109,12 @@ struct Scheduler::Impl {
   Impl(SchedulerOptions o, Runtime rt, FaultPlan plan) : options(std::move(o)), runtime(std::move(rt)), faults(plan) {}
 
   CostModel::Key key(const JobState& job, const Slot& s) const { return {job.cost_key, s.name, Residency::host}; }
+  // The curve a job's part on `s` is predicted with: the device beside the others in a split
+  // planned from such speeds, else the device alone.
+  CostCurve part_curve(const JobState& job, const Slot& s) const {
+    if (job.beside_speeds) return model.curve({job.cost_key, s.name + std::string(kBesideSuffix), Residency::host});
+    return model.curve(key(job, s));
+  }
 
   // --- device state (circuit breaker); all under m -------------------------------------------
   void set_state(Slot& s, DeviceState st) {
@@ -366,12 +373,18 @@ struct Scheduler::Impl {
       const auto now = Clock::now();
       st.total_seconds = seconds(now - job.submitted);
       st.queue_wait_seconds = job.first_start ? seconds(*job.first_start - job.submitted) : 0;
-      // What the split as a whole achieved: contention for cores and memory bandwidth, which
-      // no device's own curve shows, is in this time. route_split compares it with the best
-      // device alone.
-      if (job.split && job.parts.size() > 1 && st.faults.empty() && job.errors.empty() && job.first_start)
-        model.record({job.cost_key, std::string(kSplitCostDevice), Residency::host}, st.items,
-                     seconds(now - *job.first_start));
+      // What each device did beside the others, for the shares of the next splits; and, once
+      // shares come from those speeds, what the split as a whole achieved (route_split compares
+      // it with the best device alone). Contention for cores and memory bandwidth, which no
+      // device's own curve shows, is in both.
+      if (job.split && job.parts.size() > 1 && st.faults.empty() && job.errors.empty() && job.first_start) {
+        for (const auto& [name, u] : job.usage)
+          if (u.items && u.busy_seconds > 0)
+            model.record({job.cost_key, name + std::string(kBesideSuffix), Residency::host}, u.items, u.busy_seconds);
+        if (job.beside_speeds)
+          model.record({job.cost_key, std::string(kSplitCostDevice), Residency::host}, st.items,
+                       seconds(now - *job.first_start));
+      }
       report.stats = std::move(st);
       report.errors = std::move(job.errors);
     }
@@ -482,6 +495,7 @@ struct Scheduler::Impl {
       std::vector<std::size_t> cand_slots;
       std::vector<Candidate> cands;
       RoutePlan rp = plan(*job, cand_slots, cands);
+      job->beside_speeds = job->split && rp.beside_speeds;
       const auto& opt = job->job->op().options;
       // Every candidate of a split takes part (a device with no share may still steal); otherwise
       // only the chosen device.
@@ -511,13 +525,13 @@ struct Scheduler::Impl {
       if (job->split && rp.shares.size() > 1) {
         double finish = 0;
         for (const auto& sh : rp.shares) {
-          const auto curve = model.curve(key(*job, *slots[cand_slots[sh.candidate]]));
+          const auto curve = part_curve(*job, *slots[cand_slots[sh.candidate]]);
           finish = std::max(finish, curve.empty() ? 0.0 : curve.predict(sh.end - sh.begin));
         }
         for (std::size_t ci = 0; ci < cands.size(); ++ci) {
           if (parts_of[ci] != SIZE_MAX) continue;
           auto& s = *slots[cand_slots[ci]];
-          const auto curve = model.curve(key(*job, s));
+          const auto curve = part_curve(*job, s);
           const std::size_t piece = s.is_cpu ? cpu_piece : opt.gpu_min_chunk;
           if (rp.exploring || curve.empty() || finish == 0 || curve.predict(std::min(piece, n)) < finish / 2) add_part(ci);
         }
@@ -535,7 +549,7 @@ struct Scheduler::Impl {
         // inside itself: fewer, larger pieces there.
         const std::size_t k = s.is_cpu ? 4 * pieces : pieces;
         part.piece = std::max<std::size_t>(1, pieces > 1 ? std::max((share + k - 1) / k, part.min_piece) : share);
-        const auto curve = model.curve(key(*job, s));
+        const auto curve = part_curve(*job, s);
         part.predicted = curve.empty() ? 0 : curve.predict(share);
         const std::size_t ref = std::max<std::size_t>(share, part.min_piece);
         const double t = curve.empty() ? 0 : curve.predict(ref);

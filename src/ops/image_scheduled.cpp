@@ -32,10 +32,10 @@ const Operation<FrameRows, std::uint8_t>& rows_operation() {
           mark_done(done);
           return {};
         },
-        // CPU tasks of at least 16 rows, as run_cpu's bands: each recomputes 2R + 2 halo rows,
-        // but a small frame still reaches every core. A GPU call below ~256 rows of a large
-        // frame is mostly fixed cost.
-        OperationOptions{.cpu_grain = 16, .gpu_min_chunk = 256});
+        // CPU tasks of 16-32 rows (TBB halves a range while it exceeds the grain), as run_cpu's
+        // smallest bands: each recomputes 2R + 2 halo rows, yet a small frame still reaches
+        // every core. A GPU call below ~256 rows of a large frame is mostly fixed cost.
+        OperationOptions{.cpu_grain = 32, .gpu_min_chunk = 256});
     o.with_cost_class(cost_class);
     o.with_gpu([](GpuLane& lane, const FrameRows& r, std::span<std::uint8_t> done) -> Status {
       if (!r.plan) return Error(Errc::invalid_argument, "image rows without a pipeline");

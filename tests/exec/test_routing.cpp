@@ -179,6 +179,24 @@ TEST(Split, ASplitThatSavesLittleGoesToTheBestDeviceAlone) {
   expect_tiles(big, 10 * n);
 }
 
+TEST(Split, SharesFollowSpeedsMeasuredBesideTheOtherDevices) {
+  // Alone the CPU does 1G items/s and the GPU 3G/s; in splits the CPU managed half of that.
+  CostModel m;
+  calibrate(m, "cpu", 0, 1e9);
+  calibrate(m, "cuda:0", 0, 3e9);
+  const std::vector<std::size_t> mins{1, 1};
+  const std::size_t n = 1 << 24;
+  auto before = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
+  EXPECT_FALSE(before.beside_speeds);
+  EXPECT_NEAR(double(before.shares[0].end) / n, 0.25, 0.01);
+  calibrate(m, std::string("cpu") + std::string(kBesideSuffix), 0, 0.5e9);
+  calibrate(m, std::string("cuda:0") + std::string(kBesideSuffix), 0, 3e9);
+  auto after = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
+  EXPECT_TRUE(after.beside_speeds);
+  ASSERT_EQ(after.shares.size(), 2u);
+  EXPECT_NEAR(double(after.shares[0].end) / n, 1.0 / 7, 0.01);
+}
+
 TEST(Split, SplitsMeasuredSlowerThanTheBestDeviceStop) {
   // Predicted: CPU 10 ms, GPU 3.4 ms, together about 2.6 ms. Measured splits decide.
   const std::size_t n = 1 << 20;

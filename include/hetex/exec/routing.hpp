@@ -57,6 +57,7 @@ struct RoutePlan {
   std::vector<Share> shares;
   bool exploring = false;
   std::string reason;
+  bool beside_speeds = false;  // a split's shares follow speeds measured in earlier splits
 };
 
 // A split is used only when its predicted finish beats the best device alone by a margin: this
@@ -65,6 +66,8 @@ inline constexpr double kSplitWorthIt = 0.95;
 inline constexpr double kSplitHandoffSeconds = 50e-6;
 // The cost model's name for a split run as a whole (all devices together, end to end).
 inline constexpr std::string_view kSplitCostDevice = "split";
+// A device's speed in a split, beside the others: the cost model's key is its name plus this.
+inline constexpr std::string_view kBesideSuffix = "@split";
 
 RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c, std::size_t n);
 
@@ -85,7 +88,9 @@ class AdaptiveRouter {
 // sooner than kSplitWorthIt of the best device alone, less kSplitHandoffSeconds, becomes that
 // device alone. So does one whose measured split runs at this size (kSplitCostDevice, recorded
 // by the scheduler) were slower than that device alone: devices that share cores and memory
-// bandwidth slow each other down, which no per-device curve predicts.
+// bandwidth slow each other down, which no per-device curve predicts. Once every device has run
+// in a split, shares follow what each did there (device + kBesideSuffix, also recorded by the
+// scheduler) rather than its speed alone.
 RoutePlan route_split(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
                       std::span<const std::size_t> min_share, std::size_t n);
 
