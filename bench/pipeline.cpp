@@ -13,6 +13,7 @@
 
 #include "hetex/parallel/pipeline.hpp"
 #include "hetex/parallel/rtc.hpp"
+#include "tuned_map_filter_sum.hpp"
 
 namespace {
 
@@ -34,29 +35,7 @@ float hetex_cpu(const std::vector<float>& v) {
   return hetex::pipeline(v).map([](float x) { return x * x; }).filter([](float y) { return y < 0.25f; }).sum().value();
 }
 
-// Tuned by hand: eight running sums (no add waits on the previous one; the loop vectorizes) and
-// a select, not a branch, which would mispredict on every other element of random data.
-float tbb_hand_written(const std::vector<float>& v) {
-  const float* x = v.data();
-  return tbb::parallel_reduce(
-      tbb::blocked_range<std::size_t>(0, v.size(), 1u << 14), 0.0f,
-      [x](const tbb::blocked_range<std::size_t>& r, float acc) {
-        float lane[8] = {};
-        std::size_t i = r.begin();
-        for (; i + 8 <= r.end(); i += 8)
-          for (int k = 0; k < 8; ++k) {
-            const float y = x[i + k] * x[i + k];
-            lane[k] += y < 0.25f ? y : 0.0f;
-          }
-        for (; i < r.end(); ++i) {
-          const float y = x[i] * x[i];
-          acc += y < 0.25f ? y : 0.0f;
-        }
-        for (float l : lane) acc += l;
-        return acc;
-      },
-      [](float a, float b) { return a + b; });
-}
+float tbb_hand_written(const std::vector<float>& v) { return hetex_bench::tuned_map_filter_sum(v.data(), v.size()); }
 
 template <class F>
 void run_cpu(benchmark::State& st, F f, double tolerance) {

@@ -5,8 +5,6 @@
 // Compiled by nvcc in the CUDA build (the functors then run on the GPU too) and by the C++
 // compiler otherwise (no_cuda/bench_pipeline.cpp includes this file).
 
-#include <tbb/blocked_range.h>
-#include <tbb/parallel_reduce.h>
 #include <tbb/task_arena.h>
 
 #include <cmath>
@@ -15,6 +13,7 @@
 #include "bench.hpp"
 #include "bench_thrust.hpp"
 #include "hetex/parallel/pipeline.hpp"
+#include "tuned_map_filter_sum.hpp"
 
 #if defined(__CUDACC__)
 #define HETEX_BENCH_HD __host__ __device__
@@ -100,27 +99,7 @@ Plan pipeline_plan(Devices& d, const Settings& s) {
     add("adaptive", "hetex adaptive (CPU or GPU)", metrics::SeriesKind::hybrid,
         [data, sched = d.adaptive.get()](std::size_t n) { return store(*data, chain(*data, n).on(*sched).sum()); }, true);
   add("tbb_reduce", "tbb::parallel_reduce, hand-written", metrics::SeriesKind::comparator, [data](std::size_t n) {
-    // What a programmer tuning this by hand writes: eight running sums, so that the adds do not
-    // wait on each other and the loop vectorizes, and a select rather than a branch.
-    const float* x = data->x.data();
-    data->result = tbb::parallel_reduce(
-        tbb::blocked_range<std::size_t>(0, n, 1u << 14), 0.0f,
-        [x](const tbb::blocked_range<std::size_t>& r, float acc) {
-          float lane[8] = {};
-          std::size_t i = r.begin();
-          for (; i + 8 <= r.end(); i += 8)
-            for (int k = 0; k < 8; ++k) {
-              const float y = x[i + k] * x[i + k];
-              lane[k] += y < 0.25f ? y : 0.0f;
-            }
-          for (; i < r.end(); ++i) {
-            const float y = x[i] * x[i];
-            acc += y < 0.25f ? y : 0.0f;
-          }
-          for (float l : lane) acc += l;
-          return acc;
-        },
-        [](float a, float b) { return a + b; });
+    data->result = hetex_bench::tuned_map_filter_sum(data->x.data(), n);
     return Status{};
   });
   if (s.gpus && !d.gpus.empty() && thrust_available())

@@ -97,7 +97,7 @@ void expect_tiles(const RoutePlan& p, std::size_t n) {
   EXPECT_EQ(at, n);
 }
 
-TEST(Split, ProportionalToThroughputSoAllFinishTogether) {
+TEST(Split, ProportionalToThroughputAloneThenBesideTheOthers) {
   CostModel m;
   calibrate(m, "cpu", 0, 1e9);
   calibrate(m, "cuda:0", 0, 3e9);
@@ -108,6 +108,15 @@ TEST(Split, ProportionalToThroughputSoAllFinishTogether) {
   expect_tiles(plan, n);
   EXPECT_NEAR(double(plan.shares[1].end - plan.shares[1].begin) / n, 0.75, 0.01);
   EXPECT_FALSE(plan.exploring);
+  EXPECT_FALSE(plan.beside_speeds);
+  // Once both have run in splits, where the CPU managed half its speed alone, shares follow that.
+  calibrate(m, std::string("cpu") + std::string(kBesideSuffix), 0, 0.5e9);
+  calibrate(m, std::string("cuda:0") + std::string(kBesideSuffix), 0, 3e9);
+  auto beside = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
+  EXPECT_TRUE(beside.beside_speeds);
+  ASSERT_EQ(beside.shares.size(), 2u);
+  expect_tiles(beside, n);
+  EXPECT_NEAR(double(beside.shares[0].end) / n, 1.0 / 7, 0.01);
 }
 
 TEST(Split, AccountsForFixedCostsAndBacklogAcrossManyGpus) {
@@ -177,24 +186,6 @@ TEST(Split, ASplitThatSavesLittleGoesToTheBestDeviceAlone) {
   auto big = route_split(m, "op", Residency::host, kCpuGpu, mins, 10 * n);
   ASSERT_EQ(big.shares.size(), 2u);
   expect_tiles(big, 10 * n);
-}
-
-TEST(Split, SharesFollowSpeedsMeasuredBesideTheOtherDevices) {
-  // Alone the CPU does 1G items/s and the GPU 3G/s; in splits the CPU managed half of that.
-  CostModel m;
-  calibrate(m, "cpu", 0, 1e9);
-  calibrate(m, "cuda:0", 0, 3e9);
-  const std::vector<std::size_t> mins{1, 1};
-  const std::size_t n = 1 << 24;
-  auto before = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
-  EXPECT_FALSE(before.beside_speeds);
-  EXPECT_NEAR(double(before.shares[0].end) / n, 0.25, 0.01);
-  calibrate(m, std::string("cpu") + std::string(kBesideSuffix), 0, 0.5e9);
-  calibrate(m, std::string("cuda:0") + std::string(kBesideSuffix), 0, 3e9);
-  auto after = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
-  EXPECT_TRUE(after.beside_speeds);
-  ASSERT_EQ(after.shares.size(), 2u);
-  EXPECT_NEAR(double(after.shares[0].end) / n, 1.0 / 7, 0.01);
 }
 
 TEST(Split, SplitsMeasuredSlowerThanTheBestDeviceStop) {
