@@ -95,9 +95,12 @@ Plan pipeline_plan(Devices& d, const Settings& s) {
     for (std::size_t g = 0; g < d.runtime.gpus().size(); ++g)
       add("gpu" + std::to_string(g), "hetex " + d.gpu_labels[g], metrics::SeriesKind::gpu,
           [data, gpu = d.runtime.gpus()[g]](std::size_t n) { return store(*data, chain(*data, n).on(gpu).sum()); });
-  if (s.gpus && !d.gpus.empty())
+  if (s.gpus && !d.gpus.empty()) {
     add("adaptive", "hetex adaptive (CPU or GPU)", metrics::SeriesKind::hybrid,
         [data, sched = d.adaptive.get()](std::size_t n) { return store(*data, chain(*data, n).on(*sched).sum()); }, true);
+    add("split", "hetex split (CPU + GPUs)", metrics::SeriesKind::hybrid,
+        [data, sched = d.split.get()](std::size_t n) { return store(*data, chain(*data, n).on(*sched).sum()); }, true);
+  }
   add("tbb_reduce", "tbb::parallel_reduce, hand-written", metrics::SeriesKind::comparator, [data](std::size_t n) {
     data->result = hetex_bench::tuned_map_filter_sum(data->x.data(), n);
     return Status{};

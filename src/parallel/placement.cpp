@@ -8,6 +8,7 @@
 #include "hetex/core/backend.hpp"
 #include "hetex/async/stream.hpp"
 #include "hetex/core/runtime.hpp"
+#include "hetex/exec/routing.hpp"
 #include "hetex/exec/scheduler.hpp"
 #include "hetex/parallel/pipeline.hpp"
 
@@ -71,6 +72,43 @@ Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t
       pick = &c;
   }
   return pick->device;
+}
+
+PipelineSplit pipeline_split(Scheduler& scheduler, const std::string& key, std::size_t n) {
+  PipelineSplit out;
+  if (scheduler.policy() != "split" || n == 0) return out;
+  const Runtime& rt = quiet_runtime();
+  std::vector<Device> devices{rt.cpu()};
+  for (const auto& snap : scheduler.devices()) {
+    if (snap.is_cpu || snap.state != DeviceState::healthy || snap.name.rfind("cuda:", 0) != 0) continue;
+    auto id = DeviceId::parse(snap.name);
+    if (!id) continue;
+    if (auto dev = rt.device(*id); dev && dev->healthy()) devices.push_back(*dev);
+  }
+  std::vector<Candidate> candidates;
+  std::vector<std::size_t> min_share;
+  for (const auto& d : devices) {
+    candidates.push_back({d.id().to_string(), d.is_cpu(), 0});
+    // One CPU pass or one GPU call must be worth its start: a few TBB tasks; a kernel launch and
+    // its copies.
+    min_share.push_back(d.is_cpu() ? kCpuGrain : std::size_t(1) << 20);
+  }
+  const RoutePlan plan = route_split(scheduler.cost_model(), key, Residency::host, candidates, min_share, n);
+  for (const auto& sh : plan.shares) out.shares.push_back({devices[sh.candidate], sh.begin, sh.end});
+  out.beside_speeds = plan.beside_speeds;
+  return out;
+}
+
+void pipeline_record_split(Scheduler& scheduler, const std::string& key, const PipelineSplit& plan,
+                           std::span<const double> part_seconds, double total_seconds) {
+  auto& model = scheduler.cost_model();
+  for (std::size_t i = 0; i < plan.shares.size(); ++i)
+    model.record({key, plan.shares[i].device.id().to_string() + std::string(kBesideSuffix), Residency::host},
+                 plan.shares[i].end - plan.shares[i].begin, part_seconds[i]);
+  if (plan.beside_speeds) {
+    const std::size_t n = plan.shares.back().end - plan.shares.front().begin;
+    model.record({key, std::string(kSplitCostDevice), Residency::host}, n, total_seconds);
+  }
 }
 
 void pipeline_record(Scheduler& scheduler, const std::string& key, const Device& device, std::size_t n, double seconds) {

@@ -186,4 +186,34 @@ void chosen_by_the_scheduler(const hetex::Device& gpu) {
 }
 TEST_F(GpuTest, PipelineChosenByTheScheduler) { chosen_by_the_scheduler(gpu); }
 
+// Under a Split scheduler sum, count, min and max run on the CPU and the GPU at once and combine.
+// The cost model is told both devices are equally fast, so the first run splits.
+void split_by_the_scheduler(const hetex::Device& gpu) {
+  auto sched = hetex::Scheduler::create(hetex_test::gpu_runtime(),
+                                        {.policy = hetex::SplitPolicy{}, .calibration_file = std::filesystem::path()})
+                   .value();
+  const auto v = random_values<int>(1 << 22, 53);
+  auto pl = pipeline(v).map([] __host__ __device__(int x) { return (long long)x * x; }).filter([] __host__ __device__(long long y) {
+    return y % 3 != 0;
+  });
+  const long long sum = pl.sum().value();
+  const std::size_t count = pl.count().value();
+  const auto lo = pl.min().value(), hi = pl.max().value();
+  for (const char* terminal : {"sum", "count", "min", "max"})
+    for (std::size_t n = 1024; n <= (std::size_t(1) << 24); n *= 2)
+      for (int i = 0; i < 3; ++i)
+        for (const std::string device : {std::string("cpu"), gpu.id().to_string()})
+          sched->cost_model().record({pl.cost_key(terminal), device, hetex::Residency::host}, n, 1e-4 + n * 1e-9);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(pl.on(*sched).sum().value(), sum) << "run " << i;
+    EXPECT_EQ(pl.on(*sched).count().value(), count) << "run " << i;
+    EXPECT_EQ(pl.on(*sched).min().value(), lo) << "run " << i;
+    EXPECT_EQ(pl.on(*sched).max().value(), hi) << "run " << i;
+  }
+  // Both devices ran a part, and what each did beside the other was recorded.
+  for (const std::string device : {std::string("cpu"), gpu.id().to_string()})
+    EXPECT_FALSE(sched->cost_model().curve({pl.cost_key("sum"), device + "@split", hetex::Residency::host}).empty()) << device;
+}
+TEST_F(GpuTest, PipelineSplitByTheScheduler) { split_by_the_scheduler(gpu); }
+
 }  // namespace

@@ -44,6 +44,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <future>
 #include <limits>
 #include <optional>
 #include <span>
@@ -137,6 +138,7 @@ struct HostSource {
   const T* data = nullptr;
   std::size_t n = 0;
   HETEX_HD const T& at(std::size_t i) const { return data[i]; }
+  HostSource slice(std::size_t b, std::size_t e) const { return {data + b, e - b}; }
 };
 template <class T>
 struct DeviceSource {
@@ -154,6 +156,7 @@ struct CountingSource {
   I first{};
   std::size_t n = 0;
   HETEX_HD I at(std::size_t i) const { return static_cast<I>(first + static_cast<I>(i)); }
+  CountingSource slice(std::size_t b, std::size_t e) const { return {at(b), e - b}; }
 };
 
 // What a stage chain yields for one element: Always<T> while no filter can have dropped it (the
@@ -437,6 +440,20 @@ Result<Device> pipeline_gpu(int index);
 Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t n, bool gpu_possible);
 void pipeline_record(Scheduler& scheduler, const std::string& key, const Device& device, std::size_t n,
                      double seconds);
+// Under a Split policy: the shares of n items (one, while a device is being calibrated at this
+// size), as the scheduler's route_split plans them; empty under any other policy.
+struct PipelineShare {
+  Device device;
+  std::size_t begin = 0, end = 0;
+};
+struct PipelineSplit {
+  std::vector<PipelineShare> shares;
+  bool beside_speeds = false;  // planned from speeds measured in earlier splits
+};
+PipelineSplit pipeline_split(Scheduler& scheduler, const std::string& key, std::size_t n);
+// What a split did: each device's part (beside the others) and, with beside_speeds, the whole.
+void pipeline_record_split(Scheduler& scheduler, const std::string& key, const PipelineSplit& plan,
+                           std::span<const double> part_seconds, double total_seconds);
 std::string pipeline_key(const char* type_name, const char* terminal);
 Error pipeline_no_gpu_path(const Device& gpu, bool compiled_by_nvcc);
 // The calling thread's stream on `gpu` for pipelines not given one (created on first use).
@@ -535,6 +552,9 @@ class Pipeline {
   }
 
   Result<value_type> sum() const {
+    if (auto r = split_fold<value_type>("sum", [](const Pipeline& part) { return part.sum(); },
+                                        [](value_type a, value_type b) { return static_cast<value_type>(a + b); }))
+      return std::move(*r);
     return run<void>("sum", [&]() -> value_type {
       using T = value_type;
       hetex::detail::Fused<Chain, hetex::detail::LiftZero<T>> f{chain_, {}};
@@ -543,6 +563,10 @@ class Pipeline {
   }
 
   Result<std::size_t> count() const {
+    if constexpr (has_filter)
+      if (auto r = split_fold<std::size_t>("count", [](const Pipeline& part) { return part.count(); },
+                                           [](std::size_t a, std::size_t b) { return a + b; }))
+        return std::move(*r);
     return run<void>("count", [&]() -> std::size_t {
       if constexpr (!has_filter) return src_.n;
       hetex::detail::Fused<Chain, hetex::detail::LiftCount> f{chain_, {}};
@@ -599,6 +623,52 @@ class Pipeline {
   template <class S, class C>
   friend class Pipeline;
 
+  // Under a Split scheduler, a fold whose parts combine (sum, count, min, max) runs on the CPU
+  // and the GPUs at once, each over the share the cost model gives it; nullopt otherwise.
+  template <class R, class Part, class Combine>
+  std::optional<Result<R>> split_fold(const char* terminal, Part part, Combine combine) const {
+    if constexpr (device_source || !compiled_by_nvcc || !gpu_capable<void>()) {
+      (void)terminal, (void)part, (void)combine;
+      return std::nullopt;
+    } else {
+      Scheduler* const* sched = std::get_if<Scheduler*>(&where_);
+      if (!sched) return std::nullopt;
+      const std::string key = cost_key(terminal);
+      const auto plan = hetex::detail::pipeline_split(**sched, key, src_.n);
+      if (plan.shares.empty()) return std::nullopt;
+      using Clock = std::chrono::steady_clock;
+      const auto start = Clock::now();
+      std::vector<double> seconds(plan.shares.size(), 0);
+      auto run_share = [&](std::size_t i) -> Result<R> {
+        const auto& sh = plan.shares[i];
+        Pipeline p = *this;
+        p.src_ = src_.slice(sh.begin, sh.end);
+        p.where_ = sh.device;
+        const auto t0 = Clock::now();
+        Result<R> r = part(p);
+        seconds[i] = std::chrono::duration<double>(Clock::now() - t0).count();
+        return r;
+      };
+      // The first share (the CPU's, when it has one) runs here, the others on threads of their own.
+      std::vector<std::future<Result<R>>> others;
+      for (std::size_t i = 1; i < plan.shares.size(); ++i) others.push_back(std::async(std::launch::async, run_share, i));
+      Result<R> acc = run_share(0);
+      for (auto& f : others) {
+        Result<R> r = f.get();
+        if (acc && r) acc = combine(*acc, *r);
+        else if (acc) acc = std::move(r).error();
+      }
+      if (!acc) return acc;
+      if (plan.shares.size() == 1) {
+        hetex::detail::pipeline_record(**sched, key, plan.shares[0].device, src_.n, seconds[0]);
+      } else {
+        hetex::detail::pipeline_record_split(**sched, key, plan, seconds,
+                                             std::chrono::duration<double>(Clock::now() - start).count());
+      }
+      return acc;
+    }
+  }
+
   template <class Next>
   Pipeline<Src, Next> rewrap(Next next) const {
     Pipeline<Src, Next> p(src_, std::move(next));
@@ -609,6 +679,14 @@ class Pipeline {
 
   template <bool Min>
   Result<std::optional<value_type>> extremum(const char* name) const {
+    using O = std::optional<value_type>;
+    if (auto r = split_fold<O>(name, [](const Pipeline& part) { return part.template extremum<Min>(Min ? "min" : "max"); },
+                               [](const O& a, const O& b) -> O {
+                                 if (!a) return b;
+                                 if (!b) return a;
+                                 return (Min ? *b < *a : *a < *b) ? b : a;
+                               }))
+      return std::move(*r);
     return run<void>(name, [&]() -> std::optional<value_type> {
       using T = value_type;
       using A = hetex::detail::Maybe<T>;
