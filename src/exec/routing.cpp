@@ -41,18 +41,19 @@ RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c
   return whole_batch_to(best, n, "no CPU candidate");
 }
 
+// Exploration measures one device at a time, its runs back to back: a CPU measured right after
+// a GPU run finds TBB's workers asleep and pays their wake-up (tens of microseconds), which made
+// alternating calibration send batches of ~20 us to a GPU three times slower. The median of a
+// device's three runs then drops the first, cold one.
 RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model, const std::string& op,
                                 Residency where, std::span<const Candidate> c, std::size_t n) {
   if (c.size() == 1) return whole_batch_to(0, n, "only " + c[0].name + " is usable");
-  // Calibrate first: every device at this size, fewest samples first.
-  std::size_t explore = c.size(), fewest = CostModel::kCalibrated;
+  // Calibrate first: every device at this size, one device after the other (see first_uncalibrated).
+  std::size_t explore = c.size();
   std::vector<double> alone(c.size()), finish(c.size());
   for (std::size_t i = 0; i < c.size(); ++i) {
     const auto look = model.lookup({op, c[i].name, where}, n);
-    if (look.samples < fewest) {
-      fewest = look.samples;
-      explore = i;
-    }
+    if (explore == c.size() && look.samples < CostModel::kCalibrated) explore = i;
     alone[i] = look.curve->predict(n);
     finish[i] = c[i].backlog_seconds + alone[i];
   }
@@ -84,12 +85,9 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
   // whole batches to the wrong device; its time alone at this size also decides below whether a
   // split pays at all.
   if (c.size() > 1) {
-    std::size_t explore = c.size(), fewest = CostModel::kCalibrated;
-    for (std::size_t i = 0; i < c.size(); ++i)
-      if (const std::size_t k = model.samples({op, c[i].name, where}, n); k < fewest) {
-        fewest = k;
-        explore = i;
-      }
+    std::size_t explore = c.size();
+    for (std::size_t i = 0; i < c.size() && explore == c.size(); ++i)
+      if (model.samples({op, c[i].name, where}, n) < CostModel::kCalibrated) explore = i;
     if (explore != c.size())
       return whole_batch_to(explore, n, "calibrating " + c[explore].name + " at " + size_label(n), true);
   }

@@ -63,14 +63,13 @@ Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t
     if (!id) continue;
     if (auto dev = rt.device(*id); dev && dev->healthy()) add(*dev);
   }
-  bool exploring = false;
-  for (auto& c : candidates) exploring = exploring || c.cost.samples < CostModel::kCalibrated;
-  // Until every device is calibrated at this size, run the one measured least; then the fastest.
+  // Until every device is calibrated at this size, the first one that is not, its runs back to
+  // back (as the scheduler explores); then the fastest.
+  for (auto& c : candidates)
+    if (c.cost.samples < CostModel::kCalibrated) return c.device;
   const Candidate* pick = &candidates.front();
-  for (auto& c : candidates) {
-    if (exploring ? c.cost.samples < pick->cost.samples : c.cost.curve->predict(n) < pick->cost.curve->predict(n))
-      pick = &c;
-  }
+  for (auto& c : candidates)
+    if (c.cost.curve->predict(n) < pick->cost.curve->predict(n)) pick = &c;
   return pick->device;
 }
 
