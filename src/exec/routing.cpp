@@ -90,6 +90,21 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
       if (model.samples({op, c[i].name, where}, n) < CostModel::kCalibrated) explore = i;
     if (explore != c.size())
       return whole_batch_to(explore, n, "calibrating " + c[explore].name + " at " + size_label(n), true);
+    // No split can finish before all devices sharing the work in proportion to their speed
+    // alone; when even that saves too little (small batches), skip the planning: routing a
+    // batch of microseconds must cost far less than that.
+    std::size_t best = 0;
+    double best_alone = 0, rate_sum = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      const double alone = c[i].backlog_seconds + model.lookup({op, c[i].name, where}, n).curve->predict(n);
+      if (i == 0 || alone < best_alone) {
+        best = i;
+        best_alone = alone;
+      }
+      rate_sum += alone > 0 ? 1.0 / alone : 0.0;
+    }
+    if (rate_sum > 0 && 1.0 / rate_sum > kSplitWorthIt * best_alone - kSplitHandoffSeconds)
+      return whole_batch_to(best, n, "all on " + c[best].name + ": a split would save too little");
   }
   std::vector<CostCurve> curves;
   std::vector<std::size_t> known;
