@@ -115,6 +115,9 @@ Plan image_plan(Devices& d, const Settings& s) {
     });
   }
   if (d.gpus.empty()) return p;
+  p.scheduled = [=](Scheduler& sched, std::size_t n) {
+    return image::run(sched, pipe, image::view(data->in[index(n)]), data->out[index(n)]);
+  };
   // The frame's rows as the scheduler's items: adaptive sends each frame to one device, split
   // shares its rows between the CPU and the GPUs.
   for (auto [id, label, sched] : {std::tuple{"adaptive", "hetex adaptive (CPU or GPU)", d.adaptive.get()},
