@@ -1,7 +1,7 @@
 #include "hetex/exec/routing.hpp"
 
 #include <algorithm>
-#include <cmath>
+#include <memory>
 #include <numeric>
 
 namespace hetex {
@@ -48,7 +48,7 @@ RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c
 RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model, const std::string& op,
                                 Residency where, std::span<const Candidate> c, std::size_t n) {
   if (c.size() == 1) return whole_batch_to(0, n, "only " + c[0].name + " is usable");
-  // Calibrate first: every device at this size, one device after the other (see first_uncalibrated).
+  // Calibrate first: every device at this size, one device after the other (see above).
   std::size_t explore = c.size();
   std::vector<double> alone(c.size()), finish(c.size());
   for (std::size_t i = 0; i < c.size(); ++i) {
@@ -90,45 +90,50 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
       if (model.samples({op, c[i].name, where}, n) < CostModel::kCalibrated) explore = i;
     if (explore != c.size())
       return whole_batch_to(explore, n, "calibrating " + c[explore].name + " at " + size_label(n), true);
-    // No split can finish before all devices sharing the work in proportion to their speed
-    // alone; when even that saves too little (small batches), skip the planning: routing a
-    // batch of microseconds must cost far less than that.
-    std::size_t best = 0;
-    double best_alone = 0, rate_sum = 0;
-    for (std::size_t i = 0; i < c.size(); ++i) {
-      const double alone = c[i].backlog_seconds + model.lookup({op, c[i].name, where}, n).curve->predict(n);
-      if (i == 0 || alone < best_alone) {
-        best = i;
-        best_alone = alone;
-      }
-      rate_sum += alone > 0 ? 1.0 / alone : 0.0;
-    }
-    if (rate_sum > 0 && 1.0 / rate_sum > kSplitWorthIt * best_alone - kSplitHandoffSeconds)
-      return whole_batch_to(best, n, "all on " + c[best].name + ": a split would save too little");
   }
-  std::vector<CostCurve> curves;
+  // The curves as the model caches them (routing reads them on every batch; no copies).
+  std::vector<std::shared_ptr<const CostCurve>> curves, beside;
   std::vector<std::size_t> known;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    curves.push_back(model.curve({op, c[i].name, where}));
-    if (!curves.back().empty()) known.push_back(i);
-  }
-  auto predict = [&](std::size_t i, std::size_t x) {
-    if (!curves[i].empty()) return curves[i].predict(x);
-    if (known.empty()) return static_cast<double>(x);  // all alike
-    double sum = 0;
-    for (auto k : known) sum += curves[k].predict(x);
-    return sum / known.size();
-  };
   // Beside each other devices go slower than alone (fewer cores for the CPU; shared memory
   // bandwidth; staging copies): once every device has been measured in a split, shares follow
   // those speeds.
-  std::vector<CostCurve> beside;
   bool corrected = c.size() > 1;
   for (std::size_t i = 0; i < c.size(); ++i) {
-    beside.push_back(model.curve({op, c[i].name + std::string(kBesideSuffix), where}));
-    corrected = corrected && !beside.back().empty();
+    curves.push_back(model.lookup({op, c[i].name, where}, n).curve);
+    if (!curves.back()->empty()) known.push_back(i);
+    beside.push_back(model.lookup({op, c[i].name + std::string(kBesideSuffix), where}, n).curve);
+    corrected = corrected && !beside.back()->empty();
   }
-  auto share_time = [&](std::size_t i, std::size_t x) { return corrected ? beside[i].predict(x) : predict(i, x); };
+  auto predict = [&](std::size_t i, std::size_t x) {
+    if (!curves[i]->empty()) return curves[i]->predict(x);
+    if (known.empty()) return static_cast<double>(x);  // all alike
+    double sum = 0;
+    for (auto k : known) sum += curves[k]->predict(x);
+    return sum / known.size();
+  };
+  auto share_time = [&](std::size_t i, std::size_t x) { return corrected ? beside[i]->predict(x) : predict(i, x); };
+  plan.exploring = known.size() < c.size();
+  plan.beside_speeds = corrected;
+
+  // The best device alone. No split can finish before all devices sharing the work in
+  // proportion to their speed alone; when even that saves too little (small batches), skip the
+  // planning: routing a batch of microseconds must cost far less than that.
+  std::size_t best = 0;
+  double alone_best = 0, rate_sum = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const double alone = c[i].backlog_seconds + predict(i, n);
+    if (i == 0 || alone < alone_best) {
+      best = i;
+      alone_best = alone;
+    }
+    rate_sum += alone > 0 ? 1.0 / alone : 0.0;
+  }
+  if (c.size() > 1 && !plan.exploring && rate_sum > 0 &&
+      1.0 / rate_sum > kSplitWorthIt * alone_best - kSplitHandoffSeconds) {
+    auto whole = whole_batch_to(best, n, "all on " + c[best].name + ": a split would save too little");
+    whole.beside_speeds = corrected;
+    return whole;
+  }
   // Items candidate i finishes by time t (after its backlog): predictions rise with size, so bisect.
   auto items_by = [&](std::size_t i, double t) -> std::size_t {
     const double budget = t - c[i].backlog_seconds;
@@ -190,20 +195,11 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     if (!dropped) break;
   }
 
-  plan.exploring = known.size() < c.size();
-  plan.beside_speeds = corrected;
   // A split costs hand-offs, pieces and contention for memory bandwidth that no per-device curve
   // shows; when it would save little over the best device alone, that device takes it all.
-  std::size_t best = 0;
-  double alone_best = 0, split_finish = 0;
-  for (std::size_t i = 0; i < c.size(); ++i) {
-    const double alone = c[i].backlog_seconds + predict(i, n);
-    if (i == 0 || alone < alone_best) {
-      best = i;
-      alone_best = alone;
-    }
+  double split_finish = 0;
+  for (std::size_t i = 0; i < c.size(); ++i)
     if (x[i]) split_finish = std::max(split_finish, c[i].backlog_seconds + share_time(i, x[i]));
-  }
   if (!plan.exploring && x[best] < n) {
     const CostModel::Key split_key{op, std::string(kSplitCostDevice), where};
     if (split_finish > kSplitWorthIt * alone_best - kSplitHandoffSeconds) {
