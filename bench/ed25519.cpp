@@ -16,16 +16,22 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "hetex/hetex.hpp"
 #include "hetex/ops/ed25519.hpp"
+#include "gpu_fixture.hpp"
 
 using namespace hetex;
 using namespace hetex::ops;
 
 namespace {
+
+using hetex_bench::need_gpu;
+using hetex_bench::streams;
 
 constexpr std::size_t kMaxBatch = std::size_t(1) << 20;
 constexpr std::size_t kMessageBytes = 64;
@@ -81,25 +87,10 @@ void sodium_all_cores(const VerifyBatch& b, std::span<Verdict> out) {
                     [&](const tbb::blocked_range<std::size_t>& r) { sodium_range(b, out, r.begin(), r.end()); });
 }
 
-const Runtime& rt() {
-  static Runtime r = Runtime::create().value();
-  return r;
-}
-std::vector<Stream>& streams() {
-  static std::vector<Stream> s = [] {
-    std::vector<Stream> v;
-    for (int i = 0; i < 3; ++i) v.push_back(Stream::create(rt().gpus().front()).value());
-    return v;
-  }();
-  return s;
-}
 
 // Whether the GPU is usable and agrees with libsodium on every item of the input (checked once).
 bool gpu_ready(benchmark::State& st) {
-  if (!rt().has_gpu()) {
-    st.SkipWithError(("no GPU: " + rt().gpu_unavailable_reason()).c_str());
-    return false;
-  }
+  if (!need_gpu(st)) return false;
   static const std::string problem = [] {
     const VerifyBatch all = data().batch(kMaxBatch);
     std::vector<Verdict> want(kMaxBatch), out(kMaxBatch);
@@ -114,86 +105,48 @@ bool gpu_ready(benchmark::State& st) {
   return problem.empty();
 }
 
-// Wall-clock rate (the CPU time of the calling thread means nothing for TBB or GPU work).
-class Rate {
- public:
-  explicit Rate(std::size_t n) : n_(n) {}
-  void start() { t0_ = std::chrono::steady_clock::now(); }
-  void stop() { seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0_).count(); }
-  void report(benchmark::State& st) const {
-    st.counters["verifies_per_s"] = seconds_ > 0 ? double(st.iterations()) * double(n_) / seconds_ : 0.0;
-    st.counters["batch"] = double(n_);
-  }
-
- private:
-  std::size_t n_;
-  double seconds_ = 0;
-  std::chrono::steady_clock::time_point t0_;
-};
 
 // ---- The comparators --------------------------------------------------------------------------
 
-void BM_Sodium_OneThread(benchmark::State& st) {
+// Verifies a batch of st.range(0) items with `verify(batch, out)` per iteration, timed on the wall
+// clock (the calling thread's CPU time means nothing for TBB or GPU work). `verify` returns a
+// Status, or nothing for comparators that cannot fail.
+template <class F>
+void run_verifies(benchmark::State& st, F verify) {
   const std::size_t n = std::size_t(st.range(0));
   const VerifyBatch b = data().batch(n);
   std::vector<Verdict> out(n);
-  Rate rate(n);
+  double seconds = 0;
   for (auto _ : st) {
-    rate.start();
-    sodium_range(b, out, 0, n);
-    rate.stop();
+    const auto t0 = std::chrono::steady_clock::now();
+    Status s;
+    if constexpr (std::is_void_v<decltype(verify(b, std::span<Verdict>(out)))>) verify(b, std::span<Verdict>(out));
+    else s = verify(b, std::span<Verdict>(out));
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (!s) {
+      st.SkipWithError(s.error().describe().c_str());
+      return;
+    }
   }
-  rate.report(st);
+  st.counters["verifies_per_s"] = seconds > 0 ? double(st.iterations()) * double(n) / seconds : 0.0;
+  st.counters["batch"] = double(n);
 }
 
+void BM_Sodium_OneThread(benchmark::State& st) {
+  run_verifies(st, [](const VerifyBatch& b, std::span<Verdict> out) { sodium_range(b, out, 0, b.size()); });
+}
 void BM_Sodium_AllCores(benchmark::State& st) {
-  const std::size_t n = std::size_t(st.range(0));
-  const VerifyBatch b = data().batch(n);
-  std::vector<Verdict> out(n);
-  Rate rate(n);
-  for (auto _ : st) {
-    rate.start();
-    sodium_all_cores(b, out);
-    rate.stop();
-  }
-  rate.report(st);
+  run_verifies(st, [](const VerifyBatch& b, std::span<Verdict> out) { sodium_all_cores(b, out); });
 }
 
 // ---- hetex ------------------------------------------------------------------------------------
 
 void BM_Hetex_Cpu(benchmark::State& st) {
-  const std::size_t n = std::size_t(st.range(0));
-  const VerifyBatch b = data().batch(n);
-  std::vector<Verdict> out(n);
-  Rate rate(n);
-  for (auto _ : st) {
-    rate.start();
-    const auto s = ed25519_verify_cpu(b, out);
-    rate.stop();
-    if (!s) {
-      st.SkipWithError(s.error().describe().c_str());
-      break;
-    }
-  }
-  rate.report(st);
+  run_verifies(st, [](const VerifyBatch& b, std::span<Verdict> out) { return ed25519_verify_cpu(b, out); });
 }
-
 void BM_Hetex_Gpu(benchmark::State& st) {
   if (!gpu_ready(st)) return;
-  const std::size_t n = std::size_t(st.range(0));
-  const VerifyBatch b = data().batch(n);
-  std::vector<Verdict> out(n);
-  Rate rate(n);
-  for (auto _ : st) {
-    rate.start();
-    const auto s = ed25519_verify_gpu(streams(), b, out);
-    rate.stop();
-    if (!s) {
-      st.SkipWithError(s.error().describe().c_str());
-      break;
-    }
-  }
-  rate.report(st);
+  run_verifies(st, [](const VerifyBatch& b, std::span<Verdict> out) { return ed25519_verify_gpu(streams(), b, out); });
 }
 
 // Median seconds of `reps` runs of f.

@@ -16,6 +16,7 @@
 
 #include "hetex/hetex.hpp"
 #include "hetex/ops/image.hpp"
+#include "gpu_fixture.hpp"
 
 #if defined(HETEX_HAVE_OPENCV)
 #include <opencv2/core.hpp>
@@ -27,18 +28,12 @@ using namespace hetex::image;
 
 namespace {
 
+using hetex_bench::need_gpu;
+using hetex_bench::rt;
+
 constexpr int kW = 3840, kH = 2160;
 const Pipeline kPipeline{.sigma = 2.0, .ksize = 11, .edges = Edges::magnitude};
 
-const Runtime& rt() {
-  static Runtime r = Runtime::create().value();
-  return r;
-}
-bool need_gpu(benchmark::State& st) {
-  if (rt().has_gpu()) return true;
-  st.SkipWithError(("no GPU: " + rt().gpu_unavailable_reason()).c_str());
-  return false;
-}
 GpuLane& lane() {
   static auto l = GpuLane::create(rt().gpus().front()).value();
   return *l;

@@ -9,6 +9,7 @@
 
 #include "hetex/hetex.hpp"
 #include "hetex/memory/pool.hpp"
+#include "gpu_fixture.hpp"
 
 using namespace hetex;
 
@@ -27,18 +28,12 @@ void unregister_free(void* p);
 
 namespace {
 
-const Runtime& rt() {
-  static Runtime r = Runtime::create().value();
-  return r;
-}
+using hetex_bench::need_gpu;
+using hetex_bench::rt;
+
 Stream& stream() {
   static Stream s = Stream::create(rt().gpus().front()).value();
   return s;
-}
-bool need_gpu(benchmark::State& st) {
-  if (rt().has_gpu()) return true;
-  st.SkipWithError(("no GPU: " + rt().gpu_unavailable_reason()).c_str());
-  return false;
 }
 DevicePool& device_pool() {
   static std::shared_ptr<DevicePool> p = DevicePool::shared(rt().gpus().front()).value();

@@ -26,30 +26,17 @@
 #include "../src/ops/sha256_detail.hpp"
 #include "hetex/hetex.hpp"
 #include "hetex/ops/sha256.hpp"
+#include "gpu_fixture.hpp"
 
 using namespace hetex;
 using hetex::ops::Digest;
 
 namespace {
 
-const Runtime& rt() {
-  static Runtime r = Runtime::create().value();
-  return r;
-}
-std::vector<Stream>& streams() {
-  static std::vector<Stream> s = [] {
-    std::vector<Stream> v;
-    if (rt().has_gpu())
-      for (int i = 0; i < 3; ++i) v.push_back(Stream::create(rt().gpus().front()).value());
-    return v;
-  }();
-  return s;
-}
-bool need_gpu(benchmark::State& st) {
-  if (rt().has_gpu()) return true;
-  st.SkipWithError(("no GPU: " + rt().gpu_unavailable_reason()).c_str());
-  return false;
-}
+using hetex_bench::need_gpu;
+using hetex_bench::rt;
+using hetex_bench::streams;
+
 
 const EVP_MD* fetched_md() {
   static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);

@@ -10,23 +10,18 @@
 
 #include "hetex/hetex.hpp"
 #include "raw_cuda.hpp"
+#include "gpu_fixture.hpp"
 
 using namespace hetex;
 
 namespace {
 
-const Runtime& rt() {
-  static Runtime r = Runtime::create().value();
-  return r;
-}
+using hetex_bench::need_gpu;
+using hetex_bench::rt;
+
 Stream& stream() {
   static Stream s = Stream::create(rt().gpus().front()).value();
   return s;
-}
-bool need_gpu(benchmark::State& st) {
-  if (rt().has_gpu()) return true;
-  st.SkipWithError(("no GPU: " + rt().gpu_unavailable_reason()).c_str());
-  return false;
 }
 void randomize(void* p, std::size_t bytes) {
   std::mt19937_64 rng(bytes);
