@@ -46,6 +46,15 @@ SchedulerOptions base_options() {
   return o;
 }
 
+// Tells the cost model that `device` runs "affine" in fixed + n / rate seconds, calibrated at
+// every power-of-two size in [lo, hi].
+void believe(Scheduler& s, const std::string& device, double fixed, double rate, std::size_t lo = 512,
+             std::size_t hi = std::size_t(1) << 20) {
+  for (std::size_t n = lo; n <= hi; n *= 2)
+    for (std::size_t i = 0; i < CostModel::kCalibrated; ++i)
+      s.cost_model().record({"affine", device, Residency::host}, n, fixed + double(n) / rate);
+}
+
 std::vector<std::uint64_t> iota_items(std::size_t n, std::uint64_t from = 0) {
   std::vector<std::uint64_t> v(n);
   std::iota(v.begin(), v.end(), from);
@@ -188,11 +197,8 @@ TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
   auto s = Scheduler::create(cpu_runtime(), o).value();
   // The model believes sim:0 is twice as fast as the CPU, when it is 100x slower: it gets two
   // thirds of the batch, and the CPU has to take them back by stealing.
-  for (std::size_t n = 512; n <= (1u << 20); n *= 2)
-    for (int i = 0; i < 3; ++i) {
-      s->cost_model().record({"affine", "sim:0", Residency::host}, n, 20e-6 + n / 4e8);
-      s->cost_model().record({"affine", "cpu", Residency::host}, n, 5e-6 + n / 2e8);
-    }
+  believe(*s, "sim:0", 20e-6, 4e8);
+  believe(*s, "cpu", 5e-6, 2e8);
   auto in = iota_items(400'000);
   std::vector<std::uint64_t> out(in.size());
   auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
@@ -215,11 +221,8 @@ TEST(Scheduler, SplitKeepsASmallBatchOffASlowStartingDevice) {
   o.policy = SplitPolicy{};
   o.simulated_gpus = {{.name = "sim:0", .latency = 5ms, .items_per_second = 1e10}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
-  for (std::size_t n = 512; n <= (1u << 20); n *= 2)
-    for (int i = 0; i < 3; ++i) {
-      s->cost_model().record({"affine", "sim:0", Residency::host}, n, 5e-3 + n / 1e10);
-      s->cost_model().record({"affine", "cpu", Residency::host}, n, 1e-6 + n / 2e8);
-    }
+  believe(*s, "sim:0", 5e-3, 1e10);
+  believe(*s, "cpu", 1e-6, 2e8);
   auto in = iota_items(2048);
   std::vector<std::uint64_t> out(in.size());
   auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
@@ -427,12 +430,9 @@ void exactly_once_under_faults(Policy policy) {
   auto s = Scheduler::create(cpu_runtime(), o).value();
   // This machine's CPU beats the simulated GPUs at a trivial operation; tell the model otherwise so
   // the GPUs, where the faults are, get most of the work under every policy.
-  for (std::size_t n = 1; n <= 4096; n *= 2)
-    for (int i = 0; i < 3; ++i) {
-      s->cost_model().record({"affine", "cpu", Residency::host}, n, 1e-3 + n * 1e-6);
-      s->cost_model().record({"affine", "sim:0", Residency::host}, n, 20e-6 + n / 5e8);
-      s->cost_model().record({"affine", "sim:1", Residency::host}, n, 40e-6 + n / 2e8);
-    }
+  believe(*s, "cpu", 1e-3, 1e6, 1, 4096);
+  believe(*s, "sim:0", 20e-6, 5e8, 1, 4096);
+  believe(*s, "sim:1", 40e-6, 2e8, 1, 4096);
 
   constexpr int kProducers = 4;
   constexpr int kBatches = 40;  // per producer
