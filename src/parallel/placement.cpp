@@ -25,6 +25,19 @@ const Runtime& quiet_runtime() {
   return rt;
 }
 
+// The CPU, then each GPU the scheduler has that is healthy now.
+std::vector<Device> usable_devices(Scheduler& scheduler) {
+  const Runtime& rt = quiet_runtime();
+  std::vector<Device> devices{rt.cpu()};
+  for (const auto& snap : scheduler.devices()) {
+    if (snap.is_cpu || snap.state != DeviceState::healthy || snap.name.rfind("cuda:", 0) != 0) continue;
+    auto id = DeviceId::parse(snap.name);
+    if (!id) continue;
+    if (auto dev = rt.device(*id); dev && dev->healthy()) devices.push_back(*dev);
+  }
+  return devices;
+}
+
 }  // namespace
 
 Result<Device> pipeline_gpu(int index) {
@@ -44,25 +57,15 @@ std::string pipeline_key(const char* type_name, const char* terminal) {
 }
 
 Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t n, bool gpu_possible) {
-  const Runtime& rt = quiet_runtime();
-  Device best = rt.cpu();
-  if (!gpu_possible) return best;
+  if (!gpu_possible) return quiet_runtime().cpu();
   CostModel& model = scheduler.cost_model();
   struct Candidate {
     Device device;
     CostModel::Lookup cost;
   };
   std::vector<Candidate> candidates;
-  auto add = [&](const Device& d) {
+  for (const auto& d : usable_devices(scheduler))
     candidates.push_back({d, model.lookup(CostModel::Key{key, d.id().to_string(), Residency::host}, n)});
-  };
-  add(best);
-  for (const auto& snap : scheduler.devices()) {
-    if (snap.is_cpu || snap.state != DeviceState::healthy || snap.name.rfind("cuda:", 0) != 0) continue;
-    auto id = DeviceId::parse(snap.name);
-    if (!id) continue;
-    if (auto dev = rt.device(*id); dev && dev->healthy()) add(*dev);
-  }
   // Until every device is calibrated at this size, the first one that is not, its runs back to
   // back (as the scheduler explores); then the fastest.
   for (auto& c : candidates)
@@ -76,14 +79,7 @@ Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t
 PipelineSplit pipeline_split(Scheduler& scheduler, const std::string& key, std::size_t n) {
   PipelineSplit out;
   if (scheduler.policy() != "split" || n == 0) return out;
-  const Runtime& rt = quiet_runtime();
-  std::vector<Device> devices{rt.cpu()};
-  for (const auto& snap : scheduler.devices()) {
-    if (snap.is_cpu || snap.state != DeviceState::healthy || snap.name.rfind("cuda:", 0) != 0) continue;
-    auto id = DeviceId::parse(snap.name);
-    if (!id) continue;
-    if (auto dev = rt.device(*id); dev && dev->healthy()) devices.push_back(*dev);
-  }
+  const std::vector<Device> devices = usable_devices(scheduler);
   std::vector<Candidate> candidates;
   std::vector<std::size_t> min_share;
   for (const auto& d : devices) {
