@@ -111,9 +111,11 @@ struct Scheduler::Impl {
   CostModel::Key key(const JobState& job, const Slot& s) const { return {job.cost_key, s.name, Residency::host}; }
   // The curve a job's part on `s` is predicted with: the device beside the others in a split
   // planned from such speeds, else the device alone.
-  CostCurve part_curve(const JobState& job, const Slot& s) const {
-    if (job.beside_speeds) return model.curve({job.cost_key, s.name + std::string(kBesideSuffix), Residency::host});
-    return model.curve(key(job, s));
+  // (The model's cached curve: planning reads it for every part of every batch.)
+  std::shared_ptr<const CostCurve> part_curve(const JobState& job, const Slot& s) const {
+    if (job.beside_speeds)
+      return model.lookup({job.cost_key, s.name + std::string(kBesideSuffix), Residency::host}, 0).curve;
+    return model.lookup(key(job, s), 0).curve;
   }
 
   // --- device state (circuit breaker); all under m -------------------------------------------
@@ -526,14 +528,14 @@ struct Scheduler::Impl {
         double finish = 0;
         for (const auto& sh : rp.shares) {
           const auto curve = part_curve(*job, *slots[cand_slots[sh.candidate]]);
-          finish = std::max(finish, curve.empty() ? 0.0 : curve.predict(sh.end - sh.begin));
+          finish = std::max(finish, curve->empty() ? 0.0 : curve->predict(sh.end - sh.begin));
         }
         for (std::size_t ci = 0; ci < cands.size(); ++ci) {
           if (parts_of[ci] != SIZE_MAX) continue;
           auto& s = *slots[cand_slots[ci]];
           const auto curve = part_curve(*job, s);
           const std::size_t piece = s.is_cpu ? cpu_piece : opt.gpu_min_chunk;
-          if (rp.exploring || curve.empty() || finish == 0 || curve.predict(std::min(piece, n)) < finish / 2) add_part(ci);
+          if (rp.exploring || curve->empty() || finish == 0 || curve->predict(std::min(piece, n)) < finish / 2) add_part(ci);
         }
       }
       // Pieces are for stealing between devices; a device alone takes its batch in one go.
@@ -550,9 +552,9 @@ struct Scheduler::Impl {
         const std::size_t k = s.is_cpu ? 4 * pieces : pieces;
         part.piece = std::max<std::size_t>(1, pieces > 1 ? std::max((share + k - 1) / k, part.min_piece) : share);
         const auto curve = part_curve(*job, s);
-        part.predicted = curve.empty() ? 0 : curve.predict(share);
+        part.predicted = curve->empty() ? 0 : curve->predict(share);
         const std::size_t ref = std::max<std::size_t>(share, part.min_piece);
-        const double t = curve.empty() ? 0 : curve.predict(ref);
+        const double t = curve->empty() ? 0 : curve->predict(ref);
         part.rate = t > 0 ? ref / t : 1.0;
       }
       // A suspended device offered as a probe that the policy then did not choose goes back to
