@@ -239,7 +239,7 @@ void BM_Hetex_HostCopyToPinned(benchmark::State& st) {
   const auto& b = batch(1, kBytes);  // one 64 MiB message: random bytes
   auto dst = PinnedBuffer<std::uint8_t>::allocate(kBytes);
   if (!dst) return st.SkipWithError("pinned allocation failed");
-  for (auto _ : st) detail::sha256::parallel_copy(dst->span().data(), b.data.data(), kBytes, st.range(0) != 0);
+  for (auto _ : st) detail::parallel_copy(dst->span().data(), b.data.data(), kBytes, st.range(0) != 0);
   st.SetBytesProcessed(std::int64_t(st.iterations()) * std::int64_t(kBytes));
 }
 

@@ -2,12 +2,45 @@
 
 #include <tbb/parallel_for.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <cstdint>
 #include <cstring>
 #include <map>
 #include <mutex>
 
 namespace hetex::detail {
 namespace {
+
+#if defined(__SSE2__)
+// memcpy with streaming (non-temporal) stores for the 16-byte-aligned body: the destination is
+// read next by a DMA engine or much later by the caller, not by this core, so caching it would
+// only evict the source and cost a read of each destination line first.
+void stream_copy(void* dst, const void* src, std::size_t bytes) {
+  auto* d = static_cast<char*>(dst);
+  auto* s = static_cast<const char*>(src);
+  const std::size_t head = std::min(bytes, (16 - (reinterpret_cast<std::uintptr_t>(d) & 15)) & 15);
+  std::memcpy(d, s, head);
+  d += head, s += head, bytes -= head;
+  const std::size_t lines = bytes / 64;
+  for (std::size_t i = 0; i < lines; ++i, d += 64, s += 64) {
+    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16));
+    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 32));
+    const __m128i e = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 48));
+    _mm_stream_si128(reinterpret_cast<__m128i*>(d), a);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(d + 16), b);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(d + 32), c);
+    _mm_stream_si128(reinterpret_cast<__m128i*>(d + 48), e);
+  }
+  std::memcpy(d, s, bytes - lines * 64);
+  _mm_sfence();  // streaming stores are weakly ordered: drain them before a DMA is queued
+}
+#else
+void stream_copy(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
+#endif
 
 // Below this, the driver's own staging of pageable memory is as good as ours.
 constexpr std::size_t kDirect = std::size_t(1) << 20;
@@ -16,21 +49,6 @@ constexpr std::size_t kDirect = std::size_t(1) << 20;
 constexpr std::size_t kChunk = std::size_t(8) << 20;
 constexpr std::size_t kSlotsPerTransfer = 3;
 constexpr std::size_t kCachedSlots = 12;
-
-// Host copies between pageable and pinned memory, spread over cores: one core cannot keep up
-// with the DMA engines.
-void parallel_copy(void* dst, const void* src, std::size_t bytes) {
-  constexpr std::size_t kPiece = std::size_t(256) << 10;
-  if (bytes < 2 * kPiece) {
-    std::memcpy(dst, src, bytes);
-    return;
-  }
-  const std::size_t pieces = (bytes + kPiece - 1) / kPiece;
-  tbb::parallel_for(std::size_t(0), pieces, [&](std::size_t i) {
-    const std::size_t off = i * kPiece;
-    std::memcpy(static_cast<char*>(dst) + off, static_cast<const char*>(src) + off, std::min(kPiece, bytes - off));
-  });
-}
 
 struct Slot {
   std::shared_ptr<Allocation> mem;
@@ -102,6 +120,23 @@ struct SlotSet {
 };
 
 }  // namespace
+
+void parallel_copy(void* dst, const void* src, std::size_t bytes, bool streaming) {
+  // A piece is a few tens of microseconds of one core: coarse enough for TBB, fine enough to
+  // spread a few MiB over 16 cores.
+  constexpr std::size_t kPiece = std::size_t(256) << 10;
+  if (bytes < 2 * kPiece) {
+    std::memcpy(dst, src, bytes);  // small: likely read again soon, keep it in cache
+    return;
+  }
+  const std::size_t pieces = (bytes + kPiece - 1) / kPiece;
+  tbb::parallel_for(std::size_t(0), pieces, [&](std::size_t i) {
+    const std::size_t off = i * kPiece, len = std::min(kPiece, bytes - off);
+    auto* d = static_cast<char*>(dst) + off;
+    auto* s = static_cast<const char*>(src) + off;
+    streaming ? stream_copy(d, s, len) : (void)std::memcpy(d, s, len);
+  });
+}
 
 Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const void* src, std::size_t bytes,
                              SourceUse use) {

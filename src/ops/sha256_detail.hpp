@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "hetex/async/stream.hpp"
+#include "hetex/async/transfer.hpp"
 #include "hetex/core/error.hpp"
 #include "hetex/ops/messages.hpp"
 #include "hetex/ops/sha256.hpp"
@@ -87,10 +88,8 @@ Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::s
 // The kernel's work on a packed chunk, run on the host by the same code (tests).
 void hash_packed_on_host(std::span<const std::uint8_t> staging, const Packed& p, std::span<ops::Digest> out);
 
-// memcpy spread over cores with streaming stores: the destination (pinned staging about to be
-// DMA'd, or digests the caller reads later) is not worth a cache line, and skipping the
-// read-for-ownership saves a third of the memory traffic of the copy.
-void parallel_copy(void* dst, const void* src, std::size_t bytes, bool streaming = true);
+// Host copies into and out of staging: hetex::detail::parallel_copy (transfer.hpp), streaming
+// stores by default: skipping the read-for-ownership saves a third of the copy's memory traffic.
 // Runs a and b concurrently on TBB's workers (for .cu files, which do not include TBB).
 void in_parallel(const std::function<void()>& a, const std::function<void()>& b);
 

@@ -9,41 +9,11 @@
 #include <cstring>
 #include <limits>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "ops/sha256_core.hpp"
 #include "ops/sha256_detail.hpp"
 
 namespace hetex::detail::sha256 {
 namespace {
-
-#if defined(__SSE2__)
-// memcpy with streaming (non-temporal) stores for the 16-byte-aligned body.
-void stream_copy(void* dst, const void* src, std::size_t bytes) {
-  auto* d = static_cast<char*>(dst);
-  auto* s = static_cast<const char*>(src);
-  const std::size_t head = std::min(bytes, (16 - (reinterpret_cast<std::uintptr_t>(d) & 15)) & 15);
-  std::memcpy(d, s, head);
-  d += head, s += head, bytes -= head;
-  const std::size_t lines = bytes / 64;
-  for (std::size_t i = 0; i < lines; ++i, d += 64, s += 64) {
-    const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-    const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16));
-    const __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 32));
-    const __m128i e = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 48));
-    _mm_stream_si128(reinterpret_cast<__m128i*>(d), a);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(d + 16), b);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(d + 32), c);
-    _mm_stream_si128(reinterpret_cast<__m128i*>(d + 48), e);
-  }
-  std::memcpy(d, s, bytes - lines * 64);
-  _mm_sfence();  // streaming stores are weakly ordered: drain them before the DMA is queued
-}
-#else
-void stream_copy(void* dst, const void* src, std::size_t bytes) { std::memcpy(dst, src, bytes); }
-#endif
 
 // What a chunk of messages [b, e) costs in staging; max() when its offsets decrease.
 std::size_t chunk_cost(const ops::MessageBatch& in, std::size_t b, std::size_t e) {
@@ -58,27 +28,6 @@ struct Scan {
 };
 
 }  // namespace
-
-void parallel_copy(void* dst, const void* src, std::size_t bytes, bool streaming) {
-  // A piece is a few tens of microseconds of one core: coarse enough for TBB, fine enough to
-  // spread a chunk over 16 cores.
-  constexpr std::size_t kPiece = std::size_t(256) << 10;
-  if (bytes < 2 * kPiece) {
-    std::memcpy(dst, src, bytes);  // small: likely read again soon, keep it in cache
-    return;
-  }
-  const std::size_t pieces = (bytes + kPiece - 1) / kPiece;
-  tbb::parallel_for(std::size_t(0), pieces, [&](std::size_t i) {
-    const std::size_t off = i * kPiece;
-    auto* d = static_cast<char*>(dst) + off;
-    auto* s = static_cast<const char*>(src) + off;
-    if (streaming) {
-      stream_copy(d, s, std::min(kPiece, bytes - off));
-    } else {
-      std::memcpy(d, s, std::min(kPiece, bytes - off));
-    }
-  });
-}
 
 void in_parallel(const std::function<void()>& a, const std::function<void()>& b) { tbb::parallel_invoke(a, b); }
 

@@ -68,6 +68,10 @@ enum class SourceUse { borrowed, freed_on_return };
 Result<GatePtr> upload_bytes(Stream& s, void* dst, Allocation* dst_owner, const void* src, std::size_t bytes,
                              SourceUse use);
 Result<GatePtr> download_bytes(Stream& s, void* dst, const void* src, Allocation* src_owner, std::size_t bytes);
+// A host copy between pageable and page-locked memory, spread over the cores of the calling
+// arena (one core cannot keep up with a DMA engine). Copies of 512 KiB and more use streaming
+// stores unless `streaming` is false (then the destination stays in cache).
+void parallel_copy(void* dst, const void* src, std::size_t bytes, bool streaming = true);
 // A check that the borrowed source did not change (debug builds); empty in release builds.
 UniqueFunction<Status()> watch_unchanged(const void* src, std::size_t bytes, Stream& s);
 
