@@ -12,6 +12,7 @@
 #include <tbb/info.h>
 
 #include <cstring>
+#include <optional>
 #include <random>
 
 #include "hetex/hetex.hpp"
@@ -66,24 +67,30 @@ void rate(benchmark::State& st, double frames = 1) {
   st.counters["pix/s"] = benchmark::Counter(double(st.iterations()) * kW * kH * frames, benchmark::Counter::kIsRate);
 }
 
+// Host memory in and out; range(0) / range(1): input / output page-locked (PinnedBuffer) rather
+// than pageable (std::vector), so the four rows show what each side's host copies cost.
 void BM_Gpu_HostToHost(benchmark::State& st) {
   if (!need_gpu(st)) return;
-  std::vector<std::uint8_t> out(std::size_t(kW) * kH);
-  if (auto s = run_gpu(lane(), kPipeline, view(frame()), out); !s) return st.SkipWithError(s.error().describe().c_str());
-  if (!check(st, out)) return;
-  for (auto _ : st) (void)run_gpu(lane(), kPipeline, view(frame()), out);
-  rate(st);
-}
-
-void BM_Gpu_PinnedToPinned(benchmark::State& st) {
-  if (!need_gpu(st)) return;
-  auto in = PinnedBuffer<std::uint8_t>::allocate(frame().pixels.size()).value();
-  auto out = PinnedBuffer<std::uint8_t>::allocate(std::size_t(kW) * kH).value();
-  std::memcpy(in.span().data(), frame().pixels.data(), in.size());
-  const ImageView v{frame().shape, in.span().data()};
-  (void)run_gpu(lane(), kPipeline, v, out.span());
-  if (!check(st, std::vector<std::uint8_t>(out.span().begin(), out.span().end()))) return;
-  for (auto _ : st) (void)run_gpu(lane(), kPipeline, v, out.span());
+  const bool in_pinned = st.range(0) != 0, out_pinned = st.range(1) != 0;
+  std::optional<PinnedBuffer<std::uint8_t>> pin_in, pin_out;
+  std::vector<std::uint8_t> pageable_out;
+  ImageView v = view(frame());
+  if (in_pinned) {
+    pin_in = PinnedBuffer<std::uint8_t>::allocate(frame().pixels.size()).value();
+    std::memcpy(pin_in->span().data(), frame().pixels.data(), pin_in->size());
+    v.data = pin_in->span().data();
+  }
+  std::span<std::uint8_t> out;
+  if (out_pinned) {
+    pin_out = PinnedBuffer<std::uint8_t>::allocate(std::size_t(kW) * kH).value();
+    out = pin_out->span();
+  } else {
+    pageable_out.resize(std::size_t(kW) * kH);
+    out = pageable_out;
+  }
+  if (auto s = run_gpu(lane(), kPipeline, v, out); !s) return st.SkipWithError(s.error().describe().c_str());
+  if (!check(st, std::vector<std::uint8_t>(out.begin(), out.end()))) return;
+  for (auto _ : st) (void)run_gpu(lane(), kPipeline, v, out);
   rate(st);
 }
 
@@ -162,6 +169,29 @@ void BM_Pinned_Copy(benchmark::State& st) {
   st.counters["frames/s bound"] = benchmark::Counter(double(st.iterations()) * 10, benchmark::Counter::kIsRate);
 }
 
+// Diagnostics for the host->host path: one frame's input uploaded through hetex's staging
+// (range(0) 0: from pageable memory, 1: from pinned), and the host copy of it into pinned memory.
+void BM_Frame_Upload(benchmark::State& st) {
+  if (!need_gpu(st)) return;
+  Stream& s = lane().stream(0);
+  std::optional<PinnedBuffer<std::uint8_t>> pin;
+  std::span<const std::uint8_t> src = frame().pixels;
+  if (st.range(0)) {
+    pin = PinnedBuffer<std::uint8_t>::allocate(src.size()).value();
+    std::memcpy(pin->span().data(), src.data(), src.size());
+    src = pin->span();
+  }
+  auto dev = DeviceBuffer<std::uint8_t>::allocate(lane().device(), src.size()).value();
+  for (auto _ : st)
+    if (auto r = upload(s, src, dev.write()).wait(); !r) return st.SkipWithError(r.error().describe().c_str());
+  st.SetBytesProcessed(std::int64_t(st.iterations()) * std::int64_t(src.size()));
+}
+void BM_Frame_StageCopy(benchmark::State& st) {
+  auto dst = PinnedBuffer<std::uint8_t>::allocate(frame().pixels.size()).value();
+  for (auto _ : st) hetex::detail::parallel_copy(dst.span().data(), frame().pixels.data(), frame().pixels.size());
+  st.SetBytesProcessed(std::int64_t(st.iterations()) * std::int64_t(frame().pixels.size()));
+}
+
 // 200 frames from pinned memory, each through its own upload, kernel and download, three frames
 // in flight on three streams (the streaming pipeline's GPU half, without file decoding).
 void BM_Gpu_Stream200(benchmark::State& st) {
@@ -205,14 +235,15 @@ void BM_Gpu_Stream200(benchmark::State& st) {
 
 }  // namespace
 
-BENCHMARK(BM_Gpu_HostToHost)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Gpu_PinnedToPinned)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Gpu_HostToHost)->ArgNames({"in_pinned", "out_pinned"})->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Gpu_DeviceResident)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Cpu_Hetex)->UseRealTime()->Unit(benchmark::kMillisecond);
 #if defined(HETEX_HAVE_OPENCV)
 BENCHMARK(BM_Cpu_OpenCV)->ArgName("gray_first")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 #endif
 BENCHMARK(BM_Pinned_Copy)->ArgName("h2d")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Frame_Upload)->ArgName("pinned")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Frame_StageCopy)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Gpu_Stream200)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

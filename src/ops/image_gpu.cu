@@ -6,6 +6,8 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <array>
+#include <deque>
 #include <optional>
 
 #include "hetex/async/stream.hpp"
@@ -277,47 +279,79 @@ Status run_gpu_rows(GpuLane& lane, const Plan& plan, const std::uint8_t* in_data
     if (done) HETEX_TRY_VOID(done->wait());
     return {};
   }
-  // Stripes of about 4 MiB of input, each with the halo rows its tiles read; stripe k uploads,
-  // computes and downloads on stream k % streams, so one stripe's download overlaps the next
-  // one's upload and kernel.
+  // Stripes of about 4 MiB of input in a three-stream pipeline: stream 0 uploads the input stripe
+  // after stripe (a pageable source is staged through pinned chunks as it goes), stream 1 runs a
+  // stripe's kernel once the rows it reads are up, stream 2 downloads its output once the kernel
+  // is done. The host's copies (pageable input into staging, staged output to a pageable
+  // destination) bound this path, so the host never waits for a download while input remains to
+  // be staged: finished downloads are copied out between uploads, oldest first.
   const int halo = plan.radius + (plan.edges != Edges::none ? 1 : 0);
   const int stripe = std::max(kTile, int((std::size_t(4) << 20) / std::max<std::size_t>(in_row, 1)) / kTile * kTile);
   const FusedParams f = fused_params(plan, plan.radius, plan.gray, plan.in.channels);
-  struct Piece {
-    int row0 = 0, rows = 0;
-    DeviceBuffer<std::uint8_t> din, dout;
-    Stream* stream = nullptr;
+  const int in0 = std::max(0, y0 - halo), in1 = std::min(h, y1 + halo);
+  Stream& up = lane.stream(0);
+  Stream& run = lane.stream(1);
+  Stream& down = lane.stream(2);
+  auto din = HETEX_TRY(pool->allocate<std::uint8_t>(up, std::size_t(in1 - in0) * in_row));
+  auto dout = HETEX_TRY(pool->allocate<std::uint8_t>(up, std::size_t(y1 - y0) * out_row));
+  // A pageable destination gets its stripes through a ring of pinned slots.
+  constexpr int kRing = 4;
+  const std::size_t slot_bytes = std::size_t(stripe) * out_row;
+  std::optional<PinnedBuffer<std::uint8_t>> ring;
+  if (!lane.device().backend_ptr()->is_pinned(out_data))
+    ring = HETEX_TRY(PinnedPool::shared().acquire<std::uint8_t>(kRing * slot_bytes));
+  // On an early return, work still queued may read the caller's input or write the buffers above:
+  // let it finish before they go.
+  struct Drain {
+    std::array<Stream*, 3> streams;
+    bool armed = true;
+    ~Drain() {
+      if (armed)
+        for (auto* s : streams) (void)s->synchronize();
+    }
+  } drain{{&up, &run, &down}};
+
+  struct Landing {
+    int row0, rows;
+    std::uint8_t* staged;  // the ring slot, or nullptr when downloaded in place
+    Event done;
   };
-  auto issue = [&](std::size_t k, int row0) -> Result<Piece> {
-    Piece piece;
-    piece.row0 = row0;
-    piece.rows = std::min(stripe, y1 - row0);
-    piece.stream = &lane.stream(k);
-    Stream& s = *piece.stream;
-    const int in0 = std::max(0, row0 - halo), in1 = std::min(h, row0 + piece.rows + halo);
-    piece.din = HETEX_TRY(pool->allocate<std::uint8_t>(s, std::size_t(in1 - in0) * in_row));
-    piece.dout = HETEX_TRY(pool->allocate<std::uint8_t>(s, std::size_t(piece.rows) * out_row));
-    HETEX_TRY(hetex::detail::upload_bytes(s, piece.din.view().data(), piece.din.allocation().get(), in_data + std::size_t(in0) * in_row,
-                                   std::size_t(in1 - in0) * in_row, hetex::detail::SourceUse::borrowed));
-    const std::uint8_t* din = piece.din.view().data();
-    std::uint8_t* dout = piece.dout.view().data();
-    HETEX_TRY_VOID(submitted(s.enqueue([&](NativeStream ns) { launch_fused(ns, f, din, in0, in1 - in0, dout, row0, piece.rows); })));
-    return piece;
-  };
-  auto retrieve = [&](Piece& piece) -> Status {
-    auto done = HETEX_TRY(hetex::detail::download_bytes(*piece.stream, out_data + std::size_t(piece.row0) * out_row,
-                                                 piece.dout.view().data(), piece.dout.allocation().get(),
-                                                 std::size_t(piece.rows) * out_row));
-    if (done) HETEX_TRY_VOID(done->wait());
+  std::deque<Landing> landing;  // downloads in flight, oldest first
+  auto land = [&]() -> Status {
+    Landing& l = landing.front();
+    HETEX_TRY_VOID(l.done.wait());
+    if (l.staged) hetex::detail::parallel_copy(out_data + std::size_t(l.row0) * out_row, l.staged, std::size_t(l.rows) * out_row);
+    landing.pop_front();
     return {};
   };
-  std::optional<Piece> previous;
+  const std::uint8_t* din_p = din.view().data();
+  std::uint8_t* dout_p = dout.view().data();
+  int uploaded = in0;  // input rows [in0, uploaded) are queued on `up`
   for (int row0 = y0, k = 0; row0 < y1; row0 += stripe, ++k) {
-    auto current = HETEX_TRY(issue(std::size_t(k), row0));
-    if (previous) HETEX_TRY_VOID(retrieve(*previous));
-    previous = std::move(current);
+    const int rows = std::min(stripe, y1 - row0);
+    const int need = std::min(in1, row0 + rows + halo);
+    HETEX_TRY(hetex::detail::upload_bytes(up, din.view().data() + std::size_t(uploaded - in0) * in_row, din.allocation().get(),
+                                          in_data + std::size_t(uploaded) * in_row, std::size_t(need - uploaded) * in_row,
+                                          hetex::detail::SourceUse::borrowed));
+    uploaded = need;
+    const Event in_up = HETEX_TRY(up.record());
+    HETEX_TRY_VOID(run.wait(in_up));
+    // The kernel sees only the rows uploaded so far: a tile reaching past them clamps its reads.
+    const int in_rows = uploaded - in0;
+    std::uint8_t* stripe_out = dout_p + std::size_t(row0 - y0) * out_row;
+    HETEX_TRY_VOID(submitted(run.enqueue([&](NativeStream ns) { launch_fused(ns, f, din_p, in0, in_rows, stripe_out, row0, rows); })));
+    const Event computed = HETEX_TRY(run.record());
+    HETEX_TRY_VOID(down.wait(computed));
+    if (ring && landing.size() == kRing) HETEX_TRY_VOID(land());  // its slot is the one this stripe needs
+    std::uint8_t* staged = ring ? ring->span().data() + std::size_t(k % kRing) * slot_bytes : nullptr;
+    auto gate = HETEX_TRY(hetex::detail::download_bytes(down, staged ? staged : out_data + std::size_t(row0) * out_row,
+                                                        stripe_out, dout.allocation().get(), std::size_t(rows) * out_row));
+    landing.push_back({row0, rows, staged, Event(std::move(gate))});
+    while (!landing.empty() && landing.front().done.is_ready()) HETEX_TRY_VOID(land());
   }
-  return retrieve(*previous);
+  while (!landing.empty()) HETEX_TRY_VOID(land());
+  drain.armed = false;
+  return {};
 }
 
 }  // namespace detail
