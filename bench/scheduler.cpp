@@ -88,6 +88,9 @@ struct Workload {
 
 using Where = std::map<std::string, std::size_t>;
 
+// What the last timed run did: the router's reason and each device's items and busy time.
+std::string last_run;
+
 double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* where) {
   if (check) w.prepare(n);
   const auto t0 = Clock::now();
@@ -98,6 +101,10 @@ double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* 
   if (check && !w.check(n)) die(w.name + ": wrong result at " + std::to_string(n) + " items");
   if (where)
     for (const auto& d : rep->stats.devices) (*where)[d.device] += d.items;
+  last_run = "[" + rep->stats.route + "]";
+  for (const auto& d : rep->stats.devices)
+    last_run += " " + d.device + " " + std::to_string(d.items) + " in " + std::to_string(d.busy_seconds * 1e3).substr(0, 6) +
+                " ms";
   return t;
 }
 
@@ -163,12 +170,17 @@ std::string sweep(const Workload& w, Policies& p, const std::vector<std::size_t>
 std::string split(const std::string& label, const Workload& w, Policies& p, std::size_t n, int reps) {
   // Calibration: each device alone three times, then a few splits that measure themselves.
   const int calibration = 3 * (1 + static_cast<int>(p.each_gpu.size())) + 3;
-  for (int i = 0; i < calibration; ++i) (void)timed(*p.split, w, n, i == 0, nullptr);
+  std::printf("split %s, %zu items, calibration:\n", label.c_str(), n);
+  for (int i = 0; i < calibration; ++i) {
+    const double t = timed(*p.split, w, n, i == 0, nullptr);
+    std::printf("  %.3f ms %s\n", t * 1e3, last_run.c_str());
+  }
   std::vector<double> ts, tc;
   std::vector<std::vector<double>> tgs(p.each_gpu.size());
   Where where;
   for (int r = 0; r < reps; ++r) {
     ts.push_back(timed(*p.split, w, n, false, &where));
+    if (r == reps - 1) std::printf("  last split: %.3f ms %s\n", ts.back() * 1e3, last_run.c_str());
     tc.push_back(timed(*p.cpu, w, n, false, nullptr));
     for (std::size_t k = 0; k < p.each_gpu.size(); ++k) tgs[k].push_back(timed(*p.each_gpu[k], w, n, false, nullptr));
   }

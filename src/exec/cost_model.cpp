@@ -29,14 +29,23 @@ CostModel::Sample CostModel::Bucket::typical() const {
   return {n_sum / recent.size(), t[recent.size() / 2]};
 }
 
-void CostModel::record(const Key& key, std::size_t n, double seconds) {
+const char* residency_name(Residency r) noexcept {
+  switch (r) {
+    case Residency::host: return "host";
+    case Residency::pinned: return "pinned";
+    case Residency::device: return "device";
+  }
+  return "host";
+}
+
+void CostModel::record(const Key& key, std::size_t n, double seconds, bool every_run) {
   if (!(seconds >= 0)) return;  // NaN or negative: a clock problem, not a measurement
   std::lock_guard lock(m_);
   auto& table = tables_[key];
   if (table.buckets.empty()) table.buckets.resize(kBuckets);
   auto& b = table.buckets[bucket_of(n)];
   const Sample s{static_cast<double>(n), seconds};
-  if (b.recent.size() == kWindow && ++b.skipped % kDecimation != 0) return;
+  if (b.recent.size() == kWindow && !every_run && ++b.skipped % kDecimation != 0) return;
   table.curve.reset();
   if (b.recent.size() < kWindow) {
     b.recent.push_back(s);
@@ -142,7 +151,7 @@ Status CostModel::save(const std::filesystem::path& file) const {
         for (const auto& s : bucket.recent) samples.push_back({s.n, s.seconds});
         entries.push_back({{"op", key.op},
                            {"device", key.device},
-                           {"residency", key.residency == Residency::host ? "host" : "device"},
+                           {"residency", residency_name(key.residency)},
                            {"bucket", b},
                            {"count", bucket.count},
                            {"samples", std::move(samples)}});
@@ -172,8 +181,9 @@ Status CostModel::load(const std::filesystem::path& file) {
     const auto j = nlohmann::json::parse(in);
     if (j.at("version").get<int>() != 1) return Error(Errc::invalid_argument, "calibration file " + file.string() + " has an unknown version");
     for (const auto& e : j.at("entries")) {
+      const auto where = e.at("residency").get<std::string>();
       Key key{e.at("op").get<std::string>(), e.at("device").get<std::string>(),
-              e.at("residency").get<std::string>() == "device" ? Residency::device : Residency::host};
+              where == "device" ? Residency::device : where == "pinned" ? Residency::pinned : Residency::host};
       const int b = e.at("bucket").get<int>();
       if (b < 0 || b >= kBuckets) throw std::out_of_range("bucket " + std::to_string(b));
       auto& table = loaded[key];

@@ -51,4 +51,18 @@ void parallel_chunks(std::size_t b, std::size_t e, std::size_t grain, F&& f, tbb
 #endif
 }
 
+// Runs f() on `threads` threads of `arena` at once, each typically a loop that takes work until
+// none is left. Under TSan on a few std::threads instead (see above).
+template <class F>
+void on_threads(int threads, F&& f, tbb::task_arena& arena) {
+#if HETEX_EXEC_UNDER_TSAN
+  std::vector<std::thread> helpers;
+  for (int i = 1; i < std::min(threads, 3); ++i) helpers.emplace_back([&] { f(); });
+  f();
+  for (auto& t : helpers) t.join();
+#else
+  arena.execute([&] { tbb::parallel_for(0, threads, [&](int) { f(); }, tbb::simple_partitioner()); });
+#endif
+}
+
 }  // namespace hetex::detail

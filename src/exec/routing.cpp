@@ -77,7 +77,7 @@ RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model,
 }
 
 RoutePlan route_split(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
-                      std::span<const std::size_t> min_share, std::size_t n) {
+                      std::span<const std::size_t> min_share, std::size_t n, bool reprobe) {
   RoutePlan plan;
   if (c.empty() || n == 0) return plan;
   // Calibrate first, as Adaptive does: each device runs batches of this size alone until it is
@@ -200,7 +200,7 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
   double split_finish = 0;
   for (std::size_t i = 0; i < c.size(); ++i)
     if (x[i]) split_finish = std::max(split_finish, c[i].backlog_seconds + share_time(i, x[i]));
-  if (!plan.exploring && x[best] < n) {
+  if (!plan.exploring && x[best] < n && !reprobe) {
     const CostModel::Key split_key{op, std::string(kSplitCostDevice), where};
     if (split_finish > kSplitWorthIt * alone_best - kSplitHandoffSeconds) {
       plan.reason = "all on " + c[best].name + ": a split would save too little";
@@ -211,6 +211,7 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     if (!plan.reason.empty()) {
       std::fill(x.begin(), x.end(), 0);
       x[best] = n;
+      plan.gated = corrected;  // a verdict from measured splits, which a re-probe may revise
     }
   }
 
@@ -220,9 +221,31 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     plan.shares.push_back({i, at, at + x[i]});
     at += x[i];
   }
+  plan.reprobe = reprobe && !plan.exploring && plan.shares.size() > 1;
   if (plan.reason.empty())
-    plan.reason = plan.exploring ? "split with assumed speeds for uncalibrated devices" : "equal-finish split";
+    plan.reason = plan.exploring ? "split with assumed speeds for uncalibrated devices"
+                  : plan.reprobe ? "equal-finish split, re-probing after splits stopped paying"
+                                 : "equal-finish split";
   return plan;
+}
+
+RoutePlan SplitRouter::route(const CostModel& model, const std::string& op, Residency where,
+                             std::span<const Candidate> c, std::span<const std::size_t> min_share, std::size_t n) {
+  RoutePlan plan = route_split(model, op, where, c, min_share, n);
+  if (plan.exploring || c.size() < 2) return plan;
+  bool due = false;
+  {
+    std::lock_guard lock(m_);
+    auto& pace = pace_[{op, where, CostModel::bucket_of(n)}];
+    if (!plan.gated) {
+      pace = Pace{};  // splitting pays again: re-check soon if it stops
+    } else if (++pace.gated >= pace.interval) {
+      pace.gated = 0;
+      pace.interval = std::min(pace.interval * 2, kSplitReprobeLast);
+      due = true;
+    }
+  }
+  return due ? route_split(model, op, where, c, min_share, n, true) : plan;
 }
 
 }  // namespace hetex

@@ -44,6 +44,12 @@ struct Slot {
   std::optional<Device> device;
   std::unique_ptr<GpuLane> lane;
   std::optional<SimulatedGpu> sim;
+  // A GPU's host work (staging copies, packing) while it shares a batch with the CPU runs in
+  // here, on the split_cores_per_gpu cores the split arena leaves it. Left in TBB's default
+  // arena, it competed with the CPU's share for the same workers, and TBB split them by demand:
+  // both ran at ~55% of their speed alone. A high-priority arena of every core did no better:
+  // TBB pulled the CPU's workers into it for each short parallel loop of the feed.
+  std::unique_ptr<tbb::task_arena> feed_arena;
   std::thread worker;
   std::condition_variable cv;
   // Guarded by Scheduler::Impl::m:
@@ -63,14 +69,21 @@ struct JobState {
     std::size_t min_piece = 1;   // fewest items worth taking when stealing
     double rate = 1;             // predicted items per second, for stealing decisions
     double predicted = 0;        // predicted seconds of the share, added to the slot's backlog
+    // The CPU beside GPUs: every thread of the split arena takes pieces by itself (see process).
+    bool takers = false;
   };
 
   std::shared_ptr<detail::JobBase> job;
   std::string cost_key;  // the operation (and cost class) the model files this batch under
+  Residency residency = Residency::host;  // ... and where its data lives
+  bool reprobe = false;  // a split run to re-measure splitting after splits had stopped paying
   Promise<ExecReport> promise;
   Clock::time_point submitted;
   bool split = false;
   bool beside_speeds = false;  // the split's shares came from speeds measured in earlier splits
+  // The CPU and at least one GPU share this batch: each runs its host work on its own cores
+  // (split_arena, Slot::feed_arena).
+  bool cpu_beside_gpus = false;
   std::optional<std::size_t> probe_slot;
 
   std::mutex m;  // guards everything below
@@ -94,6 +107,7 @@ struct Scheduler::Impl {
   Runtime runtime;
   CostModel model;
   AdaptiveRouter adaptive;
+  SplitRouter splitter;
   FaultInjector faults;
   std::optional<std::filesystem::path> calibration_file;
   std::vector<std::unique_ptr<Slot>> slots;  // the CPU first
@@ -108,13 +122,26 @@ struct Scheduler::Impl {
 
   Impl(SchedulerOptions o, Runtime rt, FaultPlan plan) : options(std::move(o)), runtime(std::move(rt)), faults(plan) {}
 
-  CostModel::Key key(const JobState& job, const Slot& s) const { return {job.cost_key, s.name, Residency::host}; }
+  // Whether a batch's data is page-locked (a GPU DMAs it directly) or pageable (staged by host
+  // copies first): asked of a real GPU, a pointer query of about a microsecond, so only for
+  // batches big enough for staging to matter.
+  static constexpr std::size_t kResidencyCheckItems = 4096;
+  Residency residency_of(const detail::JobBase& job) const {
+    if (job.size() < kResidencyCheckItems || !job.op().has_gpu) return Residency::host;
+    const void* data = job.host_data();
+    if (!data) return Residency::host;
+    for (const auto& s : slots)
+      if (s->lane) return s->lane->device().backend_ptr()->is_pinned(data) ? Residency::pinned : Residency::host;
+    return Residency::host;
+  }
+
+  CostModel::Key key(const JobState& job, const Slot& s) const { return {job.cost_key, s.name, job.residency}; }
   // The curve a job's part on `s` is predicted with: the device beside the others in a split
   // planned from such speeds, else the device alone.
   // (The model's cached curve: planning reads it for every part of every batch.)
   std::shared_ptr<const CostCurve> part_curve(const JobState& job, const Slot& s) const {
     if (job.beside_speeds)
-      return model.lookup({job.cost_key, s.name + std::string(kBesideSuffix), Residency::host}, 0).curve;
+      return model.lookup({job.cost_key, s.name + std::string(kBesideSuffix), job.residency}, 0).curve;
     return model.lookup(key(job, s), 0).curve;
   }
 
@@ -177,13 +204,15 @@ struct Scheduler::Impl {
       u.queue_wait_seconds = seconds(t - job.submitted);
     }
   }
-  void record(JobState& job, ChunkRecord rec, std::optional<Error> error = std::nullopt) {
+  // busy: add the chunk's time to its device's busy time (not for chunks that run concurrently
+  // on one device: their caller adds the wall time they spanned).
+  void record(JobState& job, ChunkRecord rec, std::optional<Error> error = std::nullopt, bool busy = true) {
     {
       std::lock_guard lock(job.m);
       auto& u = job.usage[rec.device];
       u.device = rec.device;
       ++u.chunks;
-      u.busy_seconds += seconds(rec.finish - rec.start);
+      if (busy) u.busy_seconds += seconds(rec.finish - rec.start);
       if (rec.outcome == ChunkRecord::Outcome::done) u.items += rec.items();
       if (rec.outcome == ChunkRecord::Outcome::done && rec.fallback) job.stats.fallback_items += rec.items();
       if (error) job.errors.push_back({rec.begin, rec.end, *error});
@@ -193,23 +222,26 @@ struct Scheduler::Impl {
   }
 
   // --- running pieces -------------------------------------------------------------------------
-  void run_cpu(JobState& job, std::size_t b, std::size_t e, bool fallback, bool stolen) {
+  // serial: on this thread alone (one of the CPU's takers), else over the cores.
+  void run_cpu(JobState& job, std::size_t b, std::size_t e, bool fallback, bool stolen, bool serial = false) {
     auto& op = *job.job;
     const auto t0 = Clock::now();
     note_start(job, "cpu", t0);
     std::mutex fm;
     std::vector<RangeError> fails;
-    const bool beside_gpus = job.split && job.parts.size() > 1 && !fallback;
-    detail::parallel_chunks(
-        b, e, op.op().options.cpu_grain,
-        [&](std::size_t from, std::size_t to) {
-          auto st = op.run_cpu(from, to);
-          if (!st) {
-            std::lock_guard lock(fm);
-            fails.push_back({from, to, std::move(st).error()});
-          }
-        },
-        beside_gpus ? split_arena.get() : nullptr);
+    auto chunk = [&](std::size_t from, std::size_t to) {
+      auto st = op.run_cpu(from, to);
+      if (!st) {
+        std::lock_guard lock(fm);
+        fails.push_back({from, to, std::move(st).error()});
+      }
+    };
+    const std::size_t grain = op.op().options.cpu_grain;
+    if (serial) {
+      for (std::size_t from = b; from < e; from += grain) chunk(from, std::min(e, from + grain));
+    } else {
+      detail::parallel_chunks(b, e, grain, chunk, job.cpu_beside_gpus && !fallback ? split_arena.get() : nullptr);
+    }
     const auto t1 = Clock::now();
     std::sort(fails.begin(), fails.end(), [](const auto& x, const auto& y) { return x.begin < y.begin; });
     // One record per run of successes or failures, so the records tile [b, e) exactly.
@@ -219,13 +251,14 @@ struct Scheduler::Impl {
       return r;
     };
     for (auto& f : fails) {
-      if (f.begin > at) record(job, rec(at, f.begin, ChunkRecord::Outcome::done, Errc::internal));
-      record(job, rec(f.begin, f.end, ChunkRecord::Outcome::failed, f.error.code()), f.error);
+      if (f.begin > at) record(job, rec(at, f.begin, ChunkRecord::Outcome::done, Errc::internal), std::nullopt, !serial);
+      record(job, rec(f.begin, f.end, ChunkRecord::Outcome::failed, f.error.code()), f.error, !serial);
       at = f.end;
     }
-    if (at < e) record(job, rec(at, e, ChunkRecord::Outcome::done, Errc::internal));
-    // Fallback runs share the cores with the CPU's own work: their times would mislead the model.
-    if (fails.empty() && !fallback) model.record(key(job, *slots[0]), e - b, seconds(t1 - t0));
+    if (at < e) record(job, rec(at, e, ChunkRecord::Outcome::done, Errc::internal), std::nullopt, !serial);
+    // Fallback runs share the cores with the CPU's own work, and a taker's piece is one thread's:
+    // their times would mislead the model of the CPU.
+    if (fails.empty() && !fallback && !serial) model.record(key(job, *slots[0]), e - b, seconds(t1 - t0));
   }
 
   Status run_simulated(JobState& job, const SimulatedGpu& sim, std::size_t b, std::size_t e) {
@@ -255,7 +288,13 @@ struct Scheduler::Impl {
       st = Error(Errc::device_lost, "injected device loss on " + slot.name);
     } else {
       if (draw.delay.count()) std::this_thread::sleep_for(draw.delay);
-      st = slot.sim ? run_simulated(job, *slot.sim, b, e) : job.job->run_gpu(*slot.lane, b, e);
+      if (slot.sim) {
+        st = run_simulated(job, *slot.sim, b, e);
+      } else if (job.cpu_beside_gpus && slot.feed_arena) {
+        slot.feed_arena->execute([&] { st = job.job->run_gpu(*slot.lane, b, e); });
+      } else {
+        st = job.job->run_gpu(*slot.lane, b, e);
+      }
       if (st && draw.fault == F::kernel_fault) {
         job.job->scribble(b, e);
         st = Error(Errc::kernel_fault, "injected kernel fault on " + slot.name);
@@ -328,7 +367,15 @@ struct Scheduler::Impl {
     const std::size_t rem = v.hi - v.lo;
     std::size_t x = static_cast<std::size_t>(rem * (me.rate / (me.rate + v.rate)));
     x = std::min(rem, std::max(x, me.min_piece));
-    if (x / me.rate >= longest) return std::nullopt;  // the owner would finish it sooner
+    // A taker is one thread of the CPU: it takes its thread's part of what the CPU would take
+    // (at least a piece's worth), at a thread's speed.
+    double rate = me.rate;
+    if (me.takers) {
+      const std::size_t threads = static_cast<std::size_t>(split_threads());
+      x = std::min(x, std::max(me.piece, (x + threads - 1) / threads));
+      rate /= static_cast<double>(threads);
+    }
+    if (x / rate >= longest) return std::nullopt;  // the owner would finish it sooner
     v.hi -= x;
     return Piece{v.hi, v.hi + x, true};
   }
@@ -337,11 +384,26 @@ struct Scheduler::Impl {
     std::size_t p = 0;
     while (job->parts[p].slot != index) ++p;
     auto& slot = *slots[index];
-    while (auto piece = take(*job, p)) {
-      if (slot.is_cpu)
-        run_cpu(*job, piece->begin, piece->end, false, piece->stolen);
-      else
-        run_gpu(*job, index, piece->begin, piece->end, piece->stolen);
+    if (job->parts[p].takers) {
+      // Beside GPUs, every thread of the split arena takes pieces (its own share first, then
+      // stolen ones) and runs them by itself. A parallel loop per piece made all threads wait at
+      // each piece's end for its slowest chunk: a tenth of the CPU's time with 1 KiB messages.
+      const auto t0 = Clock::now();
+      detail::on_threads(
+          split_threads(),
+          [&] {
+            while (auto piece = take(*job, p)) run_cpu(*job, piece->begin, piece->end, false, piece->stolen, true);
+          },
+          *split_arena);
+      std::lock_guard lock(job->m);
+      if (auto it = job->usage.find("cpu"); it != job->usage.end()) it->second.busy_seconds += seconds(Clock::now() - t0);
+    } else {
+      while (auto piece = take(*job, p)) {
+        if (slot.is_cpu)
+          run_cpu(*job, piece->begin, piece->end, false, piece->stolen);
+        else
+          run_gpu(*job, index, piece->begin, piece->end, piece->stolen);
+      }
     }
     bool last;
     {
@@ -382,10 +444,11 @@ struct Scheduler::Impl {
       if (job.split && job.parts.size() > 1 && st.faults.empty() && job.errors.empty() && job.first_start) {
         for (const auto& [name, u] : job.usage)
           if (u.items && u.busy_seconds > 0)
-            model.record({job.cost_key, name + std::string(kBesideSuffix), Residency::host}, u.items, u.busy_seconds);
+            model.record({job.cost_key, name + std::string(kBesideSuffix), job.residency}, u.items, u.busy_seconds,
+                         job.reprobe);
         if (job.beside_speeds)
-          model.record({job.cost_key, std::string(kSplitCostDevice), Residency::host}, st.items,
-                       seconds(now - *job.first_start));
+          model.record({job.cost_key, std::string(kSplitCostDevice), job.residency}, st.items,
+                       seconds(now - *job.first_start), job.reprobe);
       }
       report.stats = std::move(st);
       report.errors = std::move(job.errors);
@@ -447,13 +510,13 @@ struct Scheduler::Impl {
       std::size_t n;
       RoutePlan operator()(const ThresholdPolicy& p) { return route_threshold(p, c, n); }
       RoutePlan operator()(const AdaptivePolicy& p) {
-        return self.adaptive.route(p, self.model, job.cost_key, Residency::host, c, n);
+        return self.adaptive.route(p, self.model, job.cost_key, job.residency, c, n);
       }
       RoutePlan operator()(const SplitPolicy&) {
         std::vector<std::size_t> mins;
         for (const auto& x : c) mins.push_back(x.is_cpu ? job.job->op().options.cpu_grain : job.job->op().options.gpu_min_chunk);
         job.split = true;
-        return route_split(self.model, job.cost_key, Residency::host, c, mins, n);
+        return self.splitter.route(self.model, job.cost_key, job.residency, c, mins, n);
       }
       RoutePlan operator()(const PinnedPolicy& p) {
         for (std::size_t i = 0; i < c.size(); ++i)
@@ -470,6 +533,7 @@ struct Scheduler::Impl {
     auto job = std::make_shared<JobState>();
     job->job = std::move(job_base);
     job->cost_key = job->job->cost_key();
+    job->residency = residency_of(*job->job);
     job->submitted = Clock::now();
     job->stats.operation = job->job->op().name;
     job->stats.policy = policy_name(options.policy);
@@ -498,6 +562,8 @@ struct Scheduler::Impl {
       std::vector<Candidate> cands;
       RoutePlan rp = plan(*job, cand_slots, cands);
       job->beside_speeds = job->split && rp.beside_speeds;
+      job->reprobe = rp.reprobe;
+      job->stats.route = std::move(rp.reason);
       const auto& opt = job->job->op().options;
       // Every candidate of a split takes part (a device with no share may still steal); otherwise
       // only the chosen device.
@@ -538,6 +604,11 @@ struct Scheduler::Impl {
           if (rp.exploring || curve->empty() || finish == 0 || curve->predict(std::min(piece, n)) < finish / 2) add_part(ci);
         }
       }
+      if (job->split) {
+        bool cpu = false, gpu = false;
+        for (const auto& part : job->parts) (slots[part.slot]->is_cpu ? cpu : gpu) = true;
+        job->cpu_beside_gpus = cpu && gpu;
+      }
       // Pieces are for stealing between devices; a device alone takes its batch in one go.
       const std::size_t pieces = job->split && job->parts.size() > 1
                                      ? std::max<std::size_t>(1, std::get<SplitPolicy>(options.policy).pieces_per_share)
@@ -549,7 +620,13 @@ struct Scheduler::Impl {
         // waits for. CPU pieces cost a parallel loop's start (microseconds): many, each still
         // big enough for every thread (min_piece). A GPU call has a fixed cost and pipelines
         // inside itself: fewer, larger pieces there.
-        const std::size_t k = s.is_cpu ? 4 * pieces : pieces;
+        std::size_t k = s.is_cpu ? 4 * pieces : pieces;
+        if (s.is_cpu && job->cpu_beside_gpus && pieces > 1) {
+          // Takers (see process): pieces for every thread, a piece no smaller than the grain.
+          part.takers = true;
+          part.min_piece = opt.cpu_grain;
+          k = pieces * static_cast<std::size_t>(split_threads());
+        }
         part.piece = std::max<std::size_t>(1, pieces > 1 ? std::max((share + k - 1) / k, part.min_piece) : share);
         const auto curve = part_curve(*job, s);
         part.predicted = curve->empty() ? 0 : curve->predict(share);
@@ -669,6 +746,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
     const int cores = tbb::this_task_arena::max_concurrency();
     const int reserve = std::max(0, options.split_cores_per_gpu) * static_cast<int>(impl->slots.size() - 1);
     impl->split_arena = std::make_unique<tbb::task_arena>(std::max(1, cores - reserve));
+    for (auto& s : impl->slots)
+      if (!s->is_cpu) s->feed_arena = std::make_unique<tbb::task_arena>(std::max(1, options.split_cores_per_gpu));
   }
   if (options.observer)
     for (auto& s : impl->slots) options.observer->on_device_state(s->name, s->state);

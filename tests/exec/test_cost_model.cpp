@@ -67,6 +67,10 @@ TEST(CostModel, FullBucketsSampleOneRunInEightYetFollowAChange) {
   for (int i = 0; i < 17; ++i) m.record(kCpu, 4096, 1.0);  // 24 runs since full: 3 recorded
   EXPECT_NEAR(*m.predict(kCpu, 4096), 1.0, 1e-12);
   EXPECT_EQ(m.samples(kCpu, 4096), 8u);
+  // A rare measurement (a re-probed split) is recorded whatever the decimation.
+  for (int i = 0; i < 3; ++i) m.record(kCpu, 4096, 2.0, /*every_run=*/true);
+  EXPECT_NEAR(*m.predict(kCpu, 4096), 2.0, 1e-12);
+  EXPECT_EQ(m.samples(kCpu, 4096), 11u);
 }
 
 TEST(CostModel, CurveInvertsPrediction) {
@@ -92,6 +96,7 @@ TEST(CostModel, SavesAndLoadsButNotSimulatedDevices) {
     for (int i = 0; i < 3; ++i) {
       m.record(kCpu, 1 << 12, 1e-4);
       m.record({"op", "sim:0", Residency::host}, 1 << 12, 5e-4);
+      m.record({"op", "cpu", Residency::pinned}, 1 << 12, 3e-4);
     }
     ASSERT_TRUE(m.save(file)) << "save";
   }
@@ -100,6 +105,8 @@ TEST(CostModel, SavesAndLoadsButNotSimulatedDevices) {
   EXPECT_TRUE(loaded.calibrated(kCpu, 1 << 12));
   EXPECT_NEAR(*loaded.predict(kCpu, 1 << 12), 1e-4, 1e-12);
   EXPECT_FALSE(loaded.predict({"op", "sim:0", Residency::host}, 1 << 12).has_value());
+  // Pinned and pageable data are kept apart.
+  EXPECT_NEAR(*loaded.predict({"op", "cpu", Residency::pinned}, 1 << 12), 3e-4, 1e-12);
 }
 
 TEST(CostModel, MissingFileIsFineMalformedIsAnErrorAndChangesNothing) {

@@ -209,5 +209,47 @@ TEST(Split, SplitsMeasuredSlowerThanTheBestDeviceStop) {
   EXPECT_NE(plan.reason.find("measured"), std::string::npos) << plan.reason;
 }
 
+TEST(Split, AGatedSplitIsReprobedEverLessOftenUntilItPaysAgain) {
+  // Alone the CPU does 1e8/s and the GPU 3e8/s, but beside each other they were measured at a
+  // fifth of that: the split is gated to the GPU, and re-probed after 16 gated batches, then 32.
+  CostModel m;
+  calibrate(m, "cpu", 5e-6, 1e8);
+  calibrate(m, "cuda:0", 1e-4, 3e8);
+  const std::string cpu_beside = std::string("cpu") + std::string(kBesideSuffix);
+  const std::string gpu_beside = std::string("cuda:0") + std::string(kBesideSuffix);
+  calibrate(m, cpu_beside, 5e-6, 0.2e8);
+  calibrate(m, gpu_beside, 1e-4, 0.6e8);
+  const std::vector<std::size_t> mins{1, 1};
+  const std::size_t n = 1 << 22;
+  SplitRouter router;
+  std::vector<int> reprobes;
+  for (int i = 1; i <= 48; ++i) {
+    auto plan = router.route(m, "op", Residency::host, kCpuGpu, mins, n);
+    expect_tiles(plan, n);
+    if (plan.reprobe) {
+      reprobes.push_back(i);
+      EXPECT_EQ(plan.shares.size(), 2u);
+      EXPECT_NE(plan.reason.find("re-probing"), std::string::npos) << plan.reason;
+    } else {
+      EXPECT_TRUE(plan.gated);
+      ASSERT_EQ(plan.shares.size(), 1u);
+      EXPECT_EQ(plan.shares[0].candidate, 1u);
+    }
+  }
+  EXPECT_EQ(reprobes, (std::vector<int>{16, 48}));
+  // Other data (pinned) is paced on its own: nothing measured there yet, so no gate.
+  EXPECT_FALSE(router.route(m, "op", Residency::pinned, kCpuGpu, mins, n).gated);
+  // The re-probes found the devices at full speed beside each other: splits resume.
+  for (std::size_t x = 1; x <= n; x *= 2)
+    for (int i = 0; i < int(CostModel::kWindow); ++i) {
+      m.record({"op", cpu_beside, Residency::host}, x, 5e-6 + x / 1e8, true);
+      m.record({"op", gpu_beside, Residency::host}, x, 1e-4 + x / 3e8, true);
+    }
+  auto plan = router.route(m, "op", Residency::host, kCpuGpu, mins, n);
+  EXPECT_FALSE(plan.gated);
+  EXPECT_FALSE(plan.reprobe);
+  EXPECT_EQ(plan.shares.size(), 2u) << plan.reason;
+}
+
 }  // namespace
 }  // namespace hetex

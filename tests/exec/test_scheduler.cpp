@@ -151,6 +151,8 @@ TEST(Scheduler, ThresholdRoutesBySize) {
     auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
     ASSERT_EQ(r.stats.devices.size(), 1u);
     EXPECT_EQ(r.stats.devices[0].device, n >= 5000 ? "sim:0" : "cpu") << n;
+    // The report says why.
+    EXPECT_NE(r.stats.route.find(n >= 5000 ? ">= threshold" : "below threshold"), std::string::npos) << r.stats.route;
     EXPECT_EQ(out.back(), expected(n - 1));
   }
 }

@@ -151,6 +151,34 @@ TEST_F(GpuScheduler, SplitSharesThenFollowsMeasuredSpeed) {
   }
 }
 
+TEST_F(GpuScheduler, PinnedAndPageableDataAreModelledApart) {
+  // The same batch from pageable and from page-locked memory: a GPU reads the second without
+  // staging copies, so the cost model must not mix their times.
+  auto s = make(AdaptivePolicy{});
+  const std::size_t n = std::size_t(1) << 16;
+  auto pa = PinnedBuffer<float>::allocate(n).value();
+  auto pb = PinnedBuffer<float>::allocate(n).value();
+  std::copy_n(a.begin(), n, pa.span().begin());
+  std::copy_n(b.begin(), n, pb.span().begin());
+  std::vector<float> out(n);
+  const CostModel::Key cpu_pageable{"vector_add", "cpu", Residency::host}, cpu_pinned{"vector_add", "cpu", Residency::pinned};
+  auto r = s->run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(out)).value();
+  ASSERT_TRUE(r.all_ok());
+  expect_sum(out, n);
+  EXPECT_EQ(s->cost_model().samples(cpu_pageable, n), 1u);
+  EXPECT_EQ(s->cost_model().samples(cpu_pinned, n), 0u);
+  std::fill(out.begin(), out.end(), -1.0f);
+  r = s->run(ops::vector_add(), ZipBatch<float>{std::span<const float>(pa.span()), std::span<const float>(pb.span())},
+             std::span(out))
+          .value();
+  ASSERT_TRUE(r.all_ok());
+  expect_sum(out, n);
+  // Calibration starts again for pinned data: the CPU first.
+  EXPECT_NE(r.stats.route.find("calibrating cpu"), std::string::npos) << r.stats.route;
+  EXPECT_EQ(s->cost_model().samples(cpu_pinned, n), 1u);
+  EXPECT_EQ(s->cost_model().samples(cpu_pageable, n), 1u);
+}
+
 TEST(GpuTransfer, DownloadWaitsForStagingStillFeedingAnUploadOnAnotherStream) {
   auto rt = Runtime::create().value();
   if (!rt.has_gpu()) GTEST_SKIP() << "no usable CUDA GPU: " << rt.gpu_unavailable_reason();

@@ -4,6 +4,10 @@
 // An input is any cheap view that knows its size and can be sliced without copying (a span, a
 // pair of spans, packed messages...). Outputs are a std::span<Out> the caller owns, so results
 // land where the caller wants them and a batch never allocates its result storage.
+//
+// A view may also say where the bulk of its data lives, host_data() (HasHostData): a GPU reads
+// page-locked memory by DMA directly but pageable memory only through the host's staging
+// copies, so the scheduler models the two apart.
 
 #include <chrono>
 #include <concepts>
@@ -21,6 +25,10 @@ concept BatchView = std::copyable<V> && requires(const V v, std::size_t b, std::
   { v.size() } -> std::convertible_to<std::size_t>;
   { v.slice(b, e) } -> std::same_as<V>;
 };
+template <class V>
+concept HasHostData = requires(const V v) {
+  { v.host_data() } -> std::convertible_to<const void*>;
+};
 
 // A span of items as a batch.
 template <class T>
@@ -28,6 +36,7 @@ struct SpanBatch {
   std::span<const T> items;
 
   std::size_t size() const noexcept { return items.size(); }
+  const void* host_data() const noexcept { return items.data(); }
   SpanBatch slice(std::size_t b, std::size_t e) const noexcept { return {items.subspan(b, e - b)}; }
   const T& operator[](std::size_t i) const noexcept { return items[i]; }
 };
@@ -39,6 +48,7 @@ struct ZipBatch {
   std::span<const T> y;
 
   std::size_t size() const noexcept { return x.size(); }
+  const void* host_data() const noexcept { return x.data(); }
   ZipBatch slice(std::size_t b, std::size_t e) const noexcept { return {x.subspan(b, e - b), y.subspan(b, e - b)}; }
 };
 
@@ -81,6 +91,7 @@ struct RangeError {
 struct ExecStats {
   std::string operation;
   std::string policy;
+  std::string route;  // why the batch went where it did, in the router's words
   std::size_t items = 0;
   std::vector<DeviceUsage> devices;  // only devices that ran something
   std::size_t fallback_items = 0;    // items re-run on the CPU after a GPU failure

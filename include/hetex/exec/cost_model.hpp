@@ -22,8 +22,11 @@
 
 namespace hetex {
 
-// Where a batch's data lives when it is submitted: it decides whether a GPU pays transfers.
-enum class Residency : std::uint8_t { host, device };
+// Where a batch's data lives when it is submitted: it decides whether a GPU pays transfers, and
+// whether the host pays a staging copy first (pageable host memory) or the GPU DMAs the data
+// straight from it (pinned: page-locked host memory).
+enum class Residency : std::uint8_t { host, pinned, device };
+const char* residency_name(Residency r) noexcept;
 
 // A snapshot of one key's measurements, cheap to evaluate many times without locks (the split
 // planner inverts it repeatedly).
@@ -63,7 +66,9 @@ class CostModel {
 
   static int bucket_of(std::size_t n) noexcept;
 
-  void record(const Key& key, std::size_t n, double seconds);
+  // every_run: record even where decimation would skip it (for measurements taken rarely, such
+  // as a split re-probed after splits had stopped).
+  void record(const Key& key, std::size_t n, double seconds, bool every_run = false);
   // Predicted seconds for n items; nullopt when nothing has been measured for the key.
   std::optional<double> predict(const Key& key, std::size_t n) const;
   CostCurve curve(const Key& key) const;

@@ -45,6 +45,8 @@ class JobBase {
   virtual Status run_gpu(GpuLane& lane, std::size_t begin, std::size_t end) = 0;
   // What the cost model files this batch under: the operation's name, plus its cost class if any.
   virtual std::string cost_key() const = 0;
+  // The host memory the batch's bulk lives in (HasHostData), or nullptr when unknown.
+  virtual const void* host_data() const { return nullptr; }
   // Fault injection: leave garbage where a failed attempt might have written, so a test sees it
   // if the scheduler forgets to redo those items.
   virtual void scribble(std::size_t begin, std::size_t end) = 0;
@@ -128,6 +130,12 @@ class TypedJob final : public JobBase {
     return op_.run_gpu(lane, in_.slice(b, e), out_.subspan(b, e - b));
   }
   std::string cost_key() const override { return op_.cost_key(in_); }
+  const void* host_data() const override {
+    if constexpr (HasHostData<In>)
+      return in_.host_data();
+    else
+      return nullptr;
+  }
   void scribble(std::size_t b, std::size_t e) override {
     if constexpr (std::is_trivially_copyable_v<Out>) {
       std::memset(static_cast<void*>(out_.data() + b), 0xA5, (e - b) * sizeof(Out));

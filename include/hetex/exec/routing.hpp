@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <variant>
 #include <vector>
 
@@ -58,6 +59,11 @@ struct RoutePlan {
   bool exploring = false;
   std::string reason;
   bool beside_speeds = false;  // a split's shares follow speeds measured in earlier splits
+  // The split planner kept the batch on one device because measured splits did not pay.
+  bool gated = false;
+  // A split run anyway, to measure splitting again (the machine's load or the data may have
+  // changed since splits stopped paying): its measurements must all be recorded.
+  bool reprobe = false;
 };
 
 // A split is used only when its predicted finish beats the best device alone by a margin: this
@@ -91,7 +97,26 @@ class AdaptiveRouter {
 // bandwidth slow each other down, which no per-device curve predicts. Once every device has run
 // in a split, shares follow what each did there (device + kBesideSuffix, also recorded by the
 // scheduler) rather than its speed alone.
+// reprobe: plan the split even where measured splits say it will not pay.
 RoutePlan route_split(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
-                      std::span<const std::size_t> min_share, std::size_t n);
+                      std::span<const std::size_t> min_share, std::size_t n, bool reprobe = false);
+
+// route_split, re-probing a gated split now and then: after kSplitReprobeFirst gated batches of
+// an (operation, size bucket), then after twice as many each time the re-probe confirms the gate
+// (up to kSplitReprobeLast), so a split that never pays costs ever less to re-check.
+class SplitRouter {
+ public:
+  static constexpr std::size_t kSplitReprobeFirst = 16, kSplitReprobeLast = 1024;
+  RoutePlan route(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
+                  std::span<const std::size_t> min_share, std::size_t n);
+
+ private:
+  struct Pace {
+    std::size_t gated = 0;
+    std::size_t interval = kSplitReprobeFirst;
+  };
+  std::mutex m_;
+  std::map<std::tuple<std::string, Residency, int>, Pace> pace_;
+};
 
 }  // namespace hetex

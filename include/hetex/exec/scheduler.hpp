@@ -81,8 +81,9 @@ struct SchedulerOptions {
   std::chrono::milliseconds breaker_backoff{500};
   std::chrono::milliseconds breaker_max_backoff{60'000};
   std::shared_ptr<SchedulerObserver> observer;
-  // Cores left free per GPU while the CPU runs its share of a split batch: the GPU lanes' host
-  // work (staging copies of pageable data, launches) needs them. Data in pinned memory needs less.
+  // Cores given to each GPU while the CPU runs its share of a split batch: the GPU lane's host
+  // work (staging copies of pageable data, packing, launches) runs on them, and the CPU's share on
+  // the rest. Data in pinned memory needs less.
   int split_cores_per_gpu = 2;
 };
 

@@ -36,6 +36,7 @@ struct VerifyBatch {
   MessageBatch messages;
 
   std::size_t size() const noexcept { return keys.size(); }
+  const void* host_data() const noexcept { return messages.host_data(); }
   // Items [begin, end), without copying.
   VerifyBatch slice(std::size_t begin, std::size_t end) const noexcept {
     if (begin >= end) return {keys.subspan(0, 0), signatures.subspan(0, 0), messages.slice(0, 0)};

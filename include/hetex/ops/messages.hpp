@@ -18,6 +18,7 @@ struct MessageBatch {
   std::span<const std::uint64_t> offsets;
 
   std::size_t size() const noexcept { return offsets.empty() ? 0 : offsets.size() - 1; }
+  const void* host_data() const noexcept { return data.data(); }
   MessageBatch slice(std::size_t begin, std::size_t end) const noexcept {
     if (begin >= end) return {data, {}};
     return {data, offsets.subspan(begin, end - begin + 1)};
