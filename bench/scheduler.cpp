@@ -105,6 +105,25 @@ double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* 
   for (const auto& d : rep->stats.devices)
     last_run += " " + d.device + " " + std::to_string(d.items) + " in " + std::to_string(d.busy_seconds * 1e3).substr(0, 6) +
                 " ms";
+  // The CPU's pieces in a split: how many, and how busy its threads were (the pieces' summed
+  // time over threads x the span from the first piece's start to the last one's end).
+  std::size_t pieces = 0;
+  double piece_s = 0;
+  Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
+  for (const auto& c : rep->stats.chunks) {
+    if (c.device != "cpu") continue;
+    ++pieces;
+    piece_s += std::chrono::duration<double>(c.finish - c.start).count();
+    first = std::min(first, c.start);
+    last = std::max(last, c.finish);
+  }
+  if (pieces > 1 && rep->stats.devices.size() > 1) {
+    const double span = std::chrono::duration<double>(last - first).count();
+    char buf[160];
+    std::snprintf(buf, sizeof buf, " | cpu: %zu pieces, %.1f thread-ms over %.3f ms (%.1f threads busy)", pieces,
+                  piece_s * 1e3, span * 1e3, span > 0 ? piece_s / span : 0.0);
+    last_run += buf;
+  }
   return t;
 }
 

@@ -345,7 +345,13 @@ struct Scheduler::Impl {
     std::lock_guard lock(job.m);
     auto& me = job.parts[p];
     if (me.lo < me.hi) {
-      const std::size_t b = me.lo, e = std::min(me.hi, me.lo + me.piece);
+      // A taker's pieces shrink with what is left of the share (guided): large while there is
+      // much, a grain at the end, so no thread works on alone for long while the others have
+      // finished. With fixed pieces of 1/56 of the share, the CPU's threads were idle for 15-20%
+      // of its part of a split (1 KiB messages).
+      const std::size_t len =
+          me.takers ? std::max(me.min_piece, (me.hi - me.lo) / (2 * static_cast<std::size_t>(split_threads()))) : me.piece;
+      const std::size_t b = me.lo, e = std::min(me.hi, me.lo + len);
       me.lo = e;
       return Piece{b, e, false};
     }
@@ -622,7 +628,7 @@ struct Scheduler::Impl {
         // inside itself: fewer, larger pieces there.
         std::size_t k = s.is_cpu ? 4 * pieces : pieces;
         if (s.is_cpu && job->cpu_beside_gpus && pieces > 1) {
-          // Takers (see process): pieces for every thread, a piece no smaller than the grain.
+          // Takers (see process and take): pieces for every thread, none smaller than the grain.
           part.takers = true;
           part.min_piece = opt.cpu_grain;
           k = pieces * static_cast<std::size_t>(split_threads());
