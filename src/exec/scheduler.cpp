@@ -371,16 +371,12 @@ struct Scheduler::Impl {
     if (victim == job.parts.size()) return std::nullopt;
     auto& v = job.parts[victim];
     const std::size_t rem = v.hi - v.lo;
-    std::size_t x = static_cast<std::size_t>(rem * (me.rate / (me.rate + v.rate)));
+    // As much as makes thief and owner finish together. A taker steals alone, as one of the CPU's
+    // threads: each taking the whole CPU's fair part of the rest, they took far more together
+    // (and each again whenever it finished) while the owner worked through its own pieces.
+    const double rate = me.takers ? me.rate / split_threads() : me.rate;
+    std::size_t x = static_cast<std::size_t>(rem * (rate / (rate + v.rate)));
     x = std::min(rem, std::max(x, me.min_piece));
-    // A taker is one thread of the CPU: it takes its thread's part of what the CPU would take
-    // (at least a piece's worth), at a thread's speed.
-    double rate = me.rate;
-    if (me.takers) {
-      const std::size_t threads = static_cast<std::size_t>(split_threads());
-      x = std::min(x, std::max(me.piece, (x + threads - 1) / threads));
-      rate /= static_cast<double>(threads);
-    }
     if (x / rate >= longest) return std::nullopt;  // the owner would finish it sooner
     v.hi -= x;
     return Piece{v.hi, v.hi + x, true};
