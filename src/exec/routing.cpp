@@ -97,7 +97,8 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
   // Beside each other devices go slower than alone (fewer cores for the CPU; shared memory
   // bandwidth; staging copies): once every device has been measured in a split, shares follow
   // those speeds.
-  bool corrected = c.size() > 1;
+  // (A re-probe plans from the speeds alone, as the first split did, to measure them afresh.)
+  bool corrected = c.size() > 1 && !reprobe;
   for (std::size_t i = 0; i < c.size(); ++i) {
     curves.push_back(model.lookup({op, c[i].name, where}, n).curve);
     if (!curves.back()->empty()) known.push_back(i);

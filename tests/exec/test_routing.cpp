@@ -209,6 +209,28 @@ TEST(Split, SplitsMeasuredSlowerThanTheBestDeviceStop) {
   EXPECT_NE(plan.reason.find("measured"), std::string::npos) << plan.reason;
 }
 
+TEST(Split, AReprobeSplitsFromTheSpeedsAlone) {
+  // Beside the CPU the GPU was measured so slow that its share would not pay its minimum: the
+  // batch goes to the GPU alone. A re-probe planned from those speeds would run on the CPU alone
+  // and measure nothing; it plans from the speeds alone, as the first split did.
+  CostModel m;
+  calibrate(m, "cpu", 5e-6, 1e8);
+  calibrate(m, "cuda:0", 1e-4, 3e8);
+  calibrate(m, std::string("cpu") + std::string(kBesideSuffix), 5e-6, 1e8);
+  calibrate(m, std::string("cuda:0") + std::string(kBesideSuffix), 1e-4, 1e6);
+  const std::vector<std::size_t> mins{64, 1 << 16};
+  const std::size_t n = 1 << 19;
+  auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
+  ASSERT_EQ(plan.shares.size(), 1u);
+  EXPECT_EQ(plan.shares[0].candidate, 1u) << plan.reason;
+  EXPECT_TRUE(plan.gated);
+  EXPECT_TRUE(plan.beside_speeds);
+  auto probe = route_split(m, "op", Residency::host, kCpuGpu, mins, n, true);
+  EXPECT_EQ(probe.shares.size(), 2u) << probe.reason;
+  EXPECT_TRUE(probe.reprobe);
+  EXPECT_FALSE(probe.beside_speeds);
+}
+
 TEST(Split, AGatedSplitIsReprobedEverLessOftenUntilItPaysAgain) {
   // Alone the CPU does 1e8/s and the GPU 3e8/s, but beside each other they were measured at a
   // fifth of that: the split is gated to the GPU, and re-probed after 16 gated batches, then 32.
