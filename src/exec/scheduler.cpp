@@ -65,7 +65,7 @@ struct JobState {
   struct Part {
     std::size_t slot = 0;
     std::size_t lo = 0, hi = 0;  // own share not yet taken; thieves take from hi
-    std::size_t piece = 0;       // items taken at a time from the own share
+    std::size_t piece = 0;       // items taken at a time from the own share (not by takers)
     std::size_t min_piece = 1;   // fewest items worth taking when stealing
     double rate = 1;             // predicted items per second, for stealing decisions
     double predicted = 0;        // predicted seconds of the share, added to the slot's backlog
@@ -622,13 +622,13 @@ struct Scheduler::Impl {
         // waits for. CPU pieces cost a parallel loop's start (microseconds): many, each still
         // big enough for every thread (min_piece). A GPU call has a fixed cost and pipelines
         // inside itself: fewer, larger pieces there.
-        std::size_t k = s.is_cpu ? 4 * pieces : pieces;
+        // Beside GPUs the CPU's threads take pieces by themselves, sized as they go (see process
+        // and take), none smaller than the grain.
         if (s.is_cpu && job->cpu_beside_gpus && pieces > 1) {
-          // Takers (see process and take): pieces for every thread, none smaller than the grain.
           part.takers = true;
           part.min_piece = opt.cpu_grain;
-          k = pieces * static_cast<std::size_t>(split_threads());
         }
+        const std::size_t k = s.is_cpu ? 4 * pieces : pieces;
         part.piece = std::max<std::size_t>(1, pieces > 1 ? std::max((share + k - 1) / k, part.min_piece) : share);
         const auto curve = part_curve(*job, s);
         part.predicted = curve->empty() ? 0 : curve->predict(share);
