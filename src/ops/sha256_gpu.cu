@@ -38,6 +38,9 @@ struct Slot {
   bool unpack = false;      // finished, its digests still in h_out
 };
 
+// Chunks in flight when the data is page-locked (see gpu_with_options).
+constexpr std::size_t kPinnedSlots = 8;
+
 struct Workspace {
   Device device;
   std::vector<Slot> slots;
@@ -48,15 +51,17 @@ std::size_t round_mib(std::size_t bytes) {
   return (bytes + kMiB - 1) / kMiB * kMiB;
 }
 
-// Grows a slot to hold `in_bytes` of staging and `outs` digests. The one place that allocates
-// (to be pointed at the buffer pool).
-Status ensure(Slot& s, const Device& dev, std::size_t in_bytes, std::size_t outs) {
-  if (s.h_in.size() < in_bytes || s.d_in.size() < in_bytes) {
-    const std::size_t n = round_mib(in_bytes);
+// Grows a slot to hold `host_in` bytes of pinned staging, `device_in` on the device (more when
+// the data goes there straight from the caller's page-locked memory) and `outs` digests. The one
+// place that allocates (to be pointed at the buffer pool).
+Status ensure(Slot& s, const Device& dev, std::size_t host_in, std::size_t device_in, std::size_t outs) {
+  if (s.h_in.size() < host_in) {
     s.h_in = {};
+    s.h_in = HETEX_TRY(PinnedBuffer<std::uint8_t>::allocate(round_mib(host_in)));
+  }
+  if (s.d_in.size() < device_in) {
     s.d_in = {};
-    s.h_in = HETEX_TRY(PinnedBuffer<std::uint8_t>::allocate(n));
-    s.d_in = HETEX_TRY(DeviceBuffer<std::uint8_t>::allocate(dev, n));
+    s.d_in = HETEX_TRY(DeviceBuffer<std::uint8_t>::allocate(dev, round_mib(device_in)));
   }
   if (s.h_out.size() < outs || s.d_out.size() < outs) {
     const std::size_t n = round_mib(outs * sizeof(ops::Digest)) / sizeof(ops::Digest);
@@ -188,8 +193,9 @@ struct Pipeline {
       HETEX_TRY_VOID(wait(s));
       const std::size_t n = c.end - c.begin;
       const std::size_t bytes = static_cast<std::size_t>(in.offsets[c.end] - in.offsets[c.begin]);
-      if (s.unpack && (s.h_in.size() < staging_bytes(n, bytes) || s.h_out.size() < n)) unpack(s);  // before regrowing
-      HETEX_TRY_VOID(ensure(s, ws.device, staging_bytes(n, bytes), n));
+      const std::size_t staged = staging_bytes(n, bytes), host_in = in_pinned ? data_offset(n) : staged;
+      if (s.unpack && (s.h_in.size() < host_in || s.h_out.size() < n)) unpack(s);  // before regrowing
+      HETEX_TRY_VOID(ensure(s, ws.device, host_in, staged, n));
       HETEX_TRY_VOID(submit(s, st, c));
     }
     // Oldest first.
@@ -229,6 +235,13 @@ Status gpu_with_options(std::span<Stream> streams, const ops::MessageBatch& in, 
 
   std::size_t nslots = options.slots ? options.slots : std::clamp<std::size_t>(streams.size(), 2, 4);
   const auto plan = plan_chunks(in, options, nslots);
+  const bool spans = in.offsets.front() <= in.offsets.back() && in.offsets.back() <= in.data.size();
+  const bool in_pinned = spans && pinned_range(dev, in.data.data() + in.offsets.front(), in.total_bytes());
+  // From page-locked memory the host only enqueues each chunk, but it must run to do so: with
+  // three chunks in flight (~1 ms of PCIe) the GPU idled whenever this thread waited for a core
+  // (the CPU hashing its share of a split on every other one), and a 2 ms call took 20 ms. A
+  // deeper ring keeps the GPU fed across such waits; it costs device memory only.
+  if (in_pinned && !options.slots) nslots = kPinnedSlots;
   const std::size_t device_chunks = static_cast<std::size_t>(std::count_if(plan.begin(), plan.end(), [](const Chunk& c) { return !c.host; }));
   nslots = std::max<std::size_t>(1, std::min(nslots, device_chunks));
 
@@ -237,8 +250,7 @@ Status gpu_with_options(std::span<Stream> streams, const ops::MessageBatch& in, 
   Pipeline p{streams, in, out, *ws};
   p.sms = multiprocessors(dev);
   p.streaming = options.streaming_stores;
-  const bool spans = in.offsets.front() <= in.offsets.back() && in.offsets.back() <= in.data.size();
-  p.in_pinned = spans && pinned_range(dev, in.data.data() + in.offsets.front(), in.total_bytes());
+  p.in_pinned = in_pinned;
   p.out_pinned = pinned_range(dev, out.data(), out.size_bytes());
 
   const Status st = run_guarded(p, plan, nslots);

@@ -100,9 +100,11 @@ Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::s
   }
   const std::size_t bytes = static_cast<std::size_t>(oe - ob);
   const std::size_t doff = data_offset(n);
-  if (staging.size() < staging_bytes(n, bytes))
+  // Data that goes to the device directly needs no room here, only its offsets.
+  const std::size_t need = data != DataCopy::none ? staging_bytes(n, bytes) : doff;
+  if (staging.size() < need)
     return Error(Errc::internal, "SHA-256 staging of " + std::to_string(staging.size()) + " bytes is too small for a chunk of " +
-                                     std::to_string(staging_bytes(n, bytes)));
+                                     std::to_string(need));
   // The range is inside the data, so the copy is safe before the messages are checked.
   Scan s;
   const std::uint64_t length = n ? in.offsets[begin + 1] - ob : 0;

@@ -289,7 +289,11 @@ TEST(Sha256Pack, MixedChunksUploadRelativeOffsets) {
 
 TEST(Sha256Pack, DirectDataUploadsOnlyTheOffsets) {
   auto pm = random_batch(100, 8);
-  std::vector<std::uint8_t> staging(core::staging_bytes(100, pm.view().total_bytes()), 0);
+  // Room for the offsets alone: the data goes to the device from the caller's memory.
+  std::vector<std::uint8_t> staging(core::data_offset(100), 0);
+  auto small = core::pack_chunk(pm.view(), 0, 100, std::span(staging).first(4 * 100), core::DataCopy::none);
+  ASSERT_FALSE(small);
+  EXPECT_NE(small.error().message().find("too small"), std::string::npos) << small.error().message();
   auto p = core::pack_chunk(pm.view(), 0, 100, staging, core::DataCopy::none);
   ASSERT_TRUE(p);
   EXPECT_EQ(p->upload_begin, 0u);
