@@ -9,7 +9,8 @@
 // Prints tables, and JSON with --json FILE. Without a GPU the GPU columns say why they are empty.
 //
 //   bench_scheduler [--step 1|2] [--reps N] [--json FILE] [--split-only] [--diag]
-// HETEX_SPLIT_CORES_PER_GPU overrides SchedulerOptions::split_cores_per_gpu.
+// HETEX_SPLIT_CORES_PER_GPU(_PINNED) override SchedulerOptions::split_cores_per_gpu(_pinned);
+// HETEX_BENCH_TIMELINE=1 prints when each device worked in every split run.
 
 // The raw comparator uses OpenSSL's low-level SHA256_* calls (deprecated in OpenSSL 3 but the
 // fastest way to call it per message: no EVP fetch or context allocation per call).
@@ -124,6 +125,42 @@ double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* 
                   piece_s * 1e3, span * 1e3, span > 0 ? piece_s / span : 0.0);
     last_run += buf;
   }
+  // HETEX_BENCH_TIMELINE=1: when each device worked, in ms from the submission. GPU calls one by
+  // one; the CPU's pieces as when the first started, when half of its items were done, when the
+  // last piece ended, and the latest start of a piece (the tail a thread works on alone).
+  static const bool timeline = std::getenv("HETEX_BENCH_TIMELINE") != nullptr;
+  if (timeline && rep->stats.devices.size() > 1) {
+    auto ms = [&](Clock::time_point x) { return std::chrono::duration<double, std::milli>(x - t0).count(); };
+    std::string gpu, cpu;
+    std::vector<std::pair<double, std::size_t>> ends;
+    double first_cpu = 1e30, last_start = 0;
+    for (const auto& c : rep->stats.chunks) {
+      char b[96];
+      if (c.device == "cpu") {
+        ends.push_back({ms(c.finish), c.items()});
+        first_cpu = std::min(first_cpu, ms(c.start));
+        last_start = std::max(last_start, ms(c.start));
+      } else {
+        std::snprintf(b, sizeof b, " %s%s %.2f-%.2f (%zu)", c.device.c_str(), c.stolen ? "*" : "", ms(c.start),
+                      ms(c.finish), c.items());
+        gpu += b;
+      }
+    }
+    std::sort(ends.begin(), ends.end());
+    std::size_t cpu_items = 0, acc = 0;
+    for (auto& e : ends) cpu_items += e.second;
+    double half = 0;
+    for (auto& e : ends)
+      if ((acc += e.second) * 2 >= cpu_items) {
+        half = e.first;
+        break;
+      }
+    char b[200];
+    if (!ends.empty())
+      std::snprintf(b, sizeof b, "\n      cpu %.2f, half %.2f, last start %.2f, end %.2f;", first_cpu, half, last_start,
+                    ends.back().first);
+    last_run += (ends.empty() ? std::string("\n     ") : std::string(b)) + gpu + " | total " + std::to_string(t * 1e3).substr(0, 6);
+  }
   return t;
 }
 
@@ -199,7 +236,8 @@ std::string split(const std::string& label, const Workload& w, Policies& p, std:
   Where where;
   for (int r = 0; r < reps; ++r) {
     ts.push_back(timed(*p.split, w, n, false, &where));
-    if (r == reps - 1) std::printf("  last split: %.3f ms %s\n", ts.back() * 1e3, last_run.c_str());
+    if (r == reps - 1 || std::getenv("HETEX_BENCH_TIMELINE"))
+      std::printf("  %s split: %.3f ms %s\n", r == reps - 1 ? "last" : "timed", ts.back() * 1e3, last_run.c_str());
     tc.push_back(timed(*p.cpu, w, n, false, nullptr));
     for (std::size_t k = 0; k < p.each_gpu.size(); ++k) tgs[k].push_back(timed(*p.each_gpu[k], w, n, false, nullptr));
   }
@@ -221,6 +259,7 @@ std::unique_ptr<Scheduler> make(const Runtime& rt, Policy p, const std::filesyst
   o.calibration_file = cal;  // a fresh file: the bench shows calibration from nothing
   o.faults = FaultPlan{};
   if (const char* r = std::getenv("HETEX_SPLIT_CORES_PER_GPU")) o.split_cores_per_gpu = std::atoi(r);
+  if (const char* r = std::getenv("HETEX_SPLIT_CORES_PER_GPU_PINNED")) o.split_cores_per_gpu_pinned = std::atoi(r);
   auto s = Scheduler::create(rt, o);
   if (!s) die(s.error().describe());
   return std::move(*s);
@@ -282,7 +321,7 @@ int main(int argc, char** argv) {
                  });
                }};
 
-  // SHA-256: 2^22 messages of 64 bytes, and 2^19 of 1 KiB for the split.
+  // SHA-256: 2^22 messages of 64 bytes, and 2^19 and 2^20 (x2) of 1 KiB for the split.
   auto messages = [](std::size_t count, std::size_t len, std::uint64_t seed) {
     auto m = std::make_unique<std::pair<std::vector<std::uint8_t>, std::vector<std::uint64_t>>>();
     m->first.resize(count * len);
@@ -292,7 +331,7 @@ int main(int argc, char** argv) {
     return m;
   };
   auto short_msgs = messages(std::size_t(1) << 22, 64, 1);
-  auto long_msgs = messages(std::size_t(1) << 19, 1024, 2);
+  auto long_msgs = messages(std::size_t(1) << 20, 1024, 2);
   std::vector<ops::Digest> digests_vec(std::size_t(1) << 22);
   auto sha_workload = [&](const std::string& name, std::span<const std::uint8_t> data,
                           std::span<const std::uint64_t> offsets, std::span<ops::Digest> digests) {
@@ -371,6 +410,7 @@ int main(int argc, char** argv) {
     json += ", " + split("vector_add", vec, p, vsizes.back(), args.reps);
     json += ", " + split("sha256_64B", sha64, p, ssizes.back(), args.reps);
     json += ", " + split("sha256_1KiB", sha1k, p, std::size_t(1) << 19, args.reps);
+    json += ", " + split("sha256_1KiB_x2", sha1k, p, std::size_t(1) << 20, args.reps);
     // The same batches in page-locked memory: the GPU reads and writes them by DMA, with no host
     // staging copy competing with the CPU's share for cores and memory bandwidth.
     auto pin = [](auto& v) {
@@ -403,6 +443,7 @@ int main(int argc, char** argv) {
     json += ", " + split("vector_add_pinned", vecp, p, vsizes.back(), args.reps);
     json += ", " + split("sha256_64B_pinned", sha64p, p, ssizes.back(), args.reps);
     json += ", " + split("sha256_1KiB_pinned", sha1kp, p, std::size_t(1) << 19, args.reps);
+    json += ", " + split("sha256_1KiB_pinned_x2", sha1kp, p, std::size_t(1) << 20, args.reps);
   }
   json += "}\n";
   if (!args.json.empty()) std::ofstream(args.json) << json;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -132,6 +133,30 @@ std::size_t CostModel::samples(const Key& key, std::size_t n) const {
 }
 
 bool CostModel::calibrated(const Key& key, std::size_t n) const { return samples(key, n) >= kCalibrated; }
+
+// Kept as samples of one item in bucket 0, so that the window, decimation and persistence are
+// those of run times.
+void CostModel::record_ratio(const Key& key, double ratio, bool afresh) {
+  if (!(ratio > 0) || !std::isfinite(ratio)) return;
+  if (afresh) {
+    std::lock_guard lock(m_);
+    auto& table = tables_[key];
+    if (table.buckets.empty()) table.buckets.resize(kBuckets);
+    auto& b = table.buckets[0];
+    b.recent.clear();
+    b.next = 0;
+  }
+  record(key, 1, ratio, true);
+}
+
+std::optional<CostModel::Ratio> CostModel::ratio(const Key& key) const {
+  std::lock_guard lock(m_);
+  auto it = tables_.find(key);
+  if (it == tables_.end()) return std::nullopt;
+  const auto& b = it->second.buckets[0];
+  if (b.recent.empty()) return std::nullopt;
+  return Ratio{b.typical().seconds, b.count};
+}
 
 void CostModel::clear() {
   std::lock_guard lock(m_);

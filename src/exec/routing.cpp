@@ -92,19 +92,27 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
       return whole_batch_to(explore, n, "calibrating " + c[explore].name + " at " + size_label(n), true);
   }
   // The curves as the model caches them (routing reads them on every batch; no copies).
-  std::vector<std::shared_ptr<const CostCurve>> curves, beside;
+  std::vector<std::shared_ptr<const CostCurve>> curves;
   std::vector<std::size_t> known;
   // Beside each other devices go slower than alone (fewer cores for the CPU; shared memory
   // bandwidth; staging copies): once every device has been measured in a split, shares follow
-  // those speeds.
+  // its time alone times how much slower it ran there (its kBesideSuffix ratio).
   // (A re-probe plans from the speeds alone, as the first split did, to measure them afresh.)
+  std::vector<double> slowdown(c.size(), 1.0);
   bool corrected = c.size() > 1 && !reprobe;
+  // Measured in enough splits that one cold or disturbed run does not decide (the median of
+  // kCalibrated or more): only then may those speeds keep a batch from being split.
+  bool trusted = corrected;
   for (std::size_t i = 0; i < c.size(); ++i) {
     curves.push_back(model.lookup({op, c[i].name, where}, n).curve);
     if (!curves.back()->empty()) known.push_back(i);
-    beside.push_back(model.lookup({op, c[i].name + std::string(kBesideSuffix), where}, n).curve);
-    corrected = corrected && !beside.back()->empty();
+    if (!corrected) continue;
+    const auto r = model.ratio({op, c[i].name + std::string(kBesideSuffix), where});
+    corrected = r.has_value();
+    trusted = corrected && trusted && r->samples >= CostModel::kCalibrated;
+    if (r) slowdown[i] = r->value;
   }
+  if (!corrected) std::fill(slowdown.begin(), slowdown.end(), 1.0);
   auto predict = [&](std::size_t i, std::size_t x) {
     if (!curves[i]->empty()) return curves[i]->predict(x);
     if (known.empty()) return static_cast<double>(x);  // all alike
@@ -112,7 +120,7 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     for (auto k : known) sum += curves[k]->predict(x);
     return sum / known.size();
   };
-  auto share_time = [&](std::size_t i, std::size_t x) { return corrected ? beside[i]->predict(x) : predict(i, x); };
+  auto share_time = [&](std::size_t i, std::size_t x) { return predict(i, x) * slowdown[i]; };
   plan.exploring = known.size() < c.size();
   plan.beside_speeds = corrected;
 
@@ -203,7 +211,9 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     if (x[i]) split_finish = std::max(split_finish, c[i].backlog_seconds + share_time(i, x[i]));
   if (!plan.exploring && x[best] < n && !reprobe) {
     const CostModel::Key split_key{op, std::string(kSplitCostDevice), where};
-    if (split_finish > kSplitWorthIt * alone_best - kSplitHandoffSeconds) {
+    // Predicted from speeds beside each other measured too few times to trust, a split that
+    // seems not to pay runs anyway, to measure them again.
+    if (split_finish > kSplitWorthIt * alone_best - kSplitHandoffSeconds && (!corrected || trusted)) {
       plan.reason = "all on " + c[best].name + ": a split would save too little";
     } else if (const auto look = model.lookup(split_key, n); look.samples >= CostModel::kCalibrated &&
                                                              look.curve->predict(n) >= alone_best) {

@@ -49,7 +49,8 @@ struct Slot {
   // arena, it competed with the CPU's share for the same workers, and TBB split them by demand:
   // both ran at ~55% of their speed alone. A high-priority arena of every core did no better:
   // TBB pulled the CPU's workers into it for each short parallel loop of the feed.
-  std::unique_ptr<tbb::task_arena> feed_arena;
+  // [0] for pageable data, [1] for pinned (see Impl::split_arena).
+  std::unique_ptr<tbb::task_arena> feed_arena[2];
   std::thread worker;
   std::condition_variable cv;
   // Guarded by Scheduler::Impl::m:
@@ -71,6 +72,8 @@ struct JobState {
     double predicted = 0;        // predicted seconds of the share, added to the slot's backlog
     // The CPU beside GPUs: every thread of the split arena takes pieces by itself (see process).
     bool takers = false;
+    // A GPU in a split: each piece is half of what is left of its share (see take).
+    bool halving = false;
   };
 
   std::shared_ptr<detail::JobBase> job;
@@ -113,7 +116,14 @@ struct Scheduler::Impl {
   std::vector<std::unique_ptr<Slot>> slots;  // the CPU first
   // CPU work that shares a batch with GPUs runs here, leaving cores free: a GPU fed from host
   // memory needs them for its staging copies, and starving it costs more than the cores give.
-  std::unique_ptr<tbb::task_arena> split_arena;
+  // [0] for pageable data, [1] for pinned, which leaves the GPUs fewer cores.
+  std::unique_ptr<tbb::task_arena> split_arena[2];
+  static int cores_kind(const JobState& job) { return job.residency == Residency::pinned ? 1 : 0; }
+  tbb::task_arena* split_arena_of(const JobState& job) const { return split_arena[cores_kind(job)].get(); }
+  int split_threads(const JobState& job) const {
+    auto* a = split_arena_of(job);
+    return a ? a->max_concurrency() : 1;
+  }
 
   mutable std::mutex m;
   std::condition_variable admit_cv;
@@ -136,13 +146,20 @@ struct Scheduler::Impl {
   }
 
   CostModel::Key key(const JobState& job, const Slot& s) const { return {job.cost_key, s.name, job.residency}; }
-  // The curve a job's part on `s` is predicted with: the device beside the others in a split
-  // planned from such speeds, else the device alone.
+  // How a job's part on `s` is predicted: the device's curve alone, times how much slower it ran
+  // beside the others in a split planned from such speeds.
   // (The model's cached curve: planning reads it for every part of every batch.)
-  std::shared_ptr<const CostCurve> part_curve(const JobState& job, const Slot& s) const {
+  struct PartModel {
+    std::shared_ptr<const CostCurve> curve;
+    double slowdown = 1;
+    bool empty() const { return curve->empty(); }
+    double predict(std::size_t x) const { return curve->predict(x) * slowdown; }
+  };
+  PartModel part_model(const JobState& job, const Slot& s) const {
+    PartModel pm{model.lookup(key(job, s), 0).curve};
     if (job.beside_speeds)
-      return model.lookup({job.cost_key, s.name + std::string(kBesideSuffix), job.residency}, 0).curve;
-    return model.lookup(key(job, s), 0).curve;
+      if (auto r = model.ratio({job.cost_key, s.name + std::string(kBesideSuffix), job.residency})) pm.slowdown = r->value;
+    return pm;
   }
 
   // --- device state (circuit breaker); all under m -------------------------------------------
@@ -240,7 +257,7 @@ struct Scheduler::Impl {
     if (serial) {
       for (std::size_t from = b; from < e; from += grain) chunk(from, std::min(e, from + grain));
     } else {
-      detail::parallel_chunks(b, e, grain, chunk, job.cpu_beside_gpus && !fallback ? split_arena.get() : nullptr);
+      detail::parallel_chunks(b, e, grain, chunk, job.cpu_beside_gpus && !fallback ? split_arena_of(job) : nullptr);
     }
     const auto t1 = Clock::now();
     std::sort(fails.begin(), fails.end(), [](const auto& x, const auto& y) { return x.begin < y.begin; });
@@ -256,9 +273,11 @@ struct Scheduler::Impl {
       at = f.end;
     }
     if (at < e) record(job, rec(at, e, ChunkRecord::Outcome::done, Errc::internal), std::nullopt, !serial);
-    // Fallback runs share the cores with the CPU's own work, and a taker's piece is one thread's:
-    // their times would mislead the model of the CPU.
-    if (fails.empty() && !fallback && !serial) model.record(key(job, *slots[0]), e - b, seconds(t1 - t0));
+    // Fallback runs share the cores with the CPU's own work, a taker's piece is one thread's, and
+    // a piece of a split runs beside other devices: their times would mislead the model of the
+    // CPU alone.
+    if (fails.empty() && !fallback && !serial && job.parts.size() == 1)
+      model.record(key(job, *slots[0]), e - b, seconds(t1 - t0));
   }
 
   Status run_simulated(JobState& job, const SimulatedGpu& sim, std::size_t b, std::size_t e) {
@@ -290,8 +309,8 @@ struct Scheduler::Impl {
       if (draw.delay.count()) std::this_thread::sleep_for(draw.delay);
       if (slot.sim) {
         st = run_simulated(job, *slot.sim, b, e);
-      } else if (job.cpu_beside_gpus && slot.feed_arena) {
-        slot.feed_arena->execute([&] { st = job.job->run_gpu(*slot.lane, b, e); });
+      } else if (job.cpu_beside_gpus && slot.feed_arena[cores_kind(job)]) {
+        slot.feed_arena[cores_kind(job)]->execute([&] { st = job.job->run_gpu(*slot.lane, b, e); });
       } else {
         st = job.job->run_gpu(*slot.lane, b, e);
       }
@@ -310,7 +329,9 @@ struct Scheduler::Impl {
     }
     if (st) {
       record(job, {slot.name, b, e, ChunkRecord::Outcome::done, false, stolen, Errc::internal, t0, t1});
-      model.record(key(job, slot), e - b, seconds(t1 - t0));
+      // A piece of a split ran beside other devices: not the device's speed alone (that run is
+      // measured as a whole, in complete()).
+      if (job.parts.size() == 1) model.record(key(job, slot), e - b, seconds(t1 - t0));
       succeeded(index);
       return;
     }
@@ -349,8 +370,15 @@ struct Scheduler::Impl {
       // much, a grain at the end, so no thread works on alone for long while the others have
       // finished. With fixed pieces of 1/56 of the share, the CPU's threads were idle for 15-20%
       // of its part of a split (1 KiB messages).
-      const std::size_t len =
-          me.takers ? std::max(me.min_piece, (me.hi - me.lo) / (2 * static_cast<std::size_t>(split_threads()))) : me.piece;
+      // A GPU's piece cannot be stolen once it runs: its last one is a tail the CPU cannot help
+      // with. With four equal pieces, the CPU often finished 1.3 ms before the GPU (a quarter
+      // of its share of a 9 ms split, 1 KiB messages) with nothing left to steal. Halving what
+      // is left keeps the last pieces small, and extra calls cost little: the GPU's queue
+      // stays full between them (gaps of ~10 us).
+      const std::size_t rem = me.hi - me.lo;
+      const std::size_t len = me.takers    ? std::max(me.min_piece, rem / (2 * static_cast<std::size_t>(split_threads(job))))
+                              : me.halving ? std::max(me.min_piece, (rem + 1) / 2)
+                                           : me.piece;
       const std::size_t b = me.lo, e = std::min(me.hi, me.lo + len);
       me.lo = e;
       return Piece{b, e, false};
@@ -371,11 +399,12 @@ struct Scheduler::Impl {
     if (victim == job.parts.size()) return std::nullopt;
     auto& v = job.parts[victim];
     const std::size_t rem = v.hi - v.lo;
-    // As much as makes thief and owner finish together. A taker steals alone, as one of the CPU's
-    // threads: each taking the whole CPU's fair part of the rest, they took far more together
-    // (and each again whenever it finished) while the owner worked through its own pieces.
-    const double rate = me.takers ? me.rate / split_threads() : me.rate;
-    std::size_t x = static_cast<std::size_t>(rem * (rate / (rate + v.rate)));
+    // As much as makes thief and owner finish together. A taker steals as one of the CPU's
+    // threads, which all steal alike: its part of what the whole CPU and the owner, together,
+    // would finish at once. (Each taking the whole CPU's part, they took far more together; each
+    // taking a part sized as if it stole alone, their pieces outlasted the owner's by ~0.3 ms.)
+    const double rate = me.takers ? me.rate / split_threads(job) : me.rate;
+    std::size_t x = static_cast<std::size_t>(rem * (rate / (me.rate + v.rate)));
     x = std::min(rem, std::max(x, me.min_piece));
     if (x / rate >= longest) return std::nullopt;  // the owner would finish it sooner
     v.hi -= x;
@@ -392,11 +421,11 @@ struct Scheduler::Impl {
       // each piece's end for its slowest chunk: a tenth of the CPU's time with 1 KiB messages.
       const auto t0 = Clock::now();
       detail::on_threads(
-          split_threads(),
+          split_threads(*job),
           [&] {
             while (auto piece = take(*job, p)) run_cpu(*job, piece->begin, piece->end, false, piece->stolen, true);
           },
-          *split_arena);
+          *split_arena_of(*job));
       std::lock_guard lock(job->m);
       if (auto it = job->usage.find("cpu"); it != job->usage.end()) it->second.busy_seconds += seconds(Clock::now() - t0);
     } else {
@@ -439,15 +468,21 @@ struct Scheduler::Impl {
       const auto now = Clock::now();
       st.total_seconds = seconds(now - job.submitted);
       st.queue_wait_seconds = job.first_start ? seconds(*job.first_start - job.submitted) : 0;
-      // What each device did beside the others, for the shares of the next splits; and, once
+      // What each device did beside the others, for the shares of the next splits (a re-probe's
+      // replaces what splits measured before it: a burst of disturbed splits, a GPU slowed by
+      // someone else's work, had gated splitting, and the median of the window would have kept
+      // it gated after a re-probe found the devices well again); and, once
       // shares come from those speeds, what the split as a whole achieved (route_split compares
       // it with the best device alone). Contention for cores and memory bandwidth, which no
       // device's own curve shows, is in both.
       if (job.split && job.parts.size() > 1 && st.faults.empty() && job.errors.empty() && job.first_start) {
-        for (const auto& [name, u] : job.usage)
-          if (u.items && u.busy_seconds > 0)
-            model.record({job.cost_key, name + std::string(kBesideSuffix), job.residency}, u.items, u.busy_seconds,
-                         job.reprobe);
+        for (const auto& [name, u] : job.usage) {
+          const auto alone = model.lookup({job.cost_key, name, job.residency}, u.items).curve;
+          const double predicted = alone->empty() ? 0 : alone->predict(u.items);
+          if (u.items && u.busy_seconds > 0 && predicted > 0)
+            model.record_ratio({job.cost_key, name + std::string(kBesideSuffix), job.residency}, u.busy_seconds / predicted,
+                               job.reprobe);
+        }
         if (job.beside_speeds)
           model.record({job.cost_key, std::string(kSplitCostDevice), job.residency}, st.items,
                        seconds(now - *job.first_start), job.reprobe);
@@ -571,7 +606,7 @@ struct Scheduler::Impl {
       // only the chosen device.
       std::vector<std::size_t> parts_of(cands.size(), SIZE_MAX);
       // A CPU piece beside GPUs should give every thread of the split arena a task at least.
-      const std::size_t cpu_piece = opt.cpu_grain * static_cast<std::size_t>(split_threads());
+      const std::size_t cpu_piece = opt.cpu_grain * static_cast<std::size_t>(split_threads(*job));
       auto add_part = [&](std::size_t ci) {
         if (parts_of[ci] != SIZE_MAX) return;
         auto& s = *slots[cand_slots[ci]];
@@ -595,15 +630,15 @@ struct Scheduler::Impl {
       if (job->split && rp.shares.size() > 1) {
         double finish = 0;
         for (const auto& sh : rp.shares) {
-          const auto curve = part_curve(*job, *slots[cand_slots[sh.candidate]]);
-          finish = std::max(finish, curve->empty() ? 0.0 : curve->predict(sh.end - sh.begin));
+          const auto pm = part_model(*job, *slots[cand_slots[sh.candidate]]);
+          finish = std::max(finish, pm.empty() ? 0.0 : pm.predict(sh.end - sh.begin));
         }
         for (std::size_t ci = 0; ci < cands.size(); ++ci) {
           if (parts_of[ci] != SIZE_MAX) continue;
           auto& s = *slots[cand_slots[ci]];
-          const auto curve = part_curve(*job, s);
+          const auto pm = part_model(*job, s);
           const std::size_t piece = s.is_cpu ? cpu_piece : opt.gpu_min_chunk;
-          if (rp.exploring || curve->empty() || finish == 0 || curve->predict(std::min(piece, n)) < finish / 2) add_part(ci);
+          if (rp.exploring || pm.empty() || finish == 0 || pm.predict(std::min(piece, n)) < finish / 2) add_part(ci);
         }
       }
       if (job->split) {
@@ -628,12 +663,13 @@ struct Scheduler::Impl {
           part.takers = true;
           part.min_piece = opt.cpu_grain;
         }
+        part.halving = !s.is_cpu && pieces > 1;
         const std::size_t k = s.is_cpu ? 4 * pieces : pieces;
         part.piece = std::max<std::size_t>(1, pieces > 1 ? std::max((share + k - 1) / k, part.min_piece) : share);
-        const auto curve = part_curve(*job, s);
-        part.predicted = curve->empty() ? 0 : curve->predict(share);
+        const auto pm = part_model(*job, s);
+        part.predicted = pm.empty() ? 0 : pm.predict(share);
         const std::size_t ref = std::max<std::size_t>(share, part.min_piece);
-        const double t = curve->empty() ? 0 : curve->predict(ref);
+        const double t = pm.empty() ? 0 : pm.predict(ref);
         part.rate = t > 0 ? ref / t : 1.0;
       }
       // A suspended device offered as a probe that the policy then did not choose goes back to
@@ -658,8 +694,6 @@ struct Scheduler::Impl {
     if (run_here) process(job, job->parts[0].slot);
     return fut;
   }
-
-  int split_threads() const { return split_arena ? split_arena->max_concurrency() : 1; }
 
   void shutdown() {
     {
@@ -746,10 +780,13 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
   }
   if (impl->slots.size() > 1) {
     const int cores = tbb::this_task_arena::max_concurrency();
-    const int reserve = std::max(0, options.split_cores_per_gpu) * static_cast<int>(impl->slots.size() - 1);
-    impl->split_arena = std::make_unique<tbb::task_arena>(std::max(1, cores - reserve));
-    for (auto& s : impl->slots)
-      if (!s->is_cpu) s->feed_arena = std::make_unique<tbb::task_arena>(std::max(1, options.split_cores_per_gpu));
+    const int gpus = static_cast<int>(impl->slots.size() - 1);
+    const int per_gpu[2] = {std::max(0, options.split_cores_per_gpu), std::max(0, options.split_cores_per_gpu_pinned)};
+    for (int k = 0; k < 2; ++k) {
+      impl->split_arena[k] = std::make_unique<tbb::task_arena>(std::max(1, cores - per_gpu[k] * gpus));
+      for (auto& s : impl->slots)
+        if (!s->is_cpu) s->feed_arena[k] = std::make_unique<tbb::task_arena>(std::max(1, per_gpu[k]));
+    }
   }
   if (options.observer)
     for (auto& s : impl->slots) options.observer->on_device_state(s->name, s->state);

@@ -97,9 +97,13 @@ PipelineSplit pipeline_split(Scheduler& scheduler, const std::string& key, std::
 void pipeline_record_split(Scheduler& scheduler, const std::string& key, const PipelineSplit& plan,
                            std::span<const double> part_seconds, double total_seconds) {
   auto& model = scheduler.cost_model();
-  for (std::size_t i = 0; i < plan.shares.size(); ++i)
-    model.record({key, plan.shares[i].device.id().to_string() + std::string(kBesideSuffix), Residency::host},
-                 plan.shares[i].end - plan.shares[i].begin, part_seconds[i]);
+  for (std::size_t i = 0; i < plan.shares.size(); ++i) {
+    const std::string device = plan.shares[i].device.id().to_string();
+    const std::size_t items = plan.shares[i].end - plan.shares[i].begin;
+    const auto alone = model.lookup({key, device, Residency::host}, items).curve;
+    if (!alone->empty() && alone->predict(items) > 0)
+      model.record_ratio({key, device + std::string(kBesideSuffix), Residency::host}, part_seconds[i] / alone->predict(items));
+  }
   if (plan.beside_speeds) {
     const std::size_t n = plan.shares.back().end - plan.shares.front().begin;
     model.record({key, std::string(kSplitCostDevice), Residency::host}, n, total_seconds);

@@ -73,6 +73,37 @@ TEST(CostModel, FullBucketsSampleOneRunInEightYetFollowAChange) {
   EXPECT_EQ(m.samples(kCpu, 4096), 11u);
 }
 
+TEST(CostModel, ARatioIsTheMedianOfItsRecentSamplesAndIsSaved) {
+  const CostModel::Key k{"op", "cuda:0@beside", Residency::pinned};
+  CostModel m;
+  EXPECT_FALSE(m.ratio(k).has_value());
+  m.record_ratio(k, 1.05);
+  m.record_ratio(k, 9.0);  // one disturbed split
+  m.record_ratio(k, 1.10);
+  m.record_ratio(k, -1.0);  // nonsense: ignored
+  m.record_ratio(k, std::nan(""));
+  ASSERT_TRUE(m.ratio(k).has_value());
+  EXPECT_NEAR(m.ratio(k)->value, 1.10, 1e-12);
+  EXPECT_EQ(m.ratio(k)->samples, 3u);
+  // Recorded on every run (no decimation): five more runs replace the window.
+  for (int i = 0; i < 5; ++i) m.record_ratio(k, 2.0);
+  EXPECT_NEAR(m.ratio(k)->value, 2.0, 1e-12);
+  for (int i = 0; i < 5; ++i) m.record_ratio(k, 1.10);
+  const auto file = temp_file("ratios.json");
+  ASSERT_TRUE(m.save(file));
+  CostModel loaded;
+  ASSERT_TRUE(loaded.load(file));
+  ASSERT_TRUE(loaded.ratio(k).has_value());
+  EXPECT_NEAR(loaded.ratio(k)->value, 1.10, 1e-12);
+  EXPECT_EQ(loaded.ratio(k)->samples, 13u);
+  // Afresh: one measurement replaces the window (a burst of slow ones no longer decides).
+  for (int i = 0; i < 3; ++i) loaded.record_ratio(k, 5.0);
+  EXPECT_NEAR(loaded.ratio(k)->value, 5.0, 1e-12);
+  loaded.record_ratio(k, 1.2, /*afresh=*/true);
+  EXPECT_NEAR(loaded.ratio(k)->value, 1.2, 1e-12);
+  EXPECT_EQ(loaded.ratio(k)->samples, 17u);
+}
+
 TEST(CostModel, CurveInvertsPrediction) {
   CostModel m;
   for (std::size_t n : {1000u, 1000000u}) m.record(kCpu, n, n * 1e-8);

@@ -215,6 +215,37 @@ TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
   EXPECT_GT(r.stats.device("cpu")->items, 200'000u) << "the CPU should end up with most of the work";
 }
 
+TEST(Scheduler, SplitGpusTakeEverSmallerPiecesOfTheirShares) {
+  // A GPU's running piece cannot be stolen, so each takes half of what is left of its share:
+  // the last pieces, the tail the others may wait for, are small. (The CPU is believed too slow
+  // to take part, so the two GPUs split the batch alone.)
+  Affine a;
+  auto o = base_options();
+  o.policy = SplitPolicy{};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = 2e7},
+                      {.name = "sim:1", .latency = 20us, .items_per_second = 2e7}};
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  believe(*s, "sim:0", 20e-6, 2e7);
+  believe(*s, "sim:1", 20e-6, 2e7);
+  believe(*s, "cpu", 1e-3, 1e3);
+  auto in = iota_items(400'000);
+  std::vector<std::uint64_t> out(in.size());
+  auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  EXPECT_TRUE(r.all_ok());
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i])) << i;
+  expect_exactly_once(r);
+  EXPECT_EQ(r.stats.device("cpu"), nullptr);
+  for (const std::string dev : {"sim:0", "sim:1"}) {
+    std::vector<ChunkRecord> own;
+    for (const auto& c : r.stats.chunks)
+      if (c.device == dev && !c.stolen) own.push_back(c);
+    std::sort(own.begin(), own.end(), [](const auto& x, const auto& y) { return x.begin < y.begin; });
+    ASSERT_GE(own.size(), 3u) << dev;
+    for (std::size_t i = 1; i < own.size(); ++i) EXPECT_LE(own[i].items(), own[i - 1].items()) << dev << " piece " << i;
+    EXPECT_LE(own.back().items() * 4, own.front().items()) << dev;
+  }
+}
+
 TEST(Scheduler, SplitKeepsASmallBatchOffASlowStartingDevice) {
   // sim:0 costs 5 ms to start: the CPU does 2048 items in ~15 us, so the split must leave the
   // GPU out entirely, not even let it steal (which would cost the batch those 5 ms).

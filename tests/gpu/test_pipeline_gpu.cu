@@ -212,7 +212,8 @@ void split_by_the_scheduler(const hetex::Device& gpu) {
   }
   // Both devices ran a part, and what each did beside the other was recorded.
   for (const std::string device : {std::string("cpu"), gpu.id().to_string()})
-    EXPECT_FALSE(sched->cost_model().curve({pl.cost_key("sum"), device + "@split", hetex::Residency::host}).empty()) << device;
+    EXPECT_TRUE(sched->cost_model().ratio({pl.cost_key("sum"), device + std::string(hetex::kBesideSuffix), hetex::Residency::host}))
+        << device;
 }
 TEST_F(GpuTest, PipelineSplitByTheScheduler) { split_by_the_scheduler(gpu); }
 

@@ -79,6 +79,19 @@ class CostModel {
   };
   Lookup lookup(const Key& key, std::size_t n) const;
   bool calibrated(const Key& key, std::size_t n) const;
+
+  // A dimensionless measure kept the way run times are (the median of the last kWindow,
+  // persisted alike) but recorded on every run, as no curve is rebuilt from it: how many times
+  // slower a device ran beside others than its curve alone predicts. One figure per key,
+  // whatever the sizes it was measured at: a per-size curve of such speeds let one disturbed run
+  // at an unusual share size bend the prediction of every share near it.
+  // afresh: the ratio replaces the recent ones (a re-measurement after they had grown stale).
+  void record_ratio(const Key& key, double ratio, bool afresh = false);
+  struct Ratio {
+    double value = 1;
+    std::size_t samples = 0;
+  };
+  std::optional<Ratio> ratio(const Key& key) const;
   std::size_t samples(const Key& key, std::size_t n) const;
   void clear();
 

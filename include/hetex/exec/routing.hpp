@@ -72,8 +72,9 @@ inline constexpr double kSplitWorthIt = 0.95;
 inline constexpr double kSplitHandoffSeconds = 50e-6;
 // The cost model's name for a split run as a whole (all devices together, end to end).
 inline constexpr std::string_view kSplitCostDevice = "split";
-// A device's speed in a split, beside the others: the cost model's key is its name plus this.
-inline constexpr std::string_view kBesideSuffix = "@split";
+// How many times slower a device ran in a split, beside the others, than its curve alone
+// predicts (CostModel::ratio): the cost model's key is its name plus this.
+inline constexpr std::string_view kBesideSuffix = "@beside";
 
 RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c, std::size_t n);
 
@@ -95,8 +96,9 @@ class AdaptiveRouter {
 // device alone. So does one whose measured split runs at this size (kSplitCostDevice, recorded
 // by the scheduler) were slower than that device alone: devices that share cores and memory
 // bandwidth slow each other down, which no per-device curve predicts. Once every device has run
-// in a split, shares follow what each did there (device + kBesideSuffix, also recorded by the
-// scheduler) rather than its speed alone.
+// in a split, shares follow its time alone times how much slower it ran there (the median ratio
+// of device + kBesideSuffix, also recorded by the scheduler). Such speeds keep a batch from
+// being split only once measured in kCalibrated splits: a cold first split must not stop all.
 // reprobe: plan the split even where measured splits say it will not pay.
 RoutePlan route_split(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
                       std::span<const std::size_t> min_share, std::size_t n, bool reprobe = false);
@@ -106,7 +108,7 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
 // (up to kSplitReprobeLast), so a split that never pays costs ever less to re-check.
 class SplitRouter {
  public:
-  static constexpr std::size_t kSplitReprobeFirst = 16, kSplitReprobeLast = 1024;
+  static constexpr std::size_t kSplitReprobeFirst = 4, kSplitReprobeLast = 1024;
   RoutePlan route(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
                   std::span<const std::size_t> min_share, std::size_t n);
 

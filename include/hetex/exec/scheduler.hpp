@@ -83,8 +83,10 @@ struct SchedulerOptions {
   std::shared_ptr<SchedulerObserver> observer;
   // Cores given to each GPU while the CPU runs its share of a split batch: the GPU lane's host
   // work (staging copies of pageable data, packing, launches) runs on them, and the CPU's share on
-  // the rest. Data in pinned memory needs less.
+  // the rest. Data in pinned memory needs no staging copies: one core, for the thread that
+  // enqueues the GPU's work.
   int split_cores_per_gpu = 2;
+  int split_cores_per_gpu_pinned = 1;
 };
 
 // A batch in flight. Waits for the batch in its destructor: the batch borrows the caller's input
