@@ -136,17 +136,25 @@ bool CostModel::calibrated(const Key& key, std::size_t n) const { return samples
 
 // Kept as samples of one item in bucket 0, so that the window, decimation and persistence are
 // those of run times.
-void CostModel::record_ratio(const Key& key, double ratio, bool afresh) {
-  if (!(ratio > 0) || !std::isfinite(ratio)) return;
-  if (afresh) {
+void CostModel::record_afresh(const Key& key, std::size_t n, double seconds) {
+  if (!(seconds >= 0)) return;
+  {
     std::lock_guard lock(m_);
     auto& table = tables_[key];
     if (table.buckets.empty()) table.buckets.resize(kBuckets);
-    auto& b = table.buckets[0];
+    auto& b = table.buckets[bucket_of(n)];
     b.recent.clear();
     b.next = 0;
   }
-  record(key, 1, ratio, true);
+  record(key, n, seconds, true);
+}
+
+void CostModel::record_ratio(const Key& key, double ratio, bool afresh) {
+  if (!(ratio > 0) || !std::isfinite(ratio)) return;
+  if (afresh)
+    record_afresh(key, 1, ratio);
+  else
+    record(key, 1, ratio, true);
 }
 
 std::optional<CostModel::Ratio> CostModel::ratio(const Key& key) const {

@@ -213,16 +213,19 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
     const CostModel::Key split_key{op, std::string(kSplitCostDevice), where};
     // Predicted from speeds beside each other measured too few times to trust, a split that
     // seems not to pay runs anyway, to measure them again.
+    // Either verdict from measured splits (not from the speeds alone) is one a re-probe may
+    // revise: gated.
     if (split_finish > kSplitWorthIt * alone_best - kSplitHandoffSeconds && (!corrected || trusted)) {
       plan.reason = "all on " + c[best].name + ": a split would save too little";
+      plan.gated = corrected;
     } else if (const auto look = model.lookup(split_key, n); look.samples >= CostModel::kCalibrated &&
                                                              look.curve->predict(n) >= alone_best) {
       plan.reason = "all on " + c[best].name + ": measured splits at this size were slower";
+      plan.gated = true;
     }
     if (!plan.reason.empty()) {
       std::fill(x.begin(), x.end(), 0);
       x[best] = n;
-      plan.gated = corrected;  // a verdict from measured splits, which a re-probe may revise
     }
   }
 

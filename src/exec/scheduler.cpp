@@ -483,9 +483,14 @@ struct Scheduler::Impl {
             model.record_ratio({job.cost_key, name + std::string(kBesideSuffix), job.residency}, u.busy_seconds / predicted,
                                job.reprobe);
         }
-        if (job.beside_speeds)
-          model.record({job.cost_key, std::string(kSplitCostDevice), job.residency}, st.items,
-                       seconds(now - *job.first_start), job.reprobe);
+        // (A re-probe's replaces the measured splits that had stopped splitting: planned from
+        // the speeds alone it is not quite the split that runs once it pays, but left out, the
+        // window that had gated splits would gate them for good.)
+        const CostModel::Key split_key{job.cost_key, std::string(kSplitCostDevice), job.residency};
+        if (job.reprobe)
+          model.record_afresh(split_key, st.items, seconds(now - *job.first_start));
+        else if (job.beside_speeds)
+          model.record(split_key, st.items, seconds(now - *job.first_start));
       }
       report.stats = std::move(st);
       report.errors = std::move(job.errors);

@@ -104,6 +104,16 @@ TEST(CostModel, ARatioIsTheMedianOfItsRecentSamplesAndIsSaved) {
   EXPECT_EQ(loaded.ratio(k)->samples, 17u);
 }
 
+TEST(CostModel, AFreshRunReplacesItsBucketsWindow) {
+  CostModel m;
+  for (int i = 0; i < 5; ++i) m.record(kCpu, 4096, 1.0);
+  m.record(kCpu, 1 << 20, 2.0);
+  m.record_afresh(kCpu, 4096, 1e-3);
+  EXPECT_NEAR(*m.predict(kCpu, 4096), 1e-3, 1e-12);
+  EXPECT_EQ(m.samples(kCpu, 4096), 6u);  // calibrated still: it was measured before
+  EXPECT_NEAR(*m.predict(kCpu, 1 << 20), 2.0, 1e-12);  // other sizes keep theirs
+}
+
 TEST(CostModel, CurveInvertsPrediction) {
   CostModel m;
   for (std::size_t n : {1000u, 1000000u}) m.record(kCpu, n, n * 1e-8);

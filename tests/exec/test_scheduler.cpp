@@ -246,6 +246,51 @@ TEST(Scheduler, SplitGpusTakeEverSmallerPiecesOfTheirShares) {
   }
 }
 
+TEST(Scheduler, AReprobedSplitThatPaysLiftsTheGateOfSlowMeasuredSplits) {
+  // Splits over two GPUs were once measured slower than one GPU alone (a disturbed host): the
+  // batches go to one GPU. After a few, a re-probe splits the batch; it pays, its measurement
+  // replaces the slow ones, and the batches after it are split.
+  Affine a;
+  auto o = base_options();
+  o.policy = SplitPolicy{};
+  // Slow devices: a loaded test machine's late wake-ups stay small beside their times.
+  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = 2e6},
+                      {.name = "sim:1", .latency = 20us, .items_per_second = 2e6}};
+  auto s = Scheduler::create(cpu_runtime(), o).value();
+  believe(*s, "sim:0", 20e-6, 2e6);
+  believe(*s, "sim:1", 20e-6, 2e6);
+  believe(*s, "cpu", 1e-3, 1e2);  // out of the split
+  const std::size_t n = 100'000;   // 50 ms on one GPU
+  for (const std::string dev : {"sim:0", "sim:1"})
+    for (std::size_t i = 0; i < CostModel::kCalibrated; ++i)
+      s->cost_model().record_ratio({"affine", dev + std::string(kBesideSuffix), Residency::host}, 1.0);
+  for (std::size_t i = 0; i < CostModel::kCalibrated; ++i)
+    s->cost_model().record({"affine", std::string(kSplitCostDevice), Residency::host}, n, 0.5);
+  auto in = iota_items(n);
+  std::vector<std::uint64_t> out(n);
+  std::vector<std::string> routes;
+  std::vector<std::size_t> devices;
+  for (std::size_t i = 0; i <= SplitRouter::kSplitReprobeFirst + 1; ++i) {
+    auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+    ASSERT_TRUE(r.all_ok());
+    expect_exactly_once(r);
+    routes.push_back(r.stats.route);
+    devices.push_back(r.stats.devices.size());
+  }
+  for (std::size_t i = 0; i + 1 < SplitRouter::kSplitReprobeFirst; ++i) {
+    EXPECT_NE(routes[i].find("measured splits"), std::string::npos) << i << ": " << routes[i];
+    EXPECT_EQ(devices[i], 1u) << i;
+  }
+  const std::size_t probe = SplitRouter::kSplitReprobeFirst - 1;
+  EXPECT_NE(routes[probe].find("re-probing"), std::string::npos) << routes[probe];
+  EXPECT_EQ(devices[probe], 2u);
+  for (std::size_t i = probe + 1; i < routes.size(); ++i) {
+    EXPECT_EQ(routes[i], "equal-finish split") << i;
+    EXPECT_EQ(devices[i], 2u) << i;
+  }
+  for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(out[i], expected(in[i])) << i;
+}
+
 TEST(Scheduler, SplitKeepsASmallBatchOffASlowStartingDevice) {
   // sim:0 costs 5 ms to start: the CPU does 2048 items in ~15 us, so the split must leave the
   // GPU out entirely, not even let it steal (which would cost the batch those 5 ms).

@@ -69,6 +69,9 @@ class CostModel {
   // every_run: record even where decimation would skip it (for measurements taken rarely, such
   // as a split re-probed after splits had stopped).
   void record(const Key& key, std::size_t n, double seconds, bool every_run = false);
+  // A re-measurement after the recent runs of n's bucket had grown stale (a split re-probed after
+  // measured splits had stopped it): this run replaces them.
+  void record_afresh(const Key& key, std::size_t n, double seconds);
   // Predicted seconds for n items; nullopt when nothing has been measured for the key.
   std::optional<double> predict(const Key& key, std::size_t n) const;
   CostCurve curve(const Key& key) const;
