@@ -177,7 +177,8 @@ std::string shares(const Where& where, std::size_t total) {
 
 std::string sweep(const Workload& w, Policies& p, const std::vector<std::size_t>& sizes, int reps, bool gpu) {
   for (std::size_t n : sizes)
-    for (int i = 0; i < 8; ++i) (void)timed(*p.adaptive, w, n, false, nullptr);  // calibration
+    // Calibration: each device three to five runs (until their times agree), then a few routed.
+    for (int i = 0; i < 2 * static_cast<int>(CostModel::kWindow) + 2; ++i) (void)timed(*p.adaptive, w, n, false, nullptr);
   std::printf("\n%s, data in host memory (M items/s)\n%10s %10s %10s %10s %10s %10s %9s %10s  %s\n", w.name.c_str(), "items",
               "cpu", "gpu", "threshold", "adaptive", "oracle", "ada/orcl", "raw", "adaptive ran on");
   std::string json = "\"" + w.name + "\": [";
@@ -224,12 +225,13 @@ std::string sweep(const Workload& w, Policies& p, const std::vector<std::size_t>
 
 // Split against the sum of every device alone: the CPU and each GPU.
 std::string split(const std::string& label, const Workload& w, Policies& p, std::size_t n, int reps) {
-  // Calibration: each device alone three times, then a few splits that measure themselves.
-  const int calibration = 3 * (1 + static_cast<int>(p.each_gpu.size())) + 3;
+  // Calibration: each device alone three to five times (until its times agree), then three
+  // splits that measure themselves.
   std::printf("split %s, %zu items, calibration:\n", label.c_str(), n);
-  for (int i = 0; i < calibration; ++i) {
+  for (int i = 0, after = 0; after < 3 && i < 64; ++i) {
     const double t = timed(*p.split, w, n, i == 0, nullptr);
     std::printf("  %.3f ms %s\n", t * 1e3, last_run.c_str());
+    if (!last_run.starts_with("[calibrating")) ++after;
   }
   std::vector<double> ts, tc;
   std::vector<std::vector<double>> tgs(p.each_gpu.size());

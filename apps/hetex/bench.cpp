@@ -119,8 +119,9 @@ void print_trace(const std::string& workload, std::size_t n, std::vector<ChunkRe
 // Times one column at one size: a checked run, then repetitions; the median.
 Result<double> measure(const Column& c, std::size_t n, const bench::Settings& s, const std::string& workload,
                        ChunkLog* log) {
+  // Each device three to five runs alone (until their times agree), then a few routed ones.
   if (c.calibrate)
-    for (int i = 0; i < 8; ++i) HETEX_TRY_VOID(c.run(n));
+    for (int i = 0; i < 2 * static_cast<int>(CostModel::kWindow) + 2; ++i) HETEX_TRY_VOID(c.run(n));
   if (c.poison) c.poison(n);
   if (log) (void)log->take();
   HETEX_TRY_VOID(c.run(n));

@@ -30,6 +30,18 @@ CostModel::Sample CostModel::Bucket::typical() const {
   return {n_sum / recent.size(), t[recent.size() / 2]};
 }
 
+bool CostModel::Bucket::calibrated() const {
+  if (count < kCalibrated) return false;
+  if (recent.size() >= kWindow) return true;
+  double lo = 0, hi = 0;
+  for (std::size_t i = 0; i < recent.size(); ++i) {
+    const double per_item = recent[i].seconds / std::max(1.0, recent[i].n);
+    lo = i == 0 ? per_item : std::min(lo, per_item);
+    hi = i == 0 ? per_item : std::max(hi, per_item);
+  }
+  return hi <= kSettledSpread * lo;
+}
+
 const char* residency_name(Residency r) noexcept {
   switch (r) {
     case Residency::host: return "host";
@@ -117,7 +129,8 @@ CostModel::Lookup CostModel::lookup(const Key& key, std::size_t n) const {
   std::lock_guard lock(m_);
   auto it = tables_.find(key);
   if (it == tables_.end()) return {empty, 0};
-  return {cached_curve(it->second), it->second.buckets[bucket_of(n)].count};
+  const auto& b = it->second.buckets[bucket_of(n)];
+  return {cached_curve(it->second), b.count, b.calibrated()};
 }
 
 std::optional<double> CostModel::predict(const Key& key, std::size_t n) const {
@@ -132,7 +145,7 @@ std::size_t CostModel::samples(const Key& key, std::size_t n) const {
   return it == tables_.end() ? 0 : it->second.buckets[bucket_of(n)].count;
 }
 
-bool CostModel::calibrated(const Key& key, std::size_t n) const { return samples(key, n) >= kCalibrated; }
+bool CostModel::calibrated(const Key& key, std::size_t n) const { return lookup(key, n).calibrated; }
 
 // Kept as samples of one item in bucket 0, so that the window, decimation and persistence are
 // those of run times.

@@ -44,7 +44,8 @@ RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c
 // Exploration measures one device at a time, its runs back to back: a CPU measured right after
 // a GPU run finds TBB's workers asleep and pays their wake-up (tens of microseconds), which made
 // alternating calibration send batches of ~20 us to a GPU three times slower. The median of a
-// device's three runs then drops the first, cold one.
+// device's three runs then drops the first, cold one; when they disagree, it runs until its
+// window is full (CostModel::kSettledSpread), so two disturbed runs are outvoted too.
 RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model, const std::string& op,
                                 Residency where, std::span<const Candidate> c, std::size_t n) {
   if (c.size() == 1) return whole_batch_to(0, n, "only " + c[0].name + " is usable");
@@ -53,7 +54,7 @@ RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model,
   std::vector<double> alone(c.size()), finish(c.size());
   for (std::size_t i = 0; i < c.size(); ++i) {
     const auto look = model.lookup({op, c[i].name, where}, n);
-    if (explore == c.size() && look.samples < CostModel::kCalibrated) explore = i;
+    if (explore == c.size() && !look.calibrated) explore = i;
     alone[i] = look.curve->predict(n);
     finish[i] = c[i].backlog_seconds + alone[i];
   }
@@ -87,7 +88,7 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
   if (c.size() > 1) {
     std::size_t explore = c.size();
     for (std::size_t i = 0; i < c.size() && explore == c.size(); ++i)
-      if (model.samples({op, c[i].name, where}, n) < CostModel::kCalibrated) explore = i;
+      if (!model.calibrated({op, c[i].name, where}, n)) explore = i;
     if (explore != c.size())
       return whole_batch_to(explore, n, "calibrating " + c[explore].name + " at " + size_label(n), true);
   }

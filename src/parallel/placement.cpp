@@ -69,7 +69,7 @@ Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t
   // Until every device is calibrated at this size, the first one that is not, its runs back to
   // back (as the scheduler explores); then the fastest.
   for (auto& c : candidates)
-    if (c.cost.samples < CostModel::kCalibrated) return c.device;
+    if (!c.cost.calibrated) return c.device;
   const Candidate* pick = &candidates.front();
   for (auto& c : candidates)
     if (c.cost.curve->predict(n) < pick->cost.curve->predict(n)) pick = &c;

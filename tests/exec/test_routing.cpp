@@ -54,6 +54,29 @@ TEST(Adaptive, ExploresEachDeviceUntilCalibratedOneAfterTheOther) {
   EXPECT_FALSE(r.route({}, m, "op", Residency::host, kCpuGpu, 4096).exploring);
 }
 
+TEST(Adaptive, ADeviceWhoseFirstRunsDisagreeIsExploredUntilItsWindowIsFull) {
+  // The CPU's first two runs were slowed (a cold start, a busy host): three samples that disagree
+  // are not a calibration. Two more runs, and the median of five puts the CPU ahead of the GPU.
+  CostModel m;
+  AdaptiveRouter r;
+  for (int i = 0; i < 3; ++i) m.record({"op", "cuda:0", Residency::host}, 1024, 2e-3);
+  for (double t : {6e-3, 5e-3, 1e-3}) m.record({"op", "cpu", Residency::host}, 1024, t);
+  EXPECT_FALSE(m.calibrated({"op", "cpu", Residency::host}, 1024));
+  for (int i = 0; i < 2; ++i) {
+    auto plan = r.route({}, m, "op", Residency::host, kCpuGpu, 1024);
+    EXPECT_TRUE(plan.exploring);
+    EXPECT_EQ(plan.shares.at(0).candidate, 0u);
+    m.record({"op", "cpu", Residency::host}, 1024, 1e-3);
+  }
+  auto plan = r.route({}, m, "op", Residency::host, kCpuGpu, 1024);
+  EXPECT_FALSE(plan.exploring);
+  EXPECT_EQ(plan.shares.at(0).candidate, 0u) << plan.reason;
+  // Samples that agree calibrate at three.
+  CostModel agree;
+  for (double t : {1.0e-3, 1.2e-3, 1.4e-3}) agree.record({"op", "cpu", Residency::host}, 1024, t);
+  EXPECT_TRUE(agree.calibrated({"op", "cpu", Residency::host}, 1024));
+}
+
 TEST(Adaptive, RoutesToTheEarliestFinish) {
   CostModel m;
   calibrate(m, "cpu", 5e-6, 1e9);      // cheap to start, 1 G items/s

@@ -2,6 +2,8 @@
 // injected faults redone on the CPU, Split across CPU and GPU.
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <random>
 
 #include "hetex/async/transfer.hpp"
@@ -122,12 +124,16 @@ TEST_F(GpuScheduler, SplitSharesThenFollowsMeasuredSpeed) {
   for (auto& x : in) x = rng();
   CpuExecutor cpu;
   ASSERT_TRUE(cpu.execute(op, SpanBatch<std::uint32_t>{in}, std::span(expected)));
-  // Every device is calibrated alone first, three batches each: the CPU, then each GPU in order.
+  // Every device is calibrated alone first, the CPU, then each GPU in order: three batches each,
+  // up to a full window when their times disagree (a GPU's first call is slower).
   std::vector<std::string> devices{"cpu"};
   for (const auto& d : s->devices())
     if (!d.is_cpu) devices.push_back(d.name);
-  const int calibrating = 3 * static_cast<int>(devices.size());
-  for (int i = 0; i < calibrating + 2; ++i) {
+  std::map<std::string, std::size_t> calibration_runs;
+  std::size_t at = 0;  // the device being calibrated
+  int splits = 0;
+  const int most = static_cast<int>(CostModel::kWindow * devices.size()) + 2;
+  for (int i = 0; i < most && splits < 2; ++i) {
     std::fill(out.begin(), out.end(), 0u);
     auto r = s->run(op, SpanBatch<std::uint32_t>{in}, std::span(out)).value();
     ASSERT_TRUE(r.all_ok());
@@ -137,17 +143,27 @@ TEST_F(GpuScheduler, SplitSharesThenFollowsMeasuredSpeed) {
     for (const auto& c : r.stats.chunks)
       chunks += " " + c.device + "[" + std::to_string(c.begin) + "," + std::to_string(c.end) + ")" + (c.stolen ? "s" : "") +
                 std::to_string(std::chrono::duration<double, std::milli>(c.finish - c.start).count()).substr(0, 5);
-    std::printf("round %d: %.1f ms:%s\n", i, r.stats.total_seconds * 1e3, chunks.c_str());
-    if (i < calibrating) {
-      EXPECT_EQ(r.stats.devices.size(), 1u) << "round " << i;
-      EXPECT_NE(r.stats.device(devices[static_cast<std::size_t>(i / 3)]), nullptr) << "round " << i;
+    std::printf("round %d: %.1f ms [%s]:%s\n", i, r.stats.total_seconds * 1e3, r.stats.route.c_str(), chunks.c_str());
+    if (r.stats.route.starts_with("calibrating ")) {
+      EXPECT_EQ(splits, 0) << "round " << i << ": calibrating again after splitting";
+      ASSERT_EQ(r.stats.devices.size(), 1u) << "round " << i;
+      const std::string& dev = r.stats.devices[0].device;
+      while (at < devices.size() && devices[at] != dev) ++at;
+      ASSERT_LT(at, devices.size()) << "round " << i << ": " << dev << " calibrated out of order";
+      ++calibration_runs[dev];
     } else {
+      ++splits;
       // The GPUs (each about 100x faster at this than the CPU) get nearly all of each batch.
       std::size_t on_gpus = 0;
       for (std::size_t k = 1; k < devices.size(); ++k)
         if (const auto* u = r.stats.device(devices[k])) on_gpus += u->items;
       EXPECT_GT(on_gpus, in.size() * 9 / 10) << "round " << i;
     }
+  }
+  EXPECT_EQ(splits, 2);
+  for (const auto& d : devices) {
+    EXPECT_GE(calibration_runs[d], CostModel::kCalibrated) << d;
+    EXPECT_LE(calibration_runs[d], CostModel::kWindow) << d;
   }
 }
 

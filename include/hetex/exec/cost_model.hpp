@@ -52,7 +52,12 @@ class CostModel {
  public:
   static constexpr int kBuckets = 48;           // sizes up to 2^47 items
   static constexpr std::size_t kWindow = 5;     // samples kept per bucket
-  static constexpr std::size_t kCalibrated = 3; // samples before a bucket is trusted
+  static constexpr std::size_t kCalibrated = 3; // samples before a bucket is trusted...
+  // ... when they agree: the slowest no more than this many times the fastest (per item). Else
+  // the bucket needs its whole window, whose median outvotes two disturbed runs. (A cold first
+  // batch and one more slowed by the host made the CPU's median three times its speed and sent
+  // batches of 1K short messages to a GPU three times slower, for good.)
+  static constexpr double kSettledSpread = 1.5;
   // Once a bucket's window is full, one run in this many is recorded: the model still follows a
   // device that changes, and the curve is not rebuilt after every batch.
   static constexpr std::size_t kDecimation = 8;
@@ -79,9 +84,10 @@ class CostModel {
   struct Lookup {
     std::shared_ptr<const CostCurve> curve;  // never null; empty when nothing is known
     std::size_t samples = 0;
+    bool calibrated = false;  // n's bucket is trusted (see kCalibrated)
   };
   Lookup lookup(const Key& key, std::size_t n) const;
-  bool calibrated(const Key& key, std::size_t n) const;
+  bool calibrated(const Key& key, std::size_t n) const;  // lookup(key, n).calibrated
 
   // A dimensionless measure kept the way run times are (the median of the last kWindow,
   // persisted alike) but recorded on every run, as no curve is rebuilt from it: how many times
@@ -112,6 +118,7 @@ class CostModel {
     std::size_t count = 0;
     std::size_t skipped = 0;  // runs not recorded since the window filled (decimation)
     Sample typical() const;  // median time, with the mean n of the window
+    bool calibrated() const;
   };
   struct Table {
     std::vector<Bucket> buckets;  // kBuckets
