@@ -242,6 +242,11 @@ std::string split(const std::string& label, const Workload& w, Policies& p, std:
       std::printf("  %s split: %.3f ms %s\n", r == reps - 1 ? "last" : "timed", ts.back() * 1e3, last_run.c_str());
     tc.push_back(timed(*p.cpu, w, n, false, nullptr));
     for (std::size_t k = 0; k < p.each_gpu.size(); ++k) tgs[k].push_back(timed(*p.each_gpu[k], w, n, false, nullptr));
+    if (std::getenv("HETEX_BENCH_TIMELINE")) {
+      std::printf("    alone: cpu %.3f ms", tc.back() * 1e3);
+      for (auto& t : tgs) std::printf(", gpu %.3f ms", t.back() * 1e3);
+      std::printf("\n");
+    }
   }
   const double s = n / median(ts), c = n / median(tc);
   double g = 0;
