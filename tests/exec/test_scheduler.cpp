@@ -192,6 +192,20 @@ TEST(Scheduler, AdaptiveFollowsTheModelToTheFasterDevice) {
   EXPECT_EQ(r.stats.device("sim:0")->items, 8192u);
 }
 
+// Runs `in` through `s`; checks every result and that each item was committed exactly once.
+ExecReport run_and_check(Scheduler& s, const Affine& a, const std::vector<std::uint64_t>& in) {
+  std::vector<std::uint64_t> out(in.size());
+  auto r = s.run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  EXPECT_TRUE(r.all_ok());
+  for (std::size_t i = 0; i < in.size(); ++i)
+    if (out[i] != expected(in[i])) {
+      ADD_FAILURE() << "wrong result for item " << i;
+      break;
+    }
+  expect_exactly_once(r);
+  return r;
+}
+
 TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
   Affine a;
   auto o = base_options();
@@ -202,12 +216,7 @@ TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
   // thirds of the batch, and the CPU has to take them back by stealing.
   believe(*s, "sim:0", 20e-6, 4e8);
   believe(*s, "cpu", 5e-6, 2e8);
-  auto in = iota_items(400'000);
-  std::vector<std::uint64_t> out(in.size());
-  auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
-  EXPECT_TRUE(r.all_ok());
-  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i])) << i;
-  expect_exactly_once(r);
+  const auto r = run_and_check(*s, a, iota_items(400'000));
   ASSERT_NE(r.stats.device("cpu"), nullptr);
   ASSERT_NE(r.stats.device("sim:0"), nullptr);
   const bool cpu_stole = std::any_of(r.stats.chunks.begin(), r.stats.chunks.end(),
@@ -216,25 +225,26 @@ TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
   EXPECT_GT(r.stats.device("cpu")->items, 200'000u) << "the CPU should end up with most of the work";
 }
 
-TEST(Scheduler, SplitGpusTakeEverSmallerPiecesOfTheirShares) {
-  // A GPU's running piece cannot be stolen, so each takes half of what is left of its share:
-  // the last pieces, the tail the others may wait for, are small. (The CPU is believed too slow
-  // to take part, so the two GPUs split the batch alone.)
-  Affine a;
+// A Split scheduler over two simulated GPUs of `rate` items/s, each modelled right, and a CPU
+// believed far too slow to take part: the GPUs split batches alone.
+std::unique_ptr<Scheduler> two_gpus_alone(double rate) {
   auto o = base_options();
   o.policy = SplitPolicy{};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = 2e7},
-                      {.name = "sim:1", .latency = 20us, .items_per_second = 2e7}};
+  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = rate},
+                      {.name = "sim:1", .latency = 20us, .items_per_second = rate}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
-  believe(*s, "sim:0", 20e-6, 2e7);
-  believe(*s, "sim:1", 20e-6, 2e7);
-  believe(*s, "cpu", 1e-3, 1e3);
-  auto in = iota_items(400'000);
-  std::vector<std::uint64_t> out(in.size());
-  auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
-  EXPECT_TRUE(r.all_ok());
-  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i])) << i;
-  expect_exactly_once(r);
+  believe(*s, "sim:0", 20e-6, rate);
+  believe(*s, "sim:1", 20e-6, rate);
+  believe(*s, "cpu", 1e-3, 1e2);
+  return s;
+}
+
+TEST(Scheduler, SplitGpusTakeEverSmallerPiecesOfTheirShares) {
+  // A GPU's running piece cannot be stolen, so each takes half of what is left of its share:
+  // the last pieces, the tail the others may wait for, are small.
+  Affine a;
+  auto s = two_gpus_alone(2e7);
+  const auto r = run_and_check(*s, a, iota_items(400'000));
   EXPECT_EQ(r.stats.device("cpu"), nullptr);
   for (const std::string dev : {"sim:0", "sim:1"}) {
     std::vector<ChunkRecord> own;
@@ -252,16 +262,9 @@ TEST(Scheduler, AReprobedSplitThatPaysLiftsTheGateOfSlowMeasuredSplits) {
   // batches go to one GPU. After a few, a re-probe splits the batch; it pays, its measurement
   // replaces the slow ones, and the batches after it are split.
   Affine a;
-  auto o = base_options();
-  o.policy = SplitPolicy{};
   // Slow devices: a loaded test machine's late wake-ups stay small beside their times.
-  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = 2e6},
-                      {.name = "sim:1", .latency = 20us, .items_per_second = 2e6}};
-  auto s = Scheduler::create(cpu_runtime(), o).value();
-  believe(*s, "sim:0", 20e-6, 2e6);
-  believe(*s, "sim:1", 20e-6, 2e6);
-  believe(*s, "cpu", 1e-3, 1e2);  // out of the split
-  const std::size_t n = 100'000;   // 50 ms on one GPU
+  auto s = two_gpus_alone(2e6);
+  const std::size_t n = 100'000;  // 50 ms on one GPU
   for (const std::string dev : {"sim:0", "sim:1"})
     for (std::size_t i = 0; i < CostModel::kCalibrated; ++i)
       s->cost_model().record_ratio({"affine", dev + std::string(kBesideSuffix), Residency::host}, 1.0);
