@@ -147,8 +147,6 @@ std::size_t CostModel::samples(const Key& key, std::size_t n) const {
 
 bool CostModel::calibrated(const Key& key, std::size_t n) const { return lookup(key, n).calibrated; }
 
-// Kept as samples of one item in bucket 0, so that the window, decimation and persistence are
-// those of run times.
 void CostModel::record_afresh(const Key& key, std::size_t n, double seconds) {
   if (!(seconds >= 0)) return;
   {
@@ -162,6 +160,8 @@ void CostModel::record_afresh(const Key& key, std::size_t n, double seconds) {
   record(key, n, seconds, true);
 }
 
+// Kept as samples of one item in bucket 0, so that the window and persistence are those of run
+// times.
 void CostModel::record_ratio(const Key& key, double ratio, bool afresh) {
   if (!(ratio > 0) || !std::isfinite(ratio)) return;
   if (afresh)

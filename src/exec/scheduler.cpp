@@ -116,7 +116,7 @@ struct Scheduler::Impl {
   std::vector<std::unique_ptr<Slot>> slots;  // the CPU first
   // CPU work that shares a batch with GPUs runs here, leaving cores free: a GPU fed from host
   // memory needs them for its staging copies, and starving it costs more than the cores give.
-  // [0] for pageable data, [1] for pinned, which leaves the GPUs fewer cores.
+  // [0] for pageable data (split_cores_per_gpu), [1] for pinned (split_cores_per_gpu_pinned).
   std::unique_ptr<tbb::task_arena> split_arena[2];
   static int cores_kind(const JobState& job) { return job.residency == Residency::pinned ? 1 : 0; }
   tbb::task_arena* split_arena_of(const JobState& job) const { return split_arena[cores_kind(job)].get(); }
@@ -474,13 +474,12 @@ struct Scheduler::Impl {
       const auto now = Clock::now();
       st.total_seconds = seconds(now - job.submitted);
       st.queue_wait_seconds = job.first_start ? seconds(*job.first_start - job.submitted) : 0;
-      // What each device did beside the others, for the shares of the next splits (a re-probe's
-      // replaces what splits measured before it: a burst of disturbed splits, a GPU slowed by
-      // someone else's work, had gated splitting, and the median of the window would have kept
-      // it gated after a re-probe found the devices well again); and, once
-      // shares come from those speeds, what the split as a whole achieved (route_split compares
-      // it with the best device alone). Contention for cores and memory bandwidth, which no
-      // device's own curve shows, is in both.
+      // How much slower each device ran beside the others than alone, for the shares of the next
+      // splits; and, once shares come from those ratios, what the split as a whole achieved
+      // (route_split compares it with the best device alone). Contention for cores and memory
+      // bandwidth, which no device's own curve shows, is in both. A re-probe's measurements
+      // replace the earlier ones: a burst of disturbed splits had stopped splitting, and the
+      // window's median would have kept it stopped after a re-probe found the devices well.
       if (job.split && job.parts.size() > 1 && st.faults.empty() && job.errors.empty() && job.first_start) {
         for (const auto& [name, u] : job.usage) {
           const auto alone = model.lookup({job.cost_key, name, job.residency}, u.items).curve;
@@ -489,9 +488,8 @@ struct Scheduler::Impl {
             model.record_ratio({job.cost_key, name + std::string(kBesideSuffix), job.residency}, u.busy_seconds / predicted,
                                job.reprobe);
         }
-        // (A re-probe's replaces the measured splits that had stopped splitting: planned from
-        // the speeds alone it is not quite the split that runs once it pays, but left out, the
-        // window that had gated splits would gate them for good.)
+        // (Planned from the speeds alone, a re-probe is not quite the split that runs once
+        // splitting pays; left out, though, the window that had stopped splits kept them stopped.)
         const CostModel::Key split_key{job.cost_key, std::string(kSplitCostDevice), job.residency};
         if (job.reprobe)
           model.record_afresh(split_key, st.items, seconds(now - *job.first_start));
