@@ -20,6 +20,15 @@ void beside(CostModel& m, const std::string& dev, double slowdown, int times = i
   for (int i = 0; i < times; ++i) m.record_ratio({"op", dev + std::string(kBesideSuffix), Residency::host}, slowdown);
 }
 
+// A CPU of 1e8 items/s (5 us to start) and a GPU of 3e8/s (100 us), measured alone, and in
+// `times` splits as `cpu_slowdown` and `gpu_slowdown` times slower beside each other.
+void cpu_gpu_beside(CostModel& m, double cpu_slowdown, double gpu_slowdown, int times = int(CostModel::kCalibrated)) {
+  calibrate(m, "cpu", 5e-6, 1e8);
+  calibrate(m, "cuda:0", 1e-4, 3e8);
+  beside(m, "cpu", cpu_slowdown, times);
+  beside(m, "cuda:0", gpu_slowdown, times);
+}
+
 const std::vector<Candidate> kCpuGpu{{"cpu", true, 0}, {"cuda:0", false, 0}};
 
 TEST(Threshold, SmallBatchesOnTheCpuLargeOnTheGpu) {
@@ -242,12 +251,9 @@ TEST(Split, OneSlowSplitDoesNotStopSplitting) {
   // slower than alone (a cold start, a disturbed host): shares follow that, but the batch is
   // still split until such speeds were measured kCalibrated times; then their median decides.
   CostModel m;
-  calibrate(m, "cpu", 5e-6, 1e8);
-  calibrate(m, "cuda:0", 1e-4, 3e8);
+  cpu_gpu_beside(m, 1.0, 20.0, 1);
   const std::vector<std::size_t> mins{1, 1};
   const std::size_t n = 1 << 22;
-  beside(m, "cpu", 1.0, 1);
-  beside(m, "cuda:0", 20.0, 1);
   auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
   EXPECT_TRUE(plan.beside_speeds);
   EXPECT_FALSE(plan.gated);
@@ -261,10 +267,7 @@ TEST(Split, OneSlowSplitDoesNotStopSplitting) {
   EXPECT_NEAR(double(later.shares[1].end - later.shares[1].begin) / n, 0.75, 0.01);
   // Had they been as slow, three measurements would have kept the batch on the GPU.
   CostModel slow;
-  calibrate(slow, "cpu", 5e-6, 1e8);
-  calibrate(slow, "cuda:0", 1e-4, 3e8);
-  beside(slow, "cpu", 1.0);
-  beside(slow, "cuda:0", 20.0);
+  cpu_gpu_beside(slow, 1.0, 20.0);
   auto gated = route_split(slow, "op", Residency::host, kCpuGpu, mins, n);
   ASSERT_EQ(gated.shares.size(), 1u) << gated.reason;
   EXPECT_EQ(gated.shares[0].candidate, 1u);
@@ -276,10 +279,7 @@ TEST(Split, AReprobeSplitsFromTheSpeedsAlone) {
   // batch goes to the GPU alone. A re-probe planned from those speeds would run on the CPU alone
   // and measure nothing; it plans from the speeds alone, as the first split did.
   CostModel m;
-  calibrate(m, "cpu", 5e-6, 1e8);
-  calibrate(m, "cuda:0", 1e-4, 3e8);
-  beside(m, "cpu", 1.0);
-  beside(m, "cuda:0", 300.0);
+  cpu_gpu_beside(m, 1.0, 300.0);
   const std::vector<std::size_t> mins{64, 1 << 16};
   const std::size_t n = 1 << 19;
   auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
@@ -297,10 +297,7 @@ TEST(Split, AGatedSplitIsReprobedEverLessOftenUntilItPaysAgain) {
   // Alone the CPU does 1e8/s and the GPU 3e8/s, but beside each other they were measured at a
   // fifth of that: the split is gated to the GPU, and re-probed after 4 gated batches, then 8, 16.
   CostModel m;
-  calibrate(m, "cpu", 5e-6, 1e8);
-  calibrate(m, "cuda:0", 1e-4, 3e8);
-  beside(m, "cpu", 5.0);
-  beside(m, "cuda:0", 5.0);
+  cpu_gpu_beside(m, 5.0, 5.0);
   const std::vector<std::size_t> mins{1, 1};
   const std::size_t n = 1 << 22;
   SplitRouter router;
