@@ -66,7 +66,6 @@ struct JobState {
   struct Part {
     std::size_t slot = 0;
     std::size_t lo = 0, hi = 0;  // own share not yet taken; thieves take from hi
-    std::size_t piece = 0;       // items taken at a time from the own share (not by takers)
     std::size_t min_piece = 1;   // fewest items worth taking when stealing
     double rate = 1;             // predicted items per second, for stealing decisions
     double predicted = 0;        // predicted seconds of the share, added to the slot's backlog
@@ -378,7 +377,7 @@ struct Scheduler::Impl {
       const std::size_t rem = me.hi - me.lo;
       const std::size_t len = me.takers    ? std::max(me.min_piece, rem / (2 * static_cast<std::size_t>(split_threads(job))))
                               : me.halving ? std::max(me.min_piece, (rem + 1) / 2)
-                                           : me.piece;
+                                           : rem;
       const std::size_t b = me.lo, e = std::min(me.hi, me.lo + len);
       me.lo = e;
       return Piece{b, e, false};
@@ -656,25 +655,18 @@ struct Scheduler::Impl {
         job->cpu_beside_gpus = cpu && gpu;
       }
       // Pieces are for stealing between devices; a device alone takes its batch in one go.
-      const std::size_t pieces = job->split && job->parts.size() > 1
-                                     ? std::max<std::size_t>(1, std::get<SplitPolicy>(options.policy).pieces_per_share)
-                                     : 1;
+      const bool pieces = job->split && job->parts.size() > 1 && std::get<SplitPolicy>(options.policy).pieces;
       for (auto& part : job->parts) {
         auto& s = *slots[part.slot];
         const std::size_t share = part.hi - part.lo;
         // A piece being run cannot be stolen, so the last one is the tail every other device
-        // waits for. CPU pieces cost a parallel loop's start (microseconds): many, each still
-        // big enough for every thread (min_piece). A GPU call has a fixed cost and pipelines
-        // inside itself: fewer, larger pieces there.
-        // Beside GPUs the CPU's threads take pieces by themselves, sized as they go (see process
-        // and take), none smaller than the grain.
-        if (s.is_cpu && job->cpu_beside_gpus && pieces > 1) {
+        // waits for: pieces shrink as a share runs out (see take). Beside GPUs the CPU's threads
+        // take pieces by themselves, none smaller than the grain.
+        if (s.is_cpu && job->cpu_beside_gpus && pieces) {
           part.takers = true;
           part.min_piece = opt.cpu_grain;
         }
-        part.halving = !s.is_cpu && pieces > 1;
-        const std::size_t k = s.is_cpu ? 4 * pieces : pieces;
-        part.piece = std::max<std::size_t>(1, pieces > 1 ? std::max((share + k - 1) / k, part.min_piece) : share);
+        part.halving = !s.is_cpu && pieces;
         const auto pm = part_model(*job, s);
         part.predicted = pm.empty() ? 0 : pm.predict(share);
         const std::size_t ref = std::max<std::size_t>(share, part.min_piece);

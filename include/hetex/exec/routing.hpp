@@ -31,9 +31,10 @@ struct AdaptivePolicy {
 // The batch split over the CPU and every usable GPU so that all are predicted to finish together;
 // idle devices then steal from the tails of the others.
 struct SplitPolicy {
-  // Pieces a GPU takes of its share at a time (the CPU, whose calls cost less, four times as
-  // many); more pieces, finer stealing, more calls.
-  std::size_t pieces_per_share = 4;
+  // Devices take their shares in pieces that the others may steal while unstarted: each GPU half
+  // of what is left of its share at a time, each CPU thread a guided part of the CPU's. false:
+  // each device takes its whole share in one go (nothing left to steal).
+  bool pieces = true;
 };
 // Always the named device ("cpu", "cuda:0"): the CPU-only / GPU-only baselines.
 struct PinnedPolicy {
