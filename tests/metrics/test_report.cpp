@@ -478,3 +478,28 @@ TEST(ReportFile, WritesAndNamesThePathOnFailure) {
   EXPECT_NE(st.error().message().find(std::strerror(ENOENT)), std::string::npos) << st.error().message();
   std::filesystem::remove_all(dir);
 }
+
+TEST(ReportMarkdown, TablesHoldTheFiguresAndTheComparators) {
+  const std::string md = render_markdown(table_report());
+  EXPECT_NE(md.find("| CPU | AMD EPYC 9654 96-Core Processor, 16 threads"), std::string::npos) << md;
+  EXPECT_NE(line_with(md, "| GPU | NVIDIA H200 (cuda:0)").find("compute"), std::string::npos) << md;
+
+  // The summary row: best of each kind at the table size, the comparator, the crossover.
+  const std::string row = line_with(md, "| SHA-256, 64-byte messages | 1M |");
+  for (const char* figure : {"13.6 M/s", "128 M/s", "1.23 G/s", "456 M/s", "12.3 K/s", "| 16K |"})
+    EXPECT_NE(row.find(figure), std::string::npos) << figure << " missing from: " << row;
+
+  const std::string block = md.substr(md.find("### SHA-256, 64-byte messages"));
+  EXPECT_NE(line_with(block, "| CPU all 16 threads |").find("×9.41"), std::string::npos) << md;
+  EXPECT_NE(line_with(block, "| a slow comparator | comparator |").find("12.3 K/s"), std::string::npos) << md;
+  EXPECT_NE(line_with(block, "| not at the table size |").find("—"), std::string::npos) << md;
+  EXPECT_NE(line_with(block, "Crossover").find("16K messages"), std::string::npos) << md;
+  EXPECT_NE(md.find("## Skipped"), std::string::npos) << md;
+}
+
+TEST(ReportMarkdown, CellsCannotBreakATableRow) {
+  BenchReport r = table_report();
+  r.workloads[0].series[0].label = "a|b\nc";
+  const std::string md = render_markdown(r);
+  EXPECT_NE(md.find("| a\\|b c | cpu |"), std::string::npos) << md;
+}

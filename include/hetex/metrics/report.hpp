@@ -1,6 +1,6 @@
 #pragma once
-// BenchReport: what `hetex bench` measured, and its three renderings: JSON (every figure and the
-// machine), a terminal table (the design notes' table: one row per workload at its table size,
+// BenchReport: what `hetex bench` measured, and its renderings: JSON (every figure and the
+// machine), Markdown (the benchmark page in docs/), a terminal table (the design notes' table: one row per workload at its table size,
 // one column per device, with speedups), and a self-contained HTML page with SVG charts
 // (throughput against batch size per workload, CPU / GPU / hybrid lines, the CPU/GPU crossover
 // marked; a timeline of one hybrid run showing what each device did).
@@ -96,6 +96,7 @@ std::string report_to_json(const BenchReport& r);              // pretty-printed
 Result<BenchReport> report_from_json(const std::string& json); // invalid_argument naming the field
 std::string render_table(const BenchReport& r);                // plain text, fits 100 columns
 std::string render_html(const BenchReport& r);                 // one file, no external resources
+std::string render_markdown(const BenchReport& r);             // tables for docs/benchmarks.md
 Status write_file(const std::filesystem::path& path, const std::string& contents);
 
 }  // namespace hetex::metrics

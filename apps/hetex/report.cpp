@@ -1,0 +1,68 @@
+// `hetex report`: renders a report saved by `hetex bench --json` again, as the terminal table,
+// Markdown (what scripts/benchmarks-page.sh puts in docs/benchmarks.md) or the HTML page.
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "commands.hpp"
+#include "hetex/metrics/report.hpp"
+
+namespace hetex::cli {
+namespace {
+
+struct ReportArgs {
+  std::string input, format = "table", out;
+};
+
+Result<std::string> read_all(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error(Errc::io, "cannot open " + path + " for reading");
+  std::ostringstream s;
+  s << in.rdbuf();
+  if (in.bad()) return Error(Errc::io, "reading " + path + " failed");
+  return s.str();
+}
+
+int run_report(const ReportArgs& a) {
+  auto text = read_all(a.input);
+  if (!text) {
+    std::fprintf(stderr, "hetex report: %s\n", text.error().describe().c_str());
+    return 2;
+  }
+  auto report = metrics::report_from_json(*text);
+  if (!report) {
+    std::fprintf(stderr, "hetex report: %s: %s\n", a.input.c_str(), report.error().describe().c_str());
+    return 2;
+  }
+  std::string rendered;
+  if (a.format == "markdown") rendered = metrics::render_markdown(*report);
+  else if (a.format == "html") rendered = metrics::render_html(*report);
+  else rendered = metrics::render_table(*report);
+  if (a.out.empty()) {
+    std::fwrite(rendered.data(), 1, rendered.size(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
+  if (auto st = metrics::write_file(a.out, rendered); !st) {
+    std::fprintf(stderr, "hetex report: --out: %s\n", st.error().describe().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_report(CLI::App& app, int& status) {
+  auto a = std::make_shared<ReportArgs>();
+  auto* cmd = app.add_subcommand("report", "Render a saved `hetex bench --json` report as a table, Markdown or HTML");
+  cmd->add_option("input", a->input, "The JSON file `hetex bench --json` wrote")->required();
+  cmd->add_option("--format", a->format, "table (default), markdown or html")
+      ->check(CLI::IsMember({"table", "markdown", "html"}));
+  cmd->add_option("--out", a->out, "Write to this file instead of standard output");
+  cmd->footer(
+      "Examples:\n"
+      "  hetex report bench.json\n"
+      "  hetex report bench.json --format markdown --out benchmarks.md");
+  cmd->callback([a, &status] { status = run_report(*a); });
+}
+
+}  // namespace hetex::cli
