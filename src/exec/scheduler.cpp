@@ -39,11 +39,10 @@ namespace {
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 struct Slot {
-  std::string name;
+  DeviceId id;
   bool is_cpu = false;
-  std::optional<Device> device;
-  std::unique_ptr<GpuLane> lane;
-  std::optional<SimulatedGpu> sim;
+  Device device;
+  std::unique_ptr<GpuLane> lane;  // every device but the CPU
   // A GPU's host work (staging copies, packing) while it shares a batch with the CPU runs in
   // here, on the split_cores_per_gpu cores the split arena leaves it. Left in TBB's default
   // arena, it competed with the CPU's share for the same workers, and TBB split them by demand:
@@ -93,7 +92,7 @@ struct JobState {
   std::size_t unfinished = 0;
   ExecStats stats;
   std::vector<RangeError> errors;
-  std::map<std::string, DeviceUsage> usage;
+  std::map<DeviceId, DeviceUsage> usage;
   std::optional<Clock::time_point> first_start;
 };
 
@@ -144,7 +143,7 @@ struct Scheduler::Impl {
     return Residency::host;
   }
 
-  CostModel::Key key(const JobState& job, const Slot& s) const { return {job.cost_key, s.name, job.residency}; }
+  CostModel::Key key(const JobState& job, const Slot& s) const { return CostModel::Key::alone(job.cost_key, s.id, job.residency); }
   // How a job's part on `s` is predicted: the device's curve alone, times how much slower it ran
   // beside the others in a split planned from such speeds.
   // (The model's cached curve: planning reads it for every part of every batch.)
@@ -157,7 +156,7 @@ struct Scheduler::Impl {
   PartModel part_model(const JobState& job, const Slot& s) const {
     PartModel pm{model.lookup(key(job, s), 0).curve};
     if (job.beside_speeds)
-      if (auto r = model.ratio({job.cost_key, s.name + std::string(kBesideSuffix), job.residency})) pm.slowdown = r->value;
+      if (auto r = model.ratio(CostModel::Key::beside(job.cost_key, s.id, job.residency))) pm.slowdown = r->value;
     return pm;
   }
 
@@ -165,11 +164,11 @@ struct Scheduler::Impl {
   void set_state(Slot& s, DeviceState st) {
     if (s.state == st) return;
     s.state = st;
-    if (options.observer) options.observer->on_device_state(s.name, st);
+    if (options.observer) options.observer->on_device_state(s.id, st);
   }
   bool routable(Slot& s, JobState& job, std::size_t index) {
     if (s.is_cpu) return true;
-    if (s.device && !s.device->healthy()) set_state(s, DeviceState::retired);
+    if (!s.device.healthy()) set_state(s, DeviceState::retired);
     switch (s.state) {
       case DeviceState::healthy: return true;
       case DeviceState::retired:
@@ -185,14 +184,14 @@ struct Scheduler::Impl {
   bool may_attempt(std::size_t index, const JobState& job) {
     std::lock_guard lock(m);
     auto& s = *slots[index];
-    if (s.device && !s.device->healthy()) set_state(s, DeviceState::retired);
+    if (!s.device.healthy()) set_state(s, DeviceState::retired);
     return s.state == DeviceState::healthy || (s.state == DeviceState::probing && job.probe_slot == index);
   }
   void trip(std::size_t index) {
     std::lock_guard lock(m);
     auto& s = *slots[index];
     ++s.totals.faults;
-    if (s.device && !s.device->healthy()) {
+    if (!s.device.healthy()) {
       set_state(s, DeviceState::retired);
       return;
     }
@@ -211,13 +210,13 @@ struct Scheduler::Impl {
   }
 
   // --- recording ------------------------------------------------------------------------------
-  void note_start(JobState& job, const std::string& device, Clock::time_point t) {
+  void note_start(JobState& job, DeviceId device, Clock::time_point t) {
     std::lock_guard lock(job.m);
     if (!job.first_start) job.first_start = t;
-    auto& u = job.usage[device];
-    if (u.device.empty()) {
-      u.device = device;
-      u.queue_wait_seconds = seconds(t - job.submitted);
+    auto [it, first] = job.usage.try_emplace(device);
+    if (first) {
+      it->second.device = device;
+      it->second.queue_wait_seconds = seconds(t - job.submitted);
     }
   }
   // busy: add the chunk's time to its device's busy time (not for chunks that run concurrently
@@ -242,7 +241,7 @@ struct Scheduler::Impl {
   void run_cpu(JobState& job, std::size_t b, std::size_t e, bool fallback, bool stolen, bool serial = false) {
     auto& op = *job.job;
     const auto t0 = Clock::now();
-    note_start(job, "cpu", t0);
+    note_start(job, DeviceId::cpu(), t0);
     std::mutex fm;
     std::vector<RangeError> fails;
     auto chunk = [&](std::size_t from, std::size_t to) {
@@ -263,7 +262,7 @@ struct Scheduler::Impl {
     // One record per run of successes or failures, so the records tile [b, e) exactly.
     std::size_t at = b;
     auto rec = [&](std::size_t from, std::size_t to, ChunkRecord::Outcome o, Errc code) {
-      ChunkRecord r{"cpu", from, to, o, fallback, stolen, code, t0, t1};
+      ChunkRecord r{DeviceId::cpu(), from, to, o, fallback, stolen, code, t0, t1};
       return r;
     };
     for (auto& f : fails) {
@@ -279,16 +278,6 @@ struct Scheduler::Impl {
       model.record(key(job, *slots[0]), e - b, seconds(t1 - t0));
   }
 
-  Status run_simulated(JobState& job, const SimulatedGpu& sim, std::size_t b, std::size_t e) {
-    const auto t0 = Clock::now();
-    if (sim.lost && sim.lost->load()) return Error(Errc::device_lost, "simulated device " + sim.name + " is lost");
-    auto st = job.job->run_cpu(b, e);
-    std::this_thread::sleep_until(t0 + sim.latency +
-                                  std::chrono::duration_cast<Clock::duration>(
-                                      std::chrono::duration<double>(static_cast<double>(e - b) / sim.items_per_second)));
-    return st;
-  }
-
   void run_gpu(JobState& job, std::size_t index, std::size_t b, std::size_t e, bool stolen, int depth = 0) {
     auto& slot = *slots[index];
     if (!may_attempt(index, job)) {
@@ -297,25 +286,20 @@ struct Scheduler::Impl {
     }
     const auto draw = faults.draw();
     const auto t0 = Clock::now();
-    note_start(job, slot.name, t0);
+    note_start(job, slot.id, t0);
     Status st;
     using F = FaultInjector::Fault;
     if (draw.fault == F::out_of_memory) {
-      st = Error(Errc::out_of_memory, "injected out-of-memory on " + slot.name);
+      st = Error(Errc::out_of_memory, "injected out-of-memory on " + slot.id.to_string());
     } else if (draw.fault == F::device_lost) {
-      st = Error(Errc::device_lost, "injected device loss on " + slot.name);
+      st = Error(Errc::device_lost, "injected device loss on " + slot.id.to_string());
     } else {
       if (draw.delay.count()) std::this_thread::sleep_for(draw.delay);
-      if (slot.sim) {
-        st = run_simulated(job, *slot.sim, b, e);
-      } else if (job.cpu_beside_gpus && slot.feed_arena[cores_kind(job)]) {
-        slot.feed_arena[cores_kind(job)]->execute([&] { st = job.job->run_gpu(*slot.lane, b, e); });
-      } else {
-        st = job.job->run_gpu(*slot.lane, b, e);
-      }
+      detail::in_arena(job.cpu_beside_gpus ? slot.feed_arena[cores_kind(job)].get() : nullptr,
+                       [&] { st = job.job->run_gpu(*slot.lane, b, e); });
       if (st && draw.fault == F::kernel_fault) {
         job.job->scribble(b, e);
-        st = Error(Errc::kernel_fault, "injected kernel fault on " + slot.name);
+        st = Error(Errc::kernel_fault, "injected kernel fault on " + slot.id.to_string());
       }
     }
     const auto t1 = Clock::now();
@@ -327,7 +311,7 @@ struct Scheduler::Impl {
       job.stats.d2h_seconds += ph.d2h;
     }
     if (st) {
-      record(job, {slot.name, b, e, ChunkRecord::Outcome::done, false, stolen, Errc::internal, t0, t1});
+      record(job, {slot.id, b, e, ChunkRecord::Outcome::done, false, stolen, Errc::internal, t0, t1});
       // A piece of a split ran beside other devices: not the device's speed alone (that run is
       // measured as a whole, in complete()).
       if (job.parts.size() == 1) model.record(key(job, slot), e - b, seconds(t1 - t0));
@@ -345,7 +329,7 @@ struct Scheduler::Impl {
         std::lock_guard lock(m);
         ++slot.totals.faults;
       }
-      record(job, {slot.name, b, e, ChunkRecord::Outcome::failed_retried, false, stolen, code, t0, t1});
+      record(job, {slot.id, b, e, ChunkRecord::Outcome::failed_retried, false, stolen, code, t0, t1});
       const std::size_t mid = b + (e - b) / 2;
       run_gpu(job, index, b, mid, stolen, depth + 1);
       run_gpu(job, index, mid, e, stolen, depth + 1);
@@ -357,7 +341,7 @@ struct Scheduler::Impl {
       std::lock_guard lock(m);
       ++slot.totals.faults;
     }
-    record(job, {slot.name, b, e, ChunkRecord::Outcome::failed_fell_back, false, stolen, code, t0, t1});
+    record(job, {slot.id, b, e, ChunkRecord::Outcome::failed_fell_back, false, stolen, code, t0, t1});
     run_cpu(job, b, e, true, stolen);
   }
 
@@ -432,7 +416,7 @@ struct Scheduler::Impl {
           },
           *split_arena_of(*job));
       std::lock_guard lock(job->m);
-      if (auto it = job->usage.find("cpu"); it != job->usage.end()) it->second.busy_seconds += seconds(Clock::now() - t0);
+      if (auto it = job->usage.find(DeviceId::cpu()); it != job->usage.end()) it->second.busy_seconds += seconds(Clock::now() - t0);
     } else {
       while (auto piece = take(*job, p)) {
         if (slot.is_cpu)
@@ -466,8 +450,7 @@ struct Scheduler::Impl {
       st.items = job.job->size();
       for (auto& [name, u] : job.usage)
         if (u.chunks) st.devices.push_back(u);
-      std::sort(st.devices.begin(), st.devices.end(),
-                [](const auto& a, const auto& b) { return (a.device != "cpu") < (b.device != "cpu") || (a.device != "cpu" && b.device != "cpu" && a.device < b.device); });
+      // (By id: the CPU first, then the other devices; job.usage is a map, so already in order.)
       std::sort(job.errors.begin(), job.errors.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
       for (const auto& e : job.errors) st.failed_items += e.end - e.begin;
       const auto now = Clock::now();
@@ -481,15 +464,15 @@ struct Scheduler::Impl {
       // window's median would have kept it stopped after a re-probe found the devices well.
       if (job.split && job.parts.size() > 1 && st.faults.empty() && job.errors.empty() && job.first_start) {
         for (const auto& [name, u] : job.usage) {
-          const auto alone = model.lookup({job.cost_key, name, job.residency}, u.items).curve;
+          const auto alone = model.lookup(CostModel::Key::alone(job.cost_key, name, job.residency), u.items).curve;
           const double predicted = alone->empty() ? 0 : alone->predict(u.items);
           if (u.items && u.busy_seconds > 0 && predicted > 0)
-            model.record_ratio({job.cost_key, name + std::string(kBesideSuffix), job.residency}, u.busy_seconds / predicted,
+            model.record_ratio(CostModel::Key::beside(job.cost_key, name, job.residency), u.busy_seconds / predicted,
                                job.reprobe);
         }
         // (Planned from the speeds alone, a re-probe is not quite the split that runs once
         // splitting pays; left out, though, the window that had stopped splits kept them stopped.)
-        const CostModel::Key split_key{job.cost_key, std::string(kSplitCostDevice), job.residency};
+        const auto split_key = CostModel::Key::split(job.cost_key, job.residency);
         if (job.reprobe)
           model.record_afresh(split_key, st.items, seconds(now - *job.first_start));
         else if (job.beside_speeds)
@@ -502,7 +485,7 @@ struct Scheduler::Impl {
       std::lock_guard lock(m);
       for (const auto& u : report.stats.devices) {
         for (auto& s : slots) {
-          if (s->name != u.device) continue;
+          if (s->id != u.device) continue;
           s->totals.items += u.items;
           s->totals.chunks += u.chunks;
           s->totals.busy_seconds += u.busy_seconds;
@@ -543,10 +526,10 @@ struct Scheduler::Impl {
     const std::size_t n = job.job->size();
     for (std::size_t i = 0; i < slots.size(); ++i) {
       auto& s = *slots[i];
-      if (!s.is_cpu && !s.sim && !op.has_gpu) continue;  // real GPUs need a CUDA implementation
+      if (!op.runs_on(s.id.kind)) continue;
       if (!routable(s, job, i)) continue;
       cand_slots.push_back(i);
-      cands.push_back({s.name, s.is_cpu, s.backlog});
+      cands.push_back({s.id, s.backlog});
     }
     struct Visitor {
       Impl& self;
@@ -559,14 +542,14 @@ struct Scheduler::Impl {
       }
       RoutePlan operator()(const SplitPolicy&) {
         std::vector<std::size_t> mins;
-        for (const auto& x : c) mins.push_back(x.is_cpu ? job.job->op().options.cpu_grain : job.job->op().options.gpu_min_chunk);
+        for (const auto& x : c) mins.push_back(x.device.is_cpu() ? job.job->op().options.cpu_grain : job.job->op().options.gpu_min_chunk);
         job.split = true;
         return self.splitter.route(self.model, job.cost_key, job.residency, c, mins, n);
       }
       RoutePlan operator()(const PinnedPolicy& p) {
         for (std::size_t i = 0; i < c.size(); ++i)
-          if (c[i].name == p.device) return RoutePlan{{{i, 0, n}}, false, "pinned to " + p.device};
-        return RoutePlan{{{0, 0, n}}, false, p.device + " is not usable; on " + c[0].name};
+          if (c[i].device == p.device) return RoutePlan{{{i, 0, n}}, false, Route{RouteReason::pinned, p.device, {}, n, 0}};
+        return RoutePlan{{{0, 0, n}}, false, Route{RouteReason::pinned_unusable, p.device, c[0].device, n, 0}};
       }
     };
     return std::visit(Visitor{*this, job, cands, n}, options.policy);
@@ -608,7 +591,7 @@ struct Scheduler::Impl {
       RoutePlan rp = plan(*job, cand_slots, cands);
       job->beside_speeds = job->split && rp.beside_speeds;
       job->reprobe = rp.reprobe;
-      job->stats.route = std::move(rp.reason);
+      job->stats.route = rp.route;
       const auto& opt = job->job->op().options;
       // Every candidate of a split takes part (a device with no share may still steal); otherwise
       // only the chosen device.
@@ -724,52 +707,43 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
   } else {
     plan = HETEX_TRY(FaultPlan::from_env());
   }
-  for (const auto& s : options.simulated_gpus) {
-    if (!s.name.starts_with("sim"))
-      return Error(Errc::invalid_argument, "simulated GPU name '" + s.name + "' must start with \"sim\"");
-    if (!(s.items_per_second > 0))
-      return Error(Errc::invalid_argument, "simulated GPU " + s.name + " needs items_per_second > 0");
-  }
   if (options.queue_capacity == 0) return Error(Errc::invalid_argument, "scheduler queue_capacity must be at least 1");
-  auto impl = std::make_unique<Impl>(options, runtime, plan);
-
-  auto cpu = std::make_unique<Slot>();
-  cpu->name = "cpu";
-  cpu->is_cpu = true;
-  cpu->device = runtime.cpu();
-  impl->slots.push_back(std::move(cpu));
-  std::vector<std::string> descriptions{runtime.cpu().describe()};
+  // The devices: the CPU, the runtime's healthy GPUs, then the simulated ones.
+  std::vector<Device> devices{runtime.cpu()};
+  std::vector<std::string> descriptions{runtime.cpu().describe()};  // what the calibration file is for
   if (options.use_gpus) {
     for (const auto& g : runtime.gpus()) {
       if (!g.healthy()) continue;
-      auto lane = GpuLane::create(g);
+      devices.push_back(g);
+      descriptions.push_back(g.describe());
+    }
+  }
+  for (std::size_t i = 0; i < options.simulated_gpus.size(); ++i)
+    devices.push_back(HETEX_TRY(make_simulated_gpu(static_cast<int>(i), options.simulated_gpus[i])));
+  auto impl = std::make_unique<Impl>(options, runtime, plan);
+
+  for (const auto& d : devices) {
+    auto s = std::make_unique<Slot>();
+    s->id = d.id();
+    s->is_cpu = d.is_cpu();
+    s->device = d;
+    if (!d.is_cpu()) {
+      auto lane = GpuLane::create(d);
       if (!lane) {
-        std::fprintf(stderr, "hetex: scheduler leaves out %s: %s\n", g.id().to_string().c_str(),
+        std::fprintf(stderr, "hetex: scheduler leaves out %s: %s\n", d.id().to_string().c_str(),
                      lane.error().describe().c_str());
         continue;
       }
-      auto s = std::make_unique<Slot>();
-      s->name = g.id().to_string();
-      s->device = g;
       s->lane = std::move(*lane);
-      descriptions.push_back(g.describe());
-      impl->slots.push_back(std::move(s));
     }
-  }
-  for (const auto& sim : options.simulated_gpus) {
-    auto s = std::make_unique<Slot>();
-    s->name = sim.name;
-    s->sim = sim;
+    s->totals.device = s->id;
     impl->slots.push_back(std::move(s));
   }
   if (const auto* pin = std::get_if<PinnedPolicy>(&options.policy)) {
     bool found = false;
-    for (const auto& s : impl->slots) found |= s->name == pin->device;
-    if (!found) return Error(Errc::unavailable, "pinned policy names " + pin->device + ", which this scheduler does not have");
-  }
-  for (auto& s : impl->slots) {
-    s->totals.name = s->name;
-    s->totals.is_cpu = s->is_cpu;
+    for (const auto& s : impl->slots) found |= s->id == pin->device;
+    if (!found)
+      return Error(Errc::unavailable, "pinned policy names " + pin->device.to_string() + ", which this scheduler does not have");
   }
 
   impl->calibration_file = options.calibration_file ? *options.calibration_file
@@ -790,7 +764,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
     }
   }
   if (options.observer)
-    for (auto& s : impl->slots) options.observer->on_device_state(s->name, s->state);
+    for (auto& s : impl->slots) options.observer->on_device_state(s->id, s->state);
   for (std::size_t i = 0; i < impl->slots.size(); ++i)
     impl->slots[i]->worker = std::thread([p = impl.get(), i] { p->worker(i); });
   return std::unique_ptr<Scheduler>(new Scheduler(std::move(impl)));
@@ -804,7 +778,7 @@ std::vector<DeviceSnapshot> Scheduler::devices() const {
   std::lock_guard lock(impl_->m);
   std::vector<DeviceSnapshot> out;
   for (auto& s : impl_->slots) {
-    if (s->device && !s->device->healthy() && s->state != DeviceState::retired) impl_->set_state(*s, DeviceState::retired);
+    if (!s->device.healthy() && s->state != DeviceState::retired) impl_->set_state(*s, DeviceState::retired);
     auto snap = s->totals;
     snap.state = s->state;
     snap.backlog_seconds = s->backlog;
@@ -812,6 +786,8 @@ std::vector<DeviceSnapshot> Scheduler::devices() const {
   }
   return out;
 }
+
+const Runtime& Scheduler::runtime() const noexcept { return impl_->runtime; }
 
 std::string Scheduler::policy() const { return policy_name(impl_->options.policy); }
 
@@ -830,7 +806,7 @@ Status Scheduler::save_calibration() const {
 bool Scheduler::has_gpu() const {
   std::lock_guard lock(impl_->m);
   for (auto& s : impl_->slots)
-    if (!s->is_cpu && s->state != DeviceState::retired && !(s->device && !s->device->healthy())) return true;
+    if (!s->is_cpu && s->state != DeviceState::retired && s->device.healthy()) return true;
   return false;
 }
 

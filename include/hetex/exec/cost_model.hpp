@@ -15,9 +15,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
+#include "hetex/core/device.hpp"
 #include "hetex/core/error.hpp"
 
 namespace hetex {
@@ -27,6 +29,14 @@ namespace hetex {
 // straight from it (pinned: page-locked host memory).
 enum class Residency : std::uint8_t { host, pinned, device };
 const char* residency_name(Residency r) noexcept;
+
+// What a cost-model entry measured.
+enum class Measured : std::uint8_t {
+  alone,   // run times of one device running batches by itself, by size
+  beside,  // how many times slower one device ran in a split, beside the others, than alone
+  split,   // run times of whole splits, all devices together, end to end (no device)
+};
+std::string_view to_string(Measured m) noexcept;
 
 // A snapshot of one key's measurements, cheap to evaluate many times without locks (the split
 // planner inverts it repeatedly).
@@ -63,9 +73,16 @@ class CostModel {
   static constexpr std::size_t kDecimation = 8;
 
   struct Key {
-    std::string op;
-    std::string device;
+    std::string op;  // the operation, and its cost class if any ("sha256/1k")
+    DeviceId device;  // DeviceId{} for Measured::split
     Residency residency = Residency::host;
+    Measured measured = Measured::alone;
+
+    static Key alone(std::string op, DeviceId device, Residency where) { return {std::move(op), device, where, Measured::alone}; }
+    static Key beside(std::string op, DeviceId device, Residency where) {
+      return {std::move(op), device, where, Measured::beside};
+    }
+    static Key split(std::string op, Residency where) { return {std::move(op), DeviceId{}, where, Measured::split}; }
     friend auto operator<=>(const Key&, const Key&) = default;
   };
 
@@ -104,9 +121,10 @@ class CostModel {
   std::size_t samples(const Key& key, std::size_t n) const;
   void clear();
 
-  // Persistence: a small JSON file. Entries of devices whose names start with "sim" (simulated
-  // devices in tests) are not saved. load() merges what it reads; a missing file is not an error,
-  // a malformed one is (and leaves the model as it was).
+  // Persistence: a small JSON file. Entries of simulated devices are not saved. load() merges
+  // what it reads, from this format (version 2) or the one before (version 1, where a split was
+  // the pseudo-device "split" and a ratio "<device>@beside"); a missing file is not an error, a
+  // malformed one or one of an unknown version is (and leaves the model as it was).
   Status save(const std::filesystem::path& file) const;
   Status load(const std::filesystem::path& file);
 

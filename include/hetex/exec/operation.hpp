@@ -1,6 +1,7 @@
 #pragma once
 // An operation: one implementation per backend for a batch of items. The CPU implementation is
-// required (it is also where failed GPU work lands); the CUDA one is optional.
+// required (it is also where failed GPU work lands, and what a simulated GPU runs); the CUDA one
+// is optional.
 //
 //   Operation<ZipBatch<float>, float> add("vector_add",
 //       [](const ZipBatch<float>& in, std::span<float> out) { ...; return Status{}; });
@@ -17,6 +18,7 @@
 #include <string>
 #include <type_traits>
 
+#include "hetex/core/simulated_gpu.hpp"
 #include "hetex/exec/batch.hpp"
 #include "hetex/exec/gpu_lane.hpp"
 
@@ -31,8 +33,13 @@ namespace detail {
 
 struct OpInfo {
   std::string name;
-  bool has_gpu = false;
+  bool has_gpu = false;  // a CUDA implementation
   OperationOptions options;
+
+  // Whether the operation has an implementation for this kind of device.
+  bool runs_on(DeviceKind kind) const noexcept {
+    return kind == DeviceKind::cpu || kind == DeviceKind::sim || (kind == DeviceKind::cuda && has_gpu);
+  }
 };
 
 // A submitted batch with its operation, type-erased so the scheduler's machinery is not a template.
@@ -105,8 +112,12 @@ class Operation {
   const detail::OpInfo& info() const noexcept { return info_; }
 
   Status run_cpu(const In& in, std::span<Out> out) const { return detail::call_guarded(info_.name, cpu_, in, out); }
+  // On the lane's device, with the implementation for its kind.
   Status run_gpu(GpuLane& lane, const In& in, std::span<Out> out) const {
-    if (!gpu_) return Error(Errc::unavailable, "operation " + info_.name + " has no GPU implementation");
+    if (lane.device().kind() == DeviceKind::sim)
+      return detail::run_host_kernel(lane.stream(0).impl(), in.size(), [&] { return run_cpu(in, out); });
+    if (!info_.runs_on(lane.device().kind()))
+      return Error(Errc::unavailable, "operation " + info_.name + " has no implementation for " + lane.device().id().to_string());
     return detail::call_guarded(info_.name, gpu_, lane, in, out);
   }
 

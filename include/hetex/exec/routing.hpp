@@ -12,7 +12,9 @@
 #include <variant>
 #include <vector>
 
+#include "hetex/core/device.hpp"
 #include "hetex/exec/cost_model.hpp"
+#include "hetex/exec/route.hpp"
 
 namespace hetex {
 
@@ -36,17 +38,16 @@ struct SplitPolicy {
   // each device takes its whole share in one go (nothing left to steal).
   bool pieces = true;
 };
-// Always the named device ("cpu", "cuda:0"): the CPU-only / GPU-only baselines.
+// Always the named device: the CPU-only / GPU-only baselines.
 struct PinnedPolicy {
-  std::string device;
+  DeviceId device;
 };
 using Policy = std::variant<ThresholdPolicy, AdaptivePolicy, SplitPolicy, PinnedPolicy>;
 std::string policy_name(const Policy& p);
 
 // A device the batch may go to (usable now). The CPU, when present, comes first.
 struct Candidate {
-  std::string name;
-  bool is_cpu = false;
+  DeviceId device;
   double backlog_seconds = 0;  // predicted time of work already queued there
 };
 
@@ -58,7 +59,7 @@ struct Share {
 struct RoutePlan {
   std::vector<Share> shares;
   bool exploring = false;
-  std::string reason;
+  Route route;
   bool beside_speeds = false;  // a split's shares follow speeds measured in earlier splits
   // The split planner kept the batch on one device because measured splits did not pay.
   bool gated = false;
@@ -71,11 +72,6 @@ struct RoutePlan {
 // fraction of that device's time, less a fixed cost for the hand-offs between devices.
 inline constexpr double kSplitWorthIt = 0.95;
 inline constexpr double kSplitHandoffSeconds = 50e-6;
-// The cost model's name for a split run as a whole (all devices together, end to end).
-inline constexpr std::string_view kSplitCostDevice = "split";
-// How many times slower a device ran in a split, beside the others, than its curve alone
-// predicts (CostModel::ratio): the cost model's key is its name plus this.
-inline constexpr std::string_view kBesideSuffix = "@beside";
 
 RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c, std::size_t n);
 
@@ -95,10 +91,10 @@ class AdaptiveRouter {
 // Adaptive explores), the least measured one takes the whole batch. A split predicted to finish no
 // sooner than kSplitWorthIt of the best device alone, less kSplitHandoffSeconds, becomes that
 // device alone. So does one whose measured split runs at this size (kSplitCostDevice, recorded
-// by the scheduler) were slower than that device alone: devices that share cores and memory
+// by the scheduler, Measured::split) were slower than that device alone: devices that share cores and memory
 // bandwidth slow each other down, which no per-device curve predicts. Once every device has run
 // in a split, shares follow its time alone times how much slower it ran there (the median ratio
-// of device + kBesideSuffix, also recorded by the scheduler). Such speeds keep a batch from
+// of its Measured::beside entry, also recorded by the scheduler). Such speeds keep a batch from
 // being split only once measured in kCalibrated splits: a cold first split must not stop all.
 // reprobe: plan the split even where measured splits say it will not pay.
 RoutePlan route_split(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
