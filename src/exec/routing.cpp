@@ -1,4 +1,4 @@
-#include "hetex/exec/routing.hpp"
+#include "exec/routing.hpp"
 
 #include <algorithm>
 #include <memory>

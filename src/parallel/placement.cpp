@@ -8,7 +8,7 @@
 #include "hetex/core/backend.hpp"
 #include "hetex/async/stream.hpp"
 #include "hetex/core/runtime.hpp"
-#include "hetex/exec/routing.hpp"
+#include "exec/routing.hpp"
 #include "hetex/exec/scheduler.hpp"
 #include "hetex/parallel/pipeline.hpp"
 

@@ -4,7 +4,7 @@
 #include <numeric>
 #include <optional>
 
-#include "hetex/exec/routing.hpp"
+#include "exec/routing.hpp"
 
 namespace hetex {
 namespace {

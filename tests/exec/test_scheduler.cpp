@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "exec/routing.hpp"
 #include "hetex/exec/scheduler.hpp"
 #include "hetex/ops/messages.hpp"
 

@@ -32,9 +32,12 @@
 #include "hetex/exec/executor.hpp"
 #include "hetex/exec/fault.hpp"
 #include "hetex/exec/operation.hpp"
-#include "hetex/exec/routing.hpp"
+#include "hetex/exec/policy.hpp"
 
 namespace hetex {
+namespace detail {
+class SchedulerEngine;  // src/exec/engine.hpp
+}
 
 enum class DeviceState : std::uint8_t {
   healthy,
@@ -73,9 +76,7 @@ struct SchedulerOptions {
   std::shared_ptr<SchedulerObserver> observer;
   // Cores given to each GPU while the CPU runs its share of a split batch: the GPU lane's host
   // work (staging copies of pageable data, packing, launches) runs on them, and the CPU's share on
-  // the rest. Data in pinned memory needs no staging copies, yet one core was not enough: the
-  // thread that enqueues the GPU's chunks then waited for a core now and then, and a quarter of
-  // the splits of 1 GiB of 1 KiB messages ran 20-40% slower (none with two; H100 host).
+  // the rest; for data in pageable and in pinned memory (docs/design/scheduler.md).
   int split_cores_per_gpu = 2;
   int split_cores_per_gpu_pinned = 2;
 };
@@ -158,12 +159,10 @@ class Scheduler {
   // True when a GPU (real or simulated) can take work now.
   bool has_gpu() const;
 
-  struct Impl;
-
  private:
-  explicit Scheduler(std::unique_ptr<Impl> impl);
+  explicit Scheduler(std::unique_ptr<detail::SchedulerEngine> engine);
   Future<ExecReport> submit_job(std::shared_ptr<detail::JobBase> job, bool inline_cpu);
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<detail::SchedulerEngine> engine_;
 };
 
 }  // namespace hetex
