@@ -109,10 +109,10 @@ Error CudaDevice::fail(cudaError_t e, const std::string& what) {
     }
     return Error(category(e), std::move(msg));
   }
-  // The context is dead. CUDA cannot recover a device from such a fault inside the process
-  // (a reset was tried on an H200: the next context creation fails with
-  // cudaErrorDevicesUnavailable), so the device is retired: its pending work and buffers are
-  // lost, later work on it fails fast with device_lost, and everything else carries on.
+  // The context is dead, and CUDA cannot recover a device from such a fault inside the process
+  // (after a reset the next context creation fails with cudaErrorDevicesUnavailable), so the
+  // device is retired: its pending work and buffers are lost, later work on it fails fast with
+  // device_lost, and everything else carries on.
   {
     std::lock_guard lock(fault_m_);
     if (healthy_.exchange(false)) {

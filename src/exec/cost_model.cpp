@@ -239,7 +239,7 @@ Status CostModel::save(const std::filesystem::path& file) const {
   {
     std::lock_guard lock(m_);
     for (const auto& [key, table] : tables_) {
-      if (key.measured != Measured::split && key.device.kind == DeviceKind::sim) continue;
+      if (key.measured != Measured::split && !calibration_persists(key.device.kind)) continue;
       for (int b = 0; b < kBuckets; ++b) {
         const auto& bucket = table.buckets[b];
         if (bucket.recent.empty()) continue;

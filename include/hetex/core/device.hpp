@@ -26,6 +26,9 @@ enum class DeviceKind : std::uint8_t {
 };
 inline constexpr std::size_t kDeviceKinds = 5;
 std::string_view to_string(DeviceKind kind) noexcept;
+// Whether what was measured on a device of this kind holds in another process (a simulated
+// device's speed is whatever its creator configured): calibration files keep only those.
+constexpr bool calibration_persists(DeviceKind kind) noexcept { return kind != DeviceKind::sim; }
 
 struct DeviceId {
   DeviceKind kind = DeviceKind::cpu;

@@ -1,12 +1,9 @@
 #pragma once
-// Measured cost of running an operation on a device, learnt online.
-//
-// A straight line a + b·n fitted over sizes from 2^10 to 2^26 is dominated by the large sizes and
-// mispredicts the small ones by multiples (a GPU's fixed cost is tens of microseconds; a CPU's is
-// a few), which is exactly where routing matters. So, as StarPU's history models do, we keep
-// per size bucket (powers of two) the recent run times and predict by interpolating between the
-// measured buckets nearest to n. A bucket is calibrated after a few samples; the median of the
-// last few samples keeps one disturbed run from steering routing.
+// Measured cost of running an operation on a device, learnt online: per size bucket (powers of
+// two) the recent run times, predicted by interpolating between the measured buckets nearest to
+// n (as StarPU's history models do); the median of the last few keeps one disturbed run from
+// steering routing. Why not a fitted line, and how the scheduler feeds it:
+// docs/design/scheduler.md, "Feedback".
 
 #include <cstddef>
 #include <filesystem>
@@ -64,9 +61,7 @@ class CostModel {
   static constexpr std::size_t kWindow = 5;     // samples kept per bucket
   static constexpr std::size_t kCalibrated = 3; // samples before a bucket is trusted...
   // ... when they agree: the slowest no more than this many times the fastest (per item). Else
-  // the bucket needs its whole window, whose median outvotes two disturbed runs. (A cold first
-  // batch and one more slowed by the host made the CPU's median three times its speed and sent
-  // batches of 1K short messages to a GPU three times slower, for good.)
+  // the bucket needs its whole window, whose median outvotes two disturbed runs.
   static constexpr double kSettledSpread = 1.5;
   // Once a bucket's window is full, one run in this many is recorded: the model still follows a
   // device that changes, and the curve is not rebuilt after every batch.
@@ -109,8 +104,7 @@ class CostModel {
   // A dimensionless measure kept the way run times are (the median of the last kWindow,
   // persisted alike) but recorded on every run, as no curve is rebuilt from it: how many times
   // slower a device ran beside others than its curve alone predicts. One figure per key,
-  // whatever the sizes it was measured at: a per-size curve of such speeds let one disturbed run
-  // at an unusual share size bend the prediction of every share near it.
+  // whatever the sizes it was measured at.
   // afresh: the ratio replaces the recent ones (a re-measurement after they had grown stale).
   void record_ratio(const Key& key, double ratio, bool afresh = false);
   struct Ratio {
