@@ -87,7 +87,7 @@ struct Workload {
   std::function<void(std::size_t n)> raw;
 };
 
-using Where = std::map<std::string, std::size_t>;
+using Where = std::map<DeviceId, std::size_t>;
 
 // What the last timed run did: the router's reason and each device's items and busy time.
 std::string last_run;
@@ -102,9 +102,9 @@ double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* 
   if (check && !w.check(n)) die(w.name + ": wrong result at " + std::to_string(n) + " items");
   if (where)
     for (const auto& d : rep->stats.devices) (*where)[d.device] += d.items;
-  last_run = "[" + rep->stats.route + "]";
+  last_run = "[" + rep->stats.route.describe() + "]";
   for (const auto& d : rep->stats.devices)
-    last_run += " " + d.device + " " + std::to_string(d.items) + " in " + std::to_string(d.busy_seconds * 1e3).substr(0, 6) +
+    last_run += " " + d.device.to_string() + " " + std::to_string(d.items) + " in " + std::to_string(d.busy_seconds * 1e3).substr(0, 6) +
                 " ms";
   // The CPU's pieces in a split: how many, and how busy its threads were (the pieces' summed
   // time over threads x the span from the first piece's start to the last one's end).
@@ -112,7 +112,7 @@ double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* 
   double piece_s = 0;
   Clock::time_point first = Clock::time_point::max(), last = Clock::time_point::min();
   for (const auto& c : rep->stats.chunks) {
-    if (c.device != "cpu") continue;
+    if (!c.device.is_cpu()) continue;
     ++pieces;
     piece_s += std::chrono::duration<double>(c.finish - c.start).count();
     first = std::min(first, c.start);
@@ -136,12 +136,12 @@ double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* 
     double first_cpu = 1e30, last_start = 0;
     for (const auto& c : rep->stats.chunks) {
       char b[96];
-      if (c.device == "cpu") {
+      if (c.device.is_cpu()) {
         ends.push_back({ms(c.finish), c.items()});
         first_cpu = std::min(first_cpu, ms(c.start));
         last_start = std::max(last_start, ms(c.start));
       } else {
-        std::snprintf(b, sizeof b, " %s%s %.2f-%.2f (%zu)", c.device.c_str(), c.stolen ? "*" : "", ms(c.start),
+        std::snprintf(b, sizeof b, " %s%s %.2f-%.2f (%zu)", c.device.to_string().c_str(), c.stolen ? "*" : "", ms(c.start),
                       ms(c.finish), c.items());
         gpu += b;
       }
@@ -171,7 +171,7 @@ struct Policies {
 
 std::string shares(const Where& where, std::size_t total) {
   std::string s;
-  for (const auto& [d, items] : where) s += d + ":" + std::to_string(total ? items * 100 / total : 0) + "% ";
+  for (const auto& [d, items] : where) s += d.to_string() + ":" + std::to_string(total ? items * 100 / total : 0) + "% ";
   return s;
 }
 
@@ -295,9 +295,9 @@ int main(int argc, char** argv) {
   const auto dir = std::filesystem::temp_directory_path() / ("hetex-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   Policies p;
-  p.cpu = make(*rt, PinnedPolicy{"cpu"}, "");
-  if (gpu) p.gpu = make(*rt, PinnedPolicy{rt->gpus().front().id().to_string()}, "");
-  for (const auto& g : rt->gpus()) p.each_gpu.push_back(make(*rt, PinnedPolicy{g.id().to_string()}, ""));
+  p.cpu = make(*rt, PinnedPolicy{DeviceId::cpu()}, "");
+  if (gpu) p.gpu = make(*rt, PinnedPolicy{rt->gpus().front().id()}, "");
+  for (const auto& g : rt->gpus()) p.each_gpu.push_back(make(*rt, PinnedPolicy{g.id()}, ""));
   p.threshold = make(*rt, ThresholdPolicy{}, "");
   p.adaptive = make(*rt, AdaptivePolicy{}, dir / "adaptive.json");
   p.split = make(*rt, SplitPolicy{}, dir / "split.json");

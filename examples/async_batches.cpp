@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
   hetex::Channel<Batch> to_hash(4);
   hetex::Channel<Hashing> hashed(4);
   std::atomic<long long> producer_blocked_us{0};
-  std::map<std::string, std::size_t> items_per_device;  // the consumer's alone until it is joined
+  std::map<hetex::DeviceId, std::size_t> items_per_device;  // the consumer's alone until it is joined
   std::size_t verified = 0;  // batches whose every digest is right
 
   std::jthread producer([&] {
@@ -139,7 +139,7 @@ int main(int argc, char** argv) {
 
   std::printf("%zu batches of %zu messages (%.1f MiB) hashed in %.0f ms; producer blocked %.0f ms by backpressure\n",
               batches, per_batch, bytes / 1048576.0, took.count() * 1e3, producer_blocked_us / 1e3);
-  for (const auto& [device, items] : items_per_device) std::printf("  %-8s %zu messages\n", device.c_str(), items);
+  for (const auto& [device, items] : items_per_device) std::printf("  %-8s %zu messages\n", device.to_string().c_str(), items);
   if (verified != batches) {
     std::fprintf(stderr, "%zu of %zu batches failed\n", batches - verified, batches);
     return 1;

@@ -65,7 +65,7 @@ int main(int argc, char** argv) {
   std::vector<float> x(n), y(n), out(n);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(-1000.f, 1000.f);
-  std::map<std::string, std::size_t> items_per_device;
+  std::map<hetex::DeviceId, std::size_t> items_per_device;
   for (std::size_t batch = 0; batch < batches; ++batch) {
     for (std::size_t i = 0; i < n; ++i) x[i] = dist(rng), y[i] = dist(rng);
     auto report = (*scheduler)->run(saxpy, hetex::ZipBatch<float>{x, y}, std::span(out));
@@ -84,6 +84,6 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("%zu batches of %zu items, all verified; items per device:\n", batches, n);
-  for (const auto& [device, items] : items_per_device) std::printf("  %-8s %zu\n", device.c_str(), items);
+  for (const auto& [device, items] : items_per_device) std::printf("  %-8s %zu\n", device.to_string().c_str(), items);
   return 0;
 }

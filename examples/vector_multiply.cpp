@@ -46,7 +46,7 @@ bool multiply(Executor& exec, const std::vector<float>& a, const std::vector<flo
                  (report ? report->status().error() : report.error()).describe().c_str());
     return false;
   }
-  for (const auto& d : report->stats.devices) std::printf("  %-8s %zu items\n", d.device.c_str(), d.items);
+  for (const auto& d : report->stats.devices) std::printf("  %-8s %zu items\n", d.device.to_string().c_str(), d.items);
   std::printf("%zu products in %.1f ms (%.2f G items/s, transfers included)\n", c.size(), took.count() * 1e3,
               c.size() / took.count() / 1e9);
   return true;

@@ -100,7 +100,7 @@ void print_trace(const std::string& workload, std::size_t n, std::vector<ChunkRe
   std::sort(records.begin(), records.end(), [](auto& a, auto& b) { return a.start < b.start; });
   const auto t0 = records.front().start;
   auto us = [&](Clock::time_point t) { return std::chrono::duration<double, std::micro>(t - t0).count(); };
-  std::map<std::string, std::vector<const ChunkRecord*>> by_device;
+  std::map<DeviceId, std::vector<const ChunkRecord*>> by_device;
   for (const auto& r : records) by_device[r.device].push_back(&r);
   std::fprintf(stderr, "trace %s split n=%zu:\n", workload.c_str(), n);
   for (const auto& [device, rs] : by_device) {
@@ -112,7 +112,7 @@ void print_trace(const std::string& workload, std::size_t n, std::vector<ChunkRe
       std::snprintf(buf, sizeof buf, " [%zu%s %.0f-%.0fus]", r->items(), r->stolen ? " stolen" : "", us(r->start), us(r->finish));
       line += buf;
     }
-    std::fprintf(stderr, "  %-7s %zu items in %zu pieces:%s\n", device.c_str(), items, rs.size(), line.c_str());
+    std::fprintf(stderr, "  %-7s %zu items in %zu pieces:%s\n", device.to_string().c_str(), items, rs.size(), line.c_str());
   }
 }
 
@@ -184,7 +184,7 @@ std::optional<metrics::Timeline> split_timeline(const Runtime& rt, const Plan& p
     std::string label = std::to_string(r.items()) + " items";
     if (r.stolen) label += ", stolen";
     if (r.fallback) label += ", fallback";
-    t.events.push_back({r.device, label, start, dur, r.items()});
+    t.events.push_back({r.device.to_string(), label, start, dur, r.items()});
   }
   return t;
 }
@@ -233,7 +233,7 @@ int run_bench(const BenchArgs& a, const std::string& device) {
     return Scheduler::create(*rt, {.policy = std::move(p), .calibration_file = std::filesystem::path{}});
   };
   bench::Devices d{.runtime = *rt, .cpu = {}, .adaptive = {}, .split = {}, .gpus = {}, .gpu_labels = {}};
-  auto cpu = make(PinnedPolicy{"cpu"});
+  auto cpu = make(PinnedPolicy{DeviceId::cpu()});
   auto adaptive = make(AdaptivePolicy{});
   auto split_log = a.trace ? std::make_shared<ChunkLog>() : nullptr;
   auto split = Scheduler::create(*rt, {.policy = SplitPolicy{}, .calibration_file = std::filesystem::path{}, .observer = split_log});
@@ -247,7 +247,7 @@ int run_bench(const BenchArgs& a, const std::string& device) {
   d.split = std::move(*split);
   if (s.gpus)
     for (const auto& g : rt->gpus()) {
-      auto sched = make(PinnedPolicy{g.id().to_string()});
+      auto sched = make(PinnedPolicy{g.id()});
       if (!sched) continue;
       d.gpus.push_back(std::move(*sched));
       d.gpu_labels.push_back(g.gpu_info()->name + " (" + g.id().to_string() + ")");

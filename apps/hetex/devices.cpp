@@ -16,10 +16,10 @@ Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device, std
   SchedulerOptions o;
   o.observer = std::move(observer);
   if (device == "cpu") {
-    o.policy = PinnedPolicy{"cpu"};
+    o.policy = PinnedPolicy{DeviceId::cpu()};
   } else if (device == "gpu") {
     if (!rt.has_gpu()) return Error(Errc::unavailable, "--device gpu: " + rt.gpu_unavailable_reason());
-    o.policy = PinnedPolicy{rt.gpus().front().id().to_string()};
+    o.policy = PinnedPolicy{rt.gpus().front().id()};
   } else if (device != "auto") {
     return Error(Errc::invalid_argument, "--device must be cpu, gpu or auto, not '" + device + "'");
   }

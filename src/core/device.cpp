@@ -2,12 +2,22 @@
 
 #include <charconv>
 #include <cstdio>
+#include <ostream>
 
 #include "hetex/core/backend.hpp"
 
 namespace hetex {
 
-std::string_view to_string(DeviceKind kind) noexcept { return kind == DeviceKind::cpu ? "cpu" : "cuda"; }
+std::string_view to_string(DeviceKind kind) noexcept {
+  switch (kind) {
+    case DeviceKind::cpu: return "cpu";
+    case DeviceKind::cuda: return "cuda";
+    case DeviceKind::sim: return "sim";
+    case DeviceKind::vulkan: return "vulkan";
+    case DeviceKind::remote: return "remote";
+  }
+  return "unknown";
+}
 
 std::string_view to_string(MemoryKind kind) noexcept {
   switch (kind) {
@@ -21,19 +31,27 @@ std::string_view to_string(MemoryKind kind) noexcept {
 }
 
 std::string DeviceId::to_string() const {
-  return kind == DeviceKind::cpu ? std::string("cpu") : "cuda:" + std::to_string(index);
+  if (kind == DeviceKind::cpu) return "cpu";
+  std::string s(hetex::to_string(kind));
+  s += ':';
+  s += std::to_string(index);
+  return s;
 }
 
+std::ostream& operator<<(std::ostream& os, const DeviceId& id) { return os << id.to_string(); }
+
 Result<DeviceId> DeviceId::parse(std::string_view text) {
-  if (text == "cpu") return DeviceId{DeviceKind::cpu, 0};
-  for (std::string_view prefix : {"cuda:", "gpu:"}) {
-    if (text.substr(0, prefix.size()) == prefix) {
-      auto digits = text.substr(prefix.size());
-      int index = -1;
-      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
-      if (ec == std::errc() && end == digits.data() + digits.size() && index >= 0 && !digits.empty())
-        return DeviceId{DeviceKind::cuda, index};
-    }
+  if (text == "cpu") return DeviceId::cpu();
+  const auto colon = text.find(':');
+  if (colon != std::string_view::npos) {
+    const auto prefix = text.substr(0, colon);
+    const auto digits = text.substr(colon + 1);
+    int index = -1;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
+    const bool number = ec == std::errc() && end == digits.data() + digits.size() && index >= 0 && !digits.empty();
+    if (number && prefix == "gpu") return DeviceId::cuda(index);
+    for (auto kind : {DeviceKind::cuda, DeviceKind::sim, DeviceKind::vulkan, DeviceKind::remote})
+      if (number && prefix == hetex::to_string(kind)) return DeviceId{kind, index};
   }
   std::string msg = "'";
   msg.append(text).append("' is not a device: use 'cpu' or 'cuda:N' (N = 0, 1, ...)");
@@ -49,7 +67,7 @@ Device Device::cpu(std::shared_ptr<const CpuInfo> info) {
 
 Device Device::gpu(std::shared_ptr<detail::GpuDevice> backend) {
   Device d;
-  d.id_ = {DeviceKind::cuda, backend->info().index};
+  d.id_ = {backend->kind(), backend->info().index};
   d.gpu_ = std::move(backend);
   return d;
 }
@@ -66,15 +84,9 @@ Result<MemoryInfo> Device::memory_info() const {
 }
 
 std::string Device::describe() const {
+  if (gpu_) return gpu_->describe();
   char buf[256];
-  if (gpu_) {
-    const auto& g = gpu_->info();
-    std::snprintf(buf, sizeof buf, "%s (%s, %d SMs, %.1f GiB, sm_%d%d)", id_.to_string().c_str(), g.name.c_str(),
-                  g.multiprocessors, double(g.total_memory) / double(1ull << 30), g.compute_major, g.compute_minor);
-  } else {
-    std::snprintf(buf, sizeof buf, "cpu (%s, %u threads)", cpu_ ? cpu_->model.c_str() : "unknown",
-                  cpu_ ? cpu_->logical_cores : 0u);
-  }
+  std::snprintf(buf, sizeof buf, "cpu (%s, %u threads)", cpu_ ? cpu_->model.c_str() : "unknown", cpu_ ? cpu_->logical_cores : 0u);
   return buf;
 }
 

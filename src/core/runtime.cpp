@@ -45,44 +45,58 @@ Result<Runtime> Runtime::create(RuntimeOptions options) {
       source = "HETEX_DEVICES";
     }
   }
-  const auto& found = detail::discover_gpus();
+  // Every backend's devices, in the order of detail::backends(); why there are none.
+  std::vector<std::shared_ptr<detail::GpuDevice>> found;
+  std::string reason;
+  for (auto* backend : detail::backends()) {
+    const auto& d = backend->discover();
+    found.insert(found.end(), d.devices.begin(), d.devices.end());
+    if (d.devices.empty() && !d.reason.empty()) reason += (reason.empty() ? "" : "; ") + d.reason;
+  }
+  auto id_of = [](const detail::GpuDevice& g) { return DeviceId{g.kind(), g.info().index}; };
   auto state = std::make_shared<State>();
   state->devices.push_back(Device::cpu(cpu_info()));
 
-  std::vector<int> wanted;  // GPU indices to use
+  std::vector<std::shared_ptr<detail::GpuDevice>> wanted;
   bool listed_any = false;
   if (options.devices) {
     for (auto item : split_list(*options.devices)) {
       listed_any = true;
       if (item == "cpu") continue;
       if (item == "cuda" || item == "gpu") {
-        if (found.devices.empty())
-          return Error(Errc::unavailable, source + "='" + *options.devices + "' asks for GPUs, but none is usable: " + found.reason);
-        for (auto& g : found.devices) wanted.push_back(g->info().index);
+        const std::size_t before = wanted.size();
+        for (auto& g : found)
+          if (item == "gpu" || g->kind() == DeviceKind::cuda) wanted.push_back(g);
+        if (wanted.size() == before)
+          return Error(Errc::unavailable, source + "='" + *options.devices + "' asks for GPUs, but none is usable: " + reason);
         continue;
       }
       auto id = DeviceId::parse(item);
       if (!id) return Error(Errc::invalid_argument, source + ": " + id.error().message());
-      if (id->index >= static_cast<int>(found.devices.size())) {
-        std::string have = found.devices.empty() ? "no usable GPU: " + found.reason
-                                                 : std::to_string(found.devices.size()) + " GPU(s): cuda:0.." +
-                                                       "cuda:" + std::to_string(found.devices.size() - 1);
+      auto it = std::find_if(found.begin(), found.end(), [&](const auto& g) { return id_of(*g) == *id; });
+      if (it == found.end()) {
+        int of_kind = 0;
+        for (auto& g : found) of_kind += g->kind() == id->kind;
+        const std::string kind(to_string(id->kind));
+        std::string have = found.empty() ? "no usable GPU: " + reason
+                                         : std::to_string(of_kind) + " " + kind + " device(s)" +
+                                               (of_kind ? ": " + kind + ":0.." + kind + ":" + std::to_string(of_kind - 1) : "");
         return Error(Errc::invalid_argument, source + " asks for " + id->to_string() + ", but this machine has " + have);
       }
-      wanted.push_back(id->index);
+      wanted.push_back(*it);
     }
     if (!listed_any)
       return Error(Errc::invalid_argument, source + " is empty; list devices such as 'cpu' or 'cuda:0,cpu'");
   } else {
-    for (auto& g : found.devices) wanted.push_back(g->info().index);
+    wanted = found;
   }
-  std::sort(wanted.begin(), wanted.end());
+  std::sort(wanted.begin(), wanted.end(), [&](const auto& a, const auto& b) { return id_of(*a) < id_of(*b); });
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
-  for (int i : wanted) state->devices.push_back(Device::gpu(found.devices[static_cast<std::size_t>(i)]));
+  for (auto& g : wanted) state->devices.push_back(Device::gpu(g));
 
   if (wanted.empty()) {
-    state->gpu_reason = found.devices.empty() ? found.reason : source + " restricts hetex to the CPU";
-    if (options.announce_cpu_only && found.devices.empty()) announce_cpu_only_once(found.reason);
+    state->gpu_reason = found.empty() ? reason : source + " restricts hetex to the CPU";
+    if (options.announce_cpu_only && found.empty()) announce_cpu_only_once(reason);
   }
   return Runtime(std::move(state));
 }
@@ -92,7 +106,7 @@ std::vector<Device> Runtime::gpus() const { return {state_->devices.begin() + 1,
 Result<Device> Runtime::device(DeviceId id) const {
   for (auto& d : state_->devices)
     if (d.id() == id) return d;
-  if (id.kind == DeviceKind::cuda && !has_gpu())
+  if (!id.is_cpu() && !has_gpu())
     return Error(Errc::unavailable, id.to_string() + " is not available: " + state_->gpu_reason);
   return Error(Errc::invalid_argument, id.to_string() + " is not one of this runtime's devices");
 }

@@ -9,6 +9,8 @@
 #include "cuda/cuda_device.hpp"
 
 namespace hetex::cuda {
+using detail::Backend;
+using detail::GpuDiscovery;
 namespace {
 
 constexpr std::size_t kPage = 4096;
@@ -82,6 +84,14 @@ std::string describe(cudaError_t e) {
 
 // ---- CudaDevice --------------------------------------------------------------------------
 
+std::string CudaDevice::describe() const {
+  char buf[256];
+  std::snprintf(buf, sizeof buf, "%s (%s, %d SMs, %.1f GiB, sm_%d%d)", name().c_str(), info_.name.c_str(),
+                info_.multiprocessors, double(info_.total_memory) / double(1ull << 30), info_.compute_major,
+                info_.compute_minor);
+  return buf;
+}
+
 Status CudaDevice::check_healthy() const {
   if (healthy_.load()) return {};
   std::lock_guard lock(fault_m_);
@@ -99,10 +109,10 @@ Error CudaDevice::fail(cudaError_t e, const std::string& what) {
     }
     return Error(category(e), std::move(msg));
   }
-  // The context is dead. CUDA cannot recover a device from such a fault inside the process
-  // (a reset was tried on an H200: the next context creation fails with
-  // cudaErrorDevicesUnavailable), so the device is retired: its pending work and buffers are
-  // lost, later work on it fails fast with device_lost, and everything else carries on.
+  // The context is dead, and CUDA cannot recover a device from such a fault inside the process
+  // (after a reset the next context creation fails with cudaErrorDevicesUnavailable), so the
+  // device is retired: its pending work and buffers are lost, later work on it fails fast with
+  // device_lost, and everything else carries on.
   {
     std::lock_guard lock(fault_m_);
     if (healthy_.exchange(false)) {
@@ -310,57 +320,71 @@ Status CudaMemPool::trim(std::size_t keep) {
 
 // ---- Discovery ---------------------------------------------------------------------------
 
+namespace {
+
+GpuDiscovery* discover() {
+  auto* d = new GpuDiscovery;
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    // Without a loaded driver CUDA says "driver version is insufficient", which misleads.
+    std::FILE* f = std::fopen("/proc/driver/nvidia/version", "r");
+    const bool driver = f != nullptr;
+    if (f) std::fclose(f);
+    d->reason = driver ? "CUDA reports " + describe(e) : "no NVIDIA driver is loaded on this machine";
+    cudaGetLastError();
+    return d;
+  }
+  if (count == 0) {
+    d->reason = "CUDA found no GPU";
+    return d;
+  }
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp p{};
+    if (cudaGetDeviceProperties(&p, i) != cudaSuccess) {
+      cudaGetLastError();
+      continue;
+    }
+    GpuInfo info;
+    info.index = i;
+    info.name = p.name;
+    char bus[32] = {};
+    if (cudaDeviceGetPCIBusId(bus, sizeof bus, i) == cudaSuccess) info.pci_bus_id = bus;
+    info.compute_major = p.major;
+    info.compute_minor = p.minor;
+    info.multiprocessors = p.multiProcessorCount;
+    info.total_memory = p.totalGlobalMem;
+    info.l2_cache_bytes = static_cast<std::size_t>(p.l2CacheSize);
+    info.shared_memory_per_block_optin = p.sharedMemPerBlockOptin;
+    info.async_engines = p.asyncEngineCount;
+    info.can_map_host_memory = p.canMapHostMemory != 0;
+    info.managed_memory = p.managedMemory != 0;
+    info.concurrent_managed_access = p.concurrentManagedAccess != 0;
+    d->devices.push_back(std::make_shared<CudaDevice>(i, std::move(info)));
+  }
+  if (d->devices.empty()) d->reason = "no CUDA GPU could be queried";
+  return d;
+}
+
+class CudaBackend final : public Backend {
+ public:
+  DeviceKind kind() const noexcept override { return DeviceKind::cuda; }
+  const GpuDiscovery& discover() override {
+    // Leaked on purpose: devices must outlive every static that holds a buffer, and the CUDA
+    // runtime may be gone by the time static destructors run.
+    static const GpuDiscovery* found = cuda::discover();
+    return *found;
+  }
+};
+
+}  // namespace
 }  // namespace hetex::cuda
 
 namespace hetex::detail {
 
-const GpuDiscovery& discover_gpus() {
-  // Leaked on purpose: devices must outlive every static that holds a buffer, and the CUDA
-  // runtime may be gone by the time static destructors run.
-  static const GpuDiscovery* found = [] {
-    auto* d = new GpuDiscovery;
-    int count = 0;
-    cudaError_t e = cudaGetDeviceCount(&count);
-    if (e != cudaSuccess) {
-      // Without a loaded driver CUDA says "driver version is insufficient", which misleads.
-      std::FILE* f = std::fopen("/proc/driver/nvidia/version", "r");
-      const bool driver = f != nullptr;
-      if (f) std::fclose(f);
-      d->reason = driver ? "CUDA reports " + cuda::describe(e) : "no NVIDIA driver is loaded on this machine";
-      cudaGetLastError();
-      return d;
-    }
-    if (count == 0) {
-      d->reason = "CUDA found no GPU";
-      return d;
-    }
-    for (int i = 0; i < count; ++i) {
-      cudaDeviceProp p{};
-      if (cudaGetDeviceProperties(&p, i) != cudaSuccess) {
-        cudaGetLastError();
-        continue;
-      }
-      GpuInfo info;
-      info.index = i;
-      info.name = p.name;
-      char bus[32] = {};
-      if (cudaDeviceGetPCIBusId(bus, sizeof bus, i) == cudaSuccess) info.pci_bus_id = bus;
-      info.compute_major = p.major;
-      info.compute_minor = p.minor;
-      info.multiprocessors = p.multiProcessorCount;
-      info.total_memory = p.totalGlobalMem;
-      info.l2_cache_bytes = static_cast<std::size_t>(p.l2CacheSize);
-      info.shared_memory_per_block_optin = p.sharedMemPerBlockOptin;
-      info.async_engines = p.asyncEngineCount;
-      info.can_map_host_memory = p.canMapHostMemory != 0;
-      info.managed_memory = p.managedMemory != 0;
-      info.concurrent_managed_access = p.concurrentManagedAccess != 0;
-      d->devices.push_back(std::make_shared<cuda::CudaDevice>(i, std::move(info)));
-    }
-    if (d->devices.empty()) d->reason = "no CUDA GPU could be queried";
-    return d;
-  }();
-  return *found;
+Backend& cuda_backend() {
+  static cuda::CudaBackend backend;
+  return backend;
 }
 
 }  // namespace hetex::detail

@@ -1,6 +1,6 @@
 #pragma once
-// CUDA implementation of the backend seam (include/hetex/core/backend.hpp). Only .cu files
-// include this header.
+// The CUDA backend: the backend interface (include/hetex/core/backend.hpp) over the CUDA runtime.
+// Only .cu files include this header.
 
 #include <cuda_runtime.h>
 
@@ -46,7 +46,9 @@ class CudaDevice final : public detail::GpuDevice, public std::enable_shared_fro
  public:
   CudaDevice(int index, GpuInfo info) : index_(index), info_(std::move(info)) {}
 
+  DeviceKind kind() const override { return DeviceKind::cuda; }
   const GpuInfo& info() const override { return info_; }
+  std::string describe() const override;
   bool healthy() const override { return healthy_.load(); }
   std::uint64_t generation() const override { return generation_.load(); }
   Result<MemoryInfo> memory_info() override;

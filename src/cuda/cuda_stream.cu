@@ -7,13 +7,9 @@
 namespace hetex::cuda {
 namespace {
 
-// Waiting on an event goes through three phases. Poll first, yielding the core between polls,
-// as a stream synchronize in the default scheduling mode spins: most waits are for a kernel or a
-// transfer of well under a millisecond, and a late wake-up costs the caller a whole nap (a 50 us
-// sleep takes 55-110 us under Linux's timer slack). That was 70 us on top of a 250 us reduction
-// on an H200. Then nap in short sleeps: a blocking-sync wake-up was measured at several hundred
-// microseconds, 10% of a 5 ms transfer. Past that, long waits sleep in the driver and cost no
-// core at all.
+// Waiting on an event goes through three phases: poll, yielding the core between polls; then nap
+// in short sleeps; past that, sleep in the driver. Most waits are short and a sleeping waiter
+// wakes late; long waits then cost no core (docs/design/backends.md, "Gates").
 constexpr auto kSpin = std::chrono::microseconds(1500);
 constexpr auto kNap = std::chrono::microseconds(50);
 constexpr auto kNapPhase = std::chrono::milliseconds(20);

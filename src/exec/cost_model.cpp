@@ -51,6 +51,15 @@ const char* residency_name(Residency r) noexcept {
   return "host";
 }
 
+std::string_view to_string(Measured m) noexcept {
+  switch (m) {
+    case Measured::alone: return "alone";
+    case Measured::beside: return "beside";
+    case Measured::split: return "split";
+  }
+  return "alone";
+}
+
 void CostModel::record(const Key& key, std::size_t n, double seconds, bool every_run) {
   if (!(seconds >= 0)) return;  // NaN or negative: a clock problem, not a measurement
   std::lock_guard lock(m_);
@@ -184,23 +193,65 @@ void CostModel::clear() {
   tables_.clear();
 }
 
+namespace {
+
+constexpr int kFileVersion = 2;
+
+Residency residency_from(const std::string& where) {
+  if (where == "host") return Residency::host;
+  if (where == "pinned") return Residency::pinned;
+  if (where == "device") return Residency::device;
+  throw std::out_of_range("residency '" + where + "'");
+}
+
+DeviceId device_from(const std::string& name) {
+  auto id = DeviceId::parse(name);
+  if (!id) throw std::out_of_range("device '" + name + "'");
+  return *id;
+}
+
+// Version 1 named what was measured in the device field: "split" for whole splits,
+// "<device>@beside" for a device's slowdown beside the others.
+CostModel::Key key_v1(const nlohmann::json& e, Residency where) {
+  auto op = e.at("op").get<std::string>();
+  const auto device = e.at("device").get<std::string>();
+  if (device == "split") return CostModel::Key::split(std::move(op), where);
+  constexpr std::string_view beside = "@beside";
+  if (device.ends_with(beside))
+    return CostModel::Key::beside(std::move(op), device_from(device.substr(0, device.size() - beside.size())), where);
+  return CostModel::Key::alone(std::move(op), device_from(device), where);
+}
+
+CostModel::Key key_v2(const nlohmann::json& e, Residency where) {
+  auto op = e.at("op").get<std::string>();
+  const auto measured = e.at("measured").get<std::string>();
+  if (measured == "split") return CostModel::Key::split(std::move(op), where);
+  const DeviceId device = device_from(e.at("device").get<std::string>());
+  if (measured == "beside") return CostModel::Key::beside(std::move(op), device, where);
+  if (measured == "alone") return CostModel::Key::alone(std::move(op), device, where);
+  throw std::out_of_range("measured '" + measured + "'");
+}
+
+}  // namespace
+
 Status CostModel::save(const std::filesystem::path& file) const {
   nlohmann::json entries = nlohmann::json::array();
   {
     std::lock_guard lock(m_);
     for (const auto& [key, table] : tables_) {
-      if (key.device.starts_with("sim")) continue;
+      if (key.measured != Measured::split && !calibration_persists(key.device.kind)) continue;
       for (int b = 0; b < kBuckets; ++b) {
         const auto& bucket = table.buckets[b];
         if (bucket.recent.empty()) continue;
         nlohmann::json samples = nlohmann::json::array();
         for (const auto& s : bucket.recent) samples.push_back({s.n, s.seconds});
-        entries.push_back({{"op", key.op},
-                           {"device", key.device},
-                           {"residency", residency_name(key.residency)},
-                           {"bucket", b},
-                           {"count", bucket.count},
-                           {"samples", std::move(samples)}});
+        nlohmann::json entry = {{"op", key.op}, {"measured", to_string(key.measured)}};
+        if (key.measured != Measured::split) entry["device"] = key.device.to_string();
+        entry["residency"] = residency_name(key.residency);
+        entry["bucket"] = b;
+        entry["count"] = bucket.count;
+        entry["samples"] = std::move(samples);
+        entries.push_back(std::move(entry));
       }
     }
   }
@@ -211,7 +262,7 @@ Status CostModel::save(const std::filesystem::path& file) const {
   {
     std::ofstream out(tmp);
     if (!out) return Error(Errc::io, "cannot write calibration file " + tmp);
-    out << nlohmann::json{{"version", 1}, {"entries", std::move(entries)}}.dump(1) << '\n';
+    out << nlohmann::json{{"version", kFileVersion}, {"entries", std::move(entries)}}.dump(1) << '\n';
     if (!out) return Error(Errc::io, "writing calibration file " + tmp + " failed");
   }
   std::filesystem::rename(tmp, file, ec);
@@ -225,11 +276,13 @@ Status CostModel::load(const std::filesystem::path& file) {
   std::map<Key, Table> loaded;
   try {
     const auto j = nlohmann::json::parse(in);
-    if (j.at("version").get<int>() != 1) return Error(Errc::invalid_argument, "calibration file " + file.string() + " has an unknown version");
+    const int version = j.at("version").get<int>();
+    if (version != 1 && version != kFileVersion)
+      return Error(Errc::invalid_argument, "calibration file " + file.string() + " has an unknown version (" +
+                                               std::to_string(version) + "); its measurements are not used and the devices are measured again");
     for (const auto& e : j.at("entries")) {
-      const auto where = e.at("residency").get<std::string>();
-      Key key{e.at("op").get<std::string>(), e.at("device").get<std::string>(),
-              where == "device" ? Residency::device : where == "pinned" ? Residency::pinned : Residency::host};
+      const Residency where = residency_from(e.at("residency").get<std::string>());
+      Key key = version == 1 ? key_v1(e, where) : key_v2(e, where);
       const int b = e.at("bucket").get<int>();
       if (b < 0 || b >= kBuckets) throw std::out_of_range("bucket " + std::to_string(b));
       auto& table = loaded[key];

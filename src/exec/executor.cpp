@@ -11,10 +11,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
-ExecReport report_for(JobBase& job, const std::string& device, Clock::time_point t0, Clock::time_point t1) {
+ExecReport report_for(JobBase& job, DeviceId device, Clock::time_point t0, Clock::time_point t1) {
   ExecReport r;
   r.stats.operation = job.op().name;
-  r.stats.policy = device;
+  r.stats.policy = device.to_string();
   r.stats.items = job.size();
   r.stats.total_seconds = seconds(t1 - t0);
   if (job.size()) {
@@ -36,7 +36,7 @@ ExecReport execute_on_cpu(JobBase& job) {
       fails.push_back({from, to, std::move(st).error()});
     }
   });
-  auto r = report_for(job, "cpu", t0, Clock::now());
+  auto r = report_for(job, DeviceId::cpu(), t0, Clock::now());
   std::sort(fails.begin(), fails.end(), [](const auto& a, const auto& b) { return a.begin < b.begin; });
   for (const auto& f : fails) r.stats.failed_items += f.end - f.begin;
   if (!fails.empty()) r.stats.devices.front().items -= r.stats.failed_items;
@@ -49,7 +49,7 @@ Result<ExecReport> execute_on_gpu(JobBase& job, GpuLane& lane) {
   if (job.size()) {
     if (auto st = job.run_gpu(lane, 0, job.size()); !st) return std::move(st).error();
   }
-  auto r = report_for(job, lane.device().id().to_string(), t0, Clock::now());
+  auto r = report_for(job, lane.device().id(), t0, Clock::now());
   const auto ph = lane.take_phases();
   r.stats.h2d_seconds = ph.h2d;
   r.stats.compute_seconds = ph.compute;

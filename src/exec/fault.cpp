@@ -1,4 +1,4 @@
-#include "hetex/exec/fault.hpp"
+#include "exec/fault_injector.hpp"
 
 #include <charconv>
 #include <cstdlib>

@@ -65,4 +65,19 @@ void on_threads(int threads, F&& f, tbb::task_arena& arena) {
 #endif
 }
 
+// Runs f() on this thread inside `arena` (so parallel work it starts stays within the arena's
+// threads), or plainly when there is none. Under TSan always plainly (see above).
+template <class F>
+void in_arena(tbb::task_arena* arena, F&& f) {
+#if HETEX_EXEC_UNDER_TSAN
+  (void)arena;
+  f();
+#else
+  if (arena)
+    arena->execute(f);
+  else
+    f();
+#endif
+}
+
 }  // namespace hetex::detail

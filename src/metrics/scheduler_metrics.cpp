@@ -24,18 +24,19 @@ Result<std::shared_ptr<SchedulerMetrics>> SchedulerMetrics::create(Registry& r, 
 
 void SchedulerMetrics::on_chunk(const std::string& op, const ChunkRecord& c) {
   const std::string outcome(to_string(c.outcome));
-  if (auto x = chunks_.with({c.device, op, outcome})) x->inc();
+  const std::string device = c.device.to_string();
+  if (auto x = chunks_.with({device, op, outcome})) x->inc();
   const double seconds = std::chrono::duration<double>(c.finish - c.start).count();
   if (c.outcome == ChunkRecord::Outcome::done) {
-    if (auto x = items_.with({c.device, op})) x->inc(static_cast<double>(c.items()));
+    if (auto x = items_.with({device, op})) x->inc(static_cast<double>(c.items()));
     if (c.fallback)
       if (auto x = fallback_.with({op})) x->inc(static_cast<double>(c.items()));
-  } else if (auto x = errors_.with({c.device, to_string(c.error)})) {
+  } else if (auto x = errors_.with({device, to_string(c.error)})) {
     x->inc();
   }
-  if (auto h = chunk_s_.with({c.device, op})) h->observe(seconds);
+  if (auto h = chunk_s_.with({device, op})) h->observe(seconds);
   if (trace_) {
-    trace_->record(op, c.fallback ? "fallback" : "chunk", c.device, c.start, c.finish - c.start,
+    trace_->record(op, c.fallback ? "fallback" : "chunk", device, c.start, c.finish - c.start,
                    {{"items", c.items()}, {"begin", c.begin}, {"outcome", outcome}, {"stolen", c.stolen}});
   }
 }
@@ -49,8 +50,8 @@ void SchedulerMetrics::on_batch(const ExecStats& s) {
 
 void SchedulerMetrics::on_queue_depth(std::size_t depth) { depth_.set(static_cast<double>(depth)); }
 
-void SchedulerMetrics::on_device_state(const std::string& device, DeviceState state) {
-  if (auto g = up_.with({device})) g->set(state == DeviceState::healthy || state == DeviceState::probing ? 1 : 0);
+void SchedulerMetrics::on_device_state(DeviceId device, DeviceState state) {
+  if (auto g = up_.with({device.to_string()})) g->set(state == DeviceState::healthy || state == DeviceState::probing ? 1 : 0);
 }
 
 void SchedulerMetrics::sample_pools(std::span<const Device> gpus) {

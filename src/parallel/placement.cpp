@@ -8,32 +8,21 @@
 #include "hetex/core/backend.hpp"
 #include "hetex/async/stream.hpp"
 #include "hetex/core/runtime.hpp"
-#include "hetex/exec/routing.hpp"
+#include "exec/routing.hpp"
 #include "hetex/exec/scheduler.hpp"
 #include "hetex/parallel/pipeline.hpp"
 
 namespace hetex::detail {
 namespace {
 
-const Runtime& quiet_runtime() {
-  // The scheduler was built from a runtime with the same device list (HETEX_DEVICES), so the
-  // devices it names are found here.
-  static const Runtime rt = [] {
-    auto r = Runtime::create(RuntimeOptions{.devices = std::nullopt, .announce_cpu_only = false});
-    return r ? std::move(*r) : Runtime::create(RuntimeOptions{.devices = "cpu", .announce_cpu_only = false}).value();
-  }();
-  return rt;
-}
-
-// The CPU, then each GPU the scheduler has that is healthy now.
-std::vector<Device> usable_devices(Scheduler& scheduler) {
-  const Runtime& rt = quiet_runtime();
+// The CPU, then each CUDA GPU of the scheduler that is healthy now (a pipeline's device code is
+// CUDA's).
+std::vector<Device> usable_devices(const Scheduler& scheduler) {
+  const Runtime& rt = scheduler.runtime();
   std::vector<Device> devices{rt.cpu()};
   for (const auto& snap : scheduler.devices()) {
-    if (snap.is_cpu || snap.state != DeviceState::healthy || snap.name.rfind("cuda:", 0) != 0) continue;
-    auto id = DeviceId::parse(snap.name);
-    if (!id) continue;
-    if (auto dev = rt.device(*id); dev && dev->healthy()) devices.push_back(*dev);
+    if (snap.device.kind != DeviceKind::cuda || snap.state != DeviceState::healthy) continue;
+    if (auto dev = rt.device(snap.device); dev && dev->healthy()) devices.push_back(*dev);
   }
   return devices;
 }
@@ -57,7 +46,7 @@ std::string pipeline_key(const char* type_name, const char* terminal) {
 }
 
 Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t n, bool gpu_possible) {
-  if (!gpu_possible) return quiet_runtime().cpu();
+  if (!gpu_possible) return scheduler.runtime().cpu();
   CostModel& model = scheduler.cost_model();
   struct Candidate {
     Device device;
@@ -65,7 +54,7 @@ Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t
   };
   std::vector<Candidate> candidates;
   for (const auto& d : usable_devices(scheduler))
-    candidates.push_back({d, model.lookup(CostModel::Key{key, d.id().to_string(), Residency::host}, n)});
+    candidates.push_back({d, model.lookup(CostModel::Key::alone(key, d.id(), Residency::host), n)});
   // Until every device is calibrated at this size, the first one that is not, its runs back to
   // back (as the scheduler explores); then the fastest.
   for (auto& c : candidates)
@@ -83,7 +72,7 @@ PipelineSplit pipeline_split(Scheduler& scheduler, const std::string& key, std::
   std::vector<Candidate> candidates;
   std::vector<std::size_t> min_share;
   for (const auto& d : devices) {
-    candidates.push_back({d.id().to_string(), d.is_cpu(), 0});
+    candidates.push_back({d.id(), 0});
     // One CPU pass or one GPU call must be worth its start: a few TBB tasks; a kernel launch and
     // its copies.
     min_share.push_back(d.is_cpu() ? kCpuGrain : std::size_t(1) << 20);
@@ -98,20 +87,20 @@ void pipeline_record_split(Scheduler& scheduler, const std::string& key, const P
                            std::span<const double> part_seconds, double total_seconds) {
   auto& model = scheduler.cost_model();
   for (std::size_t i = 0; i < plan.shares.size(); ++i) {
-    const std::string device = plan.shares[i].device.id().to_string();
+    const DeviceId device = plan.shares[i].device.id();
     const std::size_t items = plan.shares[i].end - plan.shares[i].begin;
-    const auto alone = model.lookup({key, device, Residency::host}, items).curve;
+    const auto alone = model.lookup(CostModel::Key::alone(key, device, Residency::host), items).curve;
     if (!alone->empty() && alone->predict(items) > 0)
-      model.record_ratio({key, device + std::string(kBesideSuffix), Residency::host}, part_seconds[i] / alone->predict(items));
+      model.record_ratio(CostModel::Key::beside(key, device, Residency::host), part_seconds[i] / alone->predict(items));
   }
   if (plan.beside_speeds) {
     const std::size_t n = plan.shares.back().end - plan.shares.front().begin;
-    model.record({key, std::string(kSplitCostDevice), Residency::host}, n, total_seconds);
+    model.record(CostModel::Key::split(key, Residency::host), n, total_seconds);
   }
 }
 
 void pipeline_record(Scheduler& scheduler, const std::string& key, const Device& device, std::size_t n, double seconds) {
-  scheduler.cost_model().record(CostModel::Key{key, device.id().to_string(), Residency::host}, n, seconds);
+  scheduler.cost_model().record(CostModel::Key::alone(key, device.id(), Residency::host), n, seconds);
 }
 
 Error pipeline_no_gpu_path(const Device& gpu, bool compiled_by_nvcc) {

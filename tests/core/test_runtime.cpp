@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "hetex/core/runtime.hpp"
 
 using namespace hetex;
@@ -8,11 +11,21 @@ TEST(DeviceId, ParsesAndPrints) {
   EXPECT_EQ(DeviceId::parse("cpu").value(), (DeviceId{DeviceKind::cpu, 0}));
   EXPECT_EQ(DeviceId::parse("cuda:3").value(), (DeviceId{DeviceKind::cuda, 3}));
   EXPECT_EQ(DeviceId::parse("gpu:1").value().to_string(), "cuda:1");
+  for (const char* name : {"sim:2", "vulkan:0", "remote:17"}) EXPECT_EQ(DeviceId::parse(name).value().to_string(), name);
+  EXPECT_EQ(DeviceId::parse("sim:2").value(), DeviceId::sim(2));
   for (const char* bad : {"", "cuda", "cuda:", "cuda:-1", "cuda:1x", "tpu:0", "CPU"}) {
     auto r = DeviceId::parse(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code(), Errc::invalid_argument);
   }
+}
+
+TEST(DeviceId, OrdersTheCpuFirstThenByKindThenByIndex) {
+  std::vector<DeviceId> ids{DeviceId::sim(0), DeviceId::cuda(10), DeviceId::cpu(), DeviceId::cuda(2)};
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<DeviceId>{DeviceId::cpu(), DeviceId::cuda(2), DeviceId::cuda(10), DeviceId::sim(0)}));
+  EXPECT_NE(DeviceId::cuda(0), DeviceId::sim(0));
+  EXPECT_NE(std::hash<DeviceId>{}(DeviceId::cuda(0)), std::hash<DeviceId>{}(DeviceId::sim(0)));
 }
 
 TEST(Runtime, CpuIsAlwaysThere) {

@@ -10,8 +10,8 @@
 namespace hetex {
 namespace {
 
-const CostModel::Key kCpu{"op", "cpu", Residency::host};
-const CostModel::Key kGpu{"op", "cuda:0", Residency::host};
+const CostModel::Key kCpu = CostModel::Key::alone("op", DeviceId::cpu(), Residency::host);
+const CostModel::Key kGpu = CostModel::Key::alone("op", DeviceId::cuda(0), Residency::host);
 
 std::filesystem::path temp_file(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / ("hetex-test-" + std::to_string(::getpid()));
@@ -74,7 +74,7 @@ TEST(CostModel, FullBucketsSampleOneRunInEightYetFollowAChange) {
 }
 
 TEST(CostModel, ARatioIsTheMedianOfItsRecentSamplesAndIsSaved) {
-  const CostModel::Key k{"op", "cuda:0@beside", Residency::pinned};
+  const auto k = CostModel::Key::beside("op", DeviceId::cuda(0), Residency::pinned);
   CostModel m;
   EXPECT_FALSE(m.ratio(k).has_value());
   m.record_ratio(k, 1.05);
@@ -136,8 +136,9 @@ TEST(CostModel, SavesAndLoadsButNotSimulatedDevices) {
     CostModel m;
     for (int i = 0; i < 3; ++i) {
       m.record(kCpu, 1 << 12, 1e-4);
-      m.record({"op", "sim:0", Residency::host}, 1 << 12, 5e-4);
-      m.record({"op", "cpu", Residency::pinned}, 1 << 12, 3e-4);
+      m.record(CostModel::Key::alone("op", DeviceId::sim(0), Residency::host), 1 << 12, 5e-4);
+      m.record(CostModel::Key::alone("op", DeviceId::cpu(), Residency::pinned), 1 << 12, 3e-4);
+      m.record(CostModel::Key::split("op", Residency::host), 1 << 12, 2e-4);
     }
     ASSERT_TRUE(m.save(file)) << "save";
   }
@@ -145,9 +146,10 @@ TEST(CostModel, SavesAndLoadsButNotSimulatedDevices) {
   ASSERT_TRUE(loaded.load(file));
   EXPECT_TRUE(loaded.calibrated(kCpu, 1 << 12));
   EXPECT_NEAR(*loaded.predict(kCpu, 1 << 12), 1e-4, 1e-12);
-  EXPECT_FALSE(loaded.predict({"op", "sim:0", Residency::host}, 1 << 12).has_value());
-  // Pinned and pageable data are kept apart.
-  EXPECT_NEAR(*loaded.predict({"op", "cpu", Residency::pinned}, 1 << 12), 3e-4, 1e-12);
+  EXPECT_FALSE(loaded.predict(CostModel::Key::alone("op", DeviceId::sim(0), Residency::host), 1 << 12).has_value());
+  // Pinned and pageable data are kept apart; so are what a device did alone and whole splits.
+  EXPECT_NEAR(*loaded.predict(CostModel::Key::alone("op", DeviceId::cpu(), Residency::pinned), 1 << 12), 3e-4, 1e-12);
+  EXPECT_NEAR(*loaded.predict(CostModel::Key::split("op", Residency::host), 1 << 12), 2e-4, 1e-12);
 }
 
 TEST(CostModel, MissingFileIsFineMalformedIsAnErrorAndChangesNothing) {
@@ -163,6 +165,43 @@ TEST(CostModel, MissingFileIsFineMalformedIsAnErrorAndChangesNothing) {
   std::ofstream(bad) << "not json";
   EXPECT_FALSE(m.load(bad));
   EXPECT_EQ(m.samples(kCpu, 100), 1u);
+}
+
+TEST(CostModel, LoadsCalibrationFilesOfTheEarlierFormat) {
+  // Version 1 named what was measured in the device field: "split", "<device>@beside".
+  const auto file = temp_file("calibration-v1.json");
+  std::ofstream(file) << R"({"version": 1, "entries": [
+    {"op": "op", "device": "cpu", "residency": "host", "bucket": 12, "count": 3,
+     "samples": [[4096, 1e-4], [4096, 1e-4], [4096, 1e-4]]},
+    {"op": "op", "device": "cuda:0@beside", "residency": "pinned", "bucket": 0, "count": 4,
+     "samples": [[1, 1.5], [1, 1.5], [1, 1.5], [1, 1.5]]},
+    {"op": "op", "device": "split", "residency": "host", "bucket": 20, "count": 3,
+     "samples": [[1048576, 2e-3], [1048576, 2e-3], [1048576, 2e-3]]}]})";
+  CostModel m;
+  ASSERT_TRUE(m.load(file));
+  EXPECT_TRUE(m.calibrated(kCpu, 4096));
+  EXPECT_NEAR(*m.predict(kCpu, 4096), 1e-4, 1e-12);
+  const auto beside = m.ratio(CostModel::Key::beside("op", DeviceId::cuda(0), Residency::pinned));
+  ASSERT_TRUE(beside.has_value());
+  EXPECT_NEAR(beside->value, 1.5, 1e-12);
+  EXPECT_EQ(beside->samples, 4u);
+  EXPECT_NEAR(*m.predict(CostModel::Key::split("op", Residency::host), 1 << 20), 2e-3, 1e-12);
+  // Saved again, it is in the current format and loads to the same.
+  ASSERT_TRUE(m.save(file));
+  CostModel again;
+  ASSERT_TRUE(again.load(file));
+  EXPECT_NEAR(again.ratio(CostModel::Key::beside("op", DeviceId::cuda(0), Residency::pinned))->value, 1.5, 1e-12);
+  EXPECT_NEAR(*again.predict(CostModel::Key::split("op", Residency::host), 1 << 20), 2e-3, 1e-12);
+}
+
+TEST(CostModel, AFileOfAnUnknownVersionIsNotUsedAndSaysSo) {
+  const auto file = temp_file("calibration-v9.json");
+  std::ofstream(file) << R"({"version": 9, "entries": []})";
+  CostModel m;
+  auto st = m.load(file);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("unknown version (9)"), std::string::npos) << st.error().message();
+  EXPECT_NE(st.error().message().find("measured again"), std::string::npos) << st.error().message();
 }
 
 TEST(CostModel, DefaultFileFollowsXdgCacheHomeAndMachine) {

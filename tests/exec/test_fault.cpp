@@ -2,7 +2,7 @@
 
 #include <cstdlib>
 
-#include "hetex/exec/fault.hpp"
+#include "exec/fault_injector.hpp"
 
 namespace hetex {
 namespace {

@@ -4,43 +4,45 @@
 #include <numeric>
 #include <optional>
 
-#include "hetex/exec/routing.hpp"
+#include "exec/routing.hpp"
 
 namespace hetex {
 namespace {
 
+const DeviceId kCpu = DeviceId::cpu(), kGpu = DeviceId::cuda(0);
+
 // A device that takes `fixed` seconds plus n / rate.
-void calibrate(CostModel& m, const std::string& dev, double fixed, double rate) {
+void calibrate(CostModel& m, DeviceId dev, double fixed, double rate) {
   for (std::size_t n = 1; n <= (std::size_t(1) << 26); n *= 2)
-    for (int i = 0; i < 3; ++i) m.record({"op", dev, Residency::host}, n, fixed + n / rate);
+    for (int i = 0; i < 3; ++i) m.record(CostModel::Key::alone("op", dev, Residency::host), n, fixed + n / rate);
 }
 
 // Splits measured dev `times` times as `slowdown` times slower beside the others than alone.
-void beside(CostModel& m, const std::string& dev, double slowdown, int times = int(CostModel::kCalibrated)) {
-  for (int i = 0; i < times; ++i) m.record_ratio({"op", dev + std::string(kBesideSuffix), Residency::host}, slowdown);
+void beside(CostModel& m, DeviceId dev, double slowdown, int times = int(CostModel::kCalibrated)) {
+  for (int i = 0; i < times; ++i) m.record_ratio(CostModel::Key::beside("op", dev, Residency::host), slowdown);
 }
 
 // A CPU of 1e8 items/s (5 us to start) and a GPU of 3e8/s (100 us), measured alone, and in
 // `times` splits as `cpu_slowdown` and `gpu_slowdown` times slower beside each other.
 void cpu_gpu_beside(CostModel& m, double cpu_slowdown, double gpu_slowdown, int times = int(CostModel::kCalibrated)) {
-  calibrate(m, "cpu", 5e-6, 1e8);
-  calibrate(m, "cuda:0", 1e-4, 3e8);
-  beside(m, "cpu", cpu_slowdown, times);
-  beside(m, "cuda:0", gpu_slowdown, times);
+  calibrate(m, kCpu, 5e-6, 1e8);
+  calibrate(m, kGpu, 1e-4, 3e8);
+  beside(m, kCpu, cpu_slowdown, times);
+  beside(m, kGpu, gpu_slowdown, times);
 }
 
-const std::vector<Candidate> kCpuGpu{{"cpu", true, 0}, {"cuda:0", false, 0}};
+const std::vector<Candidate> kCpuGpu{{kCpu, 0}, {kGpu, 0}};
 
 TEST(Threshold, SmallBatchesOnTheCpuLargeOnTheGpu) {
   ThresholdPolicy p{1000};
   EXPECT_EQ(route_threshold(p, kCpuGpu, 999).shares.at(0).candidate, 0u);
   EXPECT_EQ(route_threshold(p, kCpuGpu, 1000).shares.at(0).candidate, 1u);
-  const std::vector<Candidate> cpu_only{{"cpu", true, 0}};
+  const std::vector<Candidate> cpu_only{{kCpu, 0}};
   EXPECT_EQ(route_threshold(p, cpu_only, 1 << 20).shares.at(0).candidate, 0u);
 }
 
 TEST(Threshold, PicksTheLeastBusyGpu) {
-  const std::vector<Candidate> c{{"cpu", true, 0}, {"cuda:0", false, 0.5}, {"cuda:1", false, 0.1}};
+  const std::vector<Candidate> c{{kCpu, 0}, {kGpu, 0.5}, {DeviceId::cuda(1), 0.1}};
   auto plan = route_threshold({10}, c, 100);
   EXPECT_EQ(plan.shares.at(0).candidate, 2u);
   EXPECT_EQ(plan.shares[0].begin, 0u);
@@ -57,7 +59,7 @@ TEST(Adaptive, ExploresEachDeviceUntilCalibratedOneAfterTheOther) {
     ASSERT_TRUE(plan.exploring);
     const auto dev = plan.shares.at(0).candidate;
     order.push_back(dev);
-    m.record({"op", kCpuGpu[dev].name, Residency::host}, 4096, 1e-3);
+    m.record(CostModel::Key::alone("op", kCpuGpu[dev].device, Residency::host), 4096, 1e-3);
   }
   EXPECT_EQ(order, (std::vector<std::size_t>{0, 0, 0, 1, 1, 1}));
   EXPECT_FALSE(r.route({}, m, "op", Residency::host, kCpuGpu, 4096).exploring);
@@ -68,28 +70,28 @@ TEST(Adaptive, ADeviceWhoseFirstRunsDisagreeIsExploredUntilItsWindowIsFull) {
   // are not a calibration. Two more runs, and the median of five puts the CPU ahead of the GPU.
   CostModel m;
   AdaptiveRouter r;
-  for (int i = 0; i < 3; ++i) m.record({"op", "cuda:0", Residency::host}, 1024, 2e-3);
-  for (double t : {6e-3, 5e-3, 1e-3}) m.record({"op", "cpu", Residency::host}, 1024, t);
-  EXPECT_FALSE(m.calibrated({"op", "cpu", Residency::host}, 1024));
+  for (int i = 0; i < 3; ++i) m.record(CostModel::Key::alone("op", kGpu, Residency::host), 1024, 2e-3);
+  for (double t : {6e-3, 5e-3, 1e-3}) m.record(CostModel::Key::alone("op", kCpu, Residency::host), 1024, t);
+  EXPECT_FALSE(m.calibrated(CostModel::Key::alone("op", kCpu, Residency::host), 1024));
   for (int i = 0; i < 2; ++i) {
     auto plan = r.route({}, m, "op", Residency::host, kCpuGpu, 1024);
     EXPECT_TRUE(plan.exploring);
     EXPECT_EQ(plan.shares.at(0).candidate, 0u);
-    m.record({"op", "cpu", Residency::host}, 1024, 1e-3);
+    m.record(CostModel::Key::alone("op", kCpu, Residency::host), 1024, 1e-3);
   }
   auto plan = r.route({}, m, "op", Residency::host, kCpuGpu, 1024);
   EXPECT_FALSE(plan.exploring);
-  EXPECT_EQ(plan.shares.at(0).candidate, 0u) << plan.reason;
+  EXPECT_EQ(plan.shares.at(0).candidate, 0u) << plan.route.describe();
   // Samples that agree calibrate at three.
   CostModel agree;
-  for (double t : {1.0e-3, 1.2e-3, 1.4e-3}) agree.record({"op", "cpu", Residency::host}, 1024, t);
-  EXPECT_TRUE(agree.calibrated({"op", "cpu", Residency::host}, 1024));
+  for (double t : {1.0e-3, 1.2e-3, 1.4e-3}) agree.record(CostModel::Key::alone("op", kCpu, Residency::host), 1024, t);
+  EXPECT_TRUE(agree.calibrated(CostModel::Key::alone("op", kCpu, Residency::host), 1024));
 }
 
 TEST(Adaptive, RoutesToTheEarliestFinish) {
   CostModel m;
-  calibrate(m, "cpu", 5e-6, 1e9);      // cheap to start, 1 G items/s
-  calibrate(m, "cuda:0", 250e-6, 1e10);  // 250 us to start, 10 G items/s
+  calibrate(m, kCpu, 5e-6, 1e9);      // cheap to start, 1 G items/s
+  calibrate(m, kGpu, 250e-6, 1e10);  // 250 us to start, 10 G items/s
   AdaptiveRouter r;
   AdaptivePolicy p{0, 2.0};  // no re-probing in this test
   EXPECT_EQ(r.route(p, m, "op", Residency::host, kCpuGpu, 1 << 10).shares[0].candidate, 0u);
@@ -98,22 +100,22 @@ TEST(Adaptive, RoutesToTheEarliestFinish) {
   EXPECT_EQ(r.route(p, m, "op", Residency::host, kCpuGpu, 200'000).shares[0].candidate, 0u);
   EXPECT_EQ(r.route(p, m, "op", Residency::host, kCpuGpu, 400'000).shares[0].candidate, 1u);
   // A GPU with a second of queued work loses even large batches.
-  const std::vector<Candidate> busy{{"cpu", true, 0}, {"cuda:0", false, 1.0}};
+  const std::vector<Candidate> busy{{kCpu, 0}, {kGpu, 1.0}};
   EXPECT_EQ(r.route(p, m, "op", Residency::host, busy, 1 << 24).shares[0].candidate, 0u);
 }
 
 TEST(Adaptive, ReprobesTheRunnerUpOnlyWhenItIsClose) {
   CostModel m;
-  calibrate(m, "cpu", 1e-6, 1e9);
-  calibrate(m, "cuda:0", 1.5e-6, 1e9);  // close: within 2x
+  calibrate(m, kCpu, 1e-6, 1e9);
+  calibrate(m, kGpu, 1.5e-6, 1e9);  // close: within 2x
   AdaptiveRouter r;
   AdaptivePolicy p{8, 2.0};
   int probes = 0;
   for (int i = 0; i < 64; ++i) probes += r.route(p, m, "op", Residency::host, kCpuGpu, 1 << 12).shares[0].candidate == 1;
   EXPECT_EQ(probes, 8);
   CostModel far;
-  calibrate(far, "cpu", 1e-6, 1e9);
-  calibrate(far, "cuda:0", 1e-3, 1e9);  // hundreds of times slower at this size: never worth a probe
+  calibrate(far, kCpu, 1e-6, 1e9);
+  calibrate(far, kGpu, 1e-3, 1e9);  // hundreds of times slower at this size: never worth a probe
   AdaptiveRouter r2;
   probes = 0;
   for (int i = 0; i < 64; ++i) probes += r2.route(p, far, "op", Residency::host, kCpuGpu, 1 << 12).shares[0].candidate == 1;
@@ -121,7 +123,7 @@ TEST(Adaptive, ReprobesTheRunnerUpOnlyWhenItIsClose) {
 }
 
 double share_time(const CostModel& m, const Candidate& c, const Share& s) {
-  return c.backlog_seconds + *m.predict({"op", c.name, Residency::host}, s.end - s.begin);
+  return c.backlog_seconds + *m.predict(CostModel::Key::alone("op", c.device, Residency::host), s.end - s.begin);
 }
 
 void expect_tiles(const RoutePlan& p, std::size_t n) {
@@ -136,8 +138,8 @@ void expect_tiles(const RoutePlan& p, std::size_t n) {
 
 TEST(Split, ProportionalToThroughputAloneThenBesideTheOthers) {
   CostModel m;
-  calibrate(m, "cpu", 0, 1e9);
-  calibrate(m, "cuda:0", 0, 3e9);
+  calibrate(m, kCpu, 0, 1e9);
+  calibrate(m, kGpu, 0, 3e9);
   const std::vector<std::size_t> mins{1, 1};
   const std::size_t n = 1 << 24;
   auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
@@ -147,8 +149,8 @@ TEST(Split, ProportionalToThroughputAloneThenBesideTheOthers) {
   EXPECT_FALSE(plan.exploring);
   EXPECT_FALSE(plan.beside_speeds);
   // Once both have run in splits, where the CPU managed half its speed alone, shares follow that.
-  beside(m, "cpu", 2.0);
-  beside(m, "cuda:0", 1.0);
+  beside(m, kCpu, 2.0);
+  beside(m, kGpu, 1.0);
   auto beside = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
   EXPECT_TRUE(beside.beside_speeds);
   ASSERT_EQ(beside.shares.size(), 2u);
@@ -158,10 +160,10 @@ TEST(Split, ProportionalToThroughputAloneThenBesideTheOthers) {
 
 TEST(Split, AccountsForFixedCostsAndBacklogAcrossManyGpus) {
   CostModel m;
-  calibrate(m, "cpu", 10e-6, 1e9);
-  calibrate(m, "cuda:0", 200e-6, 8e9);
-  calibrate(m, "cuda:1", 200e-6, 8e9);
-  const std::vector<Candidate> c{{"cpu", true, 0}, {"cuda:0", false, 0}, {"cuda:1", false, 2e-3}};
+  calibrate(m, kCpu, 10e-6, 1e9);
+  calibrate(m, kGpu, 200e-6, 8e9);
+  calibrate(m, DeviceId::cuda(1), 200e-6, 8e9);
+  const std::vector<Candidate> c{{kCpu, 0}, {kGpu, 0}, {DeviceId::cuda(1), 2e-3}};
   const std::vector<std::size_t> mins{1, 1, 1};
   const std::size_t n = 1 << 26;
   auto plan = route_split(m, "op", Residency::host, c, mins, n);
@@ -175,8 +177,8 @@ TEST(Split, AccountsForFixedCostsAndBacklogAcrossManyGpus) {
 
 TEST(Split, SmallBatchesStayOnOneDevice) {
   CostModel m;
-  calibrate(m, "cpu", 5e-6, 1e9);
-  calibrate(m, "cuda:0", 250e-6, 1e10);
+  calibrate(m, kCpu, 5e-6, 1e9);
+  calibrate(m, kGpu, 250e-6, 1e10);
   const std::vector<std::size_t> mins{1024, 1 << 16};
   auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, 10'000);
   ASSERT_EQ(plan.shares.size(), 1u);
@@ -193,15 +195,15 @@ TEST(Split, EachDeviceIsMeasuredAloneAtASizeBeforeItIsSplit) {
   EXPECT_TRUE(first.exploring);
   ASSERT_EQ(first.shares.size(), 1u);
   EXPECT_EQ(first.shares[0].candidate, 0u);
-  calibrate(m, "cpu", 5e-6, 1e6);
-  for (int i = 0; i < 3; ++i) m.record({"op", "cuda:0", Residency::host}, 1 << 20, 1e-3);
+  calibrate(m, kCpu, 5e-6, 1e6);
+  for (int i = 0; i < 3; ++i) m.record(CostModel::Key::alone("op", kGpu, Residency::host), 1 << 20, 1e-3);
   for (int i = 0; i < int(CostModel::kCalibrated); ++i) {
     auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, 1000);
     EXPECT_TRUE(plan.exploring);
     ASSERT_EQ(plan.shares.size(), 1u);
     EXPECT_EQ(plan.shares[0].candidate, 1u);
     expect_tiles(plan, 1000);
-    m.record({"op", "cuda:0", Residency::host}, 1000, 1e-3);
+    m.record(CostModel::Key::alone("op", kGpu, Residency::host), 1000, 1e-3);
   }
   EXPECT_FALSE(route_split(m, "op", Residency::host, kCpuGpu, mins, 1000).exploring);
 }
@@ -210,15 +212,15 @@ TEST(Split, ASplitThatSavesLittleGoesToTheBestDeviceAlone) {
   // The CPU alone takes 1 ms, the GPU 1.5 ms of which 1 ms is fixed: a split could hardly
   // finish sooner, and would add hand-offs.
   CostModel m;
-  calibrate(m, "cpu", 5e-6, 1e8);
-  calibrate(m, "cuda:0", 1e-3, 2e8);
+  calibrate(m, kCpu, 5e-6, 1e8);
+  calibrate(m, kGpu, 1e-3, 2e8);
   const std::vector<std::size_t> mins{1, 1};
   const std::size_t n = 100'000;
   auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
   ASSERT_EQ(plan.shares.size(), 1u);
   EXPECT_EQ(plan.shares[0].candidate, 0u);
   expect_tiles(plan, n);
-  EXPECT_NE(plan.reason.find("too little"), std::string::npos) << plan.reason;
+  EXPECT_EQ(plan.route.reason, RouteReason::split_saves_too_little) << plan.route.describe();
   // Ten times the batch (CPU 10 ms, GPU 6 ms): together they take 4 ms.
   auto big = route_split(m, "op", Residency::host, kCpuGpu, mins, 10 * n);
   ASSERT_EQ(big.shares.size(), 2u);
@@ -231,10 +233,10 @@ TEST(Split, SplitsMeasuredSlowerThanTheBestDeviceStop) {
   const std::vector<std::size_t> mins{1, 1};
   auto model_with_splits_taking = [&](std::optional<double> seconds) {
     auto m = std::make_unique<CostModel>();
-    calibrate(*m, "cpu", 5e-6, 1e8);
-    calibrate(*m, "cuda:0", 1e-4, 3e8);
+    calibrate(*m, kCpu, 5e-6, 1e8);
+    calibrate(*m, kGpu, 1e-4, 3e8);
     if (seconds)
-      for (int i = 0; i < 3; ++i) m->record({"op", std::string(kSplitCostDevice), Residency::host}, n, *seconds);
+      for (int i = 0; i < 3; ++i) m->record(CostModel::Key::split("op", Residency::host), n, *seconds);
     return m;
   };
   EXPECT_EQ(route_split(*model_with_splits_taking(std::nullopt), "op", Residency::host, kCpuGpu, mins, n).shares.size(), 2u);
@@ -243,7 +245,7 @@ TEST(Split, SplitsMeasuredSlowerThanTheBestDeviceStop) {
   auto plan = route_split(*model_with_splits_taking(5e-3), "op", Residency::host, kCpuGpu, mins, n);
   ASSERT_EQ(plan.shares.size(), 1u);
   EXPECT_EQ(plan.shares[0].candidate, 1u);
-  EXPECT_NE(plan.reason.find("measured"), std::string::npos) << plan.reason;
+  EXPECT_EQ(plan.route.reason, RouteReason::measured_splits_slower) << plan.route.describe();
 }
 
 TEST(Split, OneSlowSplitDoesNotStopSplitting) {
@@ -257,19 +259,19 @@ TEST(Split, OneSlowSplitDoesNotStopSplitting) {
   auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
   EXPECT_TRUE(plan.beside_speeds);
   EXPECT_FALSE(plan.gated);
-  ASSERT_EQ(plan.shares.size(), 2u) << plan.reason;
+  ASSERT_EQ(plan.shares.size(), 2u) << plan.route.describe();
   expect_tiles(plan, n);
   // The next two splits found the GPU at its speed alone: the median forgets the slow one.
-  beside(m, "cpu", 1.0, 2);
-  beside(m, "cuda:0", 1.0, 2);
+  beside(m, kCpu, 1.0, 2);
+  beside(m, kGpu, 1.0, 2);
   auto later = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
-  ASSERT_EQ(later.shares.size(), 2u) << later.reason;
+  ASSERT_EQ(later.shares.size(), 2u) << later.route.describe();
   EXPECT_NEAR(double(later.shares[1].end - later.shares[1].begin) / n, 0.75, 0.01);
   // Had they been as slow, three measurements would have kept the batch on the GPU.
   CostModel slow;
   cpu_gpu_beside(slow, 1.0, 20.0);
   auto gated = route_split(slow, "op", Residency::host, kCpuGpu, mins, n);
-  ASSERT_EQ(gated.shares.size(), 1u) << gated.reason;
+  ASSERT_EQ(gated.shares.size(), 1u) << gated.route.describe();
   EXPECT_EQ(gated.shares[0].candidate, 1u);
   EXPECT_TRUE(gated.gated);
 }
@@ -284,11 +286,11 @@ TEST(Split, AReprobeSplitsFromTheSpeedsAlone) {
   const std::size_t n = 1 << 19;
   auto plan = route_split(m, "op", Residency::host, kCpuGpu, mins, n);
   ASSERT_EQ(plan.shares.size(), 1u);
-  EXPECT_EQ(plan.shares[0].candidate, 1u) << plan.reason;
+  EXPECT_EQ(plan.shares[0].candidate, 1u) << plan.route.describe();
   EXPECT_TRUE(plan.gated);
   EXPECT_TRUE(plan.beside_speeds);
   auto probe = route_split(m, "op", Residency::host, kCpuGpu, mins, n, true);
-  EXPECT_EQ(probe.shares.size(), 2u) << probe.reason;
+  EXPECT_EQ(probe.shares.size(), 2u) << probe.route.describe();
   EXPECT_TRUE(probe.reprobe);
   EXPECT_FALSE(probe.beside_speeds);
 }
@@ -308,7 +310,7 @@ TEST(Split, AGatedSplitIsReprobedEverLessOftenUntilItPaysAgain) {
     if (plan.reprobe) {
       reprobes.push_back(i);
       EXPECT_EQ(plan.shares.size(), 2u);
-      EXPECT_NE(plan.reason.find("re-probing"), std::string::npos) << plan.reason;
+      EXPECT_EQ(plan.route.reason, RouteReason::split_reprobe) << plan.route.describe();
     } else {
       EXPECT_TRUE(plan.gated);
       ASSERT_EQ(plan.shares.size(), 1u);
@@ -320,12 +322,12 @@ TEST(Split, AGatedSplitIsReprobedEverLessOftenUntilItPaysAgain) {
   EXPECT_FALSE(router.route(m, "op", Residency::pinned, kCpuGpu, mins, n).gated);
   // The re-probes found the devices at full speed beside each other: splits resume.
   // (A re-probe's measurements replace the window: one is enough.)
-  m.record_ratio({"op", std::string("cpu") + std::string(kBesideSuffix), Residency::host}, 1.0, true);
-  m.record_ratio({"op", std::string("cuda:0") + std::string(kBesideSuffix), Residency::host}, 1.0, true);
+  m.record_ratio(CostModel::Key::beside("op", kCpu, Residency::host), 1.0, true);
+  m.record_ratio(CostModel::Key::beside("op", kGpu, Residency::host), 1.0, true);
   auto plan = router.route(m, "op", Residency::host, kCpuGpu, mins, n);
   EXPECT_FALSE(plan.gated);
   EXPECT_FALSE(plan.reprobe);
-  EXPECT_EQ(plan.shares.size(), 2u) << plan.reason;
+  EXPECT_EQ(plan.shares.size(), 2u) << plan.route.describe();
 }
 
 }  // namespace

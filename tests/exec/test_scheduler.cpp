@@ -7,6 +7,7 @@
 #include <random>
 #include <thread>
 
+#include "exec/routing.hpp"
 #include "hetex/exec/scheduler.hpp"
 #include "hetex/ops/messages.hpp"
 
@@ -48,11 +49,11 @@ SchedulerOptions base_options() {
 
 // Tells the cost model that `device` runs "affine" in fixed + n / rate seconds, calibrated at
 // every power-of-two size in [lo, hi].
-void believe(Scheduler& s, const std::string& device, double fixed, double rate, std::size_t lo = 512,
+void believe(Scheduler& s, DeviceId device, double fixed, double rate, std::size_t lo = 512,
              std::size_t hi = std::size_t(1) << 20) {
   for (std::size_t n = lo; n <= hi; n *= 2)
     for (std::size_t i = 0; i < CostModel::kCalibrated; ++i)
-      s.cost_model().record({"affine", device, Residency::host}, n, fixed + double(n) / rate);
+      s.cost_model().record(CostModel::Key::alone("affine", device, Residency::host), n, fixed + double(n) / rate);
 }
 
 std::vector<std::uint64_t> iota_items(std::size_t n, std::uint64_t from = 0) {
@@ -89,7 +90,7 @@ TEST(Scheduler, CpuOnlyComputesEveryItem) {
   EXPECT_TRUE(r.all_ok());
   for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i]));
   ASSERT_EQ(r.stats.devices.size(), 1u);
-  EXPECT_EQ(r.stats.devices[0].device, "cpu");
+  EXPECT_EQ(r.stats.devices[0].device, DeviceId::cpu());
   EXPECT_EQ(r.stats.devices[0].items, in.size());
   expect_exactly_once(r);
 }
@@ -142,7 +143,7 @@ TEST(Scheduler, ThresholdRoutesBySize) {
   Affine a;
   auto o = base_options();
   o.policy = ThresholdPolicy{5000};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 10us}};
+  o.simulated_gpus = {{.latency = 10us}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
   EXPECT_TRUE(s->has_gpu());
   for (std::size_t n : {100u, 4999u, 5000u, 20000u}) {
@@ -150,9 +151,10 @@ TEST(Scheduler, ThresholdRoutesBySize) {
     std::vector<std::uint64_t> out(n);
     auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
     ASSERT_EQ(r.stats.devices.size(), 1u);
-    EXPECT_EQ(r.stats.devices[0].device, n >= 5000 ? "sim:0" : "cpu") << n;
+    EXPECT_EQ(r.stats.devices[0].device, n >= 5000 ? DeviceId::sim(0) : DeviceId::cpu()) << n;
     // The report says why.
-    EXPECT_NE(r.stats.route.find(n >= 5000 ? ">= threshold" : "below threshold"), std::string::npos) << r.stats.route;
+    EXPECT_EQ(r.stats.route.reason, n >= 5000 ? RouteReason::above_threshold : RouteReason::below_threshold)
+        << r.stats.route.describe();
     EXPECT_EQ(out.back(), expected(n - 1));
   }
 }
@@ -161,7 +163,7 @@ TEST(Scheduler, AdaptiveLearnsToAvoidASlowDevice) {
   Affine a;
   auto o = base_options();
   o.policy = AdaptivePolicy{.probe_interval = 0};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 25ms}};
+  o.simulated_gpus = {{.latency = 25ms}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
   auto in = iota_items(2048);
   std::vector<std::uint64_t> out(in.size());
@@ -169,27 +171,27 @@ TEST(Scheduler, AdaptiveLearnsToAvoidASlowDevice) {
   for (int i = 0; i < 20; ++i) {
     auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
     // Calibrated after at most a full window each (runs of microseconds rarely agree in three).
-    if (i >= 2 * int(CostModel::kWindow)) on_sim += r.stats.device("sim:0") != nullptr;
+    if (i >= 2 * int(CostModel::kWindow)) on_sim += r.stats.device(DeviceId::sim(0)) != nullptr;
   }
   EXPECT_EQ(on_sim, 0u) << "after calibration every batch should run on the CPU";
-  EXPECT_TRUE(s->cost_model().calibrated({"affine", "sim:0", Residency::host}, 2048));
+  EXPECT_TRUE(s->cost_model().calibrated(CostModel::Key::alone("affine", DeviceId::sim(0), Residency::host), 2048));
 }
 
 TEST(Scheduler, AdaptiveFollowsTheModelToTheFasterDevice) {
   Affine a;
   auto o = base_options();
   o.policy = AdaptivePolicy{.probe_interval = 0};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 10us}};
+  o.simulated_gpus = {{.latency = 10us}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
   for (int i = 0; i < 3; ++i) {
-    s->cost_model().record({"affine", "cpu", Residency::host}, 8192, 1.0);  // as if the CPU were hopeless
-    s->cost_model().record({"affine", "sim:0", Residency::host}, 8192, 1e-4);
+    s->cost_model().record(CostModel::Key::alone("affine", DeviceId::cpu(), Residency::host), 8192, 1.0);  // as if the CPU were hopeless
+    s->cost_model().record(CostModel::Key::alone("affine", DeviceId::sim(0), Residency::host), 8192, 1e-4);
   }
   auto in = iota_items(8192);
   std::vector<std::uint64_t> out(in.size());
   auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
-  ASSERT_NE(r.stats.device("sim:0"), nullptr);
-  EXPECT_EQ(r.stats.device("sim:0")->items, 8192u);
+  ASSERT_NE(r.stats.device(DeviceId::sim(0)), nullptr);
+  EXPECT_EQ(r.stats.device(DeviceId::sim(0))->items, 8192u);
 }
 
 // Runs `in` through `s`; checks every result and that each item was committed exactly once.
@@ -210,19 +212,19 @@ TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
   Affine a;
   auto o = base_options();
   o.policy = SplitPolicy{};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = 2e6}};
+  o.simulated_gpus = {{.latency = 20us, .items_per_second = 2e6}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
   // The model believes sim:0 is twice as fast as the CPU, when it is 100x slower: it gets two
   // thirds of the batch, and the CPU has to take them back by stealing.
-  believe(*s, "sim:0", 20e-6, 4e8);
-  believe(*s, "cpu", 5e-6, 2e8);
+  believe(*s, DeviceId::sim(0), 20e-6, 4e8);
+  believe(*s, DeviceId::cpu(), 5e-6, 2e8);
   const auto r = run_and_check(*s, a, iota_items(400'000));
-  ASSERT_NE(r.stats.device("cpu"), nullptr);
-  ASSERT_NE(r.stats.device("sim:0"), nullptr);
+  ASSERT_NE(r.stats.device(DeviceId::cpu()), nullptr);
+  ASSERT_NE(r.stats.device(DeviceId::sim(0)), nullptr);
   const bool cpu_stole = std::any_of(r.stats.chunks.begin(), r.stats.chunks.end(),
-                                     [](const ChunkRecord& c) { return c.stolen && c.device == "cpu"; });
+                                     [](const ChunkRecord& c) { return c.stolen && c.device.is_cpu(); });
   EXPECT_TRUE(cpu_stole);
-  EXPECT_GT(r.stats.device("cpu")->items, 200'000u) << "the CPU should end up with most of the work";
+  EXPECT_GT(r.stats.device(DeviceId::cpu())->items, 200'000u) << "the CPU should end up with most of the work";
 }
 
 // A Split scheduler over two simulated GPUs of `rate` items/s, each modelled right, and a CPU
@@ -230,12 +232,12 @@ TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
 std::unique_ptr<Scheduler> two_gpus_alone(double rate) {
   auto o = base_options();
   o.policy = SplitPolicy{};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = rate},
-                      {.name = "sim:1", .latency = 20us, .items_per_second = rate}};
+  o.simulated_gpus = {{.latency = 20us, .items_per_second = rate},
+                      {.latency = 20us, .items_per_second = rate}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
-  believe(*s, "sim:0", 20e-6, rate);
-  believe(*s, "sim:1", 20e-6, rate);
-  believe(*s, "cpu", 1e-3, 1e2);
+  believe(*s, DeviceId::sim(0), 20e-6, rate);
+  believe(*s, DeviceId::sim(1), 20e-6, rate);
+  believe(*s, DeviceId::cpu(), 1e-3, 1e2);
   return s;
 }
 
@@ -245,8 +247,8 @@ TEST(Scheduler, SplitGpusTakeEverSmallerPiecesOfTheirShares) {
   Affine a;
   auto s = two_gpus_alone(2e7);
   const auto r = run_and_check(*s, a, iota_items(400'000));
-  EXPECT_EQ(r.stats.device("cpu"), nullptr);
-  for (const std::string dev : {"sim:0", "sim:1"}) {
+  EXPECT_EQ(r.stats.device(DeviceId::cpu()), nullptr);
+  for (const DeviceId dev : {DeviceId::sim(0), DeviceId::sim(1)}) {
     std::vector<ChunkRecord> own;
     for (const auto& c : r.stats.chunks)
       if (c.device == dev && !c.stolen) own.push_back(c);
@@ -265,14 +267,14 @@ TEST(Scheduler, AReprobedSplitThatPaysLiftsTheGateOfSlowMeasuredSplits) {
   // Slow devices: a loaded test machine's late wake-ups stay small beside their times.
   auto s = two_gpus_alone(2e6);
   const std::size_t n = 100'000;  // 50 ms on one GPU
-  for (const std::string dev : {"sim:0", "sim:1"})
+  for (const DeviceId dev : {DeviceId::sim(0), DeviceId::sim(1)})
     for (std::size_t i = 0; i < CostModel::kCalibrated; ++i)
-      s->cost_model().record_ratio({"affine", dev + std::string(kBesideSuffix), Residency::host}, 1.0);
+      s->cost_model().record_ratio(CostModel::Key::beside("affine", dev, Residency::host), 1.0);
   for (std::size_t i = 0; i < CostModel::kCalibrated; ++i)
-    s->cost_model().record({"affine", std::string(kSplitCostDevice), Residency::host}, n, 0.5);
+    s->cost_model().record(CostModel::Key::split("affine", Residency::host), n, 0.5);
   auto in = iota_items(n);
   std::vector<std::uint64_t> out(n);
-  std::vector<std::string> routes;
+  std::vector<Route> routes;
   std::vector<std::size_t> devices;
   for (std::size_t i = 0; i <= SplitRouter::kSplitReprobeFirst + 1; ++i) {
     auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
@@ -282,14 +284,14 @@ TEST(Scheduler, AReprobedSplitThatPaysLiftsTheGateOfSlowMeasuredSplits) {
     devices.push_back(r.stats.devices.size());
   }
   for (std::size_t i = 0; i + 1 < SplitRouter::kSplitReprobeFirst; ++i) {
-    EXPECT_NE(routes[i].find("measured splits"), std::string::npos) << i << ": " << routes[i];
+    EXPECT_EQ(routes[i].reason, RouteReason::measured_splits_slower) << i << ": " << routes[i].describe();
     EXPECT_EQ(devices[i], 1u) << i;
   }
   const std::size_t probe = SplitRouter::kSplitReprobeFirst - 1;
-  EXPECT_NE(routes[probe].find("re-probing"), std::string::npos) << routes[probe];
+  EXPECT_EQ(routes[probe].reason, RouteReason::split_reprobe) << routes[probe].describe();
   EXPECT_EQ(devices[probe], 2u);
   for (std::size_t i = probe + 1; i < routes.size(); ++i) {
-    EXPECT_EQ(routes[i], "equal-finish split") << i;
+    EXPECT_EQ(routes[i].reason, RouteReason::equal_finish_split) << i;
     EXPECT_EQ(devices[i], 2u) << i;
   }
   for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(out[i], expected(in[i])) << i;
@@ -301,18 +303,18 @@ TEST(Scheduler, SplitKeepsASmallBatchOffASlowStartingDevice) {
   Affine a;
   auto o = base_options();
   o.policy = SplitPolicy{};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 5ms, .items_per_second = 1e10}};
+  o.simulated_gpus = {{.latency = 5ms, .items_per_second = 1e10}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
-  believe(*s, "sim:0", 5e-3, 1e10);
-  believe(*s, "cpu", 1e-6, 2e8);
+  believe(*s, DeviceId::sim(0), 5e-3, 1e10);
+  believe(*s, DeviceId::cpu(), 1e-6, 2e8);
   auto in = iota_items(2048);
   std::vector<std::uint64_t> out(in.size());
   auto r = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
   EXPECT_TRUE(r.all_ok());
   for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i])) << i;
-  EXPECT_EQ(r.stats.device("sim:0"), nullptr) << "the slow-starting device took part in a small batch";
-  ASSERT_NE(r.stats.device("cpu"), nullptr);
-  EXPECT_EQ(r.stats.device("cpu")->items, in.size());
+  EXPECT_EQ(r.stats.device(DeviceId::sim(0)), nullptr) << "the slow-starting device took part in a small batch";
+  ASSERT_NE(r.stats.device(DeviceId::cpu()), nullptr);
+  EXPECT_EQ(r.stats.device(DeviceId::cpu())->items, in.size());
 }
 
 TEST(Scheduler, CostClassesAreModelledApart) {
@@ -332,8 +334,8 @@ TEST(Scheduler, CostClassesAreModelledApart) {
   std::vector<std::uint64_t> out(4096);
   ASSERT_TRUE(s->run(op, SpanBatch<std::uint64_t>{in_big}, std::span(out)).value().all_ok());
   EXPECT_EQ(out[7], expected(1007));
-  EXPECT_GT(s->cost_model().samples({"classy/big", "cpu", Residency::host}, 4096), 0u);
-  EXPECT_EQ(s->cost_model().samples({"classy", "cpu", Residency::host}, 4096), 0u);
+  EXPECT_GT(s->cost_model().samples(CostModel::Key::alone("classy/big", DeviceId::cpu(), Residency::host), 4096), 0u);
+  EXPECT_EQ(s->cost_model().samples(CostModel::Key::alone("classy", DeviceId::cpu(), Residency::host), 4096), 0u);
   EXPECT_GT(cheap_calls.load(), 0);
 }
 
@@ -350,8 +352,8 @@ TEST(Scheduler, LostDeviceIsSuspendedFallsBackAndIsProbedAgain) {
   Affine a;
   auto lost = std::make_shared<std::atomic<bool>>(true);
   auto o = base_options();
-  o.policy = PinnedPolicy{"sim:0"};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 10us, .lost = lost}};
+  o.policy = PinnedPolicy{DeviceId::sim(0)};
+  o.simulated_gpus = {{.latency = 10us, .lost = lost}};
   o.breaker_backoff = 50ms;
   auto s = Scheduler::create(cpu_runtime(), o).value();
   auto in = iota_items(4096);
@@ -364,13 +366,13 @@ TEST(Scheduler, LostDeviceIsSuspendedFallsBackAndIsProbedAgain) {
   // While suspended, batches go to the CPU without touching the device.
   auto r2 = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
   EXPECT_TRUE(r2.stats.faults.empty());
-  EXPECT_EQ(r2.stats.device("sim:0"), nullptr);
+  EXPECT_EQ(r2.stats.device(DeviceId::sim(0)), nullptr);
   // Back-off over, the device is back: the probe succeeds and it is healthy again.
   lost->store(false);
   std::this_thread::sleep_for(60ms);
   auto r3 = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
-  ASSERT_NE(r3.stats.device("sim:0"), nullptr);
-  EXPECT_EQ(r3.stats.device("sim:0")->items, 4096u);
+  ASSERT_NE(r3.stats.device(DeviceId::sim(0)), nullptr);
+  EXPECT_EQ(r3.stats.device(DeviceId::sim(0))->items, 4096u);
   EXPECT_EQ(s->devices().at(1).state, DeviceState::healthy);
   for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], expected(in[i]));
 }
@@ -380,7 +382,7 @@ TEST(Scheduler, AProbeThePolicyPassesOverIsOfferedAgain) {
   auto lost = std::make_shared<std::atomic<bool>>(true);
   auto o = base_options();
   o.policy = ThresholdPolicy{1000};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 10us, .lost = lost}};
+  o.simulated_gpus = {{.latency = 10us, .lost = lost}};
   o.breaker_backoff = 20ms;
   auto s = Scheduler::create(cpu_runtime(), o).value();
   auto big = iota_items(2000), small = iota_items(100);
@@ -393,7 +395,7 @@ TEST(Scheduler, AProbeThePolicyPassesOverIsOfferedAgain) {
   EXPECT_EQ(s->devices().at(1).state, DeviceState::suspended);
   lost->store(false);
   auto r = s->run(a.op, SpanBatch<std::uint64_t>{big}, std::span(out)).value();
-  ASSERT_NE(r.stats.device("sim:0"), nullptr) << "the device must still be probed";
+  ASSERT_NE(r.stats.device(DeviceId::sim(0)), nullptr) << "the device must still be probed";
   EXPECT_EQ(s->devices().at(1).state, DeviceState::healthy);
 }
 
@@ -401,8 +403,8 @@ TEST(Scheduler, FailedProbeDoublesTheBackoff) {
   Affine a;
   auto lost = std::make_shared<std::atomic<bool>>(true);
   auto o = base_options();
-  o.policy = PinnedPolicy{"sim:0"};
-  o.simulated_gpus = {{.name = "sim:0", .latency = 10us, .lost = lost}};
+  o.policy = PinnedPolicy{DeviceId::sim(0)};
+  o.simulated_gpus = {{.latency = 10us, .lost = lost}};
   o.breaker_backoff = 30ms;
   auto s = Scheduler::create(cpu_runtime(), o).value();
   auto in = iota_items(1024);
@@ -459,10 +461,10 @@ TEST(Scheduler, FullQueueFailsBusyOrBlocks) {
 
 TEST(Scheduler, RejectsBadConfiguration) {
   auto o = base_options();
-  o.simulated_gpus = {{.name = "gpu0"}};
+  o.simulated_gpus = {{.items_per_second = 0}};
   EXPECT_EQ(Scheduler::create(cpu_runtime(), o).error().code(), Errc::invalid_argument);
   o = base_options();
-  o.policy = PinnedPolicy{"cuda:7"};
+  o.policy = PinnedPolicy{DeviceId::cuda(7)};
   EXPECT_EQ(Scheduler::create(cpu_runtime(), o).error().code(), Errc::unavailable);
   o = base_options();
   o.faults.reset();
@@ -489,7 +491,7 @@ TEST(Scheduler, CalibrationPersistsAcrossSchedulers) {
   }
   ASSERT_TRUE(std::filesystem::exists(file));
   auto s2 = Scheduler::create(cpu_runtime(), o).value();
-  EXPECT_TRUE(s2->cost_model().calibrated({"affine", "cpu", Residency::host}, 3000));
+  EXPECT_TRUE(s2->cost_model().calibrated(CostModel::Key::alone("affine", DeviceId::cpu(), Residency::host), 3000));
   std::filesystem::remove(file);
 }
 
@@ -499,8 +501,8 @@ void exactly_once_under_faults(Policy policy) {
   Affine a;
   auto o = base_options();
   o.policy = std::move(policy);
-  o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = 5e8},
-                      {.name = "sim:1", .latency = 40us, .items_per_second = 2e8}};
+  o.simulated_gpus = {{.latency = 20us, .items_per_second = 5e8},
+                      {.latency = 40us, .items_per_second = 2e8}};
   FaultPlan plan;
   plan.out_of_memory = 0.08;
   plan.kernel_fault = 0.06;
@@ -514,9 +516,9 @@ void exactly_once_under_faults(Policy policy) {
   auto s = Scheduler::create(cpu_runtime(), o).value();
   // This machine's CPU beats the simulated GPUs at a trivial operation; tell the model otherwise so
   // the GPUs, where the faults are, get most of the work under every policy.
-  believe(*s, "cpu", 1e-3, 1e6, 1, 4096);
-  believe(*s, "sim:0", 20e-6, 5e8, 1, 4096);
-  believe(*s, "sim:1", 40e-6, 2e8, 1, 4096);
+  believe(*s, DeviceId::cpu(), 1e-3, 1e6, 1, 4096);
+  believe(*s, DeviceId::sim(0), 20e-6, 5e8, 1, 4096);
+  believe(*s, DeviceId::sim(1), 40e-6, 2e8, 1, 4096);
 
   constexpr int kProducers = 4;
   constexpr int kBatches = 40;  // per producer

@@ -131,7 +131,7 @@ TEST_F(ImageGpu, ScheduledFramesEqualCpuUnderAdaptiveAndSplit) {
         ASSERT_EQ(out, cpu.pixels) << name(in.shape, p) << " round " << round << " " << policy_name(policy);
       }
       for (const auto& d : sched->devices())
-        if (d.items) used.insert(d.name);
+        if (d.items) used.insert(d.device.to_string());
     }
     EXPECT_TRUE(used.count(gpu.id().to_string())) << policy_name(policy) << ": the GPU never ran a row";
   }

@@ -181,7 +181,7 @@ void chosen_by_the_scheduler(const hetex::Device& gpu) {
   for (int i = 0; i < 8; ++i) EXPECT_EQ(pl.on(*sched).sum().value(), expect) << "run " << i;
   // Exploration ran it on both devices.
   const auto key = pl.cost_key("sum");
-  EXPECT_GE(sched->cost_model().samples({key, "cpu", hetex::Residency::host}, v.size()), 3u);
+  EXPECT_GE(sched->cost_model().samples(hetex::CostModel::Key::alone(key, hetex::DeviceId::cpu(), hetex::Residency::host), v.size()), 3u);
   EXPECT_GE(sched->cost_model().samples({key, gpu.id().to_string(), hetex::Residency::host}, v.size()), 3u);
 }
 TEST_F(GpuTest, PipelineChosenByTheScheduler) { chosen_by_the_scheduler(gpu); }
@@ -203,7 +203,8 @@ void split_by_the_scheduler(const hetex::Device& gpu) {
     for (std::size_t n = 1024; n <= (std::size_t(1) << 24); n *= 2)
       for (int i = 0; i < 3; ++i)
         for (const auto& d : sched->devices())  // every GPU there is, not only `gpu`
-          sched->cost_model().record({pl.cost_key(terminal), d.name, hetex::Residency::host}, n, 1e-4 + n * 1e-9);
+          sched->cost_model().record(hetex::CostModel::Key::alone(pl.cost_key(terminal), d.device, hetex::Residency::host), n,
+                                     1e-4 + n * 1e-9);
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(pl.on(*sched).sum().value(), sum) << "run " << i;
     EXPECT_EQ(pl.on(*sched).count().value(), count) << "run " << i;
@@ -211,9 +212,9 @@ void split_by_the_scheduler(const hetex::Device& gpu) {
     EXPECT_EQ(pl.on(*sched).max().value(), hi) << "run " << i;
   }
   // Both devices ran a part, and what each did beside the other was recorded.
-  for (const std::string device : {std::string("cpu"), gpu.id().to_string()})
-    EXPECT_TRUE(sched->cost_model().ratio({pl.cost_key("sum"), device + std::string(hetex::kBesideSuffix), hetex::Residency::host}))
-        << device;
+  for (const hetex::DeviceId device : {hetex::DeviceId::cpu(), gpu.id()})
+    EXPECT_TRUE(sched->cost_model().ratio(hetex::CostModel::Key::beside(pl.cost_key("sum"), device, hetex::Residency::host)))
+        << device.to_string();
 }
 TEST_F(GpuTest, PipelineSplitByTheScheduler) { split_by_the_scheduler(gpu); }
 

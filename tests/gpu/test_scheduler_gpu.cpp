@@ -46,13 +46,13 @@ class GpuScheduler : public ::testing::Test {
 };
 
 TEST_F(GpuScheduler, GpuOnlyMatchesTheCpu) {
-  auto s = make(PinnedPolicy{rt.gpus().front().id().to_string()});
+  auto s = make(PinnedPolicy{rt.gpus().front().id()});
   for (std::size_t n : {std::size_t(1), std::size_t(1000), std::size_t(1) << 20, kN}) {
     std::vector<float> out(n, -1);
     auto r = s->run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(out)).value();
     ASSERT_TRUE(r.all_ok());
     ASSERT_EQ(r.stats.devices.size(), 1u);
-    EXPECT_EQ(r.stats.devices[0].device, "cuda:0");
+    EXPECT_EQ(r.stats.devices[0].device, DeviceId::cuda(0));
     EXPECT_EQ(r.stats.fallback_items, 0u);
     expect_sum(out, n);
   }
@@ -76,7 +76,7 @@ TEST_F(GpuScheduler, InjectedFaultsOnTheRealGpuAreRedoneOnTheCpu) {
   plan.kernel_fault = 0.2;
   plan.device_lost = 0.1;
   plan.seed = 5;
-  auto s = make(PinnedPolicy{"cuda:0"}, plan);
+  auto s = make(PinnedPolicy{DeviceId::cuda(0)}, plan);
   std::size_t faults = 0, fallback = 0, on_gpu = 0;
   std::mt19937 rng(3);
   for (int i = 0; i < 40; ++i) {
@@ -87,7 +87,7 @@ TEST_F(GpuScheduler, InjectedFaultsOnTheRealGpuAreRedoneOnTheCpu) {
     expect_sum(out, n);
     faults += r.stats.faults.size();
     fallback += r.stats.fallback_items;
-    if (const auto* d = r.stats.device("cuda:0")) on_gpu += d->items;
+    if (const auto* d = r.stats.device(DeviceId::cuda(0))) on_gpu += d->items;
   }
   EXPECT_GT(faults, 0u);
   EXPECT_GT(fallback, 0u);
@@ -126,10 +126,10 @@ TEST_F(GpuScheduler, SplitSharesThenFollowsMeasuredSpeed) {
   ASSERT_TRUE(cpu.execute(op, SpanBatch<std::uint32_t>{in}, std::span(expected)));
   // Every device is calibrated alone first, the CPU, then each GPU in order: three batches each,
   // up to a full window when their times disagree (a GPU's first call is slower).
-  std::vector<std::string> devices{"cpu"};
+  std::vector<DeviceId> devices{DeviceId::cpu()};
   for (const auto& d : s->devices())
-    if (!d.is_cpu) devices.push_back(d.name);
-  std::map<std::string, std::size_t> calibration_runs;
+    if (!d.device.is_cpu()) devices.push_back(d.device);
+  std::map<DeviceId, std::size_t> calibration_runs;
   std::size_t at = 0;  // the device being calibrated
   int splits = 0;
   const int most = static_cast<int>(CostModel::kWindow * devices.size()) + 2;
@@ -141,15 +141,15 @@ TEST_F(GpuScheduler, SplitSharesThenFollowsMeasuredSpeed) {
     // What each round did, for reading a failure: device, range, s(tolen), milliseconds.
     std::string chunks;
     for (const auto& c : r.stats.chunks)
-      chunks += " " + c.device + "[" + std::to_string(c.begin) + "," + std::to_string(c.end) + ")" + (c.stolen ? "s" : "") +
+      chunks += " " + c.device.to_string() + "[" + std::to_string(c.begin) + "," + std::to_string(c.end) + ")" + (c.stolen ? "s" : "") +
                 std::to_string(std::chrono::duration<double, std::milli>(c.finish - c.start).count()).substr(0, 5);
-    std::printf("round %d: %.1f ms [%s]:%s\n", i, r.stats.total_seconds * 1e3, r.stats.route.c_str(), chunks.c_str());
-    if (r.stats.route.starts_with("calibrating ")) {
+    std::printf("round %d: %.1f ms [%s]:%s\n", i, r.stats.total_seconds * 1e3, r.stats.route.describe().c_str(), chunks.c_str());
+    if (r.stats.route.reason == RouteReason::calibrating) {
       EXPECT_EQ(splits, 0) << "round " << i << ": calibrating again after splitting";
       ASSERT_EQ(r.stats.devices.size(), 1u) << "round " << i;
-      const std::string& dev = r.stats.devices[0].device;
+      const DeviceId dev = r.stats.devices[0].device;
       while (at < devices.size() && devices[at] != dev) ++at;
-      ASSERT_LT(at, devices.size()) << "round " << i << ": " << dev << " calibrated out of order";
+      ASSERT_LT(at, devices.size()) << "round " << i << ": " << dev.to_string() << " calibrated out of order";
       ++calibration_runs[dev];
     } else {
       ++splits;
@@ -162,8 +162,8 @@ TEST_F(GpuScheduler, SplitSharesThenFollowsMeasuredSpeed) {
   }
   EXPECT_EQ(splits, 2);
   for (const auto& d : devices) {
-    EXPECT_GE(calibration_runs[d], CostModel::kCalibrated) << d;
-    EXPECT_LE(calibration_runs[d], CostModel::kWindow) << d;
+    EXPECT_GE(calibration_runs[d], CostModel::kCalibrated) << d.to_string();
+    EXPECT_LE(calibration_runs[d], CostModel::kWindow) << d.to_string();
   }
 }
 
@@ -177,7 +177,8 @@ TEST_F(GpuScheduler, PinnedAndPageableDataAreModelledApart) {
   std::copy_n(a.begin(), n, pa.span().begin());
   std::copy_n(b.begin(), n, pb.span().begin());
   std::vector<float> out(n);
-  const CostModel::Key cpu_pageable{"vector_add", "cpu", Residency::host}, cpu_pinned{"vector_add", "cpu", Residency::pinned};
+  const auto cpu_pageable = CostModel::Key::alone("vector_add", DeviceId::cpu(), Residency::host);
+  const auto cpu_pinned = CostModel::Key::alone("vector_add", DeviceId::cpu(), Residency::pinned);
   auto r = s->run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(out)).value();
   ASSERT_TRUE(r.all_ok());
   expect_sum(out, n);
@@ -190,7 +191,8 @@ TEST_F(GpuScheduler, PinnedAndPageableDataAreModelledApart) {
   ASSERT_TRUE(r.all_ok());
   expect_sum(out, n);
   // Calibration starts again for pinned data: the CPU first.
-  EXPECT_NE(r.stats.route.find("calibrating cpu"), std::string::npos) << r.stats.route;
+  EXPECT_EQ(r.stats.route.reason, RouteReason::calibrating) << r.stats.route.describe();
+  EXPECT_EQ(r.stats.route.device, DeviceId::cpu());
   EXPECT_EQ(s->cost_model().samples(cpu_pinned, n), 1u);
   EXPECT_EQ(s->cost_model().samples(cpu_pageable, n), 1u);
 }

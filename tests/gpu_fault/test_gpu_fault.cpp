@@ -97,7 +97,7 @@ TEST_F(GpuFault, SchedulerRedoesAFaultedGpuChunkOnTheCpuAndRetiresTheDevice) {
     return f.get();
   });
   SchedulerOptions o;
-  o.policy = PinnedPolicy{"cuda:0"};
+  o.policy = PinnedPolicy{DeviceId::cuda(0)};
   o.faults = FaultPlan{};
   o.calibration_file = std::filesystem::path{};
   auto s = Scheduler::create(rt, o).value();
@@ -113,5 +113,5 @@ TEST_F(GpuFault, SchedulerRedoesAFaultedGpuChunkOnTheCpuAndRetiresTheDevice) {
   EXPECT_EQ(s->devices().at(1).state, DeviceState::retired);
   auto r2 = s->run(op, SpanBatch<std::uint32_t>{in}, std::span(out)).value();
   EXPECT_TRUE(r2.stats.faults.empty());
-  EXPECT_EQ(r2.stats.device("cpu")->items, in.size());
+  EXPECT_EQ(r2.stats.device(DeviceId::cpu())->items, in.size());
 }

@@ -40,7 +40,7 @@ struct Observed : ::testing::Test {
     SchedulerOptions o;
     o.policy = std::move(policy);
     o.use_gpus = false;
-    o.simulated_gpus = {{.name = "sim:0", .latency = std::chrono::microseconds(5)}};
+    o.simulated_gpus = {{.latency = std::chrono::microseconds(5)}};
     o.faults = faults;
     o.calibration_file = std::filesystem::path{};
     o.breaker_backoff = std::chrono::milliseconds(0);
@@ -53,7 +53,7 @@ TEST_F(Observed, CountersMatchTheBatchStatistics) {
   FaultPlan faults;
   faults.kernel_fault = 0.3;
   faults.seed = 3;
-  auto s = scheduler(PinnedPolicy{"sim:0"}, faults);
+  auto s = scheduler(PinnedPolicy{DeviceId::sim(0)}, faults);
   std::size_t items = 0, fallback = 0, faults_seen = 0;
   for (int b = 0; b < 30; ++b) {
     std::vector<int> in(100 + b * 37), out(in.size());

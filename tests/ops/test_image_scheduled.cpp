@@ -31,7 +31,7 @@ std::unique_ptr<Scheduler> split_with_simulated_gpu(FaultPlan faults = {},
   o.policy = SplitPolicy{};
   o.use_gpus = false;
   o.calibration_file = std::filesystem::path{};
-  o.simulated_gpus = {{.name = "sim:0", .latency = std::chrono::microseconds(20), .items_per_second = 1e7}};
+  o.simulated_gpus = {{.latency = std::chrono::microseconds(20), .items_per_second = 1e7}};
   o.faults = faults;
   o.observer = std::move(observer);
   auto rt = Runtime::create({.devices = "cpu", .announce_cpu_only = false}).value();
@@ -45,7 +45,7 @@ class Observer : public SchedulerObserver {
     devices.insert(r.device);
   }
   std::mutex m;
-  std::set<std::string> devices;
+  std::set<DeviceId> devices;
 };
 
 TEST(ImageScheduled, RowsSplitAcrossDevicesMatchTheWholeFrame) {
@@ -61,8 +61,8 @@ TEST(ImageScheduled, RowsSplitAcrossDevicesMatchTheWholeFrame) {
     ASSERT_TRUE(run(*sched, p, view(frame), out)) << "round " << i;
     ASSERT_EQ(out, expected.pixels) << "round " << i;
   }
-  EXPECT_TRUE(obs->devices.count("cpu"));
-  EXPECT_TRUE(obs->devices.count("sim:0"));
+  EXPECT_TRUE(obs->devices.count(DeviceId::cpu()));
+  EXPECT_TRUE(obs->devices.count(DeviceId::sim(0)));
 }
 
 TEST(ImageScheduled, AnySlicesOfTheRowsMakeTheWholeFrame) {

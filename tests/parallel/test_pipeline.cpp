@@ -193,7 +193,7 @@ TEST(Pipeline, PlacementOnTheCpuAndThroughTheScheduler) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(pl.on(*sched).sum().value(), expect);
   // Each run taught the cost model about this pipeline on the CPU.
   const auto key = pl.cost_key("sum");
-  EXPECT_EQ(sched->cost_model().samples({key, "cpu", hetex::Residency::host}, v.size()), 4u);
+  EXPECT_EQ(sched->cost_model().samples(hetex::CostModel::Key::alone(key, hetex::DeviceId::cpu(), hetex::Residency::host), v.size()), 4u);
 }
 
 }  // namespace

@@ -1,12 +1,15 @@
 #pragma once
-// The seam between hetex and a GPU backend. Layers above talk to GPUs only through these
-// interfaces; the CUDA backend (src/cuda/*.cu) implements them, and a build without CUDA links
-// a stub whose discovery reports why no GPU is available. No toolkit header is needed here.
+// The backend interface: what a kind of device implements, in one folder src/<backend>/, so that
+// every layer above (buffers, pools, streams, futures, the scheduler) works with it unchanged.
+// CUDA (src/cuda) and the simulated GPU (src/sim) implement it. What each call promises, who owns
+// what and which calls are thread-safe: docs/design/backends.md. No toolkit header is needed here.
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "hetex/core/device.hpp"
@@ -14,49 +17,62 @@
 #include "hetex/core/gate.hpp"
 #include "hetex/core/unique_function.hpp"
 
-// Same type as cudaStream_t, declared without the CUDA headers.
+// cudaStream_t is a CUstream_st*; declared here so CUDA code can pass a NativeStream to CUDA calls.
 struct CUstream_st;
 
 namespace hetex {
 
-using NativeStream = CUstream_st*;
+// A backend's own queue handle, opaque to hetex: a cudaStream_t for CUDA, the backend's queue
+// object for the others. CUDA code passes it wherever a cudaStream_t goes.
+class NativeStream {
+ public:
+  NativeStream() noexcept = default;
+  explicit NativeStream(void* handle) noexcept : handle_(handle) {}
+  NativeStream(CUstream_st* s) noexcept : handle_(s) {}  // NOLINT: a cudaStream_t is a NativeStream
+  operator CUstream_st*() const noexcept { return static_cast<CUstream_st*>(handle_); }
+  void* handle() const noexcept { return handle_; }
+
+ private:
+  void* handle_ = nullptr;
+};
 
 enum class MemoryKind : std::uint8_t {
   host,     // ordinary pageable host memory
   pinned,   // page-locked host memory (fast DMA)
-  mapped,   // page-locked host memory also addressable by the GPU (zero copy)
+  mapped,   // page-locked host memory also addressable by the device (zero copy)
   managed,  // unified memory, migrated on demand
-  device,   // GPU memory
+  device,   // device memory
 };
 std::string_view to_string(MemoryKind kind) noexcept;
 
 namespace detail {
 
-// Shared so that work the stream orders (a pool's stream-ordered free) can keep it alive.
+// An in-order queue of work on one device. Shared so that work the queue orders (a pool's
+// stream-ordered free) can keep it alive.
 class StreamImpl : public std::enable_shared_from_this<StreamImpl> {
  public:
   virtual ~StreamImpl() = default;
-  // Asynchronous copy in stream order; any direction.
+  // Asynchronous copy in queue order; any direction between memory this device can address.
   virtual Status copy(void* dst, const void* src, std::size_t bytes) = 0;
   virtual Status fill_zero(void* dst, std::size_t bytes) = 0;
-  // Runs `launch` with the native stream to enqueue work, checks for launch errors, and
-  // returns a gate that opens when the work is done.
+  // Runs `launch` with the native queue to enqueue work, checks for launch errors, and returns a
+  // gate that opens when the work is done.
   virtual Result<GatePtr> launch_and_record(UniqueFunction<void(NativeStream)>& launch) = 0;
   // A gate that opens when all work enqueued so far has finished.
   virtual Result<GatePtr> record() = 0;
-  // Makes later work on this stream wait for `gate` (which must come from this backend).
+  // Makes later work on this queue wait for `gate` (which must come from this backend).
   virtual Status wait_for(const GatePtr& gate) = 0;
   virtual Status synchronize() = 0;
   virtual NativeStream native() = 0;
   virtual int device_index() const = 0;
 };
 
-// A stream-ordered memory pool on one GPU (a cudaMemPool_t): memory is allocated and freed in
-// the order of a stream's work, so a free while that work is still queued is safe.
+// A stream-ordered memory pool on one device: memory is allocated and freed in the order of a
+// queue's work, so a free while that work is still queued is safe.
 class DeviceMemPool {
  public:
   virtual ~DeviceMemPool() = default;
-  // Valid for work enqueued on `stream` after this call (other streams: after an event wait).
+  // Valid for work enqueued on `stream` after this call (other queues: after a gate wait).
   virtual Result<void*> allocate(StreamImpl& stream, std::size_t bytes) = 0;
   // Frees in `stream`'s order; does nothing on a device a fault retired (its memory is gone).
   virtual void deallocate(StreamImpl& stream, void* ptr) noexcept = 0;
@@ -66,10 +82,22 @@ class DeviceMemPool {
   virtual Status trim(std::size_t keep) = 0;
 };
 
+// What a failed call on a device means for that device, and so what the scheduler does next.
+enum class FaultClass : std::uint8_t {
+  too_big,         // out of memory: the device is fine, the work too large; retry it in pieces
+  work_failed,     // this work failed and the device is fine; redo it elsewhere
+  device_faulted,  // the device failed (a kernel fault, lost for now): redo elsewhere, suspend it
+  device_retired,  // the device is gone for this process: redo elsewhere, never route there again
+};
+
+// One device of a backend.
 class GpuDevice {
  public:
   virtual ~GpuDevice() = default;
+  virtual DeviceKind kind() const = 0;
   virtual const GpuInfo& info() const = 0;
+  // One line: "cuda:0 (NVIDIA H100 80GB HBM3, 132 SMs, 79.1 GiB, sm_90)".
+  virtual std::string describe() const = 0;
   virtual bool healthy() const = 0;
   // Bumped when a fault retires the device; memory of an older generation is gone.
   virtual std::uint64_t generation() const = 0;
@@ -80,20 +108,38 @@ class GpuDevice {
   virtual void deallocate(MemoryKind kind, void* ptr, std::size_t bytes, std::uint64_t generation) noexcept = 0;
   // The device address of mapped host memory.
   virtual Result<void*> device_pointer(void* mapped_host) = 0;
-  // Whether `ptr` is page-locked (so DMA can read it directly).
+  // Whether `ptr` is page-locked for this device (so DMA can read it directly).
   virtual bool is_pinned(const void* ptr) = 0;
 
   virtual Result<std::shared_ptr<StreamImpl>> create_stream() = 0;
   // A new pool that keeps up to `release_threshold` freed bytes cached across synchronizations.
   virtual Result<std::shared_ptr<DeviceMemPool>> create_mem_pool(std::size_t release_threshold) = 0;
+
+  // What an error from this device's calls or work means for the device. The default: by code,
+  // and retired once healthy() is false.
+  virtual FaultClass classify(const Error& error) const;
 };
 
 struct GpuDiscovery {
-  std::vector<std::shared_ptr<GpuDevice>> devices;
+  std::vector<std::shared_ptr<GpuDevice>> devices;  // by index
   std::string reason;  // why there are none, when there are none
 };
 
-// Process-wide: each physical GPU has one GpuDevice for the life of the process.
+// One kind of device whose devices are found on the machine.
+class Backend {
+ public:
+  virtual ~Backend() = default;
+  virtual DeviceKind kind() const noexcept = 0;
+  // Finds the devices on the first call; every later call returns the same, for the life of the
+  // process (each physical device has one GpuDevice). Thread-safe.
+  virtual const GpuDiscovery& discover() = 0;
+};
+
+// The backends built into this library, in the order a Runtime lists their devices.
+std::span<Backend* const> backends();
+// The CUDA backend (src/cuda, or src/no_cuda when built without CUDA).
+Backend& cuda_backend();
+// The CUDA backend's devices: what CUDA-only code (NVRTC kernels, fused pipelines) runs on.
 const GpuDiscovery& discover_gpus();
 
 }  // namespace detail

@@ -1,8 +1,12 @@
 #pragma once
-// What a device is: the CPU, or one CUDA GPU. Device is a cheap, copyable handle.
+// What a device is: the CPU, or one device of a backend (a CUDA GPU, the simulated GPU, a Vulkan
+// GPU, a remote rank). DeviceId names a device cheaply and exactly; Device is a copyable handle.
 
+#include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -12,18 +16,37 @@
 
 namespace hetex {
 
-enum class DeviceKind : std::uint8_t { cpu, cuda };
+// Every kind of device hetex knows. The CPU is one device; the others are numbered per kind.
+enum class DeviceKind : std::uint8_t {
+  cpu,
+  cuda,    // a CUDA GPU (src/cuda)
+  sim,     // a simulated GPU: host memory, host functions as kernels (src/sim), for tests anywhere
+  vulkan,  // a Vulkan compute device
+  remote,  // a worker in another process (an MPI rank)
+};
+inline constexpr std::size_t kDeviceKinds = 5;
 std::string_view to_string(DeviceKind kind) noexcept;
+// Whether what was measured on a device of this kind holds in another process (a simulated
+// device's speed is whatever its creator configured): calibration files keep only those.
+constexpr bool calibration_persists(DeviceKind kind) noexcept { return kind != DeviceKind::sim; }
 
 struct DeviceId {
   DeviceKind kind = DeviceKind::cpu;
   int index = 0;  // always 0 for the CPU
 
-  std::string to_string() const;  // "cpu", "cuda:1"
-  // Accepts "cpu", "cuda:N" and "gpu:N" (an alias).
+  static constexpr DeviceId cpu() noexcept { return {DeviceKind::cpu, 0}; }
+  static constexpr DeviceId cuda(int i) noexcept { return {DeviceKind::cuda, i}; }
+  static constexpr DeviceId sim(int i) noexcept { return {DeviceKind::sim, i}; }
+  constexpr bool is_cpu() const noexcept { return kind == DeviceKind::cpu; }
+
+  std::string to_string() const;  // "cpu", "cuda:1", "sim:0", "vulkan:0", "remote:3"
+  // Accepts what to_string() prints, and "gpu:N" as an alias of "cuda:N".
   static Result<DeviceId> parse(std::string_view text);
-  friend bool operator==(const DeviceId&, const DeviceId&) = default;
+  // The CPU first, then by kind, then by index.
+  friend constexpr bool operator==(const DeviceId&, const DeviceId&) = default;
+  friend constexpr auto operator<=>(const DeviceId&, const DeviceId&) = default;
 };
+std::ostream& operator<<(std::ostream& os, const DeviceId& id);  // as to_string()
 
 struct CpuInfo {
   std::string model;
@@ -61,12 +84,14 @@ class Device {
  public:
   // The CPU device.
   static Device cpu(std::shared_ptr<const CpuInfo> info);
+  // A device of a backend (its id is the backend's kind and the device's index).
   static Device gpu(std::shared_ptr<detail::GpuDevice> backend);
 
   DeviceId id() const { return id_; }
   DeviceKind kind() const { return id_.kind; }
   bool is_cpu() const { return id_.kind == DeviceKind::cpu; }
-  bool is_gpu() const { return id_.kind == DeviceKind::cuda; }
+  // A device of a backend, which runs work through streams (every kind but the CPU).
+  bool is_gpu() const { return gpu_ != nullptr; }
   std::string name() const;
   // "cuda:0 (NVIDIA H100 80GB HBM3, 132 SMs, 79.1 GiB, sm_90)"
   std::string describe() const;
@@ -93,3 +118,10 @@ class Device {
 CpuInfo detect_cpu();
 
 }  // namespace hetex
+
+template <>
+struct std::hash<hetex::DeviceId> {
+  std::size_t operator()(const hetex::DeviceId& d) const noexcept {
+    return (static_cast<std::size_t>(d.kind) << 32) ^ static_cast<std::size_t>(static_cast<unsigned>(d.index));
+  }
+};

@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "hetex/core/device.hpp"
 #include "hetex/core/error.hpp"
+#include "hetex/exec/route.hpp"
 
 namespace hetex {
 
@@ -57,7 +59,7 @@ struct ZipBatch {
 // duplicated" is checked, and what the trace export draws.
 struct ChunkRecord {
   enum class Outcome : std::uint8_t { done, failed_retried, failed_fell_back, failed };
-  std::string device;  // "cpu", "cuda:0", "sim:0"
+  DeviceId device;
   std::size_t begin = 0;
   std::size_t end = 0;
   Outcome outcome = Outcome::done;
@@ -74,7 +76,7 @@ struct ChunkRecord {
 std::string_view to_string(ChunkRecord::Outcome o) noexcept;
 
 struct DeviceUsage {
-  std::string device;
+  DeviceId device;
   std::size_t items = 0;       // results this device delivered
   std::size_t chunks = 0;
   double busy_seconds = 0;     // wall time spent running this batch's chunks
@@ -91,7 +93,7 @@ struct RangeError {
 struct ExecStats {
   std::string operation;
   std::string policy;
-  std::string route;  // why the batch went where it did, in the router's words
+  Route route;  // why the batch went where it did
   std::size_t items = 0;
   std::vector<DeviceUsage> devices;  // only devices that ran something
   std::size_t fallback_items = 0;    // items re-run on the CPU after a GPU failure
@@ -103,9 +105,9 @@ struct ExecStats {
   double h2d_seconds = 0, compute_seconds = 0, d2h_seconds = 0;
   std::vector<ChunkRecord> chunks;
 
-  const DeviceUsage* device(std::string_view name) const {
+  const DeviceUsage* device(DeviceId id) const {
     for (const auto& d : devices)
-      if (d.device == name) return &d;
+      if (d.device == id) return &d;
     return nullptr;
   }
 };

@@ -1,12 +1,9 @@
 #pragma once
-// Measured cost of running an operation on a device, learnt online.
-//
-// A straight line a + b·n fitted over sizes from 2^10 to 2^26 is dominated by the large sizes and
-// mispredicts the small ones by multiples (a GPU's fixed cost is tens of microseconds; a CPU's is
-// a few), which is exactly where routing matters. So, as StarPU's history models do, we keep
-// per size bucket (powers of two) the recent run times and predict by interpolating between the
-// measured buckets nearest to n. A bucket is calibrated after a few samples; the median of the
-// last few samples keeps one disturbed run from steering routing.
+// Measured cost of running an operation on a device, learnt online: per size bucket (powers of
+// two) the recent run times, predicted by interpolating between the measured buckets nearest to
+// n (as StarPU's history models do); the median of the last few keeps one disturbed run from
+// steering routing. Why not a fitted line, and how the scheduler feeds it:
+// docs/design/scheduler.md, "Feedback".
 
 #include <cstddef>
 #include <filesystem>
@@ -15,9 +12,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
+#include "hetex/core/device.hpp"
 #include "hetex/core/error.hpp"
 
 namespace hetex {
@@ -27,6 +26,14 @@ namespace hetex {
 // straight from it (pinned: page-locked host memory).
 enum class Residency : std::uint8_t { host, pinned, device };
 const char* residency_name(Residency r) noexcept;
+
+// What a cost-model entry measured.
+enum class Measured : std::uint8_t {
+  alone,   // run times of one device running batches by itself, by size
+  beside,  // how many times slower one device ran in a split, beside the others, than alone
+  split,   // run times of whole splits, all devices together, end to end (no device)
+};
+std::string_view to_string(Measured m) noexcept;
 
 // A snapshot of one key's measurements, cheap to evaluate many times without locks (the split
 // planner inverts it repeatedly).
@@ -54,18 +61,23 @@ class CostModel {
   static constexpr std::size_t kWindow = 5;     // samples kept per bucket
   static constexpr std::size_t kCalibrated = 3; // samples before a bucket is trusted...
   // ... when they agree: the slowest no more than this many times the fastest (per item). Else
-  // the bucket needs its whole window, whose median outvotes two disturbed runs. (A cold first
-  // batch and one more slowed by the host made the CPU's median three times its speed and sent
-  // batches of 1K short messages to a GPU three times slower, for good.)
+  // the bucket needs its whole window, whose median outvotes two disturbed runs.
   static constexpr double kSettledSpread = 1.5;
   // Once a bucket's window is full, one run in this many is recorded: the model still follows a
   // device that changes, and the curve is not rebuilt after every batch.
   static constexpr std::size_t kDecimation = 8;
 
   struct Key {
-    std::string op;
-    std::string device;
+    std::string op;  // the operation, and its cost class if any ("sha256/1k")
+    DeviceId device;  // DeviceId{} for Measured::split
     Residency residency = Residency::host;
+    Measured measured = Measured::alone;
+
+    static Key alone(std::string op, DeviceId device, Residency where) { return {std::move(op), device, where, Measured::alone}; }
+    static Key beside(std::string op, DeviceId device, Residency where) {
+      return {std::move(op), device, where, Measured::beside};
+    }
+    static Key split(std::string op, Residency where) { return {std::move(op), DeviceId{}, where, Measured::split}; }
     friend auto operator<=>(const Key&, const Key&) = default;
   };
 
@@ -92,8 +104,7 @@ class CostModel {
   // A dimensionless measure kept the way run times are (the median of the last kWindow,
   // persisted alike) but recorded on every run, as no curve is rebuilt from it: how many times
   // slower a device ran beside others than its curve alone predicts. One figure per key,
-  // whatever the sizes it was measured at: a per-size curve of such speeds let one disturbed run
-  // at an unusual share size bend the prediction of every share near it.
+  // whatever the sizes it was measured at.
   // afresh: the ratio replaces the recent ones (a re-measurement after they had grown stale).
   void record_ratio(const Key& key, double ratio, bool afresh = false);
   struct Ratio {
@@ -104,9 +115,10 @@ class CostModel {
   std::size_t samples(const Key& key, std::size_t n) const;
   void clear();
 
-  // Persistence: a small JSON file. Entries of devices whose names start with "sim" (simulated
-  // devices in tests) are not saved. load() merges what it reads; a missing file is not an error,
-  // a malformed one is (and leaves the model as it was).
+  // Persistence: a small JSON file. Entries of simulated devices are not saved. load() merges
+  // what it reads, from this format (version 2) or the one before (version 1, where a split was
+  // the pseudo-device "split" and a ratio "<device>@beside"); a missing file is not an error, a
+  // malformed one or one of an unknown version is (and leaves the model as it was).
   Status save(const std::filesystem::path& file) const;
   Status load(const std::filesystem::path& file);
 

@@ -2,14 +2,13 @@
 // Injected faults, so the fallback logic is exercised everywhere: on a machine without a GPU
 // (against simulated GPUs) and on the GPU machine (against the real CUDA executor, where an
 // injected fault is reported in place of the chunk's real outcome and leaves the device healthy).
+// SchedulerOptions::faults takes a plan; the scheduler draws from it for every device attempt.
 //
 // HETEX_FAULTS="oom=0.01,kernel=0.005,lost=0.001,slow=0.05:2ms,seed=42" sets a plan from the
 // environment; probabilities are per GPU attempt.
 
 #include <chrono>
 #include <cstdint>
-#include <mutex>
-#include <random>
 #include <string>
 #include <string_view>
 
@@ -30,25 +29,6 @@ struct FaultPlan {
   // From HETEX_FAULTS; an empty plan when unset, an error naming the variable when malformed.
   static Result<FaultPlan> from_env();
   std::string to_string() const;
-};
-
-class FaultInjector {
- public:
-  enum class Fault : std::uint8_t { none, out_of_memory, kernel_fault, device_lost };
-  struct Draw {
-    Fault fault = Fault::none;
-    std::chrono::microseconds delay{0};
-  };
-
-  explicit FaultInjector(FaultPlan plan = {});
-  bool active() const noexcept { return !plan_.empty(); }
-  const FaultPlan& plan() const noexcept { return plan_; }
-  Draw draw();  // thread-safe
-
- private:
-  FaultPlan plan_;
-  std::mutex m_;
-  std::mt19937_64 rng_;
 };
 
 }  // namespace hetex

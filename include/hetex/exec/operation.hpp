@@ -1,6 +1,7 @@
 #pragma once
 // An operation: one implementation per backend for a batch of items. The CPU implementation is
-// required (it is also where failed GPU work lands); the CUDA one is optional.
+// required (it is also where failed GPU work lands, and what a simulated GPU runs); the CUDA one
+// is optional.
 //
 //   Operation<ZipBatch<float>, float> add("vector_add",
 //       [](const ZipBatch<float>& in, std::span<float> out) { ...; return Status{}; });
@@ -10,13 +11,12 @@
 // chunk, so it must be safe to call concurrently and should not start parallel work of its own.
 // The GPU function gets host-resident input and output and returns once `out` is filled.
 
-#include <cstring>
-#include <exception>
 #include <functional>
 #include <span>
 #include <string>
-#include <type_traits>
 
+#include "hetex/core/simulated_gpu.hpp"
+#include "hetex/detail/job.hpp"
 #include "hetex/exec/batch.hpp"
 #include "hetex/exec/gpu_lane.hpp"
 
@@ -31,37 +31,14 @@ namespace detail {
 
 struct OpInfo {
   std::string name;
-  bool has_gpu = false;
+  bool has_gpu = false;  // a CUDA implementation
   OperationOptions options;
-};
 
-// A submitted batch with its operation, type-erased so the scheduler's machinery is not a template.
-class JobBase {
- public:
-  virtual ~JobBase() = default;
-  virtual std::size_t size() const = 0;
-  virtual const OpInfo& op() const = 0;
-  virtual Status run_cpu(std::size_t begin, std::size_t end) = 0;
-  virtual Status run_gpu(GpuLane& lane, std::size_t begin, std::size_t end) = 0;
-  // What the cost model files this batch under: the operation's name, plus its cost class if any.
-  virtual std::string cost_key() const = 0;
-  // The host memory the batch's bulk lives in (HasHostData), or nullptr when unknown.
-  virtual const void* host_data() const { return nullptr; }
-  // Fault injection: leave garbage where a failed attempt might have written, so a test sees it
-  // if the scheduler forgets to redo those items.
-  virtual void scribble(std::size_t begin, std::size_t end) = 0;
-};
-
-template <class F, class... Args>
-Status call_guarded(const std::string& op, F& f, Args&&... args) noexcept {
-  try {
-    return f(std::forward<Args>(args)...);
-  } catch (const std::exception& e) {
-    return Error(Errc::internal, "operation " + op + " threw: " + e.what());
-  } catch (...) {
-    return Error(Errc::internal, "operation " + op + " threw a non-standard exception");
+  // Whether the operation has an implementation for this kind of device.
+  bool runs_on(DeviceKind kind) const noexcept {
+    return kind == DeviceKind::cpu || kind == DeviceKind::sim || (kind == DeviceKind::cuda && has_gpu);
   }
-}
+};
 
 }  // namespace detail
 
@@ -105,8 +82,12 @@ class Operation {
   const detail::OpInfo& info() const noexcept { return info_; }
 
   Status run_cpu(const In& in, std::span<Out> out) const { return detail::call_guarded(info_.name, cpu_, in, out); }
+  // On the lane's device, with the implementation for its kind.
   Status run_gpu(GpuLane& lane, const In& in, std::span<Out> out) const {
-    if (!gpu_) return Error(Errc::unavailable, "operation " + info_.name + " has no GPU implementation");
+    if (lane.device().kind() == DeviceKind::sim)
+      return detail::run_host_kernel(lane.stream(0).impl(), in.size(), [&] { return run_cpu(in, out); });
+    if (!info_.runs_on(lane.device().kind()))
+      return Error(Errc::unavailable, "operation " + info_.name + " has no implementation for " + lane.device().id().to_string());
     return detail::call_guarded(info_.name, gpu_, lane, in, out);
   }
 
@@ -117,38 +98,4 @@ class Operation {
   CostClassFn cost_class_;
 };
 
-namespace detail {
-
-template <class In, class Out>
-class TypedJob final : public JobBase {
- public:
-  TypedJob(const Operation<In, Out>& op, In in, std::span<Out> out) : op_(op), in_(std::move(in)), out_(out) {}
-  std::size_t size() const override { return out_.size(); }
-  const OpInfo& op() const override { return op_.info(); }
-  Status run_cpu(std::size_t b, std::size_t e) override { return op_.run_cpu(in_.slice(b, e), out_.subspan(b, e - b)); }
-  Status run_gpu(GpuLane& lane, std::size_t b, std::size_t e) override {
-    return op_.run_gpu(lane, in_.slice(b, e), out_.subspan(b, e - b));
-  }
-  std::string cost_key() const override { return op_.cost_key(in_); }
-  const void* host_data() const override {
-    if constexpr (HasHostData<In>)
-      return in_.host_data();
-    else
-      return nullptr;
-  }
-  void scribble(std::size_t b, std::size_t e) override {
-    if constexpr (std::is_trivially_copyable_v<Out>) {
-      std::memset(static_cast<void*>(out_.data() + b), 0xA5, (e - b) * sizeof(Out));
-    } else {
-      for (std::size_t i = b; i < e; ++i) out_[i] = Out{};
-    }
-  }
-
- private:
-  const Operation<In, Out>& op_;
-  In in_;
-  std::span<Out> out_;
-};
-
-}  // namespace detail
 }  // namespace hetex

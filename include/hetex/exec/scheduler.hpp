@@ -26,14 +26,18 @@
 
 #include "hetex/async/future.hpp"
 #include "hetex/core/runtime.hpp"
+#include "hetex/core/simulated_gpu.hpp"
 #include "hetex/exec/batch.hpp"
 #include "hetex/exec/cost_model.hpp"
 #include "hetex/exec/executor.hpp"
 #include "hetex/exec/fault.hpp"
 #include "hetex/exec/operation.hpp"
-#include "hetex/exec/routing.hpp"
+#include "hetex/exec/policy.hpp"
 
 namespace hetex {
+namespace detail {
+class SchedulerEngine;  // src/exec/engine.hpp
+}
 
 enum class DeviceState : std::uint8_t {
   healthy,
@@ -51,19 +55,7 @@ class SchedulerObserver {
   virtual void on_chunk(const std::string& /*op*/, const ChunkRecord&) {}
   virtual void on_batch(const ExecStats&) {}
   virtual void on_queue_depth(std::size_t /*admitted batches*/) {}
-  virtual void on_device_state(const std::string& /*device*/, DeviceState) {}
-};
-
-// A stand-in GPU for machines without one: it runs the operation's CPU implementation on one
-// thread and takes at least latency + n / items_per_second, so routing and fallback can be tested
-// anywhere.
-struct SimulatedGpu {
-  std::string name = "sim:0";  // must start with "sim"
-  std::chrono::microseconds latency{50};
-  double items_per_second = 1e9;
-  // While *lost is true every attempt fails with device_lost: a device that goes away and comes
-  // back, for tests of suspension and re-probing.
-  std::shared_ptr<std::atomic<bool>> lost;
+  virtual void on_device_state(DeviceId /*device*/, DeviceState) {}
 };
 
 enum class WhenFull : std::uint8_t { block, fail_busy };
@@ -73,7 +65,8 @@ struct SchedulerOptions {
   std::size_t queue_capacity = 64;  // batches admitted and not yet finished
   WhenFull when_full = WhenFull::block;
   bool use_gpus = true;                      // the runtime's healthy GPUs
-  std::vector<SimulatedGpu> simulated_gpus;  // added after the real ones
+  // Simulated GPUs (core/simulated_gpu.hpp) added after the real ones: simulated_gpus[i] is sim:i.
+  std::vector<SimulatedGpu> simulated_gpus;
   // Faults to inject into GPU attempts; unset: read HETEX_FAULTS.
   std::optional<FaultPlan> faults;
   // Calibration persistence; unset: the default file for this machine; an empty path: none.
@@ -83,9 +76,7 @@ struct SchedulerOptions {
   std::shared_ptr<SchedulerObserver> observer;
   // Cores given to each GPU while the CPU runs its share of a split batch: the GPU lane's host
   // work (staging copies of pageable data, packing, launches) runs on them, and the CPU's share on
-  // the rest. Data in pinned memory needs no staging copies, yet one core was not enough: the
-  // thread that enqueues the GPU's chunks then waited for a core now and then, and a quarter of
-  // the splits of 1 GiB of 1 KiB messages ran 20-40% slower (none with two; H100 host).
+  // the rest; for data in pageable and in pinned memory (docs/design/scheduler.md).
   int split_cores_per_gpu = 2;
   int split_cores_per_gpu_pinned = 2;
 };
@@ -122,8 +113,7 @@ class [[nodiscard]] Submission {
 };
 
 struct DeviceSnapshot {
-  std::string name;
-  bool is_cpu = false;
+  DeviceId device;
   DeviceState state = DeviceState::healthy;
   std::size_t items = 0, chunks = 0, fallback_items = 0, faults = 0;
   double busy_seconds = 0;
@@ -159,6 +149,8 @@ class Scheduler {
   ExecutorKind device_kind() const noexcept { return ExecutorKind::hybrid; }
 
   std::vector<DeviceSnapshot> devices() const;
+  // The runtime the scheduler was created from (its CPU and GPUs; simulated GPUs are not in it).
+  const Runtime& runtime() const noexcept;
   std::string policy() const;
   std::size_t queue_depth() const;
   CostModel& cost_model();
@@ -167,12 +159,10 @@ class Scheduler {
   // True when a GPU (real or simulated) can take work now.
   bool has_gpu() const;
 
-  struct Impl;
-
  private:
-  explicit Scheduler(std::unique_ptr<Impl> impl);
+  explicit Scheduler(std::unique_ptr<detail::SchedulerEngine> engine);
   Future<ExecReport> submit_job(std::shared_ptr<detail::JobBase> job, bool inline_cpu);
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<detail::SchedulerEngine> engine_;
 };
 
 }  // namespace hetex

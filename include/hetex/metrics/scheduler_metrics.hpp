@@ -30,7 +30,7 @@ class SchedulerMetrics final : public SchedulerObserver {
   void on_chunk(const std::string& op, const ChunkRecord& chunk) override;
   void on_batch(const ExecStats& stats) override;
   void on_queue_depth(std::size_t depth) override;
-  void on_device_state(const std::string& device, DeviceState state) override;
+  void on_device_state(DeviceId device, DeviceState state) override;
 
   // Sets the pool gauges from the device pools of `gpus` and the shared pinned pool (call before
   // a scrape, or after batches).
