@@ -146,8 +146,10 @@ struct RingCache {
     return *c;
   }
 
-  // Best first: idle and large enough, then large enough (its last DMAs are waited for only if
-  // a slot is reused before they finish), then idle (it grows), then a new ring.
+  // An idle ring that is large enough (the smallest such), else an idle one to grow (the
+  // largest). When every cached ring still carries DMAs of an earlier run (a transfer on another
+  // stream), a new ring, so that this run does not wait for that one; past kIdleRings, the one
+  // that fits (its DMAs are waited for only where a slot is reused before they finish).
   std::unique_ptr<StagingRing> take(const std::shared_ptr<GpuDevice>& gpu, std::size_t n, const SlotBytes& b) {
     std::vector<std::unique_ptr<StagingRing>> dead;
     std::unique_ptr<StagingRing> best;
@@ -162,16 +164,16 @@ struct RingCache {
           ++it;
         }
       }
-      auto rank = [&](const StagingRing& r) { return (r.fits_all(n, b) ? 0 : 2) + (r.idle() ? 0 : 1); };
+      // Lower is better: 0 idle and fits, 1 idle, 2 busy and fits, 3 busy.
+      auto rank = [&](const StagingRing& r) { return (r.idle() ? 0 : 2) + (r.fits_all(n, b) ? 0 : 1); };
       auto pick = v.end();
       int pick_rank = 4;
       for (auto it = v.begin(); it != v.end(); ++it) {
         const int rk = rank(**it);
-        const bool better = rk < pick_rank || (rk == pick_rank && (rk < 2 ? (*it)->bytes() < (*pick)->bytes()
-                                                                           : (*it)->bytes() > (*pick)->bytes()));
-        if (better) pick = it, pick_rank = rk;
+        const bool smaller = pick != v.end() && (*it)->bytes() < (*pick)->bytes();
+        if (rk < pick_rank || (rk == pick_rank && (rk % 2 == 0 ? smaller : !smaller))) pick = it, pick_rank = rk;
       }
-      if (pick != v.end()) {
+      if (pick != v.end() && (pick_rank < 2 || v.size() >= kIdleRings)) {
         best = std::move(*pick);
         v.erase(pick);
       }

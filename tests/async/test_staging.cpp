@@ -3,6 +3,7 @@
 // host so that a slot reused too early would show as corrupted data.
 #include <gtest/gtest.h>
 
+#include <future>
 #include <numeric>
 
 #include "async/fake_gpu.hpp"
@@ -66,6 +67,49 @@ TEST_F(StagingOnFake, RingsAreCachedAndReused) {
   }
   detail::drop_staging_rings(*fake);
   EXPECT_EQ(fake->live_allocations(), before);
+}
+
+// An upload returns with its DMAs in flight and its ring back in the cache; a run on another
+// stream right after it takes a ring of its own instead of waiting for them.
+TEST_F(StagingOnFake, ARunDoesNotWaitForTheDmasOfAnother) {
+  const std::size_t total = 300000;
+  const auto cuts = staging_cases::cuts_of(total, {100000});
+  staging_cases::HostBytes src(b.gpu, total, false);
+  staging_cases::fill_random(src.span(), 14);
+  auto dev = detail::Allocation::create(MemoryKind::device, fake, total, "test").value();
+  struct UploadOnly final : detail::StagedWork {
+    const std::uint8_t* from;
+    std::uint8_t* to;
+    Status pack(detail::Chunk& c, const detail::SlotMemory&) override {
+      c.upload(to + c.begin, from + c.begin, c.end - c.begin, false);
+      return {};
+    }
+  } up;
+  up.from = src.data();
+  up.to = static_cast<std::uint8_t*>(dev->device_ptr());
+  // Stream 0 is held until the second run is done, so the first run's DMAs are still queued.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  hetex_test::fake_enqueue(b.streams[0].native(), [released] { released.wait(); });
+  std::vector<Stream> first(b.streams.begin(), b.streams.begin() + 1);
+  auto p = detail::StagingPipeline::create(first, up, staging_cases::options_for(cuts, 3)).value();
+  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) ASSERT_TRUE(p.submit(cuts[i], cuts[i + 1]));
+  auto gate = p.detach().value();
+  EXPECT_FALSE(gate->poll()) << "the upload should still be in flight";
+  EXPECT_EQ(detail::cached_staging_rings(*fake), 1u);
+  staging_cases::HostBytes in(b.gpu, total, false), out(b.gpu, total, false);
+  staging_cases::fill_random(in.span(), 15);
+  staging_cases::XorWork w(b, in, out);
+  std::vector<Stream> others(b.streams.begin() + 1, b.streams.end());
+  auto q = detail::StagingPipeline::create(others, w, staging_cases::options_for(cuts, 3)).value();
+  EXPECT_EQ(detail::cached_staging_rings(*fake), 1u) << "the busy ring stays in the cache";
+  for (std::size_t i = 0; i + 1 < cuts.size(); ++i) ASSERT_TRUE(q.submit(cuts[i], cuts[i + 1]));
+  ASSERT_TRUE(q.finish());
+  EXPECT_TRUE(staging_cases::output_is(in, out, cuts, cuts.size()));
+  EXPECT_FALSE(gate->poll()) << "the second run finished without waiting for the first";
+  release.set_value();
+  ASSERT_TRUE(gate->wait());
+  EXPECT_EQ(detail::cached_staging_rings(*fake), 2u);
 }
 
 TEST_F(StagingOnFake, ARingTooSmallGrowsAndASlotGrowsOnDemand) {
