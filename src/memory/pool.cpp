@@ -10,7 +10,6 @@
 #include <optional>
 #include <vector>
 
-#include "hetex/async/stream.hpp"
 
 namespace hetex {
 namespace {
@@ -75,7 +74,7 @@ Result<std::shared_ptr<DevicePool>> DevicePool::shared(const Device& gpu) {
 
 DevicePool::~DevicePool() = default;
 
-Result<std::shared_ptr<detail::Allocation>> DevicePool::allocate_bytes(Stream& s, std::size_t bytes,
+Result<std::shared_ptr<detail::Allocation>> DevicePool::allocate_bytes(StreamView s, std::size_t bytes,
                                                                        const std::string& type) {
   const std::string where = "DevicePool on " + gpu_.id().to_string();
   if (!(s.device() == gpu_))

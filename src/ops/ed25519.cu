@@ -1,7 +1,8 @@
 // Ed25519 verification on the GPU, host memory to host memory: one signature per thread, the
-// batch cut into chunks that go round-robin over the caller's S streams, each chunk staged
-// through pinned memory (one H2D copy, the kernel, one D2H copy). S + 1 staging slots let the
-// host stage chunk k + S while the GPU works on chunks k .. k + S - 1.
+// batch cut into chunks that go round-robin over the caller's S streams on the staging pipeline
+// (async/staging.hpp), each chunk packed into its slot's pinned memory (one H2D copy, the
+// kernel, one D2H copy). S + 1 slots let the host stage chunk k + S while the GPU works on
+// chunks k .. k + S - 1.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -13,9 +14,9 @@
 // hetex's Future<T> ignores a [[nodiscard]] Result inside std::optional::emplace, which nvcc's
 // front end reports (2810) for every instantiation; GCC does not. Not ours to change.
 #pragma nv_diag_suppress 2810
+#include "async/staging.hpp"
 #include "hetex/async/stream.hpp"
 #include "hetex/memory/buffer.hpp"
-#include "hetex/memory/pool.hpp"
 #include "ops/ed25519_batch.hpp"
 
 namespace hetex::ops {
@@ -91,153 +92,101 @@ Result<const ed::BaseEntry*> device_base_table(Stream& s) {
   return static_cast<const ed::BaseEntry*>(t.view().data());
 }
 
-// Staging: slot k of `slots` owns [k * slot_bytes, (k + 1) * slot_bytes) of one pinned and one
-// device allocation (the same layout on both sides): the chunk's input, then its verdicts.
-struct Staging {
-  PinnedBuffer<std::uint8_t> host;
-  DeviceBuffer<std::uint8_t> dev;
-  std::size_t slots = 0, slot_bytes = 0, out_offset = 0;
-};
-
-// The only allocations of a call, from the pools: a fresh cudaMalloc and cudaHostRegister of
-// tens of MiB cost ~1.5 ms a call, which dominated batches below a few thousand signatures.
-Status allocate_staging(Staging& st, Stream& s, std::size_t slots, std::size_t items, std::size_t data) {
-  st.out_offset = (Layout::of(items, data).end + 255) & ~std::size_t(255);
-  st.slot_bytes = (st.out_offset + items + 255) & ~std::size_t(255);
-  st.slots = slots;
-  st.dev = {};
-  st.host = {};
-  auto pool = HETEX_TRY(DevicePool::shared(s.device()));
-  st.dev = HETEX_TRY(pool->allocate<std::uint8_t>(s, slots * st.slot_bytes));
-  // Slots run on every stream: the stream-ordered allocation must be complete before they start.
-  // (It is freed on `s` only after ~GpuVerifier has waited for every slot.)
-  HETEX_TRY_VOID(s.synchronize());
-  st.host = HETEX_TRY(PinnedPool::shared().acquire<std::uint8_t>(slots * st.slot_bytes));
-  return {};
-}
-
-class GpuVerifier {
+// A chunk of signatures [b, e) in its slot: its Layout in host_in and device_in (one upload),
+// its verdicts in device_out (and host_out, unless the caller's output is page-locked).
+class VerifyWork final : public hetex::detail::StagedWork {
  public:
-  GpuVerifier(std::span<Stream> streams, const VerifyBatch& batch, std::span<Verdict> out)
-      : streams_(streams), batch_(batch), out_(out) {}
+  VerifyWork(const VerifyBatch& batch, std::span<Verdict> out) : batch_(batch), out_(out) {}
+  const ed::BaseEntry* base = nullptr;
+  bool out_pinned = false;
 
-  // Waits for the chunks still in flight, so no DMA outlives the staging on an error path.
-  ~GpuVerifier() {
-    for (auto& f : in_flight_)
-      if (f.done) (void)f.done->wait();
-  }
-
-  Status run() {
-    const std::size_t n = batch_.size();
-    const auto& offsets = batch_.messages.offsets;
-    base_ = HETEX_TRY(device_base_table(streams_[0]));
-    HETEX_TRY_VOID(plan_staging());
-
-    std::size_t slot = 0;
-    for (std::size_t b = 0; b < n;) {
-      std::size_t e = b + 1;
-      while (e < n && e - b < item_cap_ && offsets[e + 1] - offsets[b] <= data_cap_) ++e;
-      HETEX_TRY_VOID(retire(slot));
-      HETEX_TRY_VOID(submit(slot, streams_[slot % streams_.size()], b, e));
-      slot = (slot + 1) % staging_.slots;
-      b = e;
-    }
-    for (std::size_t k = 0; k < staging_.slots; ++k) HETEX_TRY_VOID(retire(k));
-    return {};
-  }
-
- private:
-  struct InFlight {
-    hetex::detail::GatePtr done;
-    std::size_t begin = 0, end = 0;
-  };
-
-  // Chunk limits and slot count. One slot more than streams keeps every stream busy while the
-  // host stages the next chunk. Short of device or pinned memory, fewer slots, then smaller
-  // chunks (never below one message): a batch of any size goes through in pieces.
-  Status plan_staging() {
-    const std::size_t n = batch_.size();
-    const auto& offsets = batch_.messages.offsets;
-    std::size_t max_msg = 0;
-    for (std::size_t i = 0; i < n; ++i) max_msg = std::max<std::size_t>(max_msg, offsets[i + 1] - offsets[i]);
-    const std::size_t total = batch_.messages.total_bytes();
-    item_cap_ = std::min(n, kMaxChunkItems);
-    // Room for a chunk of average messages plus the longest one (so uneven sizes rarely cut a
-    // chunk short), and never less than the longest message.
-    const std::size_t avg = (total + n - 1) / n;
-    data_cap_ = std::max(max_msg, std::min({total, kMaxChunkData, avg * item_cap_ + max_msg}));
-    std::size_t slots = std::min(streams_.size() + 1, (n + item_cap_ - 1) / item_cap_);
-    for (;;) {
-      auto st = allocate_staging(staging_, streams_[0], slots, item_cap_, data_cap_);
-      if (st) break;
-      if (st.error().code() != Errc::out_of_memory) return st;
-      if (slots > 1) {
-        slots = (slots + 1) / 2;
-      } else if (item_cap_ > 1 || data_cap_ > max_msg) {
-        item_cap_ = std::max<std::size_t>(1, item_cap_ / 2);
-        data_cap_ = std::max(max_msg, data_cap_ / 2);
-      } else {
-        return st;
-      }
-    }
-    in_flight_.assign(staging_.slots, InFlight{});
-    return {};
-  }
-
-  Status submit(std::size_t slot, Stream& stream, std::size_t b, std::size_t e) {
-    auto st = enqueue(slot, stream, b, e);
-    // Work enqueued before the failure may still read the staging: let it drain.
-    if (!st) (void)stream.impl().synchronize();
-    return st;
-  }
-
-  Status enqueue(std::size_t slot, Stream& stream, std::size_t b, std::size_t e) {
-    const std::size_t n = e - b;
+  Status pack(hetex::detail::Chunk& c, const hetex::detail::SlotMemory& m) override {
+    const std::size_t b = c.begin, e = c.end, n = e - b;
     const auto& offsets = batch_.messages.offsets;
     const std::size_t data_bytes = offsets[e] - offsets[b];
     const Layout l = Layout::of(n, data_bytes);
-    const std::size_t base = slot * staging_.slot_bytes;
-    std::uint8_t* h = staging_.host.span().data() + base;
+    if (m.host_in.size() < l.end || m.device_out.size() < n)
+      return Error(Errc::internal, "ed25519_verify_gpu: a chunk outgrew its staging slot");
+    std::uint8_t* h = m.host_in.data();
     std::memcpy(h + l.keys, batch_.keys.data() + b, n * 32);
     std::memcpy(h + l.sigs, batch_.signatures.data() + b, n * 64);
     std::memcpy(h + l.offsets, offsets.data() + b, (n + 1) * 8);
     if (data_bytes) std::memcpy(h + l.data, batch_.messages.data.data() + offsets[b], data_bytes);
+    c.upload(m.device_in.data(), h, l.end, true);
+    c.download(out_.data() + b, m.device_out.data(), n, out_pinned);
+    return {};
+  }
 
-    auto& impl = stream.impl();
-    std::uint8_t* dev_in = staging_.dev.view().data() + base;
-    std::uint8_t* dev_out = dev_in + staging_.out_offset;
-    HETEX_TRY_VOID(impl.copy(dev_in, h, l.end));
-    const std::uint64_t first = offsets[b];
-    const ed::BaseEntry* table = base_;
-    hetex::detail::UniqueFunction<void(NativeStream)> launch([=](NativeStream s) {
+  Status launch(Stream& s, const hetex::detail::Chunk& c, const hetex::detail::SlotMemory& m) override {
+    const std::size_t n = c.end - c.begin;
+    const std::uint64_t first = batch_.messages.offsets[c.begin];
+    const ed::BaseEntry* table = base;
+    const std::uint8_t* dev_in = m.device_in.data();
+    std::uint8_t* dev_out = m.device_out.data();
+    hetex::detail::UniqueFunction<void(NativeStream)> fn([=](NativeStream st) {
       const unsigned blocks = unsigned((n + kThreadsPerBlock - 1) / kThreadsPerBlock);
-      verify_kernel<<<blocks, kThreadsPerBlock, 0, s>>>(dev_in, std::uint32_t(n), first, table, dev_out);
+      verify_kernel<<<blocks, kThreadsPerBlock, 0, st>>>(dev_in, std::uint32_t(n), first, table, dev_out);
     });
-    HETEX_TRY_VOID(impl.launch_and_record(launch));
-    HETEX_TRY_VOID(impl.copy(h + staging_.out_offset, dev_out, n));
-    in_flight_[slot] = InFlight{HETEX_TRY(impl.record()), b, e};
+    (void)HETEX_TRY(s.impl().launch_and_record(fn));
     return {};
   }
 
-  // Waits for the slot's chunk, if any, and copies its verdicts out.
-  Status retire(std::size_t slot) {
-    InFlight f = std::move(in_flight_[slot]);
-    in_flight_[slot] = InFlight{};
-    if (!f.done) return {};
-    HETEX_TRY_VOID(f.done->wait());
-    const std::uint8_t* verdicts = staging_.host.span().data() + slot * staging_.slot_bytes + staging_.out_offset;
-    std::memcpy(out_.data() + f.begin, verdicts, f.end - f.begin);
-    return {};
-  }
-
-  std::span<Stream> streams_;
+ private:
   const VerifyBatch& batch_;
   std::span<Verdict> out_;
-  const ed::BaseEntry* base_ = nullptr;
-  std::size_t item_cap_ = 0, data_cap_ = 0;
-  Staging staging_;
-  std::vector<InFlight> in_flight_;
 };
+
+bool pinned_range(const Device& dev, const void* p, std::size_t bytes) {
+  auto* gpu = dev.backend();
+  return bytes && gpu->is_pinned(p) && gpu->is_pinned(static_cast<const char*>(p) + bytes - 1);
+}
+
+// Chunk limits and slots, and the pipeline over them. One slot more than streams keeps every
+// stream busy while the host stages the next chunk. Short of device or pinned memory, fewer
+// slots, then smaller chunks (never below one message): a batch of any size goes through.
+Status verify(std::span<Stream> streams, const VerifyBatch& batch, std::span<Verdict> out) {
+  const std::size_t n = batch.size();
+  const auto& offsets = batch.messages.offsets;
+  VerifyWork work(batch, out);
+  work.base = HETEX_TRY(device_base_table(streams[0]));
+  work.out_pinned = pinned_range(streams[0].device(), out.data(), out.size());
+  std::size_t max_msg = 0;
+  for (std::size_t i = 0; i < n; ++i) max_msg = std::max<std::size_t>(max_msg, offsets[i + 1] - offsets[i]);
+  const std::size_t total = batch.messages.total_bytes();
+  std::size_t item_cap = std::min(n, kMaxChunkItems);
+  // Room for a chunk of average messages plus the longest one (so uneven sizes rarely cut a
+  // chunk short), and never less than the longest message.
+  const std::size_t avg = (total + n - 1) / n;
+  std::size_t data_cap = std::max(max_msg, std::min({total, kMaxChunkData, avg * item_cap + max_msg}));
+  std::size_t slots = std::min(streams.size() + 1, (n + item_cap - 1) / item_cap);
+  for (;;) {
+    hetex::detail::StagingOptions o;
+    o.slots = slots;
+    o.bytes.host_in = o.bytes.device_in = Layout::of(item_cap, data_cap).end;
+    o.bytes.device_out = item_cap;
+    o.bytes.host_out = work.out_pinned ? 0 : item_cap;
+    auto p = hetex::detail::StagingPipeline::create(streams, work, o);
+    if (!p) {
+      if (p.error().code() != Errc::out_of_memory) return std::move(p).error();
+      if (slots > 1) {
+        slots = (slots + 1) / 2;
+      } else if (item_cap > 1 || data_cap > max_msg) {
+        item_cap = std::max<std::size_t>(1, item_cap / 2);
+        data_cap = std::max(max_msg, data_cap / 2);
+      } else {
+        return std::move(p).error();
+      }
+      continue;
+    }
+    for (std::size_t b = 0; b < n;) {
+      std::size_t e = b + 1;
+      while (e < n && e - b < item_cap && offsets[e + 1] - offsets[b] <= data_cap) ++e;
+      HETEX_TRY_VOID(p->submit(b, e));
+      b = e;
+    }
+    return p->finish();
+  }
+}
 
 }  // namespace
 
@@ -250,8 +199,7 @@ Status ed25519_verify_gpu(std::span<Stream> streams, const VerifyBatch& batch, s
                                                streams[0].device().id().to_string() + " and " + s.device().id().to_string());
   if (batch.size() == 0) return {};
   static_assert(sizeof(Verdict) == 1);
-  GpuVerifier v(streams, batch, out);
-  return v.run();
+  return verify(streams, batch, out);
 }
 
 }  // namespace hetex::ops

@@ -6,16 +6,20 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
-#include <array>
-#include <deque>
 #include <optional>
+#include <vector>
 
+// nvcc's front end (not the host compiler) reads future.hpp's emplace() of a [[nodiscard]]
+// Result as a discarded value.
+#pragma nv_diag_suppress 2810
+#include "async/staging.hpp"
 #include "hetex/async/stream.hpp"
 #include "hetex/async/transfer.hpp"
 #include "hetex/exec/gpu_lane.hpp"
 #include "hetex/memory/pool.hpp"
 #include "hetex/ops/image.hpp"
 #include "image_rows.hpp"
+#pragma nv_diag_default 2810
 
 namespace hetex::image {
 namespace {
@@ -196,8 +200,10 @@ void launch_fused(NativeStream s, FusedParams f, const std::uint8_t* in, int in_
   fused_kernel<<<grid, dim3(kTile, kTile / kRowsPerThread), 0, s>>>(f);
 }
 
+}  // namespace
+
 // The whole image, device to device, enqueued on `s`.
-Status enqueue(Stream& s, const detail::Plan& plan, const std::uint8_t* in, std::uint8_t* out) {
+Status detail::enqueue_gpu(Stream& s, const Plan& plan, const std::uint8_t* in, std::uint8_t* out) {
   const int w = plan.in.width, h = plan.in.height;
   if (fusable(plan)) {
     const FusedParams f = fused_params(plan, plan.radius, plan.gray, plan.in.channels);
@@ -230,8 +236,6 @@ Status enqueue(Stream& s, const detail::Plan& plan, const std::uint8_t* in, std:
           }));
 }
 
-}  // namespace
-
 Status run_gpu(Stream& s, const Pipeline& p, const DeviceImage& in, DeviceImage& out) {
   auto plan = HETEX_TRY(detail::make_plan(p, in.shape));
   if (out.shape != plan.out)
@@ -247,7 +251,7 @@ Status run_gpu(Stream& s, const Pipeline& p, const DeviceImage& in, DeviceImage&
       return Error(Errc::invalid_argument, "image buffers must live on the stream's GPU " + s.device().id().to_string());
   }
   const auto& cin = in.pixels;
-  return enqueue(s, plan, cin.view().data(), out.pixels.view().data());
+  return detail::enqueue_gpu(s, plan, cin.view().data(), out.pixels.view().data());
 }
 
 Status run_gpu(GpuLane& lane, const Pipeline& p, ImageView in, std::span<std::uint8_t> out) {
@@ -257,6 +261,53 @@ Status run_gpu(GpuLane& lane, const Pipeline& p, ImageView in, std::span<std::ui
                                              std::to_string(plan.out.bytes()));
   return detail::run_gpu_rows(lane, plan, in.data, out.data(), 0, in.shape.height);
 }
+
+namespace {
+
+// A stripe of output rows [begin, end): the input rows it adds to `din` (those above are up
+// already), the fused kernel over what is up, its rows of `dout` down to `out`.
+class StripeWork final : public hetex::detail::StagedWork {
+ public:
+  StripeWork(const detail::Plan& plan, const FusedParams& f)
+      : in_row_(plan.in.row_bytes()), out_row_(plan.out.row_bytes()), f_(f) {}
+  const std::uint8_t* in = nullptr;
+  std::uint8_t* out = nullptr;
+  std::uint8_t *din = nullptr, *dout = nullptr;  // input rows from in0, output rows from y0
+  int in0 = 0, in1 = 0, y0 = 0, halo = 0;
+  int uploaded = 0;  // input rows [in0, uploaded) are queued
+  bool in_pinned = false, out_pinned = false;
+  std::vector<int> in_rows;  // per slot: the input rows its stripe's kernel may read
+
+  Status pack(hetex::detail::Chunk& c, const hetex::detail::SlotMemory& m) override {
+    const int row0 = int(c.begin), rows = int(c.end - c.begin);
+    const int need = std::min(in1, row0 + rows + halo);
+    c.upload(din + std::size_t(uploaded - in0) * in_row_, in + std::size_t(uploaded) * in_row_,
+             std::size_t(need - uploaded) * in_row_, in_pinned);
+    uploaded = need;
+    in_rows[m.index] = uploaded - in0;
+    c.download(out + std::size_t(row0) * out_row_, dout + std::size_t(row0 - y0) * out_row_, std::size_t(rows) * out_row_,
+               out_pinned);
+    return {};
+  }
+
+  Status launch(Stream& s, const hetex::detail::Chunk& c, const hetex::detail::SlotMemory& m) override {
+    // The kernel sees only the rows uploaded so far: a tile reaching past them clamps its reads.
+    const int row0 = int(c.begin), rows = int(c.end - c.begin), from = in0, have = in_rows[m.index];
+    const std::uint8_t* src = din;
+    std::uint8_t* dst = dout + std::size_t(row0 - y0) * out_row_;
+    const FusedParams f = f_;
+    hetex::detail::UniqueFunction<void(NativeStream)> fn(
+        [=](NativeStream ns) { launch_fused(ns, f, src, from, have, dst, row0, rows); });
+    (void)HETEX_TRY(s.impl().launch_and_record(fn));
+    return {};
+  }
+
+ private:
+  std::size_t in_row_, out_row_;
+  FusedParams f_;
+};
+
+}  // namespace
 
 namespace detail {
 
@@ -274,89 +325,54 @@ Status run_gpu_rows(GpuLane& lane, const Plan& plan, const std::uint8_t* in_data
     auto dout = HETEX_TRY(pool->allocate<std::uint8_t>(s, plan.out.bytes()));
     HETEX_TRY(hetex::detail::upload_bytes(s, din.view().data(), din.allocation().get(), in_data, plan.in.bytes(),
                                    hetex::detail::SourceUse::borrowed));
-    HETEX_TRY_VOID(enqueue(s, plan, din.view().data(), dout.view().data()));
+    HETEX_TRY_VOID(enqueue_gpu(s, plan, din.view().data(), dout.view().data()));
     auto done = HETEX_TRY(hetex::detail::download_bytes(s, out_data, dout.view().data(), dout.allocation().get(), plan.out.bytes()));
     if (done) HETEX_TRY_VOID(done->wait());
     return {};
   }
-  // Stripes of 4 or 8 MiB of input (see below) in a three-stream pipeline: stream 0 uploads the
-  // input stripe after stripe (a pageable source is staged through pinned chunks as it goes),
-  // stream 1 runs a stripe's kernel once the rows it reads are up, stream 2 downloads its output
-  // once the kernel is done. The host's copies (pageable input into staging, staged output to a
-  // pageable destination) bound this path, so the host never waits for a download while input
-  // remains to be staged: finished downloads are copied out between uploads, oldest first.
+  // Stripes of 4 or 8 MiB of input (see below) on the staging pipeline with a stream per stage:
+  // stream 0 uploads the input stripe after stripe (a pageable source is staged through the
+  // slots as it goes), stream 1 runs a stripe's kernel once the rows it reads are up, stream 2
+  // downloads its output once the kernel is done. The host's copies (pageable input into
+  // staging, staged output to a pageable destination) bound this path, so finished stripes land
+  // whenever a submit finds them done, oldest first: the host never waits for a download while
+  // input remains to be staged.
   const int halo = plan.radius + (plan.edges != Edges::none ? 1 : 0);
   // A pageable source costs each stripe a parallel host copy into staging, whose start and end
   // (waking TBB's workers, waiting for the slowest) are per stripe: on an H100 host, stripes of
   // 2 / 4 / 8 / 16 MiB took a 4K frame host->host in 2.4 / 1.4 / 1.03 / 1.2 ms. A pinned source
   // is DMA'd directly, and smaller stripes start the pipeline sooner.
-  const std::size_t stripe_bytes = std::size_t(lane.device().backend_ptr()->is_pinned(in_data) ? 4 : 8) << 20;
+  auto& gpu = *lane.device().backend();
+  const bool in_pinned = gpu.is_pinned(in_data), out_pinned = gpu.is_pinned(out_data);
+  const std::size_t stripe_bytes = std::size_t(in_pinned ? 4 : 8) << 20;
   const int stripe = std::max(kTile, int(stripe_bytes / std::max<std::size_t>(in_row, 1)) / kTile * kTile);
-  const FusedParams f = fused_params(plan, plan.radius, plan.gray, plan.in.channels);
   const int in0 = std::max(0, y0 - halo), in1 = std::min(h, y1 + halo);
-  Stream& up = lane.stream(0);
-  Stream& run = lane.stream(1);
-  Stream& down = lane.stream(2);
-  auto din = HETEX_TRY(pool->allocate<std::uint8_t>(up, std::size_t(in1 - in0) * in_row));
-  auto dout = HETEX_TRY(pool->allocate<std::uint8_t>(up, std::size_t(y1 - y0) * out_row));
-  // A pageable destination gets its stripes through a ring of pinned slots.
-  constexpr int kRing = 4;
-  const std::size_t slot_bytes = std::size_t(stripe) * out_row;
-  std::optional<PinnedBuffer<std::uint8_t>> ring;
-  if (!lane.device().backend_ptr()->is_pinned(out_data))
-    ring = HETEX_TRY(PinnedPool::shared().acquire<std::uint8_t>(kRing * slot_bytes));
-  // On an early return, work still queued may read the caller's input or write the buffers above:
-  // let it finish before they go.
-  struct Drain {
-    std::array<Stream*, 3> streams;
-    bool armed = true;
-    ~Drain() {
-      if (armed)
-        for (auto* s : streams) (void)s->synchronize();
-    }
-  } drain{{&up, &run, &down}};
-
-  struct Landing {
-    int row0, rows;
-    std::uint8_t* staged;  // the ring slot, or nullptr when downloaded in place
-    Event done;
-  };
-  std::deque<Landing> landing;  // downloads in flight, oldest first
-  auto land = [&]() -> Status {
-    Landing& l = landing.front();
-    HETEX_TRY_VOID(l.done.wait());
-    if (l.staged) hetex::detail::parallel_copy(out_data + std::size_t(l.row0) * out_row, l.staged, std::size_t(l.rows) * out_row);
-    landing.pop_front();
-    return {};
-  };
-  const std::uint8_t* din_p = din.view().data();
-  std::uint8_t* dout_p = dout.view().data();
-  int uploaded = in0;  // input rows [in0, uploaded) are queued on `up`
-  for (int row0 = y0, k = 0; row0 < y1; row0 += stripe, ++k) {
-    const int rows = std::min(stripe, y1 - row0);
-    const int need = std::min(in1, row0 + rows + halo);
-    HETEX_TRY(hetex::detail::upload_bytes(up, din.view().data() + std::size_t(uploaded - in0) * in_row, din.allocation().get(),
-                                          in_data + std::size_t(uploaded) * in_row, std::size_t(need - uploaded) * in_row,
-                                          hetex::detail::SourceUse::borrowed));
-    uploaded = need;
-    const Event in_up = HETEX_TRY(up.record());
-    HETEX_TRY_VOID(run.wait(in_up));
-    // The kernel sees only the rows uploaded so far: a tile reaching past them clamps its reads.
-    const int in_rows = uploaded - in0;
-    std::uint8_t* stripe_out = dout_p + std::size_t(row0 - y0) * out_row;
-    HETEX_TRY_VOID(submitted(run.enqueue([&](NativeStream ns) { launch_fused(ns, f, din_p, in0, in_rows, stripe_out, row0, rows); })));
-    const Event computed = HETEX_TRY(run.record());
-    HETEX_TRY_VOID(down.wait(computed));
-    if (ring && landing.size() == kRing) HETEX_TRY_VOID(land());  // its slot is the one this stripe needs
-    std::uint8_t* staged = ring ? ring->span().data() + std::size_t(k % kRing) * slot_bytes : nullptr;
-    auto gate = HETEX_TRY(hetex::detail::download_bytes(down, staged ? staged : out_data + std::size_t(row0) * out_row,
-                                                        stripe_out, dout.allocation().get(), std::size_t(rows) * out_row));
-    landing.push_back({row0, rows, staged, Event(std::move(gate))});
-    while (!landing.empty() && landing.front().done.is_ready()) HETEX_TRY_VOID(land());
-  }
-  while (!landing.empty()) HETEX_TRY_VOID(land());
-  drain.armed = false;
-  return {};
+  auto din = HETEX_TRY(pool->allocate<std::uint8_t>(lane.stream(0), std::size_t(in1 - in0) * in_row));
+  auto dout = HETEX_TRY(pool->allocate<std::uint8_t>(lane.stream(0), std::size_t(y1 - y0) * out_row));
+  StripeWork work(plan, fused_params(plan, plan.radius, plan.gray, plan.in.channels));
+  work.in = in_data;
+  work.out = out_data;
+  work.din = din.view().data();
+  work.dout = dout.view().data();
+  work.in0 = work.uploaded = in0;
+  work.in1 = in1;
+  work.y0 = y0;
+  work.halo = halo;
+  work.in_pinned = in_pinned;
+  work.out_pinned = out_pinned;
+  // A pageable destination gets its stripes through a ring of four pinned slots; with nothing to
+  // stage, a slot per stripe, so the host never waits at all.
+  const int stripes = (y1 - y0 + stripe - 1) / stripe;
+  hetex::detail::StagingOptions o;
+  o.slots = in_pinned && out_pinned ? std::size_t(stripes) : std::min<std::size_t>(4, stripes);
+  o.bytes.host_in = in_pinned ? 0 : std::size_t(stripe + 2 * halo) * in_row;
+  o.bytes.host_out = out_pinned ? 0 : std::size_t(stripe) * out_row;
+  o.roles = hetex::detail::StreamRoles::by_stage;
+  o.eager_landing = true;
+  work.in_rows.assign(o.slots, 0);
+  auto p = HETEX_TRY(hetex::detail::StagingPipeline::create(lane.streams(), work, o));
+  for (int row0 = y0; row0 < y1; row0 += stripe) HETEX_TRY_VOID(p.submit(row0, std::min(y1, row0 + stripe)));
+  return p.finish();
 }
 
 }  // namespace detail

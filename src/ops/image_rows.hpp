@@ -31,5 +31,8 @@ void run_bands(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int 
 // The same on a GPU, host memory to host memory: the rows in overlapping stripes (each uploads the
 // halo rows it reads). Pipelines the fused kernel cannot run go through whole images only.
 Status run_gpu_rows(GpuLane& lane, const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y0, int y1);
+// The whole image, device memory to device memory, enqueued on `s` (image files stream through
+// it, each in a slot of the staging pipeline).
+Status enqueue_gpu(Stream& s, const Plan& plan, const std::uint8_t* in, std::uint8_t* out);
 
 }  // namespace hetex::image::detail

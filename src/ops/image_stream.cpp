@@ -11,10 +11,12 @@
 #include <filesystem>
 #include <optional>
 
+#include "async/staging.hpp"
 #include "hetex/async/stream.hpp"
 #include "hetex/core/runtime.hpp"
 #include "hetex/memory/pool.hpp"
 #include "hetex/ops/image_io.hpp"
+#include "ops/image_rows.hpp"
 
 namespace hetex::image {
 namespace {
@@ -30,63 +32,51 @@ struct Item {
   std::vector<std::uint8_t> result;  // CPU path
 };
 
-// One of the three device slots: an image's upload, kernel and download use the slot's buffers;
-// the slot is reused once its last download finished. Buffers grow to the largest image seen.
-struct Slot {
-  DeviceImage in, out;
-  Event free;
-};
-
-class GpuStages {
+// The GPU stages on the staging pipeline: an image's upload on one stream, its kernels on a
+// second, its download on a third; three slots of device memory, reused once the slot's last
+// download finished, growing to the largest image seen. The host side of an image is its own
+// pinned staging (filled by the decode stage), DMA'd directly.
+class GpuStages final : public hetex::detail::StagedWork {
  public:
-  static Result<GpuStages> create(const Device& gpu) {
-    GpuStages g;
-    g.gpu_ = gpu;
-    for (int i = 0; i < 3; ++i) g.streams_.push_back(HETEX_TRY(Stream::create(gpu)));
+  static Result<std::unique_ptr<GpuStages>> create(const Device& gpu, const Pipeline& p) {
+    std::unique_ptr<GpuStages> g(new GpuStages(gpu, p));
+    for (int i = 0; i < 3; ++i) g->streams_.push_back(HETEX_TRY(Stream::create(gpu)));
+    hetex::detail::StagingOptions o;
+    o.slots = 3;
+    o.roles = hetex::detail::StreamRoles::by_stage;
+    g->pipeline_.emplace(HETEX_TRY(hetex::detail::StagingPipeline::create(g->streams_, *g, o)));
     return g;
   }
-  // Enqueues upload -> pipeline -> download of `item` and returns at once. On failure the
-  // streams are drained, so the item's staging memory is free to go.
-  Status submit(const Pipeline& p, Item& item) {
-    auto s = enqueue(p, item);
-    if (!s)
-      for (auto& st : streams_) (void)st.synchronize();
-    return s;
+  // Enqueues upload -> pipeline -> download of `item` and returns at once (item.done opens when
+  // its result is in staged_out). On failure the streams are drained, so the item's staging
+  // memory is free to go.
+  Status submit(Item& item) {
+    item_ = &item;
+    const hetex::detail::SlotBytes need{0, 0, item.decoded.shape.bytes(), item.out_shape.bytes()};
+    item.done = HETEX_TRY(pipeline_->submit(item.index, item.index + 1, need));
+    return {};
   }
+  Status finish() { return pipeline_->finish(); }
   const Device& device() const { return gpu_; }
 
+  Status pack(hetex::detail::Chunk& c, const hetex::detail::SlotMemory& m) override {
+    plan_ = HETEX_TRY(detail::make_plan(p_, item_->decoded.shape));
+    c.upload(m.device_in.data(), item_->staged_in.span().data(), item_->decoded.shape.bytes(), true);
+    c.download(item_->staged_out.span().data(), m.device_out.data(), item_->out_shape.bytes(), true);
+    return {};
+  }
+  Status launch(Stream& s, const hetex::detail::Chunk&, const hetex::detail::SlotMemory& m) override {
+    return detail::enqueue_gpu(s, plan_, m.device_in.data(), m.device_out.data());
+  }
+
  private:
-  Status enqueue(const Pipeline& p, Item& item) {
-    Slot& slot = slots_[next_++ % 3];
-    if (slot.free.valid()) HETEX_TRY_VOID(slot.free.wait());
-    const Shape in = item.decoded.shape;
-    HETEX_TRY_VOID(fit(slot.in, in));
-    HETEX_TRY_VOID(fit(slot.out, item.out_shape));
-    Stream &h2d = streams_[0], &compute = streams_[1], &d2h = streams_[2];
-    auto up = h2d.copy(item.staged_in.read(), slot.in.pixels.write().subview(0, in.bytes()));
-    if (up.is_ready()) HETEX_TRY_VOID(up.get());
-    HETEX_TRY_VOID(compute.wait(HETEX_TRY(h2d.record())));
-    HETEX_TRY_VOID(run_gpu(compute, p, slot.in, slot.out));
-    HETEX_TRY_VOID(d2h.wait(HETEX_TRY(compute.record())));
-    const DeviceImage& out = slot.out;
-    auto down = d2h.copy(out.pixels.read().subview(0, item.out_shape.bytes()), item.staged_out.write());
-    if (down.is_ready()) HETEX_TRY_VOID(down.get());
-    item.done = HETEX_TRY(d2h.record());
-    slot.free = item.done;
-    return {};
-  }
-  Status fit(DeviceImage& img, const Shape& s) {
-    if (img.pixels.size() < s.bytes()) {
-      img.pixels = DeviceBuffer<std::uint8_t>();  // free first: the slot is idle
-      img.pixels = HETEX_TRY(DeviceBuffer<std::uint8_t>::allocate(gpu_, s.bytes()));
-    }
-    img.shape = s;
-    return {};
-  }
+  GpuStages(Device gpu, const Pipeline& p) : gpu_(std::move(gpu)), p_(p) {}
   Device gpu_;
+  const Pipeline& p_;
   std::vector<Stream> streams_;
-  Slot slots_[3];
-  std::size_t next_ = 0;
+  std::optional<hetex::detail::StagingPipeline> pipeline_;
+  Item* item_ = nullptr;  // the one being submitted
+  detail::Plan plan_;
 };
 
 class Progress {
@@ -122,11 +112,11 @@ Result<StreamReport> process_files(std::span<const FileJob> jobs, const StreamOp
   if (options.device != "cpu" && options.device != "gpu" && options.device != "auto")
     return Error(Errc::invalid_argument, "device must be cpu, gpu or auto, not '" + options.device + "'");
   const auto start = std::chrono::steady_clock::now();
-  std::optional<GpuStages> gpu;
+  std::unique_ptr<GpuStages> gpu;
   if (options.device != "cpu") {
     auto rt = HETEX_TRY(Runtime::create());
     if (rt.has_gpu()) {
-      gpu = HETEX_TRY(GpuStages::create(rt.gpus().front()));
+      gpu = HETEX_TRY(GpuStages::create(rt.gpus().front(), options.pipeline));
     } else if (options.device == "gpu") {
       return Error(Errc::unavailable, "--device gpu, but " + rt.gpu_unavailable_reason());
     }
@@ -169,7 +159,7 @@ Result<StreamReport> process_files(std::span<const FileJob> jobs, const StreamOp
     return item;
   });
   auto submit = tbb::make_filter<Item*, Item*>(tbb::filter_mode::serial_in_order, [&](Item* item) {
-    if (item->status && item->on_gpu && !gpu->submit(p, *item)) item->on_gpu = false;  // the CPU redoes it
+    if (item->status && item->on_gpu && !gpu->submit(*item)) item->on_gpu = false;  // the CPU redoes it
     return item;
   });
   auto finish = tbb::make_filter<Item*, Item*>(tbb::filter_mode::parallel, [&](Item* item) {
@@ -199,6 +189,7 @@ Result<StreamReport> process_files(std::span<const FileJob> jobs, const StreamOp
     delete item;
   });
   tbb::parallel_pipeline(tokens, read & decode & submit & finish & report_stage);
+  if (gpu) (void)gpu->finish();  // every image was waited for; this gives the slots back
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

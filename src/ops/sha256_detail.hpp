@@ -1,12 +1,11 @@
 #pragma once
-// Host-side pieces of the SHA-256 operations, shared by the CPU path (sha256_host.cpp), the
-// GPU pipeline (sha256_gpu.cu) and the tests: batch checks, chunk planning, packing into pinned
-// staging, parallel copies. Everything here is host code without CUDA types, so the pipeline's
+// Host-side pieces of the SHA-256 operations, shared by the CPU path (sha256_cpu.cpp), the
+// GPU path on the staging pipeline (sha256_gpu.cu) and the tests: batch checks, chunk planning,
+// packing into pinned staging. Everything here is host code without CUDA types, so the pipeline's
 // logic is tested on machines without a GPU.
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <span>
 #include <vector>
@@ -90,8 +89,6 @@ void hash_packed_on_host(std::span<const std::uint8_t> staging, const Packed& p,
 
 // Host copies into and out of staging: hetex::detail::parallel_copy (transfer.hpp), streaming
 // stores by default: skipping the read-for-ownership saves a third of the copy's memory traffic.
-// Runs a and b concurrently on TBB's workers (for .cu files, which do not include TBB).
-void in_parallel(const std::function<void()>& a, const std::function<void()>& b);
 
 // Hashes messages [begin, end) into out[0, end - begin) on this thread with OpenSSL; checks
 // each message before reading it.

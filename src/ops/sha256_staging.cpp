@@ -29,8 +29,6 @@ struct Scan {
 
 }  // namespace
 
-void in_parallel(const std::function<void()>& a, const std::function<void()>& b) { tbb::parallel_invoke(a, b); }
-
 std::vector<Chunk> plan_chunks(const ops::MessageBatch& in, const GpuOptions& options, std::size_t slots) {
   std::vector<Chunk> plan;
   const std::size_t n = in.size();

@@ -1,5 +1,7 @@
 #include "kernels.hpp"
 
+#include <algorithm>
+
 namespace hetex_test {
 namespace {
 __global__ void add_one_kernel(std::uint32_t* d, std::size_t n) {
@@ -21,6 +23,10 @@ __global__ void lcg_kernel(const std::uint32_t* in, std::uint32_t* out, std::siz
   for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x)
     out[i] = hetex_test::lcg_rounds_host(in[i], rounds);
 }
+__global__ void xor_kernel(const std::uint8_t* in, std::uint8_t* out, std::size_t n, std::uint8_t key) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x)
+    out[i] = in[i] ^ key;
+}
 }  // namespace
 
 void add_one(hetex::NativeStream s, std::uint32_t* data, std::size_t n) { add_one_kernel<<<264, 256, 0, s>>>(data, n); }
@@ -34,4 +40,7 @@ void lcg_rounds(hetex::NativeStream s, const std::uint32_t* in, std::uint32_t* o
   lcg_kernel<<<1056, 256, 0, s>>>(in, out, n, rounds);
 }
 void bad_launch(hetex::NativeStream s) { empty<<<1, 4096, 0, s>>>(); }
+void xor_bytes(hetex::NativeStream s, const std::uint8_t* in, std::uint8_t* out, std::size_t n, std::uint8_t key) {
+  if (n) xor_kernel<<<unsigned(std::min<std::size_t>((n + 255) / 256, 1024)), 256, 0, s>>>(in, out, n, key);
+}
 }  // namespace hetex_test

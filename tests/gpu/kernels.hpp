@@ -14,6 +14,8 @@ void trap(hetex::NativeStream s);
 void illegal_address(hetex::NativeStream s);
 void empty_kernel(hetex::NativeStream s);
 void bad_launch(hetex::NativeStream s);  // 4096 threads per block: a launch configuration error
+// out[i] = in[i] ^ key for i < n (device memory); nothing for n = 0.
+void xor_bytes(hetex::NativeStream s, const std::uint8_t* in, std::uint8_t* out, std::size_t n, std::uint8_t key);
 // out[i] = in[i] put through `rounds` steps of a 32-bit LCG: compute-heavy, exact on any device.
 void lcg_rounds(hetex::NativeStream s, const std::uint32_t* in, std::uint32_t* out, std::size_t n, unsigned rounds);
 #ifdef __CUDACC__

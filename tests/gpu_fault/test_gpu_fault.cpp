@@ -7,6 +7,7 @@
 #include <chrono>
 
 #include "../gpu/kernels.hpp"
+#include "async/staging_cases.hpp"
 #include "hetex/hetex.hpp"
 
 using namespace hetex;
@@ -114,4 +115,16 @@ TEST_F(GpuFault, SchedulerRedoesAFaultedGpuChunkOnTheCpuAndRetiresTheDevice) {
   auto r2 = s->run(op, SpanBatch<std::uint32_t>{in}, std::span(out)).value();
   EXPECT_TRUE(r2.stats.faults.empty());
   EXPECT_EQ(r2.stats.device(DeviceId::cpu())->items, in.size());
+}
+
+// The staging pipeline's device-lost case (tests/async/staging_cases.hpp) with a real fault: a
+// trap in the fourth chunk's kernel while later chunks are queued.
+TEST_F(GpuFault, StagingPipelineDeviceLostMidBatch) {
+  staging_cases::Backend b;
+  b.gpu = gpu;
+  for (int i = 0; i < 3; ++i) b.streams.push_back(Stream::create(gpu).value());
+  b.xor_bytes = hetex_test::xor_bytes;
+  b.bad_launch = hetex_test::bad_launch;
+  b.fault = hetex_test::trap;
+  staging_cases::device_lost_mid_batch(b);
 }

@@ -17,6 +17,7 @@
 #include "hetex/async/future.hpp"
 #include "hetex/core/backend.hpp"
 #include "hetex/core/device.hpp"
+#include "hetex/core/stream_view.hpp"
 #include "hetex/memory/buffer.hpp"
 #include "hetex/memory/view.hpp"
 
@@ -42,6 +43,9 @@ class Stream {
 
   const Device& device() const noexcept { return device_; }
   NativeStream native() const { return impl_->native(); }
+  // A non-owning handle for the layers below (memory pools order their work through it).
+  StreamView view() const noexcept { return StreamView(device_, *impl_); }
+  operator StreamView() const noexcept { return view(); }
 
   // Runs `launch(native_stream)` to enqueue device work. `uses` names the mapped and managed
   // buffers (views) the work touches, so that host access to them is refused until it is done

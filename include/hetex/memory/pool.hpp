@@ -31,11 +31,10 @@
 
 #include "hetex/core/device.hpp"
 #include "hetex/core/error.hpp"
+#include "hetex/core/stream_view.hpp"
 #include "hetex/memory/buffer.hpp"
 
 namespace hetex {
-
-class Stream;
 
 struct DevicePoolOptions {
   double max_fraction = 0.9;  // of the device's total memory, when max_bytes is 0
@@ -66,7 +65,7 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
   // `n` elements in `s`'s order (see above); `s` must be on this pool's GPU. A device that a
   // fault retired gives Errc::device_lost.
   template <DeviceCopyable T>
-  Result<DeviceBuffer<T>> allocate(Stream& s, std::size_t n) {
+  Result<DeviceBuffer<T>> allocate(StreamView s, std::size_t n) {
     using B = DeviceBuffer<T>;
     if (auto c = detail::BufferAccess::check_count<B>(n); !c) return std::move(c).error();
     auto a = allocate_bytes(s, n * sizeof(T), detail::type_name_of<T>());
@@ -85,7 +84,7 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
  private:
   DevicePool(Device gpu, std::shared_ptr<detail::DeviceMemPool> backend, std::size_t limit)
       : gpu_(std::move(gpu)), backend_(std::move(backend)), limit_(limit) {}
-  Result<std::shared_ptr<detail::Allocation>> allocate_bytes(Stream& s, std::size_t bytes, const std::string& type);
+  Result<std::shared_ptr<detail::Allocation>> allocate_bytes(StreamView s, std::size_t bytes, const std::string& type);
   void give_back(detail::StreamImpl& s, void* ptr, std::size_t bytes) noexcept;
 
   Device gpu_;

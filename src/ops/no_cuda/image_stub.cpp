@@ -15,4 +15,8 @@ Status detail::run_gpu_rows(GpuLane&, const Plan&, const std::uint8_t*, std::uin
   return Error(Errc::unavailable, "hetex was built without CUDA");
 }
 
+Status detail::enqueue_gpu(Stream&, const Plan&, const std::uint8_t*, std::uint8_t*) {
+  return Error(Errc::unavailable, "hetex was built without CUDA");
+}
+
 }  // namespace hetex::image
