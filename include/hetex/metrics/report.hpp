@@ -7,7 +7,7 @@
 //
 //   metrics::BenchReport r;              // filled by the benchmark driver
 //   std::cout << metrics::render_table(r);
-//   metrics::write_file("bench.html", metrics::render_html(r));
+//   hetex::write_file_atomic("bench.html", metrics::render_html(r));
 //   auto back = metrics::report_from_json(metrics::report_to_json(r));   // round-trips
 
 #include <cstdint>
@@ -96,6 +96,5 @@ std::string report_to_json(const BenchReport& r);              // pretty-printed
 Result<BenchReport> report_from_json(const std::string& json); // invalid_argument naming the field
 std::string render_table(const BenchReport& r);                // plain text, fits 100 columns
 std::string render_html(const BenchReport& r);                 // one file, no external resources
-Status write_file(const std::filesystem::path& path, const std::string& contents);
 
 }  // namespace hetex::metrics
