@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <optional>
 
 #include "hetex/core/file.hpp"
 
@@ -53,26 +54,49 @@ std::vector<std::uint8_t> rgb_of(ImageView img) {
   return rgb;
 }
 
-// stb fills a truncated binary PNM with zeros instead of failing: check the pixel data is all
-// there. The header is P5/P6, width, height, maxval (with # comments), then one whitespace byte.
-Status check_pnm_length(std::span<const std::uint8_t> b, const std::string& name, int w, int h, int c) {
-  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return {};
+// A binary PNM header: P5/P6, width, height, maxval (whitespace and # comments between, a comment
+// ending at \r or \n, as stb reads it), then one whitespace byte before the pixels. Numbers are
+// clamped at 2^30 rather than overflowing.
+struct PnmHeader {
+  long width = 0, height = 0, maxval = 0;
+  std::size_t pixels_at = 0;
+};
+std::optional<PnmHeader> pnm_header(std::span<const std::uint8_t> b) {
+  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return std::nullopt;
   std::size_t i = 2;
-  long fields[3] = {0, 0, 0};
-  for (long& f : fields) {
+  PnmHeader h;
+  for (long* f : {&h.width, &h.height, &h.maxval}) {
     while (i < b.size() && (std::isspace(b[i]) || b[i] == '#')) {
       if (b[i] == '#')
-        while (i < b.size() && b[i] != '\n') ++i;
+        while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
       else
         ++i;
     }
-    while (i < b.size() && std::isdigit(b[i])) f = std::min(f * 10 + (b[i++] - '0'), 1L << 30);
+    while (i < b.size() && std::isdigit(b[i])) *f = std::min(*f * 10 + (b[i++] - '0'), 1L << 30);
   }
-  ++i;  // the single whitespace byte before the pixels
-  const std::size_t need = std::size_t(w) * h * c * (fields[2] > 255 ? 2 : 1);
+  h.pixels_at = i + 1;
+  return h;
+}
+
+// stb fills a truncated binary PNM with zeros instead of failing: check the pixel data is all there.
+Status check_pnm_length(std::span<const std::uint8_t> b, const std::string& name, int w, int h, int c) {
+  const auto header = pnm_header(b);
+  if (!header) return {};
+  const std::size_t i = header->pixels_at;
+  const std::size_t need = std::size_t(w) * h * c * (header->maxval > 255 ? 2 : 1);
   if (b.size() < i || b.size() - i < need)
     return Error(Errc::io, name + ": truncated PPM/PGM file (" + std::to_string(b.size() - std::min(i, b.size())) +
                                " bytes of pixels, " + std::to_string(need) + " expected)");
+  return {};
+}
+
+// stb_image 2.27 reads a PNM header's numbers into an int without an overflow check (undefined,
+// and a width of 2^32 + 1 would wrap to 1: found by fuzz_image_decode). Numbers beyond what stb
+// accepts anyway are refused first.
+Status check_pnm_header(std::span<const std::uint8_t> b, const std::string& name) {
+  const auto h = pnm_header(b);
+  if (h && (h->width > (1L << 24) || h->height > (1L << 24) || h->maxval > 65535))
+    return Error(Errc::io, name + ": corrupt PPM/PGM header (width, height or maximum value out of range)");
   return {};
 }
 
@@ -129,6 +153,7 @@ Status check_png_chunks(std::span<const std::uint8_t> b, const std::string& name
 
 // What stb would otherwise trust, checked before it sees the file.
 Status check_before_stb(std::span<const std::uint8_t> b, const std::string& name) {
+  HETEX_TRY_VOID(check_pnm_header(b, name));
   HETEX_TRY_VOID(check_jpeg_tables(b, name));
   return check_png_chunks(b, name);
 }

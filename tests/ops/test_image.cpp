@@ -320,3 +320,15 @@ TEST(ImageFiles, APngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
             std::string::npos)
       << r.error().message();
 }
+
+// Found by fuzz_image_decode: stb_image 2.27 reads PNM header numbers into an int unchecked; a
+// width of 2^32 + 1 wraps to 1 (a wrong image, not an error). hetex refuses such a header first.
+TEST(ImageFiles, APnmHeaderNumberBeyondRangeIsRefused) {
+  for (std::string header : {"P5\n4294967297 1\n255\n", "P6\n1 1\n66666666666666666666\n", "P5\n# c\r99999999 1\n255\n"}) {
+    auto r = decode(std::vector<std::uint8_t>(header.begin(), header.end()), "big.pgm");
+    ASSERT_FALSE(r) << header;
+    EXPECT_NE(r.error().message().find("big.pgm: corrupt PPM/PGM header"), std::string::npos) << r.error().message();
+  }
+  const std::string ok = "P5\n2 1\n255\nab";
+  EXPECT_TRUE(decode(std::vector<std::uint8_t>(ok.begin(), ok.end()), "ok.pgm"));
+}
