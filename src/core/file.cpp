@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <optional>
@@ -130,6 +131,7 @@ Status InputFile::check_unchanged() {
 
 Result<std::size_t> InputFile::read(std::span<std::uint8_t> buf) {
   if (at_end_ || buf.empty()) return std::size_t{0};
+  if (stopping(options_)) return cancelled(name_);
   // A regular file ends where it ended when opened; one byte more is read to see it did not grow.
   std::uint8_t probe = 0;
   std::span<std::uint8_t> into = buf;
@@ -169,17 +171,25 @@ Result<std::size_t> InputFile::read(std::span<std::uint8_t> buf) {
 }
 
 Result<std::vector<std::uint8_t>> read_all(InputFile& in) {
+  // Reads of at most this much: a stop request is seen between them.
+  constexpr std::size_t kPiece = std::size_t(64) << 20;
   std::vector<std::uint8_t> bytes;
   try {
-    // A regular file is read straight into a buffer of its size; a stream in growing pieces.
-    std::size_t chunk = in.size_hint() ? static_cast<std::size_t>(in.size_hint()) : std::size_t(1) << 16;
+    // A regular file goes straight into a buffer of its size; a stream into a growing one.
+    const std::size_t size = static_cast<std::size_t>(in.size_hint());
+    if (size) bytes.reserve(size);
     for (;;) {
       const std::size_t have = bytes.size();
-      bytes.resize(have + chunk);
+      if (size && have == size) {
+        std::uint8_t probe = 0;  // all there: only the end (or a change) is left to see
+        if (HETEX_TRY(in.read(std::span(&probe, 1))) == 0) return bytes;
+        continue;
+      }
+      const std::size_t room = size ? size - have : std::max(bytes.capacity() - have, std::size_t(1) << 16);
+      bytes.resize(have + std::min(room, kPiece));
       const std::size_t got = HETEX_TRY(in.read(std::span(bytes).subspan(have)));
       bytes.resize(have + got);
       if (got == 0) return bytes;
-      if (!in.size_hint()) chunk = std::min<std::size_t>(bytes.size(), std::size_t(64) << 20);
     }
   } catch (const std::bad_alloc&) {
     return Error(Errc::out_of_memory, in.name() + ": too large to read into memory (" +
