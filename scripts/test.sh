@@ -4,6 +4,8 @@
 #   2. CPU-only build (HETEX_CUDA=OFF): builds and passes on its own
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer: the CPU tests again
 #   4. ThreadSanitizer: the concurrency tests (async and exec layers) again
+#   5. libFuzzer (clang): each parser of user input replays its corpus, then is fuzzed 10 s
+# Every build treats compiler warnings as errors (HETEX_WERROR).
 # After the first build, the install tree is checked as a user sees it (CMake package, pkg-config).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,7 @@ scripts/setup.sh
 jobs=$(nproc)
 for preset in default cpu-only asan tsan; do
   echo "=== hetex: $preset build"
-  cmake --preset "$preset" >/dev/null
+  cmake --preset "$preset" -DHETEX_WERROR=ON >/dev/null
   if [[ $preset == tsan ]]; then
     cmake --build --preset "$preset" -j"$jobs" --target test_async test_exec
     # TSan and ASLR on newer kernels disagree; run without randomization where possible
@@ -26,4 +28,9 @@ for preset in default cpu-only asan tsan; do
     tests/consumer/check_install.sh build/default
   fi
 done
+echo "=== hetex: fuzz build: every corpus, then each harness fuzzed for 10 s"
+cmake --preset fuzz -DHETEX_WERROR=ON >/dev/null
+cmake --build --preset fuzz -j"$jobs"
+ctest --preset fuzz -j"$jobs"
+tests/fuzz/run.sh build/fuzz 10
 echo "=== hetex: all test builds passed"

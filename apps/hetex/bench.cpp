@@ -13,6 +13,8 @@
 
 #include "bench.hpp"
 #include "commands.hpp"
+#include "hetex/core/file.hpp"
+#include "interrupt.hpp"
 
 namespace hetex::cli {
 namespace {
@@ -144,7 +146,7 @@ metrics::Workload run_plan(Plan& p, const bench::Settings& s, Progress& progress
   for (const auto& c : p.columns) w.series.push_back({c.id, c.label, c.kind, {}});
   std::vector<bool> stopped(p.columns.size(), false);
   for (std::size_t n : p.sizes) {
-    for (std::size_t k = 0; k < p.columns.size(); ++k) {
+    for (std::size_t k = 0; k < p.columns.size() && !interrupted(); ++k) {
       progress.step(p.meta.id + " · " + p.columns[k].id + " · " + std::to_string(n));
       if (stopped[k]) continue;
       auto t = measure(p.columns[k], n, s, p.meta.id, p.columns[k].id == "split" ? split_log : nullptr);
@@ -267,8 +269,14 @@ int run_bench(const BenchArgs& a, const std::string& device) {
   for (const auto& p : plans) steps += p.sizes.size() * p.columns.size();
   Progress progress(steps);
   bool failed = false;
-  for (auto& p : plans) report.workloads.push_back(run_plan(p, s, progress, failed, split_log.get()));
+  for (auto& p : plans)
+    if (!interrupted()) report.workloads.push_back(run_plan(p, s, progress, failed, split_log.get()));
   progress.finish();
+  if (interrupted()) {
+    // A partial report would read like a complete one: nothing is written.
+    std::fprintf(stderr, "hetex bench: interrupted; no table or report written\n");
+    return interrupted_status();
+  }
   // The timeline shows the split run, of the workloads' largest batches, that kept the most
   // devices busy (where splitting did not pay, a split runs on one device).
   std::size_t most_tracks = 0;
@@ -286,12 +294,12 @@ int run_bench(const BenchArgs& a, const std::string& device) {
   std::printf("%s", metrics::render_table(report).c_str());
   int status = failed ? 1 : 0;
   if (!a.json.empty())
-    if (auto st = metrics::write_file(a.json, metrics::report_to_json(report)); !st) {
+    if (auto st = write_file_atomic(a.json, metrics::report_to_json(report)); !st) {
       std::fprintf(stderr, "hetex bench: --json: %s\n", st.error().describe().c_str());
       status = 1;
     }
   if (!a.html.empty())
-    if (auto st = metrics::write_file(a.html, metrics::render_html(report)); !st) {
+    if (auto st = write_file_atomic(a.html, metrics::render_html(report)); !st) {
       std::fprintf(stderr, "hetex bench: --html: %s\n", st.error().describe().c_str());
       status = 1;
     }

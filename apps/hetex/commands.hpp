@@ -33,8 +33,11 @@ struct MetricsEndpoint {
   std::shared_ptr<metrics::SchedulerMetrics> observer;  // null when no port was asked for
   std::optional<metrics::MetricsServer> server;
 };
-// Starts the server when common.metrics_port was given, and says where on stderr.
-Result<MetricsEndpoint> serve_metrics(const Common& common, const char* command);
+// Starts the server when common.metrics_port was given; pass its observer to the scheduler.
+Result<MetricsEndpoint> serve_metrics(const Common& common);
+// Says where the server is, on stderr; once the scheduler exists, so that every family,
+// the device gauges included, is there from the first scrape.
+void announce_metrics(const MetricsEndpoint& m, const char* command);
 
 struct Bandwidth {
   double h2d_gbps = 0, d2h_gbps = 0;

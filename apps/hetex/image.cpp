@@ -2,10 +2,13 @@
 // pipeline on image files, streamed through the GPU (or the CPU) with overlapped transfers.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 #include "commands.hpp"
 #include "hetex/ops/image_io.hpp"
 #include "hetex/ops/image_stream.hpp"
+#include "input.hpp"
+#include "interrupt.hpp"
 
 namespace hetex::cli {
 namespace {
@@ -19,7 +22,19 @@ struct ImageArgs {
   bool gray = false;
   int quality = 95;
   bool quiet = false;
+  bool force = false;
 };
+
+// A batch re-run redoes only what is missing: an output that is a whole image and not older
+// than its input was written by an earlier run (outputs are only ever renamed into place whole).
+bool already_done(const image::FileJob& job) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto out_time = fs::last_write_time(job.output, ec);
+  if (ec) return false;
+  const auto in_time = fs::last_write_time(job.input, ec);
+  return !ec && out_time >= in_time && image::check_complete(job.output);
+}
 
 Result<image::Pipeline> pipeline_of(const ImageArgs& a, const CLI::Option* edges) {
   image::Pipeline p;
@@ -60,8 +75,12 @@ void add_image(CLI::App& app, Common& common, int& status) {
   cmd->add_option("--quality", a->quality, "JPEG quality, 1-100")->capture_default_str();
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the GPU when there is one)")->capture_default_str();
   cmd->add_flag("--quiet", a->quiet, "No progress bar");
+  cmd->add_flag("--force", a->force, "With --batch: redo images whose output already exists");
   cmd->footer(
-      "Formats by extension: .png, .jpg/.jpeg, .ppm/.pgm.\nExamples:\n"
+      "Formats by extension: .png, .jpg/.jpeg, .ppm/.pgm. Outputs are written whole or not at all.\n"
+      "With --batch, an output that is complete and newer than its input is skipped (--force redoes it),\n"
+      "so after Ctrl-C (exit 130) the same command finishes the rest. Exit status 1 if an image failed\n"
+      "(each named on stderr; the others are still written).\nExamples:\n"
       "  hetex image photo.jpg edges.png --blur 2 --edges 0.1\n"
       "  hetex image --batch frames/ out/ --blur 1.5 --edges --device gpu");
   cmd->callback([a, edges, &common, &status] {
@@ -72,6 +91,7 @@ void add_image(CLI::App& app, Common& common, int& status) {
       return;
     }
     std::vector<image::FileJob> jobs;
+    std::size_t skipped = 0;
     if (a->batch) {
       auto listed = image::jobs_for_directory(a->paths[0], a->paths[1]);
       if (!listed) {
@@ -79,7 +99,12 @@ void add_image(CLI::App& app, Common& common, int& status) {
         status = 2;
         return;
       }
-      jobs = std::move(*listed);
+      for (auto& job : *listed) {
+        if (!a->force && already_done(job))
+          ++skipped;
+        else
+          jobs.push_back(std::move(job));
+      }
     } else {
       if (auto f = image::format_for(a->paths[1]); !f) {
         std::fprintf(stderr, "hetex image: %s\n", f.error().message().c_str());
@@ -91,18 +116,28 @@ void add_image(CLI::App& app, Common& common, int& status) {
     image::StreamOptions options{.pipeline = *p, .device = common.device, .progress = a->batch && !a->quiet,
                                  .jpeg_quality = a->quality};
     options.on_done = [](std::size_t, const image::FileJob&, const Status& s) {
-      if (!s) std::fprintf(stderr, "hetex image: %s\n", s.error().message().c_str());
+      if (!s) report_error("image", s.error());
     };
+    options.stop = [] { return interrupted(); };
     auto report = image::process_files(jobs, options);
     if (!report) {
       std::fprintf(stderr, "hetex image: %s\n", report.error().describe().c_str());
       status = 2;
       return;
     }
-    if (a->batch)
-      std::fprintf(stderr, "hetex image: %zu images on %s in %.2f s: %zu written, %zu failed\n", jobs.size(),
-                   report->device.c_str(), report->seconds, report->succeeded, report->failed);
+    if (a->batch) {
+      std::string done = std::to_string(report->succeeded) + " written, " + std::to_string(report->failed) + " failed";
+      if (skipped) done += ", " + std::to_string(skipped) + " already done (--force redoes them)";
+      std::fprintf(stderr, "hetex image: %zu images on %s in %.2f s: %s\n", jobs.size() + skipped,
+                   report->device.c_str(), report->seconds, done.c_str());
+    }
     status = report->failed ? 1 : 0;
+    if (interrupted()) {
+      const std::size_t left = jobs.size() - report->succeeded - report->failed;
+      report_error("image", "interrupted; " + std::to_string(left) + " image(s) not started" +
+                                (a->batch ? ": run the same command again to do them" : ""));
+      status = interrupted_status();
+    }
   });
 }
 

@@ -14,15 +14,20 @@ void add_metrics_option(CLI::App& cmd, Common& common) {
       ->check(CLI::Range(0, 65535));
 }
 
-Result<MetricsEndpoint> serve_metrics(const Common& common, const char* command) {
+Result<MetricsEndpoint> serve_metrics(const Common& common) {
   MetricsEndpoint m;
   if (common.metrics_port < 0) return m;
   auto& registry = metrics::Registry::global();
   m.observer = HETEX_TRY(metrics::SchedulerMetrics::create(registry));
   m.server.emplace(HETEX_TRY(metrics::MetricsServer::start(registry, static_cast<std::uint16_t>(common.metrics_port))));
+  return m;
+}
+
+void announce_metrics(const MetricsEndpoint& m, const char* command) {
+  if (!m.server) return;
   std::fprintf(stderr, "hetex %s: metrics at http://%s:%u/metrics\n", command, m.server->bind_address().c_str(),
                unsigned(m.server->port()));
-  return m;
+  std::fflush(stderr);
 }
 
 }  // namespace hetex::cli

@@ -1,10 +1,9 @@
 // `hetex report`: renders a report saved by `hetex bench --json` again, as the terminal table,
 // Markdown (what scripts/benchmarks-page.sh puts in docs/benchmarks.md) or the HTML page.
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "commands.hpp"
+#include "hetex/core/file.hpp"
 #include "hetex/metrics/report.hpp"
 
 namespace hetex::cli {
@@ -14,22 +13,13 @@ struct ReportArgs {
   std::string input, format = "table", out;
 };
 
-Result<std::string> read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Error(Errc::io, "cannot open " + path + " for reading");
-  std::ostringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return Error(Errc::io, "reading " + path + " failed");
-  return s.str();
-}
-
 int run_report(const ReportArgs& a) {
-  auto text = read_all(a.input);
-  if (!text) {
-    std::fprintf(stderr, "hetex report: %s\n", text.error().describe().c_str());
+  auto bytes = read_file(a.input);
+  if (!bytes) {
+    std::fprintf(stderr, "hetex report: %s\n", bytes.error().describe().c_str());
     return 2;
   }
-  auto report = metrics::report_from_json(*text);
+  auto report = metrics::report_from_json(std::string(bytes->begin(), bytes->end()));
   if (!report) {
     std::fprintf(stderr, "hetex report: %s: %s\n", a.input.c_str(), report.error().describe().c_str());
     return 2;
@@ -42,7 +32,7 @@ int run_report(const ReportArgs& a) {
     std::fwrite(rendered.data(), 1, rendered.size(), stdout);
     return std::fflush(stdout) == 0 ? 0 : 1;
   }
-  if (auto st = metrics::write_file(a.out, rendered); !st) {
+  if (auto st = write_file_atomic(a.out, rendered); !st) {
     std::fprintf(stderr, "hetex report: --out: %s\n", st.error().describe().c_str());
     return 1;
   }

@@ -1,31 +1,16 @@
 // hetex sha256 FILE...: one "<hex digest>  <name>" line per file, as sha256sum prints them (so
 // `sha256sum -c` accepts the output). Files are hashed as one batch per group of up to 256 MiB.
 #include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 
 #include "commands.hpp"
 #include "hetex/ops/sha256.hpp"
+#include "input.hpp"
+#include "interrupt.hpp"
 
 namespace hetex::cli {
 namespace {
 
 constexpr std::size_t kGroupBytes = std::size_t(256) << 20;
-
-Result<std::vector<std::uint8_t>> read_all(const std::string& name) {
-  std::vector<std::uint8_t> bytes;
-  if (name == "-") {
-    bytes.assign(std::istreambuf_iterator<char>(std::cin), {});
-    if (std::cin.bad()) return Error(Errc::io, "cannot read standard input");
-    return bytes;
-  }
-  std::ifstream in(name, std::ios::binary);
-  if (!in) return Error(Errc::io, name + ": cannot open (missing, a directory, or not readable)");
-  bytes.assign(std::istreambuf_iterator<char>(in), {});
-  if (in.bad()) return Error(Errc::io, name + ": read error");
-  return bytes;
-}
 
 std::string hex(const ops::Digest& d) {
   static const char* digits = "0123456789abcdef";
@@ -47,11 +32,12 @@ void add_sha256(CLI::App& app, Common& common, int& status) {
   add_metrics_option(*cmd, common);
   cmd->footer(
       "Output: '<hex digest>  <name>' per file, in argument order (sha256sum's format).\n"
-      "Exit status 1 if a file could not be read (named on stderr; the others are still hashed).\n"
+      "Exit status 1 if a file could not be read (a directory, missing, unreadable, or changed while read: named\n"
+      "on stderr; the others are still hashed); 130 after Ctrl-C.\n"
       "Examples:\n  hetex sha256 *.iso > SUMS && sha256sum -c SUMS\n  cat msg | hetex sha256 -\n"
       "  hetex sha256 --device gpu --metrics-port 9464 data/*.bin");
   cmd->callback([files, &common, &status] {
-    auto metrics = serve_metrics(common, "sha256");
+    auto metrics = serve_metrics(common);
     if (!metrics) {
       std::fprintf(stderr, "hetex sha256: %s\n", metrics.error().describe().c_str());
       status = 2;
@@ -63,24 +49,31 @@ void add_sha256(CLI::App& app, Common& common, int& status) {
       status = 2;
       return;
     }
-    std::size_t next = 0;
+    announce_metrics(*metrics, "sha256");
+    std::size_t next = 0, hashed = 0;
     while (next < files->size()) {
       // A group of files, read whole, hashed as one batch; output stays in argument order.
       ops::PackedMessages packed;
       std::vector<std::string> names;
       std::size_t bytes = 0;
-      for (; next < files->size() && (names.empty() || bytes < kGroupBytes); ++next) {
+      for (; next < files->size() && (names.empty() || bytes < kGroupBytes) && !interrupted(); ++next) {
         const auto& name = (*files)[next];
-        auto data = read_all(name);
+        auto data = read_input(name);
         if (!data) {
-          std::fflush(stdout);
-          std::fprintf(stderr, "hetex sha256: %s\n", data.error().message().c_str());
+          if (data.error().code() != Errc::cancelled) report_error("sha256", data.error());
           status = 1;
           continue;
         }
         bytes += data->size();
         packed.add(std::span<const std::uint8_t>(*data));
         names.push_back(name);
+      }
+      if (interrupted()) {
+        // The files read since the last digests were printed are not hashed: stop now.
+        report_error("sha256", "interrupted; " + std::to_string(hashed) + " of " + std::to_string(files->size()) +
+                                   " digests printed");
+        status = interrupted_status();
+        return;
       }
       if (names.empty()) continue;
       std::vector<ops::Digest> out(names.size());
@@ -91,6 +84,7 @@ void add_sha256(CLI::App& app, Common& common, int& status) {
         return;
       }
       for (std::size_t i = 0; i < names.size(); ++i) std::printf("%s  %s\n", hex(out[i]).c_str(), names[i].c_str());
+      hashed += names.size();
     }
   });
 }

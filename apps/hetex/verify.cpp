@@ -1,38 +1,19 @@
 // hetex verify --input FILE: one "<public key hex> <signature hex> <message hex>" per line, one
 // verdict line out per line in: valid, invalid, or "error: <reason>" for a malformed line.
 #include <cstdio>
-#include <fstream>
-#include <iostream>
 #include <optional>
 
 #include "commands.hpp"
-#include "hetex/ops/ed25519.hpp"
+#include "input.hpp"
+#include "interrupt.hpp"
+#include "verify_line.hpp"
 
 namespace hetex::cli {
 namespace {
 
 constexpr std::size_t kBatch = std::size_t(1) << 16;
-
-int nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes hex into out; the reason it cannot, otherwise.
-std::optional<std::string> unhex(std::string_view field, const char* what, std::size_t want, std::vector<std::uint8_t>& out) {
-  if (want && field.size() != 2 * want)
-    return std::string(what) + " must be " + std::to_string(2 * want) + " hex digits, not " + std::to_string(field.size());
-  if (field.size() % 2) return std::string(what) + " has an odd number of hex digits";
-  out.clear();
-  for (std::size_t i = 0; i < field.size(); i += 2) {
-    const int hi = nibble(field[i]), lo = nibble(field[i + 1]);
-    if (hi < 0 || lo < 0) return std::string(what) + " has a non-hex character at column " + std::to_string(i + (hi < 0 ? 1 : 2));
-    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-  }
-  return std::nullopt;
-}
+// Longer lines are malformed (a 32 MiB message); they cost no more memory than this.
+constexpr std::size_t kMaxLine = std::size_t(64) << 20;
 
 struct Pending {
   std::vector<ops::PublicKey> keys;
@@ -56,18 +37,14 @@ void add_verify(CLI::App& app, Common& common, int& status) {
               "Examples:\n  hetex verify --input signed.txt --device gpu > verdicts.txt\n"
               "  producer | hetex verify --input - --metrics-port 9464 | consumer");
   cmd->callback([input, &common, &status] {
-    std::ifstream file;
-    std::istream* in = &std::cin;
-    if (*input != "-") {
-      file.open(*input);
-      if (!file) {
-        std::fprintf(stderr, "hetex verify: %s: cannot open\n", input->c_str());
-        status = 2;
-        return;
-      }
-      in = &file;
+    auto opened = open_input(*input);
+    if (!opened) {
+      report_error("verify", opened.error());
+      status = opened.error().code() == Errc::cancelled ? interrupted_status() : 2;
+      return;
     }
-    auto metrics = serve_metrics(common, "verify");
+    LineReader in(std::move(*opened), kMaxLine);
+    auto metrics = serve_metrics(common);
     if (!metrics) {
       std::fprintf(stderr, "hetex verify: %s\n", metrics.error().describe().c_str());
       status = 2;
@@ -79,7 +56,8 @@ void add_verify(CLI::App& app, Common& common, int& status) {
       status = 2;
       return;
     }
-    std::size_t valid = 0, invalid = 0, malformed = 0, line_no = 0;
+    announce_metrics(*metrics, "verify");
+    std::size_t valid = 0, invalid = 0, malformed = 0, line_no = 0, printed = 0;
     Pending p;
     auto flush = [&]() -> bool {
       std::vector<ops::Verdict> verdicts(p.keys.size());
@@ -92,7 +70,9 @@ void add_verify(CLI::App& app, Common& common, int& status) {
       }
       std::size_t k = 0;
       for (const auto& l : p.lines_out) {
+        ++printed;
         if (!l.empty()) {
+          ++malformed;
           std::printf("%s\n", l.c_str());
           continue;
         }
@@ -103,45 +83,46 @@ void add_verify(CLI::App& app, Common& common, int& status) {
       p.clear();
       return true;
     };
-    std::vector<std::uint8_t> key, sig, msg;
-    for (std::string line; std::getline(*in, line);) {
-      ++line_no;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      const auto a = line.find(' '), b = a == std::string::npos ? a : line.find(' ', a + 1);
-      std::optional<std::string> err;
-      if (b == std::string::npos) {
-        err = "expected three fields separated by single spaces";
-      } else {
-        const std::string_view l(line);
-        err = unhex(l.substr(0, a), "public key", 32, key);
-        if (!err) err = unhex(l.substr(a + 1, b - a - 1), "signature", 64, sig);
-        if (!err) err = unhex(l.substr(b + 1), "message", 0, msg);
+    SignedLine parsed;
+    std::string line;
+    for (bool too_long = false;;) {
+      auto more = in.next(line, too_long);
+      if (!more) {
+        // Lines before the failure still get their verdicts.
+        if (more.error().code() != Errc::cancelled) report_error("verify", more.error());
+        status = more.error().code() == Errc::cancelled ? interrupted_status() : 1;
+        break;
       }
+      if (!*more || interrupted()) break;
+      ++line_no;
+      std::optional<std::string> err =
+          too_long ? "longer than " + std::to_string(kMaxLine >> 20) + " MiB" : parse_verify_line(line, parsed);
       if (err) {
-        ++malformed;
         p.lines_out.push_back("error: line " + std::to_string(line_no) + ": " + *err);
         continue;
       }
-      ops::PublicKey k;
-      ops::Signature s;
-      std::copy(key.begin(), key.end(), k.begin());
-      std::copy(sig.begin(), sig.end(), s.begin());
-      p.keys.push_back(k);
-      p.sigs.push_back(s);
-      p.msgs.add(std::span<const std::uint8_t>(msg));
+      p.keys.push_back(parsed.key);
+      p.sigs.push_back(parsed.signature);
+      p.msgs.add(std::span<const std::uint8_t>(parsed.message));
       p.lines_out.emplace_back();
       if (p.keys.size() == kBatch && !flush()) {
         status = 2;
         return;
       }
     }
-    if (!flush()) {
+    // Interrupted: the lines read since the last batch are dropped rather than verified now.
+    if (!interrupted() && !flush()) {
       status = 2;
       return;
     }
-    std::fprintf(stderr, "hetex verify: %zu lines: %zu valid, %zu invalid, %zu malformed\n", line_no, valid, invalid,
+    std::fprintf(stderr, "hetex verify: %zu lines: %zu valid, %zu invalid, %zu malformed\n", printed, valid, invalid,
                  malformed);
-    if (malformed) status = 1;
+    if (interrupted()) {
+      report_error("verify", "interrupted; verdicts were printed for the first " + std::to_string(printed) + " lines");
+      status = interrupted_status();
+    } else if (malformed && status == 0) {
+      status = 1;
+    }
   });
 }
 

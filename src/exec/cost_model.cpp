@@ -1,5 +1,7 @@
 #include "hetex/exec/cost_model.hpp"
 
+#include "hetex/core/file.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,7 +9,9 @@
 #include <bit>
 #include <cmath>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
+#include <stdexcept>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -257,16 +261,9 @@ Status CostModel::save(const std::filesystem::path& file) const {
   }
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  // Write then rename, so a reader never sees half a file and two processes never interleave.
-  const auto tmp = file.string() + ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp);
-    if (!out) return Error(Errc::io, "cannot write calibration file " + tmp);
-    out << nlohmann::json{{"version", kFileVersion}, {"entries", std::move(entries)}}.dump(1) << '\n';
-    if (!out) return Error(Errc::io, "writing calibration file " + tmp + " failed");
-  }
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) return Error(Errc::io, "cannot rename " + tmp + " to " + file.string() + ": " + ec.message());
+  // Whole or not at all: a reader never sees half a file, and two processes never interleave.
+  auto written = write_file_atomic(file, nlohmann::json{{"version", kFileVersion}, {"entries", std::move(entries)}}.dump(1) + "\n");
+  if (!written) return std::move(written).error().with_context("calibration file");
   return {};
 }
 
@@ -276,15 +273,20 @@ Status CostModel::load(const std::filesystem::path& file) {
   std::map<Key, Table> loaded;
   try {
     const auto j = nlohmann::json::parse(in);
-    const int version = j.at("version").get<int>();
+    // Whole numbers in range only: get<int>() of 1e300 would be undefined (found by fuzz_calibration).
+    auto whole = [](const nlohmann::json& v, const char* what, std::int64_t lo, std::int64_t hi) {
+      if (!v.is_number_integer() || v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi)
+        throw std::out_of_range(std::string(what) + " " + v.dump());
+      return v.get<std::int64_t>();
+    };
+    const auto version = whole(j.at("version"), "version", INT64_MIN, INT64_MAX);
     if (version != 1 && version != kFileVersion)
       return Error(Errc::invalid_argument, "calibration file " + file.string() + " has an unknown version (" +
                                                std::to_string(version) + "); its measurements are not used and the devices are measured again");
     for (const auto& e : j.at("entries")) {
       const Residency where = residency_from(e.at("residency").get<std::string>());
       Key key = version == 1 ? key_v1(e, where) : key_v2(e, where);
-      const int b = e.at("bucket").get<int>();
-      if (b < 0 || b >= kBuckets) throw std::out_of_range("bucket " + std::to_string(b));
+      const auto b = static_cast<int>(whole(e.at("bucket"), "bucket", 0, kBuckets - 1));
       auto& table = loaded[key];
       if (table.buckets.empty()) table.buckets.resize(kBuckets);
       auto& bucket = table.buckets[b];
@@ -293,7 +295,8 @@ Status CostModel::load(const std::filesystem::path& file) {
         if (!(n >= 0) || !(t >= 0)) throw std::out_of_range("negative sample");
         if (bucket.recent.size() < kWindow) bucket.recent.push_back({n, t});
       }
-      bucket.count = std::max<std::size_t>(e.at("count").get<std::size_t>(), bucket.recent.size());
+      const auto count = static_cast<std::size_t>(whole(e.at("count"), "count", 0, INT64_MAX));
+      bucket.count = std::max<std::size_t>(count, bucket.recent.size());
       bucket.next = bucket.recent.size() % kWindow;
     }
   } catch (const std::exception& ex) {

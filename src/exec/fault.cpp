@@ -30,6 +30,8 @@ Result<std::chrono::microseconds> parse_duration(std::string_view v) {
     us = x * 1e6;
   else
     return Error(Errc::invalid_argument, "fault plan: delay '" + std::string(v) + "' needs a unit: us, ms or s");
+  // A day is longer than any fault worth injecting, and keeps the conversion below defined.
+  if (us > 86400e6) return Error(Errc::invalid_argument, "fault plan: delay '" + std::string(v) + "' is over a day");
   return std::chrono::microseconds(static_cast<long long>(us));
 }
 

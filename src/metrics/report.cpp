@@ -1,10 +1,8 @@
 // What the BenchReport renderings share: number formatting, best-of-kind look-ups, the
 // CPU/GPU crossover and writing a rendering to a file.
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <set>
 
 #include "metrics/report_format.hpp"
@@ -138,18 +136,6 @@ std::optional<std::uint64_t> find_crossover(const Workload& w) {
     crossover = *it;
   }
   return crossover;
-}
-
-Status write_file(const std::filesystem::path& path, const std::string& contents) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) return Error(Errc::io, "cannot open " + path.string() + " for writing: " + std::strerror(errno));
-  const std::size_t written = std::fwrite(contents.data(), 1, contents.size(), f);
-  const int write_errno = errno;
-  const bool closed = std::fclose(f) == 0;
-  if (written != contents.size())
-    return Error(Errc::io, "writing " + path.string() + " failed: " + std::strerror(write_errno));
-  if (!closed) return Error(Errc::io, "closing " + path.string() + " failed: " + std::strerror(errno));
-  return {};
 }
 
 }  // namespace hetex::metrics

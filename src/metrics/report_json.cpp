@@ -210,7 +210,7 @@ Result<BenchReport> report_from_json(const std::string& text) {
   json doc;
   try {
     doc = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range for a number like 1e999
     return Error(Errc::invalid_argument, std::string("bench report: not valid JSON: ") + e.what());
   }
   try {

@@ -7,8 +7,9 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
+#include <optional>
+
+#include "hetex/core/file.hpp"
 
 #define STB_IMAGE_STATIC
 #define STB_IMAGE_IMPLEMENTATION
@@ -53,28 +54,114 @@ std::vector<std::uint8_t> rgb_of(ImageView img) {
   return rgb;
 }
 
-// stb fills a truncated binary PNM with zeros instead of failing: check the pixel data is all
-// there. The header is P5/P6, width, height, maxval (with # comments), then one whitespace byte.
-Status check_pnm_length(std::span<const std::uint8_t> b, const std::string& name, int w, int h, int c) {
-  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return {};
+// A binary PNM header: P5/P6, width, height, maxval (whitespace and # comments between, a comment
+// ending at \r or \n, as stb reads it), then one whitespace byte before the pixels. Numbers are
+// clamped at 2^30 rather than overflowing.
+struct PnmHeader {
+  long width = 0, height = 0, maxval = 0;
+  std::size_t pixels_at = 0;
+};
+std::optional<PnmHeader> pnm_header(std::span<const std::uint8_t> b) {
+  if (b.size() < 2 || b[0] != 'P' || (b[1] != '5' && b[1] != '6')) return std::nullopt;
   std::size_t i = 2;
-  long fields[3] = {0, 0, 0};
-  for (long& f : fields) {
+  PnmHeader h;
+  for (long* f : {&h.width, &h.height, &h.maxval}) {
     while (i < b.size() && (std::isspace(b[i]) || b[i] == '#')) {
       if (b[i] == '#')
-        while (i < b.size() && b[i] != '\n') ++i;
+        while (i < b.size() && b[i] != '\n' && b[i] != '\r') ++i;
       else
         ++i;
     }
-    while (i < b.size() && std::isdigit(b[i])) f = std::min(f * 10 + (b[i++] - '0'), 1L << 30);
+    while (i < b.size() && std::isdigit(b[i])) *f = std::min(*f * 10 + (b[i++] - '0'), 1L << 30);
   }
-  ++i;  // the single whitespace byte before the pixels
-  const std::size_t need = std::size_t(w) * h * c * (fields[2] > 255 ? 2 : 1);
+  h.pixels_at = i + 1;
+  return h;
+}
+
+// stb fills a truncated binary PNM with zeros instead of failing: check the pixel data is all there.
+Status check_pnm_length(std::span<const std::uint8_t> b, const std::string& name, int w, int h, int c) {
+  const auto header = pnm_header(b);
+  if (!header) return {};
+  const std::size_t i = header->pixels_at;
+  const std::size_t need = std::size_t(w) * h * c * (header->maxval > 255 ? 2 : 1);
   if (b.size() < i || b.size() - i < need)
     return Error(Errc::io, name + ": truncated PPM/PGM file (" + std::to_string(b.size() - std::min(i, b.size())) +
                                " bytes of pixels, " + std::to_string(need) + " expected)");
   return {};
 }
+
+// stb_image 2.27 reads a PNM header's numbers into an int without an overflow check (undefined,
+// and a width of 2^32 + 1 would wrap to 1: found by fuzz_image_decode). Numbers beyond what stb
+// accepts anyway are refused first.
+Status check_pnm_header(std::span<const std::uint8_t> b, const std::string& name) {
+  const auto h = pnm_header(b);
+  if (h && (h->width > (1L << 24) || h->height > (1L << 24) || h->maxval > 65535))
+    return Error(Errc::io, name + ": corrupt PPM/PGM header (width, height or maximum value out of range)");
+  return {};
+}
+
+// stb_image 2.27 (Debian 12's) trusts the code counts of a JPEG Huffman table: counts adding up
+// to more than 256 make it write past its tables (found by tests/fuzz/fuzz_image_decode). Such a
+// file is corrupt; every DHT segment is checked before stb sees the file. Markers are found as
+// stb finds them: segments are skipped by their length, and every 0xFF between them is looked at.
+Status check_jpeg_tables(std::span<const std::uint8_t> b, const std::string& name) {
+  if (b.size() < 2 || b[0] != 0xff || b[1] != 0xd8) return {};
+  auto at = [&](std::size_t i) -> unsigned { return i < b.size() ? b[i] : 0; };  // stb reads zeros past the end
+  for (std::size_t i = 2; i + 1 < b.size();) {
+    const unsigned m = b[i + 1];
+    if (b[i] != 0xff || m == 0xff || m == 0x00) {  // entropy-coded data, a fill byte, a stuffed zero
+      ++i;
+      continue;
+    }
+    if ((m >= 0xd0 && m <= 0xd9) || m == 0x01) {  // RSTn, SOI, EOI, TEM: no length
+      i += 2;
+      continue;
+    }
+    const std::size_t length = at(i + 2) << 8 | at(i + 3);
+    if (m == 0xc4) {
+      for (std::size_t t = i + 4; t < i + 2 + length;) {  // tables while the segment lasts
+        unsigned codes = 0;
+        for (std::size_t k = 1; k <= 16; ++k) codes += at(t + k);
+        if (codes > 256)
+          return Error(Errc::io, name + ": corrupt JPEG (a Huffman table of " + std::to_string(codes) +
+                                     " codes; at most 256)");
+        t += 17 + codes;
+      }
+    }
+    i += 2 + std::max<std::size_t>(length, 2);
+  }
+  return {};
+}
+
+// stb_image 2.27 allocates a PNG chunk's stated length (up to 1 GiB) before it reads the chunk:
+// a hundred-byte file could cost a gigabyte (found by fuzz_image_decode). Every chunk must fit in
+// what is left of the file.
+Status check_png_chunks(std::span<const std::uint8_t> b, const std::string& name) {
+  static constexpr std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  if (b.size() < 8 || !std::equal(signature, signature + 8, b.begin())) return {};
+  for (std::size_t i = 8; i + 8 <= b.size();) {
+    const std::size_t length = std::size_t(b[i]) << 24 | std::size_t(b[i + 1]) << 16 | std::size_t(b[i + 2]) << 8 | b[i + 3];
+    const std::size_t left = b.size() - i - 8;  // after the length and type fields
+    if (length > left)
+      return Error(Errc::io, name + ": truncated or corrupt PNG (a chunk of " + std::to_string(length) + " bytes where " +
+                                 std::to_string(left) + " are left)");
+    if (std::equal(b.begin() + long(i) + 4, b.begin() + long(i) + 8, "IEND")) break;
+    i += 12 + length;  // length, type, data, CRC
+  }
+  return {};
+}
+
+// What stb would otherwise trust, checked before it sees the file.
+Status check_before_stb(std::span<const std::uint8_t> b, const std::string& name) {
+  HETEX_TRY_VOID(check_pnm_header(b, name));
+  HETEX_TRY_VOID(check_jpeg_tables(b, name));
+  return check_png_chunks(b, name);
+}
+
+// Decoded bytes per file byte that real images stay far below (an all-black 8K x 8K PNG is
+// about 1000:1); small files may claim up to the floor whatever their size.
+constexpr std::size_t kPlausibleRatio = 4096;
+constexpr std::size_t kPlausibleFloor = std::size_t(4) << 20;
 
 }  // namespace
 
@@ -89,33 +176,66 @@ Result<FileFormat> format_for(const std::string& path) {
 
 Result<Image> decode(std::span<const std::uint8_t> bytes, const std::string& name) {
   if (bytes.size() > std::size_t(INT32_MAX)) return Error(Errc::io, name + ": file too large to decode (over 2 GiB)");
+  HETEX_TRY_VOID(check_before_stb(bytes, name));
   const auto* data = reinterpret_cast<const stbi_uc*>(bytes.data());
   const int len = static_cast<int>(bytes.size());
   int w = 0, h = 0, c = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &c))
     return Error(Errc::io, name + ": not a readable PNG, JPEG or PPM/PGM image (" + stbi_failure_reason() + ")");
-  HETEX_TRY_VOID(check_pnm_length(bytes, name, w, h, c));
   const int want = c == 2 ? 4 : c;  // gray + alpha becomes RGBA
+  if (auto s = check_shape({w, h, want}, name); !s) return Error(Errc::io, s.error().message());
+  HETEX_TRY_VOID(check_pnm_length(bytes, name, w, h, c));
+  // stb allocates the whole image before it reads the pixel data: a header that claims far more
+  // pixels than the file could hold is refused first, so a small file cannot cost gigabytes.
+  const std::size_t claimed = std::size_t(w) * std::size_t(h) * std::size_t(want);
+  if (claimed > std::max(kPlausibleFloor, bytes.size() * kPlausibleRatio))
+    return Error(Errc::io, name + ": implausible image: " + std::to_string(w) + "x" + std::to_string(h) + " pixels from " +
+                               std::to_string(bytes.size()) + " bytes (more than " + std::to_string(kPlausibleRatio) +
+                               " times the file size)");
+  const int info_w = w, info_h = h;
   stbi_uc* px = stbi_load_from_memory(data, len, &w, &h, &c, want);
   if (!px) return Error(Errc::io, name + ": cannot decode (" + std::string(stbi_failure_reason()) + ")");
+  if (w != info_w || h != info_h) {
+    stbi_image_free(px);
+    return Error(Errc::io, name + ": the header and the image disagree on its size");
+  }
   Image img;
   img.shape = {w, h, want};
-  if (auto s = check_shape(img.shape, name); !s) {
-    stbi_image_free(px);
-    return std::move(s).error();
-  }
   img.pixels.assign(px, px + img.shape.bytes());
   stbi_image_free(px);
   return img;
 }
 
 Result<Image> load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in || std::filesystem::is_directory(path))
-    return Error(Errc::io, path + ": cannot open (missing, a directory, or not readable)");
-  std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Error(Errc::io, path + ": read error");
+  // Regular files only: a FIFO in a directory of images must not block a batch.
+  auto bytes = HETEX_TRY(read_file(path, {.special_files = false}));
   return decode(bytes, path);
+}
+
+Status check_complete(std::span<const std::uint8_t> b, const std::string& name) {
+  if (b.size() > std::size_t(INT32_MAX)) return Error(Errc::io, name + ": too large to be a hetex output");
+  HETEX_TRY_VOID(check_before_stb(b, name));
+  int w = 0, h = 0, c = 0;
+  if (!stbi_info_from_memory(b.data(), static_cast<int>(b.size()), &w, &h, &c))
+    return Error(Errc::io, name + ": not a readable PNG, JPEG or PPM/PGM image (" + stbi_failure_reason() + ")");
+  static constexpr std::uint8_t png_signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  static constexpr std::uint8_t png_end[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+  if (b.size() >= 8 && std::equal(png_signature, png_signature + 8, b.begin())) {
+    if (b.size() < 8 + 12 || !std::equal(png_end, png_end + 12, b.end() - 12))
+      return Error(Errc::io, name + ": truncated PNG file (no IEND chunk at its end)");
+    return {};
+  }
+  if (b.size() >= 2 && b[0] == 0xff && b[1] == 0xd8) {
+    if (b.size() < 4 || b[b.size() - 2] != 0xff || b[b.size() - 1] != 0xd9)
+      return Error(Errc::io, name + ": truncated JPEG file (no end-of-image marker)");
+    return {};
+  }
+  return check_pnm_length(b, name, w, h, c);
+}
+
+Status check_complete(const std::string& path) {
+  auto bytes = HETEX_TRY(read_file(path, {.special_files = false}));
+  return check_complete(bytes, path);
 }
 
 Result<std::vector<std::uint8_t>> encode(ImageView img, FileFormat format, int jpeg_quality) {
@@ -154,26 +274,7 @@ Status save(const std::string& path, ImageView img, int jpeg_quality) {
   auto format = HETEX_TRY(format_for(path));
   auto encoded = encode(img, format, jpeg_quality);
   if (!encoded) return encoded.error().with_context(path);
-  const auto& bytes = *encoded;
-  const std::string tmp = path + ".hetex-tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Error(Errc::io, path + ": cannot create (missing directory or no permission)");
-    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      return Error(Errc::io, path + ": write failed (disk full?)");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return Error(Errc::io, path + ": cannot replace the file: " + ec.message());
-  }
-  return {};
+  return write_file_atomic(path, *encoded);
 }
 
 }  // namespace hetex::image

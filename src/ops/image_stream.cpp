@@ -130,7 +130,7 @@ Result<StreamReport> process_files(std::span<const FileJob> jobs, const StreamOp
   std::size_t next = 0;
 
   auto read = tbb::make_filter<void, Item*>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) -> Item* {
-    if (next == jobs.size()) {
+    if (next == jobs.size() || (options.stop && options.stop())) {
       fc.stop();
       return nullptr;
     }

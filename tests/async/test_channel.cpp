@@ -15,6 +15,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
+// Until the condition holds; no time limit of its own (ctest's bounds a hang).
+template <class Pred>
+void wait_until(Pred pred) {
+  while (!pred()) std::this_thread::yield();
+}
+
 TEST(Channel, CapacityZeroIsRejectedByCreateAndRaisedByTheConstructor) {
   auto bad = Channel<int>::create(0);
   ASSERT_FALSE(bad);
@@ -64,8 +70,8 @@ TEST(Channel, SendBlocksUntilAReceiveMakesRoom) {
     EXPECT_TRUE(ch.send(2));
     sent = true;
   });
-  // The producer cannot finish while the channel is full; the only item is still ours.
-  std::this_thread::sleep_for(5ms);
+  // The producer is parked while the channel is full; the only item is still ours.
+  wait_until([&] { return ch.blocked_senders() == 1; });
   EXPECT_FALSE(sent.load());
   EXPECT_EQ(ch.size(), 1u);
   EXPECT_EQ(*ch.receive(), 1);
@@ -114,7 +120,7 @@ TEST(Channel, CloseWakesABlockedSenderWithItsItemIntact) {
   auto item = std::make_unique<int>(7);
   Status s;
   std::thread producer([&] { s = ch.send(std::move(item)); });
-  std::this_thread::sleep_for(2ms);
+  wait_until([&] { return ch.blocked_senders() == 1; });
   ch.close();
   producer.join();
   ASSERT_FALSE(s);
@@ -127,7 +133,7 @@ TEST(Channel, CloseWakesABlockedReceiver) {
   Channel<int> ch(1);
   std::optional<int> got{-1};
   std::thread consumer([&] { got = ch.receive(); });
-  std::this_thread::sleep_for(2ms);
+  wait_until([&] { return ch.blocked_receivers() == 1; });
   ch.close();
   consumer.join();
   EXPECT_FALSE(got.has_value());

@@ -398,8 +398,14 @@ class FakeGate final : public detail::Gate {
   }
   Status wait() override {
     std::unique_lock lock(m_);
+    ++waiters_;
     cv_.wait(lock, [&] { return outcome_.has_value(); });
     return *outcome_;
+  }
+  // Threads that have called wait() (and are parked in it until complete()).
+  int waiters() const {
+    std::lock_guard lock(m_);
+    return waiters_;
   }
   void notify(detail::UniqueFunction<void(Status)> done) override {
     notify_calls_.fetch_add(1);
@@ -423,9 +429,10 @@ class FakeGate final : public detail::Gate {
 
   std::vector<std::thread>& threads_;
   std::mutex& threads_m_;
-  std::mutex m_;
+  mutable std::mutex m_;
   std::condition_variable cv_;
   std::optional<Status> outcome_;
+  int waiters_ = 0;
   std::vector<detail::UniqueFunction<void(Status)>> pending_;
   std::atomic<int> notify_calls_{0};
 };
@@ -471,7 +478,7 @@ TEST_F(GatedFuture, GetBlocksOnTheGate) {
   auto gate = make_gate();
   Future<void> f = make_gated_future(gate);
   std::thread completer([&] {
-    std::this_thread::sleep_for(2ms);
+    while (gate->waiters() == 0) std::this_thread::yield();  // get() is parked on the gate
     gate->complete(Status());
   });
   EXPECT_TRUE(f.get().has_value());

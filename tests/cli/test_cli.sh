@@ -8,6 +8,13 @@ metrics_pid=
 trap '[[ -n $metrics_pid ]] && kill "$metrics_pid" 2>/dev/null; rm -rf "$dir"' EXIT
 cd "$dir"
 fails=0
+wait_for_line() {  # wait_for_line FD PATTERN: reads FD up to a line matching PATTERN, prints it
+  local line
+  while IFS= read -r -t 60 line <&"$1"; do
+    if [[ $line =~ $2 ]]; then printf '%s\n' "$line"; return 0; fi
+  done
+  return 1
+}
 check() {  # check "what" condition...
   local what=$1
   shift
@@ -28,6 +35,21 @@ check "sha256: three digests, in argument order" test "$(cut -d' ' -f3 sums | tr
 check "sha256: sha256sum -c accepts the output" sha256sum --quiet -c sums
 printf 'abc' | "$hetex" sha256 - > stdin.sum
 check "sha256: - reads stdin" grep -q '^ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -$' stdin.sum
+# Every kind of bad path gets its own error; the rest are still hashed (as sha256sum does).
+mkdir adir
+"$hetex" sha256 a.txt adir /proc/self/mem <(printf abc) empty > sums2 2> err; rc=$?
+check "sha256: exit 1 for a directory and an unreadable file" test $rc -eq 1
+check "sha256: a directory is named as one" grep -q '^hetex sha256: adir: is a directory$' err
+check "sha256: a read error is named with its reason" grep -q '^hetex sha256: /proc/self/mem: read error: ' err
+check "sha256: no abort, no exception text" test -z "$(grep -i -E 'terminate|exception|ios_base' err)"
+check "sha256: a pipe (process substitution) is read like a file" \
+  grep -q '^ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  /dev/fd/' sums2
+check "sha256: the good files are still hashed, in order" test "$(cut -d' ' -f3 sums2 | sed 's|/dev/fd/.*|fd|' | tr '\n' ,)" = "a.txt,fd,empty,"
+if [[ $(id -u) -ne 0 ]]; then
+  printf 'x' > secret && chmod 000 secret
+  "$hetex" sha256 secret a.txt > /dev/null 2> err; rc=$?
+  check "sha256: an unreadable file is exit 1, named" test $rc -eq 1 -a -n "$(grep 'secret: cannot open: Permission denied' err)"
+fi
 "$hetex" sha256 --device quantum a.txt > /dev/null 2> err; rc=$?
 check "sha256: a bad --device is exit 2 with a reason" test $rc -eq 2 -a -s err
 
@@ -52,6 +74,8 @@ check "verify: the signature length is named" grep -q 'signature must be 128 hex
 check "verify: a summary on stderr" grep -q '6 lines: 2 valid, 1 invalid, 3 malformed' err
 "$hetex" verify --input nowhere.txt > /dev/null 2> err; rc=$?
 check "verify: an unreadable input is exit 2, named" test $rc -eq 2 -a -n "$(grep nowhere.txt err)"
+"$hetex" verify --input adir > /dev/null 2> err; rc=$?
+check "verify: a directory as input is exit 2, named" test $rc -eq 2 -a -n "$(grep 'adir: is a directory' err)"
 
 "$hetex" devices --json > dev.json
 check "devices --json names the CPU and its cores" grep -q '"logical_cores": [1-9]' dev.json
@@ -61,7 +85,8 @@ check "devices shows the CPU model, cores and features" \
   test -n "$(grep '^cpu ' dev.txt)" -a -n "$(grep '^  cores ' dev.txt)" -a -n "$(grep '^  features ' dev.txt)"
 
 # --metrics-port: while a command runs (its stdin, a fifo, held open) /metrics answers on
-# 127.0.0.1; the port is printed on stderr (0 picks a free one).
+# 127.0.0.1; the port is printed on stderr (0 picks a free one) once the scheduler is up, so the
+# first scrape already has every family. Reading that line (stderr is a fifo) is the hook.
 http_get() {  # http_get PORT PATH: the whole response, headers included
   if (exec 4<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
     exec 4<>"/dev/tcp/127.0.0.1/$1"
@@ -76,20 +101,16 @@ except urllib.error.HTTPError as e:
     print("HTTP/1.1", e.code)' "$1" "$2" 2>/dev/null
   fi
 }
-mkfifo metrics.in
+mkfifo metrics.in metrics.err
 "$hetex" sha256 --metrics-port 0 - < metrics.in > metrics.out 2> metrics.err &
 metrics_pid=$!
 exec 3> metrics.in
-for _ in $(seq 100); do grep -q 'metrics at' metrics.err && break; sleep 0.1; done
-port=$(grep -o 'http://127.0.0.1:[0-9]*/metrics' metrics.err | sed 's/.*:\([0-9]*\)\/metrics/\1/')
+exec 8< metrics.err
+announced=$(wait_for_line 8 'metrics at')
+port=$(echo "$announced" | grep -o 'http://127.0.0.1:[0-9]*/metrics' | sed 's/.*:\([0-9]*\)\/metrics/\1/')
 check "--metrics-port 0 prints the address it serves" test -n "$port"
 if [[ -n $port ]]; then
-  # The server starts just before the scheduler: its device gauges appear a moment later.
-  for _ in $(seq 50); do
-    http_get "$port" /metrics > scrape.txt
-    grep -q '^hetex_device_up' scrape.txt && break
-    sleep 0.1
-  done
+  http_get "$port" /metrics > scrape.txt
   check "/metrics answers while the command runs" grep -q '^HTTP/1.1 200' scrape.txt
   check "/metrics is Prometheus text with the scheduler's families" \
     test -n "$(grep '^# TYPE hetex_queue_depth gauge' scrape.txt)" -a -n "$(grep '^hetex_device_up{device="cpu"} 1' scrape.txt)"
@@ -100,6 +121,8 @@ if [[ -n $port ]]; then
 fi
 (trap '' PIPE; printf 'abc' >&3) 2>/dev/null  # no SIGPIPE for this script if hetex has gone
 exec 3>&-
+cat <&8 > /dev/null
+exec 8<&-
 wait "$metrics_pid"; rc=$?
 metrics_pid=
 check "with --metrics-port the command still works" \
@@ -149,6 +172,74 @@ check "image --batch: the good files are all written" test "$(ls out | tr '\n' ,
 check "image --batch: a summary line" grep -q '6 images on cpu.*4 written, 2 failed' err
 "$hetex" image --batch nowhere out2 --gray 2> err; rc=$?
 check "image --batch: an unlistable directory is exit 2" test $rc -eq 2
+
+# A re-run redoes only what is missing: complete outputs newer than their inputs are skipped.
+rm frames/f4.ppm frames/f5.png
+rm out/f1.ppm
+head -c 30 out/f2.ppm > short && cat short > out/f2.ppm   # a truncated output (not one hetex wrote)
+touch -d '2000-01-01' out/f3.ppm                           # older than its input
+"$hetex" image --batch frames out --blur 1 --edges 0.2 2> err; rc=$?
+check "image --batch re-run: exit 0" test $rc -eq 0
+check "image --batch re-run: the missing, truncated and stale outputs are redone, the rest skipped" \
+  grep -q '4 images on cpu.*3 written, 0 failed, 1 already done' err
+check "image --batch re-run: the redone outputs are whole (f1-f3 have the same input)" \
+  test -n "$(cmp out/f1.ppm out/f2.ppm && cmp out/f1.ppm out/f3.ppm && echo same)"
+"$hetex" image --batch frames out --blur 1 --edges 0.2 2> err; rc=$?
+check "image --batch: a finished batch re-runs as nothing to do" test $rc -eq 0 -a -n "$(grep '0 written, 0 failed, 4 already done' err)"
+"$hetex" image --batch frames out --blur 1 --edges 0.2 --force 2> err; rc=$?
+check "image --batch --force redoes every image" test $rc -eq 0 -a -n "$(grep '4 written, 0 failed$' err)"
+check "image --batch: no temporary files are left" test -z "$(ls -A out | grep -v -E '^f[0-3]\.p[gp]m$')"
+
+# Ctrl-C. Each command is stopped while it provably still has work: its stderr is a fifo whose
+# first line shows it is running (the handlers are installed before any command starts).
+mkfifo sha.in sha.err
+"$hetex" sha256 --metrics-port 0 a.txt - b.bin < sha.in > sha.out 2> sha.err &
+pid=$!
+exec 3> sha.in
+exec 7< sha.err
+wait_for_line 7 'metrics at' > /dev/null  # the scheduler is up; hetex reads a.txt, then waits on stdin
+kill -INT "$pid"
+cat <&7 > sha.rest
+wait "$pid"; rc=$?
+exec 3>&- 7<&-
+check "sha256: Ctrl-C exits 130" test $rc -eq 130
+check "sha256: Ctrl-C says how far it got" grep -q '^hetex sha256: interrupted; 0 of 3 digests printed' sha.rest
+check "sha256: Ctrl-C prints no digest of a file it did not finish" test ! -s sha.out
+
+mkfifo ver.in ver.err
+"$hetex" verify --metrics-port 0 --input - < ver.in > ver.out 2> ver.err &
+pid=$!
+exec 3> ver.in
+exec 7< ver.err
+wait_for_line 7 'metrics at' > /dev/null
+kill -INT "$pid"
+cat <&7 > ver.rest
+wait "$pid"; rc=$?
+exec 3>&- 7<&-
+check "verify: Ctrl-C while waiting for input exits 130" test $rc -eq 130 -a -n "$(grep 'interrupted' ver.rest)"
+
+# image --batch: a thousand unreadable files first, so that their error lines fill the stderr
+# pipe (64 KiB) and the batch cannot finish before the signal arrives.
+mkdir many
+for i in $(seq -w 0 999); do echo x > "many/c$i.png"; done
+for i in 1 2 3; do cp rgb.ppm "many/g$i.ppm"; done
+mkfifo img.err
+"$hetex" image --batch many many.out --gray 2> img.err &
+pid=$!
+exec 7< img.err
+wait_for_line 7 'c000.png' > /dev/null
+kill -INT "$pid"
+cat <&7 > img.rest
+wait "$pid"; rc=$?
+exec 7<&-
+check "image --batch: Ctrl-C exits 130" test $rc -eq 130
+check "image --batch: Ctrl-C says what is left and how to finish it" \
+  grep -q 'interrupted; [0-9]* image(s) not started: run the same command again to do them' img.rest
+check "image --batch: nothing after the interruption was started" test -z "$(ls -A many.out)"
+rm many/c*.png
+"$hetex" image --batch many many.out --gray 2> err; rc=$?
+check "image --batch: the re-run after Ctrl-C finishes the rest" \
+  test $rc -eq 0 -a "$(ls many.out | tr '\n' ,)" = "g1.ppm,g2.ppm,g3.ppm,"
 
 # bench: a smoke run of every workload on the CPU, tiny sizes; the JSON and HTML reports.
 "$hetex" bench --device cpu --max-size 2048 --json bench.json --html bench.html > table 2> err; rc=$?

@@ -204,6 +204,26 @@ TEST(CostModel, AFileOfAnUnknownVersionIsNotUsedAndSaysSo) {
   EXPECT_NE(st.error().message().find("measured again"), std::string::npos) << st.error().message();
 }
 
+// Found by fuzz_calibration: numbers out of an integer's range were converted regardless
+// (undefined behaviour) instead of making the file malformed.
+TEST(CostModel, NumbersOutOfRangeMakeTheFileMalformed) {
+  const auto bad = temp_file("range.json");
+  const std::string entry = R"("op": "op", "device": "cpu", "residency": "host", "samples": [[1, 1]])";
+  for (const std::string& doc :
+       {std::string(R"({"version": 1e300, "entries": []})"),
+        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 1e300, "count": 1}]})",
+        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 2.5, "count": 1}]})",
+        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 48, "count": 1}]})",
+        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 3, "count": -1e300}]})",
+        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 3, "count": -1}]})"}) {
+    std::ofstream(bad) << doc;
+    CostModel m;
+    auto st = m.load(bad);
+    ASSERT_FALSE(st) << doc;
+    EXPECT_NE(st.error().message().find("malformed"), std::string::npos) << st.error().message();
+  }
+}
+
 TEST(CostModel, DefaultFileFollowsXdgCacheHomeAndMachine) {
   const char* old = std::getenv("XDG_CACHE_HOME");
   const std::string saved = old ? old : "";

@@ -29,6 +29,16 @@ TEST(FaultPlan, RejectsNonsenseWithAClearMessage) {
   }
 }
 
+// Found by fuzz_faults: a delay too large for microseconds in a long long was undefined behaviour.
+TEST(FaultPlan, AnEnormousDelayIsAnErrorNotAnOverflow) {
+  for (const char* bad : {"slow=0.1:3E50us", "slow=1:1e300s", "slow=0.5:100000s"}) {
+    auto p = FaultPlan::parse(bad);
+    ASSERT_FALSE(p) << bad;
+    EXPECT_NE(p.error().message().find("is over a day"), std::string::npos) << p.error().message();
+  }
+  EXPECT_EQ(FaultPlan::parse("slow=0.5:86400s")->slow_delay, std::chrono::hours(24));
+}
+
 TEST(FaultPlan, FromEnvironmentNamesTheVariableOnError) {
   ::setenv("HETEX_FAULTS", "oom=lots", 1);
   auto p = FaultPlan::from_env();

@@ -10,6 +10,7 @@
 #include <regex>
 #include <sstream>
 
+#include "hetex/core/file.hpp"
 #include "hetex/metrics/report.hpp"
 
 using namespace hetex;
@@ -218,6 +219,15 @@ TEST(ReportJson, RejectsWhatIsNotAReport) {
   auto array = report_from_json("[1, 2]");
   ASSERT_FALSE(array.has_value());
   EXPECT_NE(array.error().message().find("not an object"), std::string::npos);
+}
+
+// Found by fuzz_bench_json: a number too large for a double made the JSON parser throw an
+// exception report_from_json did not catch.
+TEST(ReportJson, ANumberBeyondDoubleIsAnErrorNotAnException) {
+  auto r = report_from_json("{\"suite\": \"quick\", \"duration_s\": 1e999}");
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), Errc::invalid_argument);
+  EXPECT_NE(r.error().message().find("not valid JSON"), std::string::npos) << r.error().message();
 }
 
 // ---- crossover ----
@@ -466,12 +476,12 @@ TEST(ReportFile, WritesAndNamesThePathOnFailure) {
   const auto dir = std::filesystem::temp_directory_path() / ("hetex_report_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const auto path = dir / "bench.html";
-  ASSERT_TRUE(write_file(path, "<p>hi</p>").has_value());
+  ASSERT_TRUE(write_file_atomic(path, "<p>hi</p>").has_value());
   std::ifstream in(path);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "<p>hi</p>");
 
   const auto missing = dir / "no such dir" / "bench.json";
-  auto st = write_file(missing, "{}");
+  auto st = write_file_atomic(missing, "{}");
   ASSERT_FALSE(st.has_value());
   EXPECT_EQ(st.error().code(), Errc::io);
   EXPECT_NE(st.error().message().find(missing.string()), std::string::npos) << st.error().message();

@@ -58,6 +58,16 @@ class RawClient {
       got.append(buf, static_cast<std::size_t>(n));
     }
   }
+  // Reads until the server closes the connection: true on a clean close, false on a time-out
+  // (SO_RCVTIMEO) or an error.
+  bool wait_closed() {
+    char buf[256];
+    for (;;) {
+      const auto n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n == 0) return true;
+      if (n < 0) return false;
+    }
+  }
 
  private:
   int fd_;
@@ -168,9 +178,9 @@ TEST(MetricsServer, StopDoesNotWaitForAnIdleScraper) {
   RawClient scraper(server->port());
   ASSERT_TRUE(scraper.ok());
   ASSERT_NE(scraper.request("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n").find("hetex_items_total"), std::string::npos);
-  // Time for the server thread to finish the response and, were keep-alive on, to start
-  // waiting for this client's next request (which stop() would then have to sit out).
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The server closes the connection after its response: no worker sits on it waiting for a
+  // next request (were keep-alive on, stop() would have to sit that out).
+  ASSERT_TRUE(scraper.wait_closed()) << "the connection stayed open after the response";
   const auto t0 = std::chrono::steady_clock::now();
   server->stop();
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(500));

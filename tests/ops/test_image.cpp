@@ -247,3 +247,88 @@ TEST(ImageFiles, UnknownExtensionAndUnwritablePath) {
   EXPECT_EQ(s.error().code(), Errc::io);
   EXPECT_FALSE(std::filesystem::exists(dir / "no"));
 }
+
+TEST(ImageFiles, CompleteFilesAreToldFromTruncatedOnes) {
+  TempDir dir;
+  Image img = test_image({23, 9, 3}, 5);
+  for (std::string name : {"c.png", "c.jpg", "c.ppm"}) {
+    ASSERT_TRUE(save(dir / name, view(img)));
+    EXPECT_TRUE(check_complete(dir / name)) << name;
+    std::string bytes;
+    {
+      std::ifstream in(dir / name, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    write_file(dir / ("short_" + name), bytes.substr(0, bytes.size() - 1));
+    auto s = check_complete(dir / ("short_" + name));
+    ASSERT_FALSE(s) << name;
+    EXPECT_EQ(s.error().code(), Errc::io);
+    EXPECT_NE(s.error().message().find("short_" + name), std::string::npos) << s.error().message();
+  }
+  EXPECT_FALSE(check_complete(dir / "missing.png"));
+  write_file(dir / "junk.png", "not an image");
+  EXPECT_FALSE(check_complete(dir / "junk.png"));
+}
+
+TEST(ImageFiles, ASmallFileClaimingAHugeImageIsRefusedBeforeDecoding) {
+  Image img = test_image({4, 4, 3}, 1);
+  auto png = encode(view(img), FileFormat::png).value();
+  // IHDR's width and height (big endian, bytes 16-23) say 8000 x 8000: 192 MB of pixels from a
+  // file of under a hundred bytes, within stb's own limit (1 GiB). stb does not check chunk CRCs,
+  // so only hetex's check stops it.
+  for (int at : {16, 20}) {
+    png[at] = 0;
+    png[at + 1] = 0;
+    png[at + 2] = 0x1f;
+    png[at + 3] = 0x40;
+  }
+  auto r = decode(png, "bomb.png");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), Errc::io);
+  EXPECT_NE(r.error().message().find("implausible image: 8000x8000"), std::string::npos) << r.error().message();
+}
+
+// Found by fuzz_image_decode: stb_image 2.27 writes past its Huffman tables when a JPEG's DHT
+// segment declares more than 256 codes. hetex refuses the file before stb reads it.
+TEST(ImageFiles, AJpegHuffmanTableOfMoreThan256CodesIsRefused) {
+  Image img = test_image({16, 8, 3}, 2);
+  auto jpeg = encode(view(img), FileFormat::jpeg).value();
+  ASSERT_TRUE(decode(jpeg, "good.jpg"));
+  std::size_t dht = 2;
+  while (dht + 1 < jpeg.size() && !(jpeg[dht] == 0xff && jpeg[dht + 1] == 0xc4)) ++dht;
+  ASSERT_LT(dht + 21, jpeg.size()) << "the encoder wrote no DHT segment";
+  for (std::size_t k = 0; k < 16; ++k) jpeg[dht + 5 + k] = 255;  // after the marker, length and class byte
+  auto r = decode(jpeg, "bad.jpg");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("bad.jpg: corrupt JPEG (a Huffman table of 4080 codes"), std::string::npos)
+      << r.error().message();
+  EXPECT_FALSE(check_complete(jpeg, "bad.jpg"));
+}
+
+// Found by fuzz_image_decode: stb_image 2.27 allocates a PNG chunk's stated length before
+// reading it, so a tiny file made it allocate a gigabyte. hetex refuses a chunk the file cannot hold.
+TEST(ImageFiles, APngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
+  Image img = test_image({5, 5, 1}, 3);
+  auto png = encode(view(img), FileFormat::png).value();
+  std::size_t idat = 8;
+  while (idat + 8 <= png.size() && !std::equal(png.begin() + long(idat) + 4, png.begin() + long(idat) + 8, "IDAT")) ++idat;
+  ASSERT_LE(idat + 8, png.size());
+  png[idat] = 0x3f, png[idat + 1] = 0xff, png[idat + 2] = 0xff, png[idat + 3] = 0xff;
+  auto r = decode(png, "claims.png");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("claims.png: truncated or corrupt PNG (a chunk of 1073741823 bytes"),
+            std::string::npos)
+      << r.error().message();
+}
+
+// Found by fuzz_image_decode: stb_image 2.27 reads PNM header numbers into an int unchecked; a
+// width of 2^32 + 1 wraps to 1 (a wrong image, not an error). hetex refuses such a header first.
+TEST(ImageFiles, APnmHeaderNumberBeyondRangeIsRefused) {
+  for (std::string header : {"P5\n4294967297 1\n255\n", "P6\n1 1\n66666666666666666666\n", "P5\n# c\r99999999 1\n255\n"}) {
+    auto r = decode(std::vector<std::uint8_t>(header.begin(), header.end()), "big.pgm");
+    ASSERT_FALSE(r) << header;
+    EXPECT_NE(r.error().message().find("big.pgm: corrupt PPM/PGM header"), std::string::npos) << r.error().message();
+  }
+  const std::string ok = "P5\n2 1\n255\nab";
+  EXPECT_TRUE(decode(std::vector<std::uint8_t>(ok.begin(), ok.end()), "ok.pgm"));
+}

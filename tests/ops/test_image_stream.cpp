@@ -1,6 +1,8 @@
 // Streaming many image files (CPU path here; tests/gpu runs the same corpus on the GPU).
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include "ops/image_stream_corpus.hpp"
 
 using namespace hetex;
@@ -42,4 +44,29 @@ TEST(ImageStream, BadOptionsAreRefusedBeforeAnyFile) {
   EXPECT_EQ(process_files(none, {.pipeline = {.sigma = -1}}).error().code(), Errc::invalid_argument);
   EXPECT_EQ(process_files(none, {.pipeline = {.gray = true}, .device = "tpu"}).error().code(), Errc::invalid_argument);
   EXPECT_EQ(jobs_for_directory("/nonexistent/dir", "/tmp/x").error().code(), Errc::io);
+}
+
+TEST(ImageStream, StopEndsTheBatchAfterTheFilesAlreadyStarted) {
+  hetex_test::StreamCorpus corpus("stop", 20);
+  std::size_t asked = 0;
+  StreamOptions options{.pipeline = {.gray = true}, .device = "cpu", .in_flight = 4};
+  options.stop = [&] { return ++asked > 3; };  // asked once per file about to start
+  auto report = process_files(corpus.jobs, options);
+  ASSERT_TRUE(report) << report.error().describe();
+  EXPECT_EQ(report->succeeded + report->failed, 3u);
+  for (std::size_t i = 0; i < corpus.jobs.size(); ++i)
+    EXPECT_EQ(std::filesystem::exists(corpus.jobs[i].output), i < 3) << corpus.jobs[i].output;
+}
+
+TEST(ImageStream, NonRegularFilesAreRefusedWithoutBlocking) {
+  hetex_test::StreamCorpus corpus("fifo", 3);
+  const auto fifo = corpus.dir / "in" / "pipe.png";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::vector<FileJob> jobs = corpus.jobs;
+  jobs.insert(jobs.begin() + 1, FileJob{fifo.string(), (corpus.dir / "out" / "pipe.png").string()});
+  auto report = process_files(jobs, {.pipeline = {.gray = true}, .device = "cpu"});
+  ASSERT_TRUE(report);
+  EXPECT_EQ(report->succeeded, 3u);
+  ASSERT_EQ(report->errors.size(), 1u);
+  EXPECT_NE(report->errors[0].message().find("pipe.png: is a FIFO"), std::string::npos) << report->errors[0].message();
 }

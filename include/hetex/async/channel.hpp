@@ -40,7 +40,9 @@ class Channel {
   // Blocks while the channel is full. cancelled if it is (or becomes) closed; v is then intact.
   Status send(T&& v) {
     std::unique_lock lock(m_);
+    ++blocked_senders_;
     not_full_.wait(lock, [&] { return closed_ || items_.size() < capacity_; });
+    --blocked_senders_;
     return push(lock, v);
   }
 
@@ -63,7 +65,9 @@ class Channel {
   // Blocks until an item arrives; nullopt once the channel is closed and drained.
   std::optional<T> receive() {
     std::unique_lock lock(m_);
+    ++blocked_receivers_;
     not_empty_.wait(lock, [&] { return closed_ || !items_.empty(); });
+    --blocked_receivers_;
     return pop(lock);
   }
 
@@ -118,6 +122,17 @@ class Channel {
     return items_.size();
   }
   std::size_t capacity() const noexcept { return capacity_; }
+  // Threads inside send() / receive() right now. One seen here has either passed or is parked
+  // on the condition (the count changes under the lock it waits with): tests use this to know a
+  // thread is blocked without sleeping and hoping.
+  std::size_t blocked_senders() const {
+    std::lock_guard lock(m_);
+    return blocked_senders_;
+  }
+  std::size_t blocked_receivers() const {
+    std::lock_guard lock(m_);
+    return blocked_receivers_;
+  }
 
  private:
   // Called with the lock held and room available (or closed). Moves from v only on success.
@@ -153,6 +168,7 @@ class Channel {
   std::deque<T> items_;
   std::deque<Promise<std::optional<T>>> async_receivers_;
   const std::size_t capacity_;
+  std::size_t blocked_senders_ = 0, blocked_receivers_ = 0;
   bool closed_ = false;
 };
 

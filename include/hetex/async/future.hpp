@@ -73,7 +73,7 @@ class State final : public StateBase {
   bool set(Result<T> r) {
     std::unique_lock lock(m_);
     if (ready_.load(std::memory_order_relaxed)) return false;
-    result_.emplace(std::move(r));
+    result_ = std::move(r);
     publish(lock);
     return true;
   }
@@ -87,12 +87,14 @@ class State final : public StateBase {
 
  private:
   void resolve_from_gate(Status status) override {
+    // Assignments, not emplace(): nvcc warns (#2810-D) wherever a returned reference to a
+    // [[nodiscard]] Result is unused.
     if (!status) {
-      result_.emplace(std::move(status).error());
+      result_ = Result<T>(std::move(status).error());
     } else if constexpr (std::is_void_v<T>) {
-      result_.emplace();
+      result_ = Result<T>();
     } else {
-      result_.emplace(std::move(*pending_));
+      result_ = Result<T>(std::move(*pending_));
     }
     pending_.reset();
   }

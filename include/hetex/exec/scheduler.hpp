@@ -91,7 +91,7 @@ class [[nodiscard]] Submission {
   Submission& operator=(Submission&& o) noexcept {
     if (this != &o) {
       wait();
-      f_ = std::move(o.f_);
+      (void)(f_ = std::move(o.f_));  // (void): nvcc warns (#2810-D) on the unused Future& otherwise
     }
     return *this;
   }

@@ -7,7 +7,7 @@
 //
 //   metrics::BenchReport r;              // filled by the benchmark driver
 //   std::cout << metrics::render_table(r);
-//   metrics::write_file("bench.html", metrics::render_html(r));
+//   hetex::write_file_atomic("bench.html", metrics::render_html(r));
 //   auto back = metrics::report_from_json(metrics::report_to_json(r));   // round-trips
 
 #include <cstdint>
@@ -97,6 +97,5 @@ Result<BenchReport> report_from_json(const std::string& json); // invalid_argume
 std::string render_table(const BenchReport& r);                // plain text, fits 100 columns
 std::string render_html(const BenchReport& r);                 // one file, no external resources
 std::string render_markdown(const BenchReport& r);             // tables for docs/benchmarks.md
-Status write_file(const std::filesystem::path& path, const std::string& contents);
 
 }  // namespace hetex::metrics

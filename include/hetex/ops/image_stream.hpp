@@ -33,6 +33,9 @@ struct StreamOptions {
   int jpeg_quality = 95;
   // Called for each file in input order, from one thread at a time.
   std::function<void(std::size_t index, const FileJob& job, const Status& status)> on_done;
+  // Asked before each file is started; once true no more are (those in flight still finish, so
+  // succeeded + failed in the report may be fewer than the jobs).
+  std::function<bool()> stop;
 };
 
 struct StreamReport {

@@ -655,8 +655,9 @@ class Pipeline {
       Result<R> acc = run_share(0);
       for (auto& f : others) {
         Result<R> r = f.get();
-        if (acc && r) acc = combine(*acc, *r);
-        else if (acc) acc = std::move(r).error();
+        // (void): nvcc warns (#2810-D) on the unused Result& an assignment returns.
+        if (acc && r) (void)(acc = combine(*acc, *r));
+        else if (acc) (void)(acc = std::move(r).error());
       }
       if (!acc) return acc;
       if (plan.shares.size() == 1) {

@@ -189,7 +189,7 @@ class Kernel {
       Status ok;
       std::size_t i = 0;
       auto check = [&](const auto& a) {
-        if (ok) ok = detail::check_arg(a, i, device);
+        if (ok) (void)(ok = detail::check_arg(a, i, device));
         ++i;
       };
       (check(args), ...);
@@ -201,9 +201,11 @@ class Kernel {
       std::size_t i = 0;
       ((slots[i] = detail::arg_slot(args, pointers[i]), ++i), ...);
     }
+    // The (void) casts here: nvcc warns (#2810-D) on the unused Result& of an assignment.
     Status launched;
     auto f = stream.enqueue(
-        [&](NativeStream s) { launched = detail::launch(*k_, s, shape, slots.data()); }, detail::owner_of(args)...);
+        [&](NativeStream s) { (void)(launched = detail::launch(*k_, s, shape, slots.data())); },
+        detail::owner_of(args)...);
     if (!launched) return make_error_future<void>(std::move(launched).error());
     return f;
   }
