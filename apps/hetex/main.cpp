@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   hetex::cli::add_verify(app, common, status);
   hetex::cli::add_bench(app, common, status);
   hetex::cli::add_image(app, common, status);
+  hetex::cli::add_ledger(app, common, status);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
