@@ -50,7 +50,7 @@ check "state: at least the genesis accounts" test "$(wc -l < s.txt)" -ge 50
 total=$(awk '{s += $2} END {print s}' s.txt)
 check "state: no money made or lost" test "$total" -eq $((50 * 1000000))
 key=$(head -n 1 s.txt | cut -d' ' -f1)
-"$hetex" ledger state --db db "$key" > one.txt
+"$hetex" ledger state --db db "$key" > one.txt 2> /dev/null
 check "state KEY: that account" test "$(cat one.txt)" = "$(head -n 1 s.txt)"
 "$hetex" ledger state --db db "$key" 00000000000000000000000000000000000000000000000000000000000000aa nothex > two.txt 2> err; rc=$?
 check "state: an unknown or malformed key is exit 1, named" \
@@ -97,8 +97,8 @@ HETEX_DEVICES= "$hetex" devices 2>/dev/null | grep -q '^cuda' || \
 
 # The trace shows the stages; the metrics registry names them.
 "$hetex" ledger run --db tr.db --genesis g.txt --block-size 100 --trace trace.json t.txt > /dev/null 2>&1
-check "trace: an event per stage and block" \
-  test "$(grep -o '"name":"ledger [a-z]*"' trace.json | sort -u | wc -l)" -eq 5 -o "$(grep -o 'ledger [a-z]*' trace.json | sort -u | wc -l)" -ge 5
+check "trace: a track per stage" \
+  test "$(grep -o 'ledger \(parse\|verify\|hash\|execute\|commit\)' trace.json | sort -u | wc -l)" -eq 5
 
 echo "ledger cli: $fails failure(s)"
 [[ $fails -eq 0 ]]

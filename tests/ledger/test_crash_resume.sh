@@ -21,7 +21,7 @@ if "$hetex" ledger state --db nowhere 2>&1 | grep -q "without RocksDB"; then
   exit 0
 fi
 
-"$hetex" ledger gen --accounts 300 --txs 12000 --zipf 1.1 --invalid 0.05 --seed 9 --genesis g.txt --out t.txt 2> /dev/null
+"$hetex" ledger gen --accounts 300 --txs 10000 --zipf 1.1 --invalid 0.05 --seed 9 --genesis g.txt --out t.txt 2> /dev/null
 run=("$hetex" ledger run --genesis g.txt --block-size 200 --threads 2)
 start=$(date +%s%N)
 "${run[@]}" --db ref.db --receipts ref.receipts t.txt > ref.out 2> ref.err || { echo "FAIL the uninterrupted run"; cat ref.err; exit 1; }
@@ -39,11 +39,11 @@ for round in $(seq "$rounds"); do
     pid=$!
     if ((runs <= 6)); then
       # Anywhere from before the database exists to past the end of a whole run.
-      delay=$((RANDOM * RANDOM % (ms * 3 / 2 + 1)))
+      delay=$((RANDOM * RANDOM % (ms * 6 / 5 + 1)))
       sleep "$(awk -v d="$delay" 'BEGIN { printf "%.3f", d / 1000 }')"
       kill -KILL "$pid" 2> /dev/null && kills=$((kills + 1))
     fi
-    wait "$pid"
+    { wait "$pid"; } 2> /dev/null
     rc=$?
     grep -q 'resuming after block [1-9]' "err.$round.$runs" && partial=$((partial + 1))
     [[ $rc -eq 0 ]] && break

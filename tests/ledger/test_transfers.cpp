@@ -15,6 +15,8 @@ struct Case {
   WorkloadOptions options;
 };
 
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
+
 class SerialEquivalence : public ::testing::TestWithParam<Case> {};
 
 TEST_P(SerialEquivalence, BlockByBlockStateAndReceiptsEqualTheReference) {
