@@ -2,6 +2,8 @@
 // roots; a GPU that faults loses nothing; a bad line stops the run before its block commits.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "hetex/ledger/pipeline.hpp"
 #include "hetex/ledger/stages.hpp"
 #include "hetex/ledger/workload.hpp"
@@ -170,6 +172,44 @@ TEST(Pipeline, ResumingChecksTheInputAgainstTheTip) {
   ASSERT_FALSE(shorter);
   EXPECT_NE(shorter.error().message().find("fewer than 4 blocks"), std::string::npos) << shorter.error().message();
   EXPECT_TRUE(none.blocks.empty());
+}
+
+TEST(Pipeline, MetricsCountEveryStageAndTheTraceShowsBlocksOverlapping) {
+  Fixture f({.accounts = 100, .transactions = 1200, .invalid = 0.1, .seed = 17});
+  metrics::Registry registry;
+  auto trace = std::make_shared<metrics::TraceRecorder>();
+  auto m = LedgerMetrics::create(registry, trace).value();
+  auto sched = Scheduler::create(cpu_runtime(), quiet_options()).value();
+  AccountState state(f.w.genesis);
+  test::MemorySink sink;
+  auto r = run_pipeline(*sched, f.file, state, Tip{0, f.w.genesis.hash, {}}, sink, {.block_size = 100, .metrics = m});
+  ASSERT_TRUE(r) << r.error().describe();
+  const auto text = registry.prometheus_text();
+  for (const char* stage : {"parse", "verify", "hash", "execute", "commit"})
+    EXPECT_NE(text.find(std::string("hetex_ledger_stage_items_total{stage=\"") + stage + "\"} 1200"), std::string::npos)
+        << stage << "\n" << text;
+  EXPECT_NE(text.find("hetex_ledger_blocks_total 12"), std::string::npos);
+  EXPECT_NE(text.find("hetex_ledger_height 12"), std::string::npos);
+  EXPECT_NE(text.find("hetex_ledger_executions_total"), std::string::npos);
+  EXPECT_NE(text.find("hetex_ledger_stage_seconds_count{stage=\"verify\"} 12"), std::string::npos);
+  EXPECT_NE(text.find("hetex_ledger_transactions_total{status=\"applied\"} " + std::to_string(r->by_status[0])),
+            std::string::npos);
+
+  // Events of the ledger's stages, one per stage and block; some of different blocks overlap.
+  struct Span {
+    double begin, end;
+    std::int64_t height;
+  };
+  std::vector<Span> spans;
+  const auto json = nlohmann::json::parse(trace->chrome_trace_json());
+  for (const auto& e : json["traceEvents"])
+    if (e["ph"] == "X" && e["cat"] == "ledger")
+      spans.push_back({e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>(), e["args"]["height"].get<std::int64_t>()});
+  EXPECT_EQ(spans.size(), 5u * 12u);
+  bool overlap = false;
+  for (const auto& a : spans)
+    for (const auto& b : spans) overlap |= a.height != b.height && a.begin < b.end && b.begin < a.end;
+  EXPECT_TRUE(overlap) << "no two blocks were in the pipeline at once";
 }
 
 TEST(Stages, MerkleRootsFollowRfc6962) {
