@@ -70,7 +70,7 @@ Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, con
     t = Clock::now();
     for (const auto& idx : blocks) {
       auto r = HETEX_TRY(exec.execute(idx, state));
-      state.apply(idx.slot_key, r.final_values);
+      state.apply(idx.slot_key, r.final_values, r.found);
       stats.executions += r.stats.executions;
       stats.transactions += r.stats.transactions;
       stats.aborts += r.stats.aborts;

@@ -212,7 +212,7 @@ Result<RunSummary> run_pipeline(Scheduler& sched, const std::filesystem::path& i
     auto r = HETEX_TRY(executor.execute(*b.index, state));
     b.statuses = std::move(r.outputs);
     const auto& keys = b.index->slot_key;
-    state.apply(keys, r.final_values);
+    state.apply(keys, r.final_values, r.found);
     b.accounts.reserve(keys.size());
     for (std::size_t s = 0; s < keys.size(); ++s)
       if (r.final_values[s]) b.accounts.emplace_back(keys[s], *r.final_values[s]);

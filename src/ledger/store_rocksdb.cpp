@@ -1,5 +1,6 @@
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/memtablerep.h>
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
@@ -109,8 +110,13 @@ Result<std::unique_ptr<rocksdb::DB>> open_db(const std::filesystem::path& dir, c
   rocksdb::Options options;
   options.create_if_missing = create;
   options.IncreaseParallelism(static_cast<int>(std::max(2u, std::thread::hardware_concurrency() / 2)));
-  // Blocks arrive as large batches: a large memtable keeps flushes (and stalls) rare.
-  options.write_buffer_size = 128 << 20;
+  // A vector memtable: each block's tens of thousands of account writes are appended, not
+  // inserted into a skip list one search at a time (which cost more than everything else a
+  // commit does); the vector is sorted once, when it is flushed, on a background thread.
+  // Lookups in the unflushed part sort a copy, so they are for start-up and inspection only.
+  options.memtable_factory = std::make_shared<rocksdb::VectorRepFactory>();
+  options.allow_concurrent_memtable_write = false;
+  options.write_buffer_size = 64 << 20;
   options.max_write_buffer_number = 4;
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s;

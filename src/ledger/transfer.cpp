@@ -43,12 +43,14 @@ std::vector<std::pair<PublicKey, Account>> AccountState::sorted() const {
 
 // Distinct keys are distinct map nodes, and nothing is inserted meanwhile (no rehash): existing
 // accounts can be updated in place concurrently.
-void AccountState::apply(std::span<const PublicKey> keys, std::span<const std::optional<Account>> values) {
+void AccountState::apply(std::span<const PublicKey> keys, std::span<const std::optional<Account>> values,
+                         std::span<const Account* const> found) {
   std::vector<std::uint8_t> missing(keys.size(), 0);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, keys.size(), 2048), [&](const auto& r) {
     for (std::size_t s = r.begin(); s != r.end(); ++s) {
       if (!values[s]) continue;
-      if (Account* a = find_mutable(keys[s]))
+      // found[s] points into this (non-const) state, handed out by find() as const.
+      if (Account* a = found.empty() ? find_mutable(keys[s]) : const_cast<Account*>(found[s]))
         *a = *values[s];
       else
         missing[s] = 1;

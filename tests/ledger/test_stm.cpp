@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <set>
 #include <random>
 #include <thread>
 
@@ -34,6 +35,7 @@ struct RandomTx {
 };
 struct RandomProgram {
   using Key = stm::Key;
+  using KeyHash = std::hash<Key>;
   using Value = stm::Value;
   using Transaction = RandomTx;
   using Output = std::int64_t;
@@ -113,6 +115,29 @@ TEST(BlockStm, ArbitraryReadAndWriteSetsGiveTheSequentialResultAtEveryThreadCoun
   }
 }
 
+// The same transactions with a hash that collides all the time: keys are still told apart.
+struct CollidingProgram : RandomProgram {
+  struct KeyHash {
+    std::size_t operator()(Key k) const noexcept { return k % 3; }
+  };
+};
+
+TEST(BlockStm, KeysWhoseHashesCollideAreStillDistinctSlots) {
+  std::mt19937_64 rng(7);
+  const CollidingProgram program;
+  MapStorage storage;
+  for (Key k = 0; k < 40; k += 3) storage.values[k] = k;
+  const auto txs = random_block(500, 40, rng);
+  const auto want = execute_serially(program, std::span<const RandomTx>(txs), storage);
+  const auto index = index_block(program, std::span<const RandomTx>(txs)).value();
+  std::set<Key> distinct(index.slot_key.begin(), index.slot_key.end());
+  EXPECT_EQ(distinct.size(), index.slots());
+  for (unsigned threads : {1u, 4u}) {
+    Executor<CollidingProgram> exec(program, {.threads = threads, .min_parallelism = 0});
+    expect_same_as_serial(program, index, exec.execute(index, storage).value(), want, "colliding");
+  }
+}
+
 TEST(BlockStm, TheIndexNamesEachKeyOnceAndItsWritersInBlockOrder) {
   const RandomProgram program;
   std::vector<RandomTx> txs = {{{5}, {7}, 0}, {{7, 7}, {5, 9}, 0}, {{}, {7}, 0}, {{9}, {}, 0}};
@@ -133,6 +158,7 @@ TEST(BlockStm, TheIndexNamesEachKeyOnceAndItsWritersInBlockOrder) {
 // it happen for certain.)
 struct ChainProgram {
   using Key = stm::Key;
+  using KeyHash = std::hash<Key>;
   using Value = stm::Value;
   using Transaction = Key;
   using Output = Value;
@@ -182,6 +208,7 @@ struct Shared {
 };
 struct ScriptedProgram {
   using Key = stm::Key;
+  using KeyHash = std::hash<Key>;
   using Value = stm::Value;
   using Transaction = Key;  // the transaction's number
   using Output = Value;
@@ -231,6 +258,7 @@ TEST(BlockStm, AReaderOfAnEstimateWaitsForItsWriterAndEndsWithTheSequentialResul
 
 struct MisbehavingProgram {
   using Key = stm::Key;
+  using KeyHash = std::hash<Key>;
   using Value = stm::Value;
   using Transaction = Key;
   using Output = int;

@@ -51,7 +51,7 @@ TEST_P(SerialEquivalence, BlockByBlockStateAndReceiptsEqualTheReference) {
         const auto block = std::span(txs).subspan(b, std::min(kBlock, txs.size() - b));
         const auto index = stm::index_block(program, block).value();
         auto r = exec.execute(index, state).value();
-        state.apply(index.slot_key, r.final_values);
+        state.apply(index.slot_key, r.final_values, r.found);
         const std::string where = std::string(c.name) + " threads " + std::to_string(threads) + " gate " +
                                   std::to_string(gate) + " block " + std::to_string(i);
         ASSERT_TRUE(std::equal(r.outputs.begin(), r.outputs.end(), ref_status.begin() + b)) << where;

@@ -27,6 +27,7 @@ struct VerifiedTransfer {
 // moves nothing) and the sender's nonce goes up by one.
 struct TransferProgram {
   using Key = PublicKey;
+  using KeyHash = ledger::KeyHash;
   using Value = Account;
   using Transaction = VerifiedTransfer;
   using Output = TxStatus;
@@ -56,8 +57,10 @@ class AccountState {
   }
   void set(const PublicKey& k, const Account& a) { map_[k] = a; }
   // Sets keys[i] to *values[i] wherever values[i] holds one (keys distinct): existing accounts on
-  // every core, new ones after.
-  void apply(std::span<const PublicKey> keys, std::span<const std::optional<Account>> values);
+  // every core, new ones after. found[i], when given, is find(keys[i]) as of before (what the
+  // executor saw), which spares a second lookup.
+  void apply(std::span<const PublicKey> keys, std::span<const std::optional<Account>> values,
+             std::span<const Account* const> found = {});
   std::size_t size() const noexcept { return map_.size(); }
   void reserve(std::size_t n) { map_.reserve(n); }
   // Every account, sorted by key.
@@ -66,7 +69,7 @@ class AccountState {
   friend bool operator==(const AccountState& a, const AccountState& b) { return a.map_ == b.map_; }
 
  private:
-  std::unordered_map<PublicKey, Account, KeyHash> map_;
+  std::unordered_map<PublicKey, Account, KeyHash, KeyEqual> map_;
 };
 
 // The reference: applies txs one by one to state, in order; one status per transfer.

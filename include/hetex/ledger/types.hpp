@@ -85,5 +85,14 @@ struct KeyHash {
     return static_cast<std::size_t>(h * 0x9E3779B97F4A7C15ull);
   }
 };
+// Key equality in four word compares, inlined (std::array's == calls memcmp).
+struct KeyEqual {
+  bool operator()(const PublicKey& a, const PublicKey& b) const noexcept {
+    std::uint64_t x[4], y[4];
+    std::memcpy(x, a.data(), 32);
+    std::memcpy(y, b.data(), 32);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3])) == 0;
+  }
+};
 
 }  // namespace hetex::ledger

@@ -35,7 +35,7 @@ struct BlockIndex {
   // The entries of the declaration's slot that belong to lower transactions are
   // [slot_entry_begin[slot], decl_below[d]); a write declaration's own entry is decl_below[d].
   std::vector<std::uint32_t> decl_below;
-  std::vector<Key> slot_key;                    // distinct keys, ascending
+  std::vector<Key> slot_key;                    // distinct keys (grouped by hash, in no useful order)
   std::vector<std::uint32_t> slot_entry_begin;  // slots + 1
   std::vector<std::uint32_t> entry_tx;          // the writer of each entry, ascending per slot
   // The longest chain of transactions each of which may read a key the one before may write:
@@ -90,13 +90,33 @@ Result<BlockIndex<P>> index_block(const P& program, std::span<const typename P::
     }
   });
 
-  // Sorted by key, then by declaration (which is transaction order): each key's run is a slot,
-  // and its writers come out in transaction order.
-  std::vector<std::pair<Key, std::uint32_t>> sorted(decls);
+  // Grouped by key: sorted by the key's hash, then by declaration (which is transaction order),
+  // 16-byte records that sort fast. Keys whose hashes collide are told apart within their run.
+  struct Rec {
+    std::uint64_t hash;
+    std::uint32_t decl;
+    bool operator<(const Rec& o) const noexcept { return hash != o.hash ? hash < o.hash : decl < o.decl; }
+  };
+  std::vector<Rec> sorted(decls);
+  const typename P::KeyHash hasher{};
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, decls, 4 * kGrain), [&](const auto& r) {
-    for (std::size_t d = r.begin(); d != r.end(); ++d) sorted[d] = {b.decl_key[d], static_cast<std::uint32_t>(d)};
+    for (std::size_t d = r.begin(); d != r.end(); ++d)
+      sorted[d] = {static_cast<std::uint64_t>(hasher(b.decl_key[d])), static_cast<std::uint32_t>(d)};
   });
   tbb::parallel_sort(sorted.begin(), sorted.end());
+  for (std::size_t i = 0; i + 1 < decls;) {
+    std::size_t j = i + 1;
+    while (j < decls && sorted[j].hash == sorted[i].hash) ++j;
+    bool mixed = false;
+    for (std::size_t k = i + 1; k < j && !mixed; ++k) mixed = b.decl_key[sorted[k].decl] != b.decl_key[sorted[i].decl];
+    if (mixed)  // a collision: order the run by key, keeping declaration order within a key
+      std::sort(sorted.begin() + i, sorted.begin() + j, [&](const Rec& x, const Rec& y) {
+        const auto& kx = b.decl_key[x.decl];
+        const auto& ky = b.decl_key[y.decl];
+        return kx < ky || (!(ky < kx) && x.decl < y.decl);
+      });
+    i = j;
+  }
 
   b.decl_slot.resize(decls);
   b.decl_below.resize(decls);
@@ -104,9 +124,9 @@ Result<BlockIndex<P>> index_block(const P& program, std::span<const typename P::
   b.slot_entry_begin.reserve(decls + 1);
   b.entry_tx.reserve(decls);
   for (std::size_t i = 0; i < decls; ++i) {
-    const auto d = sorted[i].second;
-    if (i == 0 || sorted[i - 1].first != sorted[i].first) {
-      b.slot_key.push_back(sorted[i].first);
+    const auto d = sorted[i].decl;
+    if (i == 0 || sorted[i - 1].hash != sorted[i].hash || b.decl_key[sorted[i - 1].decl] != b.decl_key[d]) {
+      b.slot_key.push_back(b.decl_key[d]);
       b.slot_entry_begin.push_back(static_cast<std::uint32_t>(b.entry_tx.size()));
     }
     b.decl_slot[d] = static_cast<std::uint32_t>(b.slot_key.size() - 1);

@@ -64,6 +64,9 @@ template <Program P>
 struct ExecutionResult {
   std::vector<typename P::Output> outputs;                  // per transaction
   std::vector<std::optional<typename P::Value>> final_values;  // per slot: the new value, if written
+  // Per slot, what storage.find() returned (nullptr: no value): lets the storage's owner write
+  // the final values back without looking the keys up again.
+  std::vector<const typename P::Value*> found;
   ExecutionStats stats;
 };
 
@@ -89,12 +92,13 @@ class Executor {
     ExecutionResult<P> r;
     r.outputs.resize(n);
     r.final_values.resize(b.slots());
+    r.found.resize(b.slots());
     base_.assign(b.slots(), std::nullopt);
     misused_.store(std::numeric_limits<std::uint32_t>::max());
     pool_.run([&](unsigned w) {
       const auto [lo, hi] = share(b.slots(), w);
       for (std::size_t s = lo; s < hi; ++s)
-        if (const Value* v = storage.find(b.slot_key[s])) base_[s] = *v;
+        if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
     });
     const bool parallel =
         pool_.size() > 1 && n > 1 && static_cast<double>(n) >= options_.min_parallelism * double(b.critical_path);

@@ -4,6 +4,7 @@
 //   struct Counter {                                   // "add tx.delta to every key of tx.keys"
 //     using Key = std::uint64_t;  using Value = std::int64_t;
 //     using Transaction = MyTx;   using Output = bool;
+//     using KeyHash = std::hash<Key>;
 //     void declare(const MyTx& tx, stm::Declare<Key>& d) const { for (auto k : tx.keys) d.write(k); }
 //     bool execute(const MyTx& tx, stm::Access<Key, Value>& a) const {
 //       for (auto k : tx.keys) a.write(k, (a.read(k) ? *a.read(k) : 0) + tx.delta);
@@ -113,10 +114,13 @@ class Access {
   bool misused_ = false;
 };
 
+// KeyHash hashes keys (to group a block's declarations); keys that collide are still told apart,
+// by their order (Key must be totally ordered).
 template <class P>
 concept Program = requires(const P& p, const typename P::Transaction& tx, Declare<typename P::Key>& d,
-                           Access<typename P::Key, typename P::Value>& a) {
+                           Access<typename P::Key, typename P::Value>& a, const typename P::Key& k) {
   requires std::totally_ordered<typename P::Key>;
+  { typename P::KeyHash{}(k) } -> std::convertible_to<std::size_t>;
   requires std::copyable<typename P::Value> && std::default_initializable<typename P::Value>;
   requires std::default_initializable<typename P::Output> && std::movable<typename P::Output>;
   { p.declare(tx, d) };
