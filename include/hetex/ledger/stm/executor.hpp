@@ -21,6 +21,7 @@
 // machinery would only add work there.
 
 #include <atomic>
+#include <barrier>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -95,19 +96,20 @@ class Executor {
     r.found.resize(b.slots());
     base_.assign(b.slots(), std::nullopt);
     misused_.store(std::numeric_limits<std::uint32_t>::max());
-    pool_.run([&](unsigned w) {
-      const auto [lo, hi] = share(b.slots(), w);
-      for (std::size_t s = lo; s < hi; ++s)
-        if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
-    });
     const bool parallel =
         pool_.size() > 1 && n > 1 && static_cast<double>(n) >= options_.min_parallelism * double(b.critical_path);
     r.stats.parallel = parallel;
     r.stats.transactions = n;
-    if (parallel)
-      run_parallel(b, r);
-    else
+    auto load = [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t s = lo; s < hi; ++s)
+        if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
+    };
+    if (parallel) {
+      run_parallel(b, r, load);
+    } else {
+      load(0, b.slots());
       run_in_order(b, r);
+    }
     if (auto t = misused_.load(); t != std::numeric_limits<std::uint32_t>::max())
       return Error(Errc::invalid_argument, "transaction " + std::to_string(t) +
                                                " of the block read or wrote a key it did not declare (or wrote a "
@@ -250,7 +252,12 @@ class Executor {
     return tasks_.finish_validation(tx, aborted);
   }
 
-  void run_parallel(const BlockIndex<P>& b, ExecutionResult<P>& r) {
+  // One wake-up of the workers per block: each loads its share of the slots' storage values and
+  // resets its share of the entries, waits for the others, runs tasks until the block is done,
+  // then gathers its share of the final values (every write happened before the block was
+  // declared done, which each worker has seen).
+  template <class Load>
+  void run_parallel(const BlockIndex<P>& b, ExecutionResult<P>& r, Load& load) {
     const std::size_t n = b.size();
     if (entries_capacity_ < b.entries()) {
       entries_ = std::make_unique<Entry[]>(b.entries());
@@ -264,14 +271,16 @@ class Executor {
     wrote_.assign(decls, 0);
     tasks_.reset(static_cast<std::uint32_t>(n));
     std::vector<Scratch> scratch(pool_.size());
+    std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
     pool_.run([&](unsigned w) {
-      const auto [lo, hi] = share(b.entries(), w);
-      for (std::size_t i = lo; i < hi; ++i) {
+      const auto [slot_lo, slot_hi] = share(b.slots(), w);
+      load(slot_lo, slot_hi);
+      const auto [entry_lo, entry_hi] = share(b.entries(), w);
+      for (std::size_t i = entry_lo; i < entry_hi; ++i) {
         entries_[i].state.store(kAbsent, std::memory_order_relaxed);
         entries_[i].incarnation = 0;
       }
-    });
-    pool_.run([&](unsigned w) {
+      ready.arrive_and_wait();
       Scratch& s = scratch[w];
       TaskScheduler::Task task;
       while (!tasks_.done()) {
@@ -284,11 +293,7 @@ class Executor {
           if (task.kind == TaskScheduler::Kind::none) std::this_thread::yield();
         }
       }
-    });
-    // Each slot's new value: its highest entry holding one.
-    pool_.run([&](unsigned w) {
-      const auto [lo, hi] = share(b.slots(), w);
-      for (std::size_t slot = lo; slot < hi; ++slot)
+      for (std::size_t slot = slot_lo; slot < slot_hi; ++slot)
         for (auto e = b.slot_entry_begin[slot + 1]; e-- > b.slot_entry_begin[slot];)
           if (entries_[e].state.load(std::memory_order_relaxed) == kWritten) {
             r.final_values[slot] = entries_[e].value;
