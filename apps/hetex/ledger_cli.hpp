@@ -22,13 +22,4 @@ void add_bench(CLI::App& ledger, int& status);
 // complete: a reader never sees half a file, and a failed write leaves any old file as it was.
 Status write_file_atomically(const std::filesystem::path& path, const std::function<Status(std::FILE*)>& write);
 
-// A device field of the scheduler's reports (ExecStats, ChunkRecord) as text.
-template <class D>
-std::string device_label(const D& device) {
-  if constexpr (requires { device.to_string(); })
-    return device.to_string();
-  else
-    return std::string(device);
-}
-
 }  // namespace hetex::cli::ledger

@@ -56,7 +56,9 @@ void expect_blocks(const Fixture& f, const test::MemorySink& sink, std::size_t b
     EXPECT_EQ(got.ids, ids);
     for (const auto& [key, account] : got.accounts) EXPECT_EQ(*ref.find(key), account);
   }
-  if (final_state) EXPECT_TRUE(*final_state == ref);
+  if (final_state) {
+    EXPECT_TRUE(*final_state == ref);
+  }
 }
 
 TEST(Pipeline, BlocksEqualTheReferenceAndChainFromTheGenesis) {
@@ -93,7 +95,10 @@ TEST(Pipeline, AFaultyGpuCostsNoTransaction) {
   Fixture f({.accounts = 200, .transactions = 1500, .zipf = 0.5, .invalid = 0.2, .seed = 12});
   auto observer = std::make_shared<FallbackCounter>();
   auto o = quiet_options();
-  o.simulated_gpus = {{.name = "sim:0", .latency = std::chrono::microseconds(10), .items_per_second = 1e12}};
+  SimulatedGpu gpu;
+  gpu.latency = std::chrono::microseconds(10);
+  gpu.items_per_second = 1e12;
+  o.simulated_gpus = {gpu};
   o.faults = FaultPlan{.out_of_memory = 0.2, .kernel_fault = 0.3, .seed = 5};
   o.policy = ThresholdPolicy{.min_gpu_items = 1};  // every batch to the (faulty) GPU first
   o.breaker_backoff = std::chrono::milliseconds(0);
@@ -106,6 +111,33 @@ TEST(Pipeline, AFaultyGpuCostsNoTransaction) {
   EXPECT_GT(observer->fallback.load(), 0u) << "the injected faults should have sent work back to the CPU";
   EXPECT_GT(observer->gpu_items.load(), 0u);
   expect_blocks(f, sink, 300, 0, &state);
+}
+
+// On the GPU machine: the real GPU verifies and hashes, once cleanly and once with injected
+// faults (reported in place of the chunks' real outcomes); the blocks are the reference's both times.
+TEST(Pipeline, TheGpuGivesTheReferenceBlocksWithAndWithoutFaults) {
+  auto rt = Runtime::create({.announce_cpu_only = false}).value();
+  if (!rt.has_gpu()) GTEST_SKIP() << "no GPU: " << rt.gpu_unavailable_reason();
+  Fixture f({.accounts = 2000, .transactions = 30000, .zipf = 0.8, .invalid = 0.1, .seed = 18});
+  for (bool faults : {false, true}) {
+    auto observer = std::make_shared<FallbackCounter>();
+    auto o = quiet_options();
+    o.use_gpus = true;
+    o.policy = ThresholdPolicy{.min_gpu_items = 1};
+    if (faults) o.faults = FaultPlan{.out_of_memory = 0.1, .kernel_fault = 0.2, .seed = 9};
+    o.breaker_backoff = std::chrono::milliseconds(0);
+    o.observer = observer;
+    auto sched = Scheduler::create(rt, o).value();
+    AccountState state(f.w.genesis);
+    test::MemorySink sink;
+    auto r = run_pipeline(*sched, f.file, state, Tip{0, f.w.genesis.hash, {}}, sink, {.block_size = 10000});
+    ASSERT_TRUE(r) << r.error().describe();
+    EXPECT_GT(observer->gpu_items.load(), 0u) << "faults " << faults;
+    if (faults) {
+      EXPECT_GT(observer->fallback.load(), 0u);
+    }
+    expect_blocks(f, sink, 10000, 0, &state);
+  }
 }
 
 TEST(Pipeline, ABadLineStopsTheRunBeforeItsBlockNamingTheLine) {

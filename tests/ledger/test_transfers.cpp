@@ -37,10 +37,11 @@ TEST_P(SerialEquivalence, BlockByBlockStateAndReceiptsEqualTheReference) {
   }
   // The generator's claims hold: each transaction fails exactly as it was made to (or applies).
   EXPECT_EQ(ref_status, w.intended);
-  if (c.options.invalid > 0)
+  if (c.options.invalid > 0) {
     for (int k = 0; k < kTxStatusCount; ++k)
       EXPECT_NE(std::count(ref_status.begin(), ref_status.end(), static_cast<TxStatus>(k)), 0)
           << "no transaction with status " << to_string(static_cast<TxStatus>(k));
+  }
 
   const TransferProgram program;
   for (unsigned threads : {1u, 2u, 4u, 8u}) {

@@ -41,9 +41,9 @@ struct PipelineOptions {
   unsigned executor_threads = 0;   // 0: every hardware thread
   double min_parallelism = 2.0;    // stm::ExecutorOptions
   std::size_t queue_blocks = 2;    // capacity of each channel between stages
-  std::shared_ptr<LedgerMetrics> metrics;
+  std::shared_ptr<LedgerMetrics> metrics{};
   // After each block's commit, in height order (on the commit stage's thread).
-  std::function<void(const CommittedBlock&)> on_commit;
+  std::function<void(const CommittedBlock&)> on_commit{};
 };
 
 struct RunSummary {
