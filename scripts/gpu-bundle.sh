@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Prepares a run on a bare GPU host (no dev packages, no network): builds Release for sm_90,
 # copies the test and benchmark binaries and every non-system shared library they load (per
-# ldd) into gpu-bundle/ (git-ignored), with gpu-bundle/run.sh, which runs the GPU test suite and
-# then the benchmarks, writing logs and JSON under $OUT (or gpu-bundle/out).
+# ldd: librocksdb and its compression libraries among them) into gpu-bundle/ (git-ignored), with
+# gpu-bundle/run.sh, which runs the GPU test suite and then the benchmarks, and
+# gpu-bundle/ledger-bench.sh (hetex ledger bench), writing logs and JSON under $OUT (or
+# gpu-bundle/out).
 #
 #   scripts/gpu-bundle.sh            then, on the GPU host:  gpu-bundle/run.sh [bench-filter]
+#                                                            gpu-bundle/ledger-bench.sh [options]
 # HETEX_BUNDLE_PRESET picks the build (default: gpu); "default" reuses the everyday CUDA build,
 # which targets the same sm_90 + PTX, to save a rebuild.
 set -euo pipefail
@@ -81,5 +84,19 @@ done
 exit $status
 RUN
 chmod +x "$out/run.sh"
+
+cat > "$out/ledger-bench.sh" <<'RUN'
+#!/usr/bin/env bash
+# The ledger's figures (hetex ledger bench): end to end CPU only against CPU + GPU, the parallel
+# executor against the sequential one, verification on every CPU core against the GPU. Arguments
+# go to `hetex ledger bench` (default: 1M accounts, 1M transfers); JSON to $OUT/ledger.json.
+here=$(cd "$(dirname "$0")" && pwd)
+cuda_lib=$(dirname "$(dirname "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")")/lib64
+export LD_LIBRARY_PATH="$here/lib:$cuda_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+out=${OUT:-$here/out}
+mkdir -p "$out"
+exec "$here/bin/hetex-cli" ledger bench --json "$out/ledger.json" "$@"
+RUN
+chmod +x "$out/ledger-bench.sh"
 du -sh "$out"
 ls "$out/bin" "$out/lib"

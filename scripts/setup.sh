@@ -5,6 +5,7 @@ set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev libgmock-dev libbenchmark-dev
           libssl-dev libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libstb-dev prometheus
           libopencv-imgproc-dev  # OpenCV: a comparator for tests and benchmarks only
+          librocksdb-dev         # RocksDB: the ledger's store
           clang-14 libclang-rt-14-dev)  # libFuzzer, for the fuzz build (tests/fuzz)
 missing=()
 for p in "${packages[@]}"; do

@@ -3,7 +3,7 @@
 #   1. Release build with CUDA when nvcc is present: every test (GPU tests skip without a GPU)
 #   2. CPU-only build (HETEX_CUDA=OFF): builds and passes on its own
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer: the CPU tests again
-#   4. ThreadSanitizer: the concurrency tests (async and exec layers) again
+#   4. ThreadSanitizer: the concurrency tests (async and exec layers, the ledger's executor) again
 #   5. libFuzzer (clang): each parser of user input replays its corpus, then is fuzzed 10 s
 # Every build treats compiler warnings as errors (HETEX_WERROR).
 # After the first build, the install tree is checked as a user sees it (CMake package, pkg-config).
@@ -15,10 +15,11 @@ for preset in default cpu-only asan tsan; do
   echo "=== hetex: $preset build"
   cmake --preset "$preset" -DHETEX_WERROR=ON >/dev/null
   if [[ $preset == tsan ]]; then
-    cmake --build --preset "$preset" -j"$jobs" --target test_async test_exec
+    cmake --build --preset "$preset" -j"$jobs" --target test_async test_exec test_ledger
     # TSan and ASLR on newer kernels disagree; run without randomization where possible
     setarch "$(uname -m)" -R true 2>/dev/null && run=(setarch "$(uname -m)" -R) || run=()
-    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "${run[@]}" ctest --preset "$preset" -L "async|exec" -j"$jobs"
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "${run[@]}" ctest --preset "$preset" -L "async|exec|ledger" \
+      -E "^ledger_" -j"$jobs"
   else
     cmake --build --preset "$preset" -j"$jobs"
     ctest --preset "$preset" -j"$jobs"

@@ -51,5 +51,6 @@ void add_verify(CLI::App& app, Common& common, int& status);
 void add_bench(CLI::App& app, Common& common, int& status);
 void add_image(CLI::App& app, Common& common, int& status);
 void add_report(CLI::App& app, int& status);
+void add_ledger(CLI::App& app, Common& common, int& status);
 
 }  // namespace hetex::cli

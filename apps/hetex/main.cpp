@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   hetex::cli::add_bench(app, common, status);
   hetex::cli::add_image(app, common, status);
   hetex::cli::add_report(app, status);
+  hetex::cli::add_ledger(app, common, status);
   hetex::cli::install_interrupt_handlers();
   try {
     app.parse(argc, argv);

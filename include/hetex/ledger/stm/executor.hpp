@@ -1,0 +1,355 @@
+#pragma once
+// stm::Executor: a block of transactions executed on every core with the result of executing
+// them one by one in block order (Block-STM: optimistic execution over multi-version memory,
+// validation, re-execution in block order; docs/design/ledger.md).
+//
+//   stm::Executor<MyProgram> exec(MyProgram{}, {.threads = 16});
+//   auto index = stm::index_block(program, txs).value();   // may run ahead, on another thread
+//   auto out = exec.execute(index, storage).value();       // storage.find(key) -> const Value*
+//   // out.outputs[t]: transaction t's output; out.final_values[s]: slot s's new value, if written
+//
+// Multi-version memory: every key the block declares is a slot; each transaction that declares a
+// write to it owns an entry in the slot's chain, which holds that transaction's last write (with
+// its incarnation), nothing, or an ESTIMATE (its execution was aborted and will probably write
+// here again). A transaction reads, for each declared key, the entry of the highest lower
+// transaction that holds a value, or the storage's value when none does, and remembers the
+// version it saw; reading an ESTIMATE makes it wait for that transaction. Validation reads the
+// same keys again and compares versions.
+//
+// A block whose declared conflicts leave too little parallelism (critical path longer than
+// size / min_parallelism) runs on one thread, in order, over the same memory: the optimistic
+// machinery would only add work there.
+
+#include <atomic>
+#include <barrier>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hetex/core/error.hpp"
+#include "hetex/ledger/stm/block_index.hpp"
+#include "hetex/ledger/stm/program.hpp"
+#include "hetex/ledger/stm/task_scheduler.hpp"
+#include "hetex/ledger/stm/worker_pool.hpp"
+
+namespace hetex::ledger::stm {
+
+// Where values not written in the block come from: find(key) returns the value or nullptr. Called
+// from several threads at once; nothing may modify the storage during execute().
+template <class S, class P>
+concept Storage = requires(const S& s, const typename P::Key& k) {
+  { s.find(k) } -> std::convertible_to<const typename P::Value*>;
+};
+
+struct ExecutorOptions {
+  unsigned threads = 0;  // 0: every hardware thread
+  // Blocks whose critical path allows less than this speed-up run on one thread.
+  double min_parallelism = 2.0;
+};
+
+struct ExecutionStats {
+  bool parallel = false;         // false: the block ran on one thread, in order
+  std::size_t transactions = 0;
+  std::size_t executions = 0;    // incarnations run to completion (>= transactions)
+  std::size_t validations = 0;
+  std::size_t aborts = 0;        // validations that failed and aborted an incarnation
+  std::size_t dependencies = 0;  // executions suspended on an ESTIMATE
+  std::size_t reexecutions() const noexcept { return executions - transactions; }
+};
+
+template <Program P>
+struct ExecutionResult {
+  std::vector<typename P::Output> outputs;                  // per transaction
+  std::vector<std::optional<typename P::Value>> final_values;  // per slot: the new value, if written
+  // Per slot, what storage.find() returned (nullptr: no value): lets the storage's owner write
+  // the final values back without looking the keys up again.
+  std::vector<const typename P::Value*> found;
+  ExecutionStats stats;
+};
+
+template <Program P>
+class Executor {
+ public:
+  using Key = typename P::Key;
+  using Value = typename P::Value;
+  using Output = typename P::Output;
+
+  explicit Executor(P program = {}, ExecutorOptions options = {})
+      : program_(std::move(program)),
+        options_(options),
+        pool_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())) {}
+
+  const P& program() const noexcept { return program_; }
+  unsigned threads() const noexcept { return pool_.size(); }
+
+  // One block at a time per executor.
+  template <Storage<P> S>
+  Result<ExecutionResult<P>> execute(const BlockIndex<P>& b, const S& storage) {
+    const std::size_t n = b.size();
+    ExecutionResult<P> r;
+    r.outputs.resize(n);
+    r.final_values.resize(b.slots());
+    r.found.resize(b.slots());
+    base_.assign(b.slots(), std::nullopt);
+    misused_.store(std::numeric_limits<std::uint32_t>::max());
+    const bool parallel =
+        pool_.size() > 1 && n > 1 && static_cast<double>(n) >= options_.min_parallelism * double(b.critical_path);
+    r.stats.parallel = parallel;
+    r.stats.transactions = n;
+    auto load = [&](std::size_t lo, std::size_t hi) {
+      for (std::size_t s = lo; s < hi; ++s)
+        if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
+    };
+    if (parallel) {
+      run_parallel(b, r, load);
+    } else {
+      load(0, b.slots());
+      run_in_order(b, r);
+    }
+    if (auto t = misused_.load(); t != std::numeric_limits<std::uint32_t>::max())
+      return Error(Errc::invalid_argument, "transaction " + std::to_string(t) +
+                                               " of the block read or wrote a key it did not declare (or wrote a "
+                                               "key declared read-only)");
+    return r;
+  }
+
+ private:
+  static constexpr std::uint64_t kStorageVersion = ~std::uint64_t{0};
+  enum : std::uint8_t { kAbsent = 0, kWritten = 1, kEstimate = 2 };
+
+  struct Entry {
+    std::atomic<std::uint8_t> state{kAbsent};
+    std::atomic_flag lock = ATOMIC_FLAG_INIT;
+    std::uint32_t incarnation = 0;
+    Value value{};
+  };
+
+  // What one worker needs to run one transaction: its declared keys' values and versions.
+  struct Scratch {
+    std::vector<std::optional<Value>> values;
+    std::vector<std::uint8_t> written;
+    std::vector<std::uint64_t> versions;
+    ExecutionStats stats;
+  };
+
+  std::pair<std::size_t, std::size_t> share(std::size_t n, unsigned w) const {
+    return {n * w / pool_.size(), n * (w + 1) / pool_.size()};
+  }
+
+  static void lock(Entry& e) {
+    while (e.lock.test_and_set(std::memory_order_acquire))
+      while (e.lock.test(std::memory_order_relaxed)) std::this_thread::yield();
+  }
+  static void unlock(Entry& e) { e.lock.clear(std::memory_order_release); }
+
+  void misuse(std::uint32_t tx) {
+    auto cur = misused_.load();
+    while (tx < cur && !misused_.compare_exchange_weak(cur, tx)) {
+    }
+  }
+
+  // Reads declaration d: its value into `out` and the version seen; or the transaction that
+  // holds an ESTIMATE there (returned, < the reader), or kNoBlock.
+  static constexpr std::uint32_t kNoBlock = std::numeric_limits<std::uint32_t>::max();
+  std::uint32_t read(const BlockIndex<P>& b, std::uint32_t d, std::optional<Value>& out, std::uint64_t& version) {
+    const auto slot = b.decl_slot[d];
+    const auto first = b.slot_entry_begin[slot];
+    for (auto w = b.decl_below[d]; w-- > first;) {
+      Entry& e = entries_[w];
+      if (e.state.load(std::memory_order_acquire) == kAbsent) continue;
+      lock(e);
+      const auto st = e.state.load(std::memory_order_relaxed);
+      if (st == kWritten) {
+        out = e.value;
+        version = (std::uint64_t(b.entry_tx[w]) << 32) | e.incarnation;
+        unlock(e);
+        return kNoBlock;
+      }
+      unlock(e);
+      if (st == kEstimate) return b.entry_tx[w];
+    }
+    out = base_[slot];
+    version = kStorageVersion;
+    return kNoBlock;
+  }
+
+  // Runs incarnation `inc` of tx; the next task for this worker.
+  TaskScheduler::Task execute_task(const BlockIndex<P>& b, std::uint32_t tx, std::uint32_t inc, Scratch& s,
+                                   ExecutionResult<P>& r) {
+    const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
+    const std::size_t k = end - begin;
+    for (;;) {
+      s.values.resize(k);
+      s.written.assign(k, 0);
+      s.versions.resize(k);
+      std::uint32_t blocking = kNoBlock;
+      for (std::size_t i = 0; i < k && blocking == kNoBlock; ++i)
+        blocking = read(b, begin + static_cast<std::uint32_t>(i), s.values[i], s.versions[i]);
+      if (blocking != kNoBlock) {
+        if (tasks_.add_dependency(tx, blocking)) {
+          ++s.stats.dependencies;
+          return {};
+        }
+        continue;  // it finished meanwhile: read again
+      }
+      Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
+                           std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), s.values, s.written);
+      r.outputs[tx] = program_.execute(b.txs[tx], a);
+      ++s.stats.executions;
+      if (a.misused()) {
+        misuse(tx);
+        std::fill(s.written.begin(), s.written.end(), 0);
+      }
+      bool wrote_new = false;
+      for (std::size_t i = 0; i < k; ++i) {
+        const auto d = begin + i;
+        versions_[d].store(s.versions[i], std::memory_order_relaxed);
+        if (!b.decl_write[d]) continue;
+        Entry& e = entries_[b.decl_below[d]];
+        if (s.written[i]) {
+          lock(e);
+          e.value = *s.values[i];
+          e.incarnation = inc;
+          e.state.store(kWritten, std::memory_order_release);
+          unlock(e);
+          wrote_new |= !wrote_[d];
+          wrote_[d] = 1;
+        } else if (wrote_[d]) {
+          lock(e);
+          e.state.store(kAbsent, std::memory_order_release);
+          unlock(e);
+          wrote_[d] = 0;
+        }
+      }
+      return tasks_.finish_execution(tx, inc, wrote_new);
+    }
+  }
+
+  TaskScheduler::Task validate_task(const BlockIndex<P>& b, std::uint32_t tx, std::uint32_t inc, Scratch& s) {
+    ++s.stats.validations;
+    const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
+    bool valid = true;
+    std::optional<Value> value;
+    for (auto d = begin; d < end && valid; ++d) {
+      std::uint64_t version = 0;
+      valid = read(b, d, value, version) == kNoBlock && version == versions_[d].load(std::memory_order_relaxed);
+    }
+    const bool aborted = !valid && tasks_.try_validation_abort(tx, inc);
+    if (aborted) {
+      ++s.stats.aborts;
+      for (auto d = begin; d < end; ++d) {
+        if (!b.decl_write[d] || !wrote_[d]) continue;
+        Entry& e = entries_[b.decl_below[d]];
+        lock(e);
+        e.state.store(kEstimate, std::memory_order_release);
+        unlock(e);
+      }
+    }
+    return tasks_.finish_validation(tx, aborted);
+  }
+
+  // One wake-up of the workers per block: each loads its share of the slots' storage values and
+  // resets its share of the entries, waits for the others, runs tasks until the block is done,
+  // then gathers its share of the final values (every write happened before the block was
+  // declared done, which each worker has seen).
+  template <class Load>
+  void run_parallel(const BlockIndex<P>& b, ExecutionResult<P>& r, Load& load) {
+    const std::size_t n = b.size();
+    if (entries_capacity_ < b.entries()) {
+      entries_ = std::make_unique<Entry[]>(b.entries());
+      entries_capacity_ = b.entries();
+    }
+    const std::size_t decls = b.decl_key.size();
+    if (versions_capacity_ < decls) {
+      versions_ = std::make_unique<std::atomic<std::uint64_t>[]>(decls);
+      versions_capacity_ = decls;
+    }
+    wrote_.assign(decls, 0);
+    tasks_.reset(static_cast<std::uint32_t>(n));
+    std::vector<Scratch> scratch(pool_.size());
+    std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
+    pool_.run([&](unsigned w) {
+      const auto [slot_lo, slot_hi] = share(b.slots(), w);
+      load(slot_lo, slot_hi);
+      const auto [entry_lo, entry_hi] = share(b.entries(), w);
+      for (std::size_t i = entry_lo; i < entry_hi; ++i) {
+        entries_[i].state.store(kAbsent, std::memory_order_relaxed);
+        entries_[i].incarnation = 0;
+      }
+      ready.arrive_and_wait();
+      Scratch& s = scratch[w];
+      TaskScheduler::Task task;
+      while (!tasks_.done()) {
+        if (task.kind == TaskScheduler::Kind::execute)
+          task = execute_task(b, task.tx, task.incarnation, s, r);
+        else if (task.kind == TaskScheduler::Kind::validate)
+          task = validate_task(b, task.tx, task.incarnation, s);
+        if (task.kind == TaskScheduler::Kind::none) {
+          task = tasks_.next_task();
+          if (task.kind == TaskScheduler::Kind::none) std::this_thread::yield();
+        }
+      }
+      for (std::size_t slot = slot_lo; slot < slot_hi; ++slot)
+        for (auto e = b.slot_entry_begin[slot + 1]; e-- > b.slot_entry_begin[slot];)
+          if (entries_[e].state.load(std::memory_order_relaxed) == kWritten) {
+            r.final_values[slot] = entries_[e].value;
+            break;
+          }
+    });
+    for (const auto& s : scratch) {
+      r.stats.executions += s.stats.executions;
+      r.stats.validations += s.stats.validations;
+      r.stats.aborts += s.stats.aborts;
+      r.stats.dependencies += s.stats.dependencies;
+    }
+  }
+
+  // One thread, block order: each transaction reads the slots' current values.
+  void run_in_order(const BlockIndex<P>& b, ExecutionResult<P>& r) {
+    std::vector<std::optional<Value>>& current = base_;
+    std::vector<std::uint8_t> touched(b.slots(), 0);
+    std::vector<std::optional<Value>> values;
+    std::vector<std::uint8_t> written;
+    for (std::size_t tx = 0; tx < b.size(); ++tx) {
+      const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
+      const std::size_t k = end - begin;
+      values.resize(k);
+      written.assign(k, 0);
+      for (std::size_t i = 0; i < k; ++i) values[i] = current[b.decl_slot[begin + i]];
+      Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
+                           std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), values, written);
+      r.outputs[tx] = program_.execute(b.txs[tx], a);
+      if (a.misused()) {
+        misuse(static_cast<std::uint32_t>(tx));
+        continue;
+      }
+      for (std::size_t i = 0; i < k; ++i)
+        if (written[i]) {
+          const auto slot = b.decl_slot[begin + i];
+          current[slot] = values[i];
+          touched[slot] = 1;
+        }
+    }
+    r.stats.executions = b.size();
+    for (std::size_t slot = 0; slot < b.slots(); ++slot)
+      if (touched[slot]) r.final_values[slot] = current[slot];
+  }
+
+  P program_;
+  ExecutorOptions options_;
+  WorkerPool pool_;
+  TaskScheduler tasks_;
+  std::vector<std::optional<Value>> base_;
+  std::unique_ptr<Entry[]> entries_;
+  std::size_t entries_capacity_ = 0;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> versions_;
+  std::size_t versions_capacity_ = 0;
+  std::vector<std::uint8_t> wrote_;
+  std::atomic<std::uint32_t> misused_{0};
+};
+
+}  // namespace hetex::ledger::stm
