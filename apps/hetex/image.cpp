@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "commands.hpp"
+#include "dist_cli.hpp"
 #include "hetex/ops/image_io.hpp"
 #include "hetex/ops/image_stream.hpp"
 
@@ -60,15 +61,21 @@ void add_image(CLI::App& app, Common& common, int& status) {
   cmd->add_option("--quality", a->quality, "JPEG quality, 1-100")->capture_default_str();
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the GPU when there is one)")->capture_default_str();
   cmd->add_flag("--quiet", a->quiet, "No progress bar");
+  auto dist = std::make_shared<DistArgs>();
+  add_dist_options(*cmd, *dist, false);
   cmd->footer(
       "Formats by extension: .png, .jpg/.jpeg, .ppm/.pgm.\nExamples:\n"
       "  hetex image photo.jpg edges.png --blur 2 --edges 0.1\n"
       "  hetex image --batch frames/ out/ --blur 1.5 --edges --device gpu");
-  cmd->callback([a, edges, &common, &status] {
+  cmd->callback([a, edges, dist, &common, &status] {
     auto p = pipeline_of(*a, edges);
     if (!p) {
       std::fprintf(stderr, "hetex image: %s\n", p.error().message().c_str());
       status = 2;
+      return;
+    }
+    if (use_dist(*dist)) {
+      status = dist_image({a->paths[0], a->paths[1], a->batch, *p, a->quality, a->batch && !a->quiet}, common, *dist);
       return;
     }
     std::vector<image::FileJob> jobs;

@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "commands.hpp"
+#include "dist_cli.hpp"
 #include "hetex/ops/sha256.hpp"
 
 namespace hetex::cli {
@@ -45,12 +46,18 @@ void add_sha256(CLI::App& app, Common& common, int& status) {
   cmd->add_option("files", *files, "Files to hash; - reads standard input")->required();
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the scheduler decides)")->capture_default_str();
   add_metrics_option(*cmd, common);
+  auto dist = std::make_shared<DistArgs>();
+  add_dist_options(*cmd, *dist, true);
   cmd->footer(
       "Output: '<hex digest>  <name>' per file, in argument order (sha256sum's format).\n"
       "Exit status 1 if a file could not be read (named on stderr; the others are still hashed).\n"
       "Examples:\n  hetex sha256 *.iso > SUMS && sha256sum -c SUMS\n  cat msg | hetex sha256 -\n"
       "  hetex sha256 --device gpu --metrics-port 9464 data/*.bin");
-  cmd->callback([files, &common, &status] {
+  cmd->callback([files, dist, &common, &status] {
+    if (use_dist(*dist)) {
+      status = dist_sha256(*files, common, *dist);
+      return;
+    }
     auto metrics = serve_metrics(common, "sha256");
     if (!metrics) {
       std::fprintf(stderr, "hetex sha256: %s\n", metrics.error().describe().c_str());

@@ -6,33 +6,14 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "dist_cli.hpp"
 #include "hetex/ops/ed25519.hpp"
+#include "verify_line.hpp"
 
 namespace hetex::cli {
 namespace {
 
 constexpr std::size_t kBatch = std::size_t(1) << 16;
-
-int nibble(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes hex into out; the reason it cannot, otherwise.
-std::optional<std::string> unhex(std::string_view field, const char* what, std::size_t want, std::vector<std::uint8_t>& out) {
-  if (want && field.size() != 2 * want)
-    return std::string(what) + " must be " + std::to_string(2 * want) + " hex digits, not " + std::to_string(field.size());
-  if (field.size() % 2) return std::string(what) + " has an odd number of hex digits";
-  out.clear();
-  for (std::size_t i = 0; i < field.size(); i += 2) {
-    const int hi = nibble(field[i]), lo = nibble(field[i + 1]);
-    if (hi < 0 || lo < 0) return std::string(what) + " has a non-hex character at column " + std::to_string(i + (hi < 0 ? 1 : 2));
-    out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
-  }
-  return std::nullopt;
-}
 
 struct Pending {
   std::vector<ops::PublicKey> keys;
@@ -51,11 +32,17 @@ void add_verify(CLI::App& app, Common& common, int& status) {
       ->required();
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the scheduler decides)")->capture_default_str();
   add_metrics_option(*cmd, common);
+  auto dist = std::make_shared<DistArgs>();
+  add_dist_options(*cmd, *dist, true);
   cmd->footer("Output: one line per input line, in order: valid, invalid, or 'error: <reason>'.\n"
               "Exit status 1 if any line was malformed (the others are still verified).\n"
               "Examples:\n  hetex verify --input signed.txt --device gpu > verdicts.txt\n"
               "  producer | hetex verify --input - --metrics-port 9464 | consumer");
-  cmd->callback([input, &common, &status] {
+  cmd->callback([input, dist, &common, &status] {
+    if (use_dist(*dist)) {
+      status = dist_verify(*input, common, *dist);
+      return;
+    }
     std::ifstream file;
     std::istream* in = &std::cin;
     if (*input != "-") {
@@ -103,29 +90,16 @@ void add_verify(CLI::App& app, Common& common, int& status) {
       p.clear();
       return true;
     };
-    std::vector<std::uint8_t> key, sig, msg;
+    std::vector<std::uint8_t> msg;
     for (std::string line; std::getline(*in, line);) {
       ++line_no;
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      const auto a = line.find(' '), b = a == std::string::npos ? a : line.find(' ', a + 1);
-      std::optional<std::string> err;
-      if (b == std::string::npos) {
-        err = "expected three fields separated by single spaces";
-      } else {
-        const std::string_view l(line);
-        err = unhex(l.substr(0, a), "public key", 32, key);
-        if (!err) err = unhex(l.substr(a + 1, b - a - 1), "signature", 64, sig);
-        if (!err) err = unhex(l.substr(b + 1), "message", 0, msg);
-      }
-      if (err) {
+      ops::PublicKey k;
+      ops::Signature s;
+      if (auto err = parse_verify_line(line, k, s, msg)) {
         ++malformed;
         p.lines_out.push_back("error: line " + std::to_string(line_no) + ": " + *err);
         continue;
       }
-      ops::PublicKey k;
-      ops::Signature s;
-      std::copy(key.begin(), key.end(), k.begin());
-      std::copy(sig.begin(), sig.end(), s.begin());
       p.keys.push_back(k);
       p.sigs.push_back(s);
       p.msgs.add(std::span<const std::uint8_t>(msg));

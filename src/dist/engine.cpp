@@ -80,16 +80,25 @@ class Root {
       p.report.host = comm.host(r);
       p.heard = p.sent = Clock::now();
     }
-    if (comm.uses_mpi()) wire_.emplace(comm);
+    if (comm.uses_mpi()) wire_.emplace(comm, [] { return g_stop.load(std::memory_order_relaxed); }, o.timeout);
   }
 
   Result<JobReport> run() {
     const auto t0 = Clock::now();
+    // While the source waits for input, rank 0 keeps beating and taking messages (results are
+    // recorded and journalled; nothing is delivered from inside the source).
+    source_.set_keepalive([this] {
+      if (!keepalive_error_) return;
+      if (auto st = poll_all(); !st) keepalive_error_ = std::move(st);
+      else if (auto b = beat(); !b) keepalive_error_ = std::move(b);
+    });
     Status st = open_journal();
     if (st) st = loop();
+    source_.set_keepalive(nullptr);
+    if (st && !keepalive_error_) st = std::move(keepalive_error_);
     if (!st) {
       if (journal_) (void)journal_->sync();
-      tell_workers(Kind::abort);
+      if (!g_stop.load()) tell_workers(Kind::abort);  // when stopping, the launcher ends them
       return std::move(st).error();
     }
     if (journal_) HETEX_TRY_VOID(journal_->sync());
@@ -193,6 +202,7 @@ class Root {
       auto payload = std::make_shared<std::vector<std::uint8_t>>();
       double cost = 0;
       auto chunk = HETEX_TRY(source_.next(want, limit, r == 0, *payload, cost));
+      if (!keepalive_error_) return std::move(keepalive_error_);
       if (!chunk) {
         exhausted_ = true;
         if (!journaled_.empty())
@@ -234,6 +244,7 @@ class Root {
     p.report.cost += it->cost;
     p.report.rate = p.rate;
     report_.chunks++;
+    report_.units += it->range.end - it->range.begin;
     if (o_.observer)
       o_.observer->on_chunk_done(r, it->range, it->cost, seconds(now - it->sent), it->input_bytes, result.size());
     (void)worker_seconds;
@@ -286,9 +297,8 @@ class Root {
   Status poll_all() {
     if (!wire_) return {};
     HETEX_TRY_VOID(wire_->progress());
-    for (int i = 0; i < 64; ++i) {
-      auto m = HETEX_TRY(wire_->poll());
-      if (!m) break;
+    // Everything waiting: a rank whose messages were left queued could be taken for silent.
+    while (auto m = HETEX_TRY(wire_->poll())) {
       idle_.active();
       HETEX_TRY_VOID(handle(std::move(*m)));
     }
@@ -355,15 +365,21 @@ class Root {
     return true;
   }
 
+  Status step() {
+    HETEX_TRY_VOID(assign());
+    HETEX_TRY_VOID(poll_all());
+    HETEX_TRY_VOID(poll_local());
+    HETEX_TRY_VOID(deliver());
+    HETEX_TRY_VOID(watch());
+    return beat();
+  }
+
   Status loop() {
     while (!done()) {
       if (g_stop.load(std::memory_order_relaxed)) return stopped();
-      HETEX_TRY_VOID(assign());
-      HETEX_TRY_VOID(poll_all());
-      HETEX_TRY_VOID(poll_local());
-      HETEX_TRY_VOID(deliver());
-      HETEX_TRY_VOID(watch());
-      HETEX_TRY_VOID(beat());
+      // An error while the launcher stops the job (a receive cut short by a rank's death) is
+      // part of the stopping.
+      if (auto st = step(); !st) return g_stop.load() ? stopped() : st;
       if (!done()) idle_.wait();
     }
     return {};
@@ -372,7 +388,8 @@ class Root {
   // The launcher is stopping the job. Results that still arrive are kept (journal, output in
   // order) while every rank's notice is awaited briefly; ranks without one are the dead.
   Status stopped() {
-    const auto until = Clock::now() + std::chrono::milliseconds(400);
+    // The launcher kills about a second after its SIGTERM: wait a quarter of that for notices.
+    const auto until = Clock::now() + std::chrono::milliseconds(250);
     auto all_noticed = [&] {
       for (int r = 1; r < comm_.size(); ++r)
         if (!peers_[static_cast<std::size_t>(r)].stopping) return false;
@@ -437,6 +454,7 @@ class Root {
   double total_cost_ = 0, cost_made_ = 0, probe_ = 1;
   bool exhausted_ = false;
   int rr_ = 0;
+  Status keepalive_error_;
   Idle idle_;
   JobReport report_;
 };
@@ -447,7 +465,11 @@ class Root {
 class WorkerRank {
  public:
   WorkerRank(const Comm& comm, ChunkWorker& worker, const JobOptions& o, detail::RankFaults faults)
-      : comm_(comm), o_(o), faults_(faults), wire_(comm), runner_(worker, o.depth, faults.speed) {
+      : comm_(comm),
+        o_(o),
+        faults_(faults),
+        wire_(comm, [] { return g_stop.load(std::memory_order_relaxed); }, o.timeout),
+        runner_(worker, o.depth, faults.speed) {
     report_.rank = comm.rank();
     report_.host = comm.host(comm.rank());
   }
@@ -582,8 +604,20 @@ Result<JobReport> run_job(const Comm& comm, ChunkSource* source, ChunkWorker& wo
   if (comm.is_root() && comm.size() == 1 && !options.root_computes)
     return Error(Errc::invalid_argument, "run_job: one rank that does not compute cannot finish a job");
   auto faults = HETEX_TRY(detail::faults_for(comm.rank()));
-  if (comm.is_root()) return Root(comm, *source, worker, options, faults).run();
-  return WorkerRank(comm, worker, options, faults).run();
+  auto finish = [](auto engine, Result<JobReport> r) {
+    // Stopping: the process is about to end, within the second the launcher allows. Chunks still
+    // running, and sends under way, are left as they are rather than waited for.
+    if (!r && g_stop.load()) engine.release();
+    return r;
+  };
+  if (comm.is_root()) {
+    auto root = std::make_unique<Root>(comm, *source, worker, options, faults);
+    auto r = root->run();
+    return finish(std::move(root), std::move(r));
+  }
+  auto w = std::make_unique<WorkerRank>(comm, worker, options, faults);
+  auto r = w->run();
+  return finish(std::move(w), std::move(r));
 }
 
 }  // namespace hetex::dist

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <thread>
 
 #include "hetex/memory/pool.hpp"
 
@@ -93,13 +94,36 @@ Result<std::optional<Message>> Wire::poll(int from) {
   if (rc != MPI_SUCCESS) return mpi_error(rc, "receiving a message from rank " + std::to_string(m.source));
   if (m.header.payload) {
     m.payload = HETEX_TRY(Payload::allocate(m.header.payload));
-    for (std::size_t i = 0; i < parts_of(m.header.payload); ++i) {
+    std::vector<MPI_Request> parts(parts_of(m.header.payload), MPI_REQUEST_NULL);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
       const std::size_t off = i * kPartBytes, n = std::min<std::size_t>(kPartBytes, m.header.payload - off);
-      rc = MPI_Recv(m.payload.data() + off, static_cast<int>(n), MPI_BYTE, m.source, kTagPart, state_.comm,
-                    MPI_STATUS_IGNORE);
+      rc = MPI_Irecv(m.payload.data() + off, static_cast<int>(n), MPI_BYTE, m.source, kTagPart, state_.comm, &parts[i]);
+      if (rc != MPI_SUCCESS) return mpi_error(rc, "receiving from rank " + std::to_string(m.source));
+    }
+    // The parts follow their header at once; a sender that dies midway must not hold this rank.
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      int done = 0;
+      rc = MPI_Testall(static_cast<int>(parts.size()), parts.data(), &done, MPI_STATUSES_IGNORE);
       if (rc != MPI_SUCCESS)
         return mpi_error(rc, std::string("receiving a ") + to_string(m.header.kind) + " message from rank " +
                                  std::to_string(m.source));
+      if (done) break;
+      const bool stop = interrupted_ && interrupted_();
+      if (stop || std::chrono::steady_clock::now() - start > stall_timeout_) {
+        for (auto& r : parts)
+          if (r != MPI_REQUEST_NULL) {
+            MPI_Cancel(&r);
+            MPI_Request_free(&r);
+          }
+        // The receive buffer may still be written by MPI: it is left allocated for good.
+        static auto* abandoned = new std::vector<Payload>;
+        abandoned->push_back(std::move(m.payload));
+        if (stop) return Error(Errc::cancelled, "stopped while receiving from rank " + std::to_string(m.source));
+        return Error(Errc::unavailable, "rank " + std::to_string(m.source) + " stopped sending a " +
+                                            to_string(m.header.kind) + " message midway");
+      }
+      std::this_thread::yield();
     }
   }
   return std::optional<Message>(std::move(m));

@@ -2,7 +2,9 @@
 // The engine's messages between ranks: a fixed header, then the payload in parts of at most
 // 1 GiB (MPI counts are ints). Sends never block (MPI_Isend, completed by progress()); a
 // received payload lands in page-locked host memory (PinnedPool), so a GPU reads it by DMA.
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <list>
 #include <memory>
 #include <optional>
@@ -72,7 +74,10 @@ struct Message {
 
 class Wire {
  public:
-  explicit Wire(const Comm& comm) : state_(comm.state()) {}
+  // `interrupted` is asked while a payload is on its way: true gives up on it (the job is being
+  // stopped; a sender that died midway would otherwise hold the receive forever).
+  Wire(const Comm& comm, std::function<bool()> interrupted, std::chrono::milliseconds stall_timeout)
+      : state_(comm.state()), interrupted_(std::move(interrupted)), stall_timeout_(stall_timeout) {}
   ~Wire();
   Wire(const Wire&) = delete;
   Wire& operator=(const Wire&) = delete;
@@ -84,7 +89,8 @@ class Wire {
   std::size_t pending() const noexcept { return sends_.size(); }
   // Bytes of payload posted but not yet sent.
   std::size_t pending_bytes() const noexcept { return pending_bytes_; }
-  // The next message from any rank (`from` >= 0: that rank only), its payload received in full.
+  // The next message from any rank (`from` >= 0: that rank only), its payload received in full:
+  // an error when the payload stops coming for the stall timeout, or when interrupted.
   Result<std::optional<Message>> poll(int from = -1);
   // Drops queued sends (after an error, or when the job ends early): cancels what MPI allows.
   void cancel_all() noexcept;
@@ -97,6 +103,8 @@ class Wire {
     std::vector<MPI_Request> requests;
   };
   const Comm::State& state_;
+  std::function<bool()> interrupted_;
+  std::chrono::milliseconds stall_timeout_;
   std::list<Send> sends_;
   std::size_t pending_bytes_ = 0;
 };

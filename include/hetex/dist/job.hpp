@@ -58,6 +58,17 @@ class ChunkSource {
   virtual Status skip(std::uint64_t to) = 0;
   // A chunk's result, in coordinate order, exactly once per chunk.
   virtual Status deliver(Range range, std::span<const std::uint8_t> result) = 0;
+
+  // Set by the engine. A source that waits for its input (a slow pipe) inside next() or skip()
+  // calls keepalive() at least every few hundred milliseconds: rank 0 then goes on answering the
+  // other ranks, which would otherwise take its silence for a hang.
+  void set_keepalive(std::function<void()> f) { keepalive_ = std::move(f); }
+  void keepalive() const {
+    if (keepalive_) keepalive_();
+  }
+
+ private:
+  std::function<void()> keepalive_;
 };
 
 // Every rank's side: runs one chunk. Called from the rank's chunk threads, several chunks at
@@ -118,6 +129,7 @@ struct RankReport {
 struct JobReport {
   std::vector<RankReport> ranks;  // rank 0: every rank; others: their own only
   std::size_t chunks = 0;         // chunks computed in this run
+  std::uint64_t units = 0;        // the coordinate length they cover
   std::size_t journal_chunks = 0; // chunks delivered from the journal
   double journal_cost = 0;        // ...and their cost, when known (0 otherwise)
   std::uint64_t journal_units = 0;  // the coordinate length they cover
