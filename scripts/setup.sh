@@ -4,7 +4,8 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev libgmock-dev libbenchmark-dev
           libssl-dev libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libstb-dev prometheus
-          libopencv-imgproc-dev)  # OpenCV: a comparator for tests and benchmarks only
+          libopencv-imgproc-dev   # OpenCV: a comparator for tests and benchmarks only
+          openmpi-bin libopenmpi-dev)  # Open MPI: hetex::dist and its tests (mpirun on loopback)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -57,7 +57,15 @@ void ChunkRunner::loop() {
     t.payload = {};  // the input's memory goes back to the pool before the result travels
     d.finish = Clock::now();
     if (speed_ < 1) {
-      std::this_thread::sleep_for((d.finish - d.start) * (1 / speed_ - 1));
+      // The rank as a whole runs at speed_: the extra time is queued behind that of its other
+      // chunks, not spent beside it.
+      const auto extra = std::chrono::duration_cast<Clock::duration>((d.finish - d.start) * (1 / speed_ - 1));
+      Clock::time_point release;
+      {
+        std::lock_guard lock(m_);
+        release = slow_until_ = std::max(slow_until_, d.finish) + extra;
+      }
+      std::this_thread::sleep_until(release);
       d.finish = Clock::now();
     }
     {

@@ -52,6 +52,7 @@ class ChunkRunner {
   std::deque<Done> done_;
   std::size_t running_ = 0;
   bool stopping_ = false;
+  Clock::time_point slow_until_{};
   std::vector<std::thread> threads_;
 };
 

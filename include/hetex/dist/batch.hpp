@@ -30,18 +30,21 @@
 namespace hetex::dist {
 
 // encode(in, out): append a batch (already sliced to a chunk); decode(reader): a view of it
-// into the reader's buffer, which outlives the view for as long as the chunk runs.
+// into the reader's buffer, which outlives the view for as long as the chunk runs; optionally
+// bytes(in): about what encode appends (the buffer is sized once, not grown).
 template <class In>
 struct Codec;
 
 template <class T>
 struct Codec<SpanBatch<T>> {
+  static std::size_t bytes(const SpanBatch<T>& in) { return in.items.size_bytes() + 16; }
   static void encode(const SpanBatch<T>& in, ByteWriter& w) { w.put_array(in.items); }
   static Result<SpanBatch<T>> decode(ByteReader& r) { return SpanBatch<T>{HETEX_TRY(r.get_array<T>())}; }
 };
 
 template <class T>
 struct Codec<ZipBatch<T>> {
+  static std::size_t bytes(const ZipBatch<T>& in) { return 2 * in.x.size_bytes() + 32; }
   static void encode(const ZipBatch<T>& in, ByteWriter& w) {
     w.put_array(in.x);
     w.put_array(in.y);
@@ -57,6 +60,7 @@ struct Codec<ZipBatch<T>> {
 // The bytes of the chunk's messages only, with offsets from 0.
 template <>
 struct Codec<ops::MessageBatch> {
+  static std::size_t bytes(const ops::MessageBatch& in) { return in.total_bytes() + in.offsets.size_bytes() + 32; }
   static void encode(const ops::MessageBatch& in, ByteWriter& w) {
     const std::uint64_t base = in.offsets.empty() ? 0 : in.offsets.front();
     std::vector<std::uint64_t> offsets(in.offsets.begin(), in.offsets.end());
@@ -75,6 +79,9 @@ struct Codec<ops::MessageBatch> {
 
 template <>
 struct Codec<ops::VerifyBatch> {
+  static std::size_t bytes(const ops::VerifyBatch& in) {
+    return in.keys.size_bytes() + in.signatures.size_bytes() + Codec<ops::MessageBatch>::bytes(in.messages) + 32;
+  }
   static void encode(const ops::VerifyBatch& in, ByteWriter& w) {
     w.put_array(in.keys);
     w.put_array(in.signatures);
@@ -89,6 +96,11 @@ struct Codec<ops::VerifyBatch> {
     return b;
   }
 };
+
+// Where a batch's input is. root: rank 0 holds it, and a chunk carries its items to the rank that
+// runs it. every_rank: every rank passes the same input (each read or mapped it, e.g. from a
+// shared file system), and a chunk carries only its range.
+enum class InputAt : std::uint8_t { root, every_rank };
 
 struct BatchReport {
   JobReport job;
@@ -114,8 +126,8 @@ void encode_results(const ExecReport& r, std::span<const Out> out, ByteWriter& w
 template <BatchView In, class Out>
 class BatchJob final : public ChunkSource, public ChunkWorker {
  public:
-  BatchJob(Scheduler& sched, const Operation<In, Out>& op, In input, std::span<Out> out)
-      : sched_(sched), op_(op), input_(std::move(input)), out_(out) {}
+  BatchJob(Scheduler& sched, const Operation<In, Out>& op, In input, std::span<Out> out, InputAt at)
+      : sched_(sched), op_(op), input_(std::move(input)), out_(out), at_(at) {}
 
   // ChunkSource (rank 0)
   std::uint64_t position() const override { return pos_; }
@@ -128,9 +140,11 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
     const std::uint64_t end = std::min({n, limit, pos_ + items});
     if (end <= pos_) return Error(Errc::internal, "BatchJob: a journal chunk starts where this run's chunk would");
     Range r{pos_, end};
-    if (!for_root) {  // rank 0 reads its own chunks in place
+    if (!for_root && at_ == InputAt::root) {  // the input is where the chunk runs otherwise
+      const In part = input_.slice(r.begin, r.end);
+      if constexpr (requires { Codec<In>::bytes(part); }) payload.reserve(Codec<In>::bytes(part));
       ByteWriter w(payload);
-      Codec<In>::encode(input_.slice(r.begin, r.end), w);
+      Codec<In>::encode(part, w);
     }
     actual = static_cast<double>(end - pos_);
     pos_ = end;
@@ -159,7 +173,8 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
   // ChunkWorker (every rank)
   Result<std::vector<std::uint8_t>> run(Range r, std::span<const std::uint8_t> payload) override {
     In in;
-    if (payload.empty()) {
+    if (payload.empty()) {  // rank 0's own chunk, or every rank holds the input
+      if (r.end > input_.size()) return Error(Errc::invalid_argument, "a chunk past the end of this rank's input");
       in = input_.slice(r.begin, r.end);
     } else {
       ByteReader reader(payload);
@@ -181,6 +196,7 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
   const Operation<In, Out>& op_;
   In input_;
   std::span<Out> out_;
+  InputAt at_;
   std::uint64_t pos_ = 0;
   std::vector<RangeError> errors_;
 };
@@ -191,14 +207,14 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
 // the operation and the item count); probe_cost 0 starts each rank at the operation's CPU grain.
 template <BatchView In, class Out>
 Result<BatchReport> run(const Comm& comm, Scheduler& sched, const Operation<In, Out>& op, In input, std::span<Out> out,
-                        JobOptions options = {}) {
+                        JobOptions options = {}, InputAt at = InputAt::root) {
   static_assert(std::is_trivially_copyable_v<Out>, "results travel between ranks as bytes");
   if (comm.is_root() && input.size() != out.size())
     return CpuExecutor::size_mismatch(op.name(), input.size(), out.size());
   if (!comm.is_root()) out = {};
   if (options.probe_cost <= 0) options.probe_cost = static_cast<double>(op.info().options.cpu_grain);
   options.fingerprint = op.name() + "|" + std::to_string(out.size()) + "|" + options.fingerprint;
-  detail::BatchJob<In, Out> job(sched, op, std::move(input), out);
+  detail::BatchJob<In, Out> job(sched, op, std::move(input), out, at);
   BatchReport r;
   r.job = HETEX_TRY(run_job(comm, comm.is_root() ? &job : nullptr, job, options));
   r.errors = job.take_errors();
