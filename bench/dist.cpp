@@ -12,11 +12,16 @@
 // timed passes is reported, as one JSON line on stdout (rank 0 only):
 //   {"workload","mode","ranks","items","seconds","items_per_s","per_rank":[...]}
 // Every pass's results are checked against a reference computed once on the CPU.
+//
+//   mpirun -n 3 bench_dist --workload noop --chunk-items 64
+// measures the engine itself: chunks of 64 items that cost nothing (one 8-byte copy each), so
+// that the time per chunk is the round trip of a chunk (assignment, result, bookkeeping).
 #include <sodium.h>
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <optional>
 #include <cstdio>
 #include <cstdlib>
@@ -43,6 +48,7 @@ struct Args {
   int repeats = 3;
   double chunk_seconds = 0.5;
   std::size_t max_items = 0;  // 0: 2^25 verifications (4.4 GB of input), 2^23 KiB messages (8 GiB)
+  std::size_t chunk_items = 0;  // noop: the items of every chunk
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -66,9 +72,12 @@ Args parse(int argc, char** argv) {
     else if (k == "--repeats") a.repeats = std::stoi(v);
     else if (k == "--chunk-seconds") a.chunk_seconds = std::stod(v);
     else if (k == "--max-items") a.max_items = std::stoull(v);
+    else if (k == "--chunk-items") a.chunk_items = std::stoull(v);
     else usage(("unknown option " + k).c_str());
   }
-  if (a.workload != "verify" && a.workload != "sha256") usage("--workload is verify or sha256");
+  if (a.workload != "verify" && a.workload != "sha256" && a.workload != "noop")
+    usage("--workload is verify, sha256 or noop");
+  if (a.workload == "noop" && a.chunk_items == 0) a.chunk_items = 64;
   if (a.input != "root" && a.input != "everywhere") usage("--input is root or everywhere");
   if (a.max_items == 0) a.max_items = std::size_t(1) << (a.workload == "verify" ? 25 : 23);
   return a;
@@ -140,6 +149,7 @@ Pass timed_pass(const std::optional<dist::Comm>& comm, Scheduler& s, const Opera
     dist::JobOptions o;
     o.chunk_seconds = a.chunk_seconds;
     o.probe_cost = 4096;
+    if (a.chunk_items) o.probe_cost = o.min_cost = o.max_cost = static_cast<double>(a.chunk_items);
     o.timeout = std::chrono::milliseconds(600'000);
     auto r = dist::run(*comm, s, op, (comm->is_root() || a.input == "everywhere") ? in : In{}, out, o,
                        a.input == "everywhere" ? dist::InputAt::every_rank : dist::InputAt::root);
@@ -195,6 +205,8 @@ int measure(const std::optional<dist::Comm>& comm, Scheduler& s, const Operation
     if (p.seconds < best.seconds) best = p;
   }
   if (!root) return 0;
+  std::size_t chunks = 0;
+  for (const auto& r : best.job.ranks) chunks += r.chunks;
   nlohmann::json j = {{"workload", name},
                       {"mode", comm ? (comm->uses_mpi() ? "mpi" : "local") : "no_mpi"},
                       {"input", a.input},
@@ -202,6 +214,8 @@ int measure(const std::optional<dist::Comm>& comm, Scheduler& s, const Operation
                       {"items", n},
                       {"seconds", best.seconds},
                       {"items_per_s", n / best.seconds},
+                      {"chunks", chunks},
+                      {"seconds_per_chunk", chunks ? best.seconds / chunks : 0.0},
                       {"per_rank", nlohmann::json::array()}};
   for (const auto& r : best.job.ranks)
     j["per_rank"].push_back({{"rank", r.rank}, {"host", r.host}, {"items", r.cost}, {"chunks", r.chunks}});
@@ -234,6 +248,27 @@ int main(int argc, char** argv) {
   if (!s) {
     std::fprintf(stderr, "bench_dist: %s\n", s.error().describe().c_str());
     return 1;
+  }
+  if (a.workload == "noop") {
+    static const Operation<SpanBatch<std::uint64_t>, std::uint64_t> copy(
+        "noop", [](const SpanBatch<std::uint64_t>& in, std::span<std::uint64_t> out) -> Status {
+          std::copy(in.items.begin(), in.items.end(), out.begin());
+          return {};
+        });
+    so.policy = PinnedPolicy{"cpu"};
+    auto cpu = Scheduler::create(Runtime::create({.devices = "cpu", .announce_cpu_only = false}).value(), so).value();
+    auto make = [](std::size_t n) {
+      std::vector<std::uint64_t> v(n);
+      std::iota(v.begin(), v.end(), 1);
+      return v;
+    };
+    auto reference = [](const std::vector<std::uint64_t>& v, std::size_t) { return v; };
+    Args fixed = a;
+    fixed.max_items = a.chunk_items * 2000;  // 2000 chunks
+    fixed.seconds = 1e9;
+    return measure<SpanBatch<std::uint64_t>, std::uint64_t>(
+        comm, *cpu, copy, fixed, make, [](const std::vector<std::uint64_t>& v) { return SpanBatch<std::uint64_t>{v}; },
+        reference, "noop");
   }
   if (a.workload == "verify") {
     // The items repeat every kDistinct: libsodium's verdicts on those, repeated.

@@ -6,6 +6,7 @@
 //
 // Exit status 3: the job stopped before every input was processed (a rank died or hung, or the
 // launcher stopped it); the output written is complete as far as it goes, and --journal resumes.
+// A journal of another job is bad usage (2).
 
 #include <CLI/CLI.hpp>
 

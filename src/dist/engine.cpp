@@ -37,19 +37,22 @@ std::string fmt_seconds(double s) {
 }
 std::string range_text(Range r) { return "[" + std::to_string(r.begin) + ", " + std::to_string(r.end) + ")"; }
 
-// Sleeps a little when a loop had nothing to do: short after recent activity, longer when idle,
-// so a waiting rank costs next to no CPU and a busy one reacts within a fraction of a millisecond.
+// Waits a little when a loop had nothing to do: briefly after recent activity, longer when idle,
+// so a waiting rank costs next to no CPU and a busy one sees a message within a fraction of a
+// millisecond. A chunk of this rank that finishes ends the wait at once.
 class Idle {
  public:
   void active() { idle_rounds_ = 0; }
   void wait() {
     ++idle_rounds_;
     if (idle_rounds_ < 16) std::this_thread::yield();
-    else std::this_thread::sleep_for(std::chrono::microseconds(idle_rounds_ < 256 ? 100 : 500));
+    else waker_.wait_for(std::chrono::microseconds(idle_rounds_ < 256 ? 100 : 500));
   }
+  detail::Waker& waker() { return waker_; }
 
  private:
   unsigned idle_rounds_ = 0;
+  detail::Waker waker_;
 };
 
 // A fault says this rank stops dead: no messages, no work, until the launcher kills it.
@@ -70,7 +73,7 @@ class Root {
   Root(const Comm& comm, ChunkSource& source, ChunkWorker& worker, const JobOptions& o, detail::RankFaults faults)
       : comm_(comm), source_(source), o_(o), faults_(faults), peers_(static_cast<std::size_t>(comm.size())) {
     const int threads = o.root_computes ? o.depth : 0;
-    if (threads > 0) runner_.emplace(worker, threads, faults.speed);
+    if (threads > 0) runner_.emplace(worker, threads, faults.speed, idle_.waker());
     window_ = o.window ? o.window : static_cast<std::size_t>(4 * std::max(1, o.depth) * comm.size());
     total_cost_ = source.total_cost();
     probe_ = std::max(o.min_cost, o.probe_cost > 0 ? o.probe_cost : o.min_cost);
@@ -439,6 +442,7 @@ class Root {
     }
   }
 
+  Idle idle_;  // first: the chunk runner wakes it until the runner is gone
   const Comm& comm_;
   ChunkSource& source_;
   const JobOptions& o_;
@@ -455,7 +459,6 @@ class Root {
   bool exhausted_ = false;
   int rr_ = 0;
   Status keepalive_error_;
-  Idle idle_;
   JobReport report_;
 };
 
@@ -469,7 +472,7 @@ class WorkerRank {
         o_(o),
         faults_(faults),
         wire_(comm, [] { return g_stop.load(std::memory_order_relaxed); }, o.timeout),
-        runner_(worker, o.depth, faults.speed) {
+        runner_(worker, o.depth, faults.speed, idle_.waker()) {
     report_.rank = comm.rank();
     report_.host = comm.host(comm.rank());
   }
@@ -573,6 +576,7 @@ class WorkerRank {
     }
   }
 
+  Idle idle_;  // first: the chunk runner wakes it until the runner is gone
   const Comm& comm_;
   const JobOptions& o_;
   detail::RankFaults faults_;
@@ -581,7 +585,6 @@ class WorkerRank {
   RankReport report_;
   std::size_t arrivals_ = 0;
   bool aborted_ = false;
-  Idle idle_;
 };
 
 }  // namespace

@@ -2,7 +2,8 @@
 
 namespace hetex::dist::detail {
 
-ChunkRunner::ChunkRunner(ChunkWorker& worker, int threads, double speed) : worker_(worker), speed_(speed) {
+ChunkRunner::ChunkRunner(ChunkWorker& worker, int threads, double speed, Waker& waker)
+    : worker_(worker), speed_(speed), waker_(waker) {
   for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { loop(); });
 }
 
@@ -73,6 +74,7 @@ void ChunkRunner::loop() {
       --running_;
       done_.push_back(std::move(d));
     }
+    waker_.notify();
   }
 }
 

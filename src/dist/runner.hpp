@@ -14,6 +14,30 @@
 
 namespace hetex::dist::detail {
 
+// Wakes a waiting engine thread early: a chunk finished (an MPI message cannot wake it: those it
+// polls for).
+class Waker {
+ public:
+  void notify() {
+    {
+      std::lock_guard lock(m_);
+      flag_ = true;
+    }
+    cv_.notify_one();
+  }
+  template <class Duration>
+  void wait_for(Duration d) {
+    std::unique_lock lock(m_);
+    cv_.wait_for(lock, d, [&] { return flag_; });
+    flag_ = false;
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  bool flag_ = false;
+};
+
 class ChunkRunner {
  public:
   using Clock = std::chrono::steady_clock;
@@ -32,8 +56,9 @@ class ChunkRunner {
     Clock::time_point start, finish;
   };
 
-  // `speed` < 1 holds each chunk 1/speed as long as it ran (an injected slow rank).
-  ChunkRunner(ChunkWorker& worker, int threads, double speed);
+  // `speed` < 1 holds each chunk 1/speed as long as it ran (an injected slow rank). `waker` is
+  // notified whenever a chunk is done.
+  ChunkRunner(ChunkWorker& worker, int threads, double speed, Waker& waker);
   ~ChunkRunner();  // waits for the chunks already started
   ChunkRunner(const ChunkRunner&) = delete;
   ChunkRunner& operator=(const ChunkRunner&) = delete;
@@ -46,6 +71,7 @@ class ChunkRunner {
   void loop();
   ChunkWorker& worker_;
   double speed_;
+  Waker& waker_;
   mutable std::mutex m_;
   std::condition_variable cv_;
   std::deque<Task> queue_;

@@ -191,6 +191,17 @@ new_bytes=$(grep -o 'chunks ([0-9]* bytes of input) computed now' resumed.err | 
 check "resumed: the journal's chunks were not computed again (${done_bytes:-?} done + ${new_bytes:-?} new = $(stat -c %s many.txt))" \
   test -n "$done_bytes" -a -n "$new_bytes" -a "$((${done_bytes:-0} + ${new_bytes:-0}))" -eq "$(stat -c %s many.txt)" -a "${done_bytes:-0}" -gt 0
 
+HETEX_DIST_FAULTS=kill=1@2 run3 image --batch img img.k --blur 1.5 --edges --quiet --journal j5 > /dev/null 2> ik.err; rc=$?
+check "image --batch, a rank killed: the job fails (status $rc), the rank named" test $rc -ne 0 -a -n "$(grep "rank 1 (host $host)" ik.err)"
+whole_outputs() {  # every output file already under its name is the complete image
+  local f
+  for f in img.k/*; do [[ -e $f && $f != *.hetex-tmp ]] || continue; cmp -s "$f" "img.ref/$(basename "$f")" || return 1; done
+}
+check "image --batch, a rank killed: the outputs already written are whole" whole_outputs
+run3 image --batch img img.k --blur 1.5 --edges --quiet --journal j5 > /dev/null 2> ir.err
+check "image --batch, resumed from the journal: every output identical" same_dirs img.k img.ref
+check "image --batch, resumed: the journal's images were not redone" grep -q 'were done already' ir.err
+
 # --- a rank that hangs ------------------------------------------------------------------------------
 HETEX_DIST_FAULTS=hang=1@2 timeout 120 "$mpi" 3 "$hetex" sha256 "${sha_args[@]}" --chunk-seconds 0.001 --rank-timeout 2 \
   --journal j2 --output hung.out 2> hung.err; rc=$?
@@ -208,7 +219,7 @@ check "--journal in one process: identical output" cmp -s local.out verify.ref
 check "--journal in one process, again: all from the journal" grep -q ' 0 chunks (0 bytes of input) computed now' local2.err
 check "--journal in one process, again: identical output" cmp -s local2.out verify.ref
 "$hetex" verify --input many.txt --journal j3 > /dev/null 2> other.err; rc=$?
-check "a journal of another input is refused (status 3, named)" test $rc -eq 3 -a -n "$(grep 'belongs to another job' other.err)"
+check "a journal of another input is refused (status 2, named)" test $rc -eq 2 -a -n "$(grep 'belongs to another job' other.err)"
 "$hetex" verify --input - --journal j4 < sigs.txt > /dev/null 2> stdin.err; rc=$?
 check "--journal with standard input is refused (status 2)" test $rc -eq 2 -a -n "$(grep 'standard input' stdin.err)"
 

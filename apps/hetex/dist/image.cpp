@@ -89,9 +89,7 @@ class ImageJob final : public dist::ChunkSource, public dist::ChunkWorker {
     }
     return std::optional(dist::Range{begin, pos_});
   }
-  Status skip(std::uint64_t to) override {
-    done_ += to - pos_;  // written by the run the journal is from
-    written_ += to - pos_;
+  Status skip(std::uint64_t to) override {  // the journal's chunks are delivered from it
     pos_ = to;
     return {};
   }

@@ -48,7 +48,7 @@ bool use_dist(const DistArgs& a) { return under_mpi() || !a.journal.empty() || !
 
 namespace dist_cmd {
 
-Status write_output(int fd, std::string_view text) {
+Status write_output(int fd, std::string_view text, const dist::ChunkSource* source) {
   // Under a launcher standard output is a pipe or a pseudo-terminal that the launcher reads,
   // and stops reading once it ends the job: a write must never block this rank past a stop, and
   // what it wrote should be whole lines. So anything but a regular file gets whole lines in
@@ -66,6 +66,7 @@ Status write_output(int fd, std::string_view text) {
       pollfd pfd{fd, POLLOUT, 0};
       const int ready = ::poll(&pfd, 1, 100);
       if (dist::stop_requested()) return Error(Errc::cancelled, "the output stopped: the job is being stopped");
+      if (ready == 0 && source) source->keepalive();  // a reader that paused (| less) is no hang
       if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
     }
     const ssize_t w = ::write(fd, text.data(), n);
@@ -164,8 +165,8 @@ Session::~Session() {
   if (output_fd_ >= 0) ::close(output_fd_);
 }
 
-Status Session::emit(std::string_view text) {
-  auto st = write_output(output_fd_ >= 0 ? output_fd_ : STDOUT_FILENO, text);
+Status Session::emit(std::string_view text, const dist::ChunkSource* source) {
+  auto st = write_output(output_fd_ >= 0 ? output_fd_ : STDOUT_FILENO, text, source);
   if (!st && output_fd_ >= 0) return st.error().with_context(args_.output);
   return st;
 }
@@ -234,20 +235,22 @@ void Session::conclude(const Result<dist::JobReport>& r) {
   }
   const Error& e = r.error();
   const bool stopping = dist::stop_requested();
+  // A job refused before it began (a journal of another job) is bad usage: status 2.
+  const int status = e.code() == Errc::invalid_argument ? 2 : 3;
   if (comm_.is_root()) {
     say(e.message());
     const std::string output = args_.output.empty() ? "the output" : args_.output;
-    if (!args_.journal.empty())
+    if (status == 3 && !args_.journal.empty())
       say(output + " so far is complete; the journal " + args_.journal +
           " holds every chunk finished: run the same command with --journal " + args_.journal +
           " to do only the rest");
-    else
+    else if (status == 3)
       say(output + " so far is complete; no journal was kept (--journal FILE makes a run resumable)");
     std::fflush(stderr);
     // The launcher is already ending the job (SIGTERM): leave before it kills. Otherwise end it,
     // a hung rank included.
-    if (stopping) std::_Exit(3);
-    comm_.abort(3);
+    if (stopping) std::_Exit(status);
+    comm_.abort(status);
   }
   if (stopping) {
     // Rank 0 is naming the ranks that gave no notice: a rank that left now would make the
@@ -263,7 +266,7 @@ void Session::conclude(const Result<dist::JobReport>& r) {
   }
   std::fprintf(stderr, "hetex %s: %s: %s\n", command_.c_str(), comm_.describe(comm_.rank()).c_str(), e.message().c_str());
   std::fflush(stderr);
-  comm_.abort(3);
+  comm_.abort(status);
 }
 
 }  // namespace dist_cmd

@@ -37,8 +37,9 @@ class Session {
   // `units` names the job's coordinate ("bytes of input", "files").
   void summarize(const dist::JobReport& r, const char* units) const;
 
-  // Rank 0: the command's output (--output FILE, or standard output).
-  Status emit(std::string_view text);
+  // Rank 0: the command's output (--output FILE, or standard output). While the output cannot
+  // take more, `source` (the job) keeps the other ranks answered.
+  Status emit(std::string_view text, const dist::ChunkSource* source);
 
   // Rank 0: a message on stderr, prefixed with the command's name.
   void say(const std::string& text) const;
@@ -62,8 +63,9 @@ class Session {
 
 // write(2) of all of `text` to `fd`. Rank 0's output goes out chunk by chunk, never through
 // stdio's buffer; to anything but a regular file in whole lines of at most PIPE_BUF bytes, each
-// when the descriptor can take it, giving up when the job is being stopped.
-Status write_output(int fd, std::string_view text);
+// when the descriptor can take it (calling source->keepalive() while it waits), giving up when
+// the job is being stopped.
+Status write_output(int fd, std::string_view text, const dist::ChunkSource* source);
 
 // read(2) of up to `n` bytes (0 at the end of the input). When `source` is given and the input
 // is slow to come (a pipe), it calls source->keepalive() while it waits.

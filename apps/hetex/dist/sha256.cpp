@@ -103,7 +103,7 @@ class Sha256Job final : public dist::ChunkSource, public dist::ChunkWorker {
     std::string out;
     for (auto i = r.begin; i < r.end; ++i) {
       if (HETEX_TRY(in.get<Item>()) == Item::error) {
-        HETEX_TRY_VOID(s_.emit(out));
+        HETEX_TRY_VOID(s_.emit(out, this));
         out.clear();
         std::fprintf(stderr, "hetex sha256: %s\n", std::string(HETEX_TRY(in.get_string())).c_str());
         ++failed_;
@@ -114,7 +114,7 @@ class Sha256Job final : public dist::ChunkSource, public dist::ChunkWorker {
       std::copy(raw.begin(), raw.end(), d.begin());
       out += hex(d) + "  " + files_[i] + "\n";
     }
-    return s_.emit(out);
+    return s_.emit(out, this);
   }
 
   // --- every rank

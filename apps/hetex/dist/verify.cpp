@@ -153,7 +153,7 @@ class VerifyJob final : public dist::ChunkSource, public dist::ChunkWorker {
           ++malformed_;
       }
     }
-    return s_.emit(out);
+    return s_.emit(out, this);
   }
 
   // --- every rank
