@@ -41,6 +41,12 @@ done | sort -u | while read -r lib; do
   base=$(basename "$lib")
   [[ "$base" =~ $system ]] || cp -L "$lib" "$out/lib/"
 done
+# hetex::dist: mpirun and Open MPI's plugins travel as .deb files (gpu-bundle/mpi), unpacked on
+# the GPU host by dist.sh (the distributed benchmark: gpu-bundle/dist.sh).
+if [[ -x $out/bin/bench_dist ]]; then
+  cp bench/dist.sh "$out/dist.sh"
+  scripts/gpu-mpi-debs.sh
+fi
 
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
@@ -77,6 +83,7 @@ done
 [[ ${HETEX_SKIP_BENCH:-0} == 1 ]] && exit $status
 for b in "$here"/bin/${HETEX_BENCH:-bench_*}; do
   name=$(basename "$b")
+  [[ $name == bench_dist ]] && continue  # MPI ranks: dist.sh runs it
   echo "=== $name"
   timeout "$limit" "$b" --benchmark_filter="${1:-.}" --benchmark_min_time=0.2 --benchmark_out="$out/$name.json" \
        --benchmark_out_format=json 2>&1 | tee "$out/$name.log" | grep -v '^\*\*\*'

@@ -6,6 +6,7 @@ packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev l
           libssl-dev libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libstb-dev prometheus
           libopencv-imgproc-dev  # OpenCV: a comparator for tests and benchmarks only
           librocksdb-dev         # RocksDB: the ledger's store
+          openmpi-bin libopenmpi-dev  # Open MPI: hetex::dist and its tests (mpirun on loopback)
           clang-14 libclang-rt-14-dev)  # libFuzzer, for the fuzz build (tests/fuzz)
 missing=()
 for p in "${packages[@]}"; do

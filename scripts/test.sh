@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
-#   1. Release build with CUDA when nvcc is present: every test (GPU tests skip without a GPU)
+#   1. Release build with CUDA when nvcc is present: every test (GPU tests skip without a GPU;
+#      the "dist" tests run MPI jobs of 1 and 3 ranks on loopback where Open MPI is installed)
 #   2. CPU-only build (HETEX_CUDA=OFF): builds and passes on its own
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer: the CPU tests again
 #   4. ThreadSanitizer: the concurrency tests (async and exec layers, the ledger's executor) again

@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,9 +24,10 @@ struct Common {
 };
 
 // A scheduler for --device: cpu pins to the CPU, gpu to the first GPU (an error without one),
-// auto lets the adaptive policy choose.
+// auto lets the adaptive policy choose. announce_cpu_only: say on stderr when there is no GPU.
 Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device,
-                                                  std::shared_ptr<SchedulerObserver> observer = nullptr);
+                                                  std::shared_ptr<SchedulerObserver> observer = nullptr,
+                                                  bool announce_cpu_only = true);
 
 // --metrics-port for long-running commands: Prometheus /metrics on 127.0.0.1 while they run.
 void add_metrics_option(CLI::App& cmd, Common& common);
@@ -44,6 +46,13 @@ struct Bandwidth {
 };
 // Pinned host <-> device copy bandwidth, about 100 ms in all: what a batch's transfers can reach.
 Result<Bandwidth> measure_bandwidth(const Device& gpu);
+
+// What `hetex devices` prints: as text, and as JSON (--json).
+struct DeviceListing {
+  std::string text;
+  nlohmann::json json;
+};
+Result<DeviceListing> describe_devices(bool skip_bandwidth);
 
 void add_devices(CLI::App& app, int& status);
 void add_sha256(CLI::App& app, Common& common, int& status);

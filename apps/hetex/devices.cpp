@@ -5,14 +5,16 @@
 #include <optional>
 
 #include "commands.hpp"
+#include "dist_cli.hpp"
 #include "hetex/async/stream.hpp"
 #include "hetex/core/runtime.hpp"
 #include "hetex/memory/buffer.hpp"
 
 namespace hetex::cli {
 
-Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device, std::shared_ptr<SchedulerObserver> observer) {
-  auto rt = HETEX_TRY(Runtime::create());
+Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device, std::shared_ptr<SchedulerObserver> observer,
+                                                  bool announce_cpu_only) {
+  auto rt = HETEX_TRY(Runtime::create({.announce_cpu_only = announce_cpu_only}));
   SchedulerOptions o;
   o.observer = std::move(observer);
   if (device == "cpu") {
@@ -67,6 +69,64 @@ std::string gib(std::size_t bytes) {
 
 }  // namespace
 
+Result<DeviceListing> describe_devices(bool skip_bandwidth) {
+  auto rt = HETEX_TRY(Runtime::create({.announce_cpu_only = false}));
+  DeviceListing listing;
+  auto& out = listing.json;
+  std::string& text = listing.text;
+  auto print = [&text](const char* format, auto... args) {
+    char line[512];
+    std::snprintf(line, sizeof line, format, args...);
+    text += line;
+  };
+  const CpuInfo& c = *rt.cpu().cpu_info();
+  out["cpu"] = {{"model", c.model}, {"logical_cores", c.logical_cores}, {"physical_cores", c.physical_cores}, {"simd", c.simd}};
+  out["gpus"] = nlohmann::json::array();
+  std::string simd;
+  for (const auto& f : c.simd) simd += (simd.empty() ? "" : " ") + f;
+  print("cpu     %s\n", c.model.c_str());
+  print("  cores     %u logical", c.logical_cores);
+  if (c.physical_cores) print(", %u physical", c.physical_cores);
+  print("\n  features  %s\n", simd.empty() ? "(none detected)" : simd.c_str());
+  for (const auto& g : rt.gpus()) {
+    const GpuInfo& i = *g.gpu_info();
+    auto mem = g.memory_info();
+    std::optional<Bandwidth> bw;
+    std::string bw_error;
+    if (!skip_bandwidth) {
+      auto m = measure_bandwidth(g);
+      if (m)
+        bw = *m;
+      else
+        bw_error = m.error().describe();
+    }
+    const std::string cc = std::to_string(i.compute_major) + "." + std::to_string(i.compute_minor);
+    nlohmann::json j = {{"id", g.id().to_string()},       {"name", i.name},
+                        {"pci_bus_id", i.pci_bus_id},     {"memory_bytes", i.total_memory},
+                        {"multiprocessors", i.multiprocessors}, {"compute_capability", cc},
+                        {"copy_engines", i.async_engines}};
+    if (mem) j["free_memory_bytes"] = mem->free;
+    if (bw) j["h2d_gbps"] = bw->h2d_gbps, j["d2h_gbps"] = bw->d2h_gbps;
+    if (!bw_error.empty()) j["bandwidth_error"] = bw_error;
+    out["gpus"].push_back(j);
+    print("%-7s %s (PCI %s)\n", g.id().to_string().c_str(), i.name.c_str(), i.pci_bus_id.c_str());
+    print("  memory    %s", gib(i.total_memory).c_str());
+    if (mem) print(", %s free", gib(mem->free).c_str());
+    print("\n  compute   %d SMs, compute capability %s, %d copy engines\n", i.multiprocessors, cc.c_str(),
+          i.async_engines);
+    if (bw)
+      print("  copies    host->device %.1f GB/s, device->host %.1f GB/s (pinned memory, measured)\n", bw->h2d_gbps,
+            bw->d2h_gbps);
+    else if (!bw_error.empty())
+      print("  copies    not measured: %s\n", bw_error.c_str());
+  }
+  if (!rt.has_gpu()) {
+    out["gpu_unavailable_reason"] = rt.gpu_unavailable_reason();
+    print("no GPU: %s\n", rt.gpu_unavailable_reason().c_str());
+  }
+  return listing;
+}
+
 void add_devices(CLI::App& app, int& status) {
   auto* cmd = app.add_subcommand("devices", "List the CPU and GPUs hetex can use, with measured copy bandwidth");
   auto json = std::make_shared<bool>(false);
@@ -78,62 +138,17 @@ void add_devices(CLI::App& app, int& status) {
       "pinned host->device and device->host bandwidth, measured now). HETEX_DEVICES restricts the list.\n"
       "Examples:\n  hetex devices\n  hetex devices --json | jq '.gpus[].h2d_gbps'\n  HETEX_DEVICES=cpu hetex devices");
   cmd->callback([json, skip_bandwidth, &status] {
-    auto rt = Runtime::create({.announce_cpu_only = false});
-    if (!rt) {
-      std::fprintf(stderr, "hetex devices: %s\n", rt.error().describe().c_str());
+    if (under_mpi()) {
+      status = dist_devices(*json, *skip_bandwidth);
+      return;
+    }
+    auto listing = describe_devices(*skip_bandwidth);
+    if (!listing) {
+      std::fprintf(stderr, "hetex devices: %s\n", listing.error().describe().c_str());
       status = 2;
       return;
     }
-    const CpuInfo& c = *rt->cpu().cpu_info();
-    nlohmann::json out;
-    out["cpu"] = {{"model", c.model}, {"logical_cores", c.logical_cores}, {"physical_cores", c.physical_cores}, {"simd", c.simd}};
-    out["gpus"] = nlohmann::json::array();
-    if (!*json) {
-      std::string simd;
-      for (const auto& f : c.simd) simd += (simd.empty() ? "" : " ") + f;
-      std::printf("cpu     %s\n", c.model.c_str());
-      std::printf("  cores     %u logical", c.logical_cores);
-      if (c.physical_cores) std::printf(", %u physical", c.physical_cores);
-      std::printf("\n  features  %s\n", simd.empty() ? "(none detected)" : simd.c_str());
-    }
-    for (const auto& g : rt->gpus()) {
-      const GpuInfo& i = *g.gpu_info();
-      auto mem = g.memory_info();
-      std::optional<Bandwidth> bw;
-      std::string bw_error;
-      if (!*skip_bandwidth) {
-        auto m = measure_bandwidth(g);
-        if (m)
-          bw = *m;
-        else
-          bw_error = m.error().describe();
-      }
-      const std::string cc = std::to_string(i.compute_major) + "." + std::to_string(i.compute_minor);
-      nlohmann::json j = {{"id", g.id().to_string()},       {"name", i.name},
-                          {"pci_bus_id", i.pci_bus_id},     {"memory_bytes", i.total_memory},
-                          {"multiprocessors", i.multiprocessors}, {"compute_capability", cc},
-                          {"copy_engines", i.async_engines}};
-      if (mem) j["free_memory_bytes"] = mem->free;
-      if (bw) j["h2d_gbps"] = bw->h2d_gbps, j["d2h_gbps"] = bw->d2h_gbps;
-      if (!bw_error.empty()) j["bandwidth_error"] = bw_error;
-      out["gpus"].push_back(j);
-      if (*json) continue;
-      std::printf("%-7s %s (PCI %s)\n", g.id().to_string().c_str(), i.name.c_str(), i.pci_bus_id.c_str());
-      std::printf("  memory    %s", gib(i.total_memory).c_str());
-      if (mem) std::printf(", %s free", gib(mem->free).c_str());
-      std::printf("\n  compute   %d SMs, compute capability %s, %d copy engines\n", i.multiprocessors, cc.c_str(),
-                  i.async_engines);
-      if (bw)
-        std::printf("  copies    host->device %.1f GB/s, device->host %.1f GB/s (pinned memory, measured)\n",
-                    bw->h2d_gbps, bw->d2h_gbps);
-      else if (!bw_error.empty())
-        std::printf("  copies    not measured: %s\n", bw_error.c_str());
-    }
-    if (!rt->has_gpu()) {
-      out["gpu_unavailable_reason"] = rt->gpu_unavailable_reason();
-      if (!*json) std::printf("no GPU: %s\n", rt->gpu_unavailable_reason().c_str());
-    }
-    if (*json) std::printf("%s\n", out.dump(2).c_str());
+    std::fputs(*json ? (listing->json.dump(2) + "\n").c_str() : listing->text.c_str(), stdout);
   });
 }
 

@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "commands.hpp"
+#include "dist_cli.hpp"
 #include "hetex/ops/image_io.hpp"
 #include "hetex/ops/image_stream.hpp"
 #include "input.hpp"
@@ -76,6 +77,8 @@ void add_image(CLI::App& app, Common& common, int& status) {
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the GPU when there is one)")->capture_default_str();
   cmd->add_flag("--quiet", a->quiet, "No progress bar");
   cmd->add_flag("--force", a->force, "With --batch: redo images whose output already exists");
+  auto dist = std::make_shared<DistArgs>();
+  add_dist_options(*cmd, *dist, false);
   cmd->footer(
       "Formats by extension: .png, .jpg/.jpeg, .ppm/.pgm. Outputs are written whole or not at all.\n"
       "With --batch, an output that is complete and newer than its input is skipped (--force redoes it),\n"
@@ -83,11 +86,15 @@ void add_image(CLI::App& app, Common& common, int& status) {
       "(each named on stderr; the others are still written).\nExamples:\n"
       "  hetex image photo.jpg edges.png --blur 2 --edges 0.1\n"
       "  hetex image --batch frames/ out/ --blur 1.5 --edges --device gpu");
-  cmd->callback([a, edges, &common, &status] {
+  cmd->callback([a, edges, dist, &common, &status] {
     auto p = pipeline_of(*a, edges);
     if (!p) {
       std::fprintf(stderr, "hetex image: %s\n", p.error().message().c_str());
       status = 2;
+      return;
+    }
+    if (use_dist(*dist)) {
+      status = dist_image({a->paths[0], a->paths[1], a->batch, *p, a->quality, a->batch && !a->quiet}, common, *dist);
       return;
     }
     std::vector<image::FileJob> jobs;

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "dist_cli.hpp"
 #include "hetex/ops/sha256.hpp"
 #include "input.hpp"
 #include "interrupt.hpp"
@@ -30,13 +31,19 @@ void add_sha256(CLI::App& app, Common& common, int& status) {
   cmd->add_option("files", *files, "Files to hash; - reads standard input")->required();
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the scheduler decides)")->capture_default_str();
   add_metrics_option(*cmd, common);
+  auto dist = std::make_shared<DistArgs>();
+  add_dist_options(*cmd, *dist, true);
   cmd->footer(
       "Output: '<hex digest>  <name>' per file, in argument order (sha256sum's format).\n"
       "Exit status 1 if a file could not be read (a directory, missing, unreadable, or changed while read: named\n"
       "on stderr; the others are still hashed); 130 after Ctrl-C.\n"
       "Examples:\n  hetex sha256 *.iso > SUMS && sha256sum -c SUMS\n  cat msg | hetex sha256 -\n"
       "  hetex sha256 --device gpu --metrics-port 9464 data/*.bin");
-  cmd->callback([files, &common, &status] {
+  cmd->callback([files, dist, &common, &status] {
+    if (use_dist(*dist)) {
+      status = dist_sha256(*files, common, *dist);
+      return;
+    }
     auto metrics = serve_metrics(common);
     if (!metrics) {
       std::fprintf(stderr, "hetex sha256: %s\n", metrics.error().describe().c_str());

@@ -6,6 +6,7 @@
 #include "commands.hpp"
 #include "input.hpp"
 #include "interrupt.hpp"
+#include "dist_cli.hpp"
 #include "verify_line.hpp"
 
 namespace hetex::cli {
@@ -32,11 +33,17 @@ void add_verify(CLI::App& app, Common& common, int& status) {
       ->required();
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the scheduler decides)")->capture_default_str();
   add_metrics_option(*cmd, common);
+  auto dist = std::make_shared<DistArgs>();
+  add_dist_options(*cmd, *dist, true);
   cmd->footer("Output: one line per input line, in order: valid, invalid, or 'error: <reason>'.\n"
               "Exit status 1 if any line was malformed (the others are still verified).\n"
               "Examples:\n  hetex verify --input signed.txt --device gpu > verdicts.txt\n"
               "  producer | hetex verify --input - --metrics-port 9464 | consumer");
-  cmd->callback([input, &common, &status] {
+  cmd->callback([input, dist, &common, &status] {
+    if (use_dist(*dist)) {
+      status = dist_verify(*input, common, *dist);
+      return;
+    }
     auto opened = open_input(*input);
     if (!opened) {
       report_error("verify", opened.error());

@@ -56,17 +56,29 @@ void MetricsServer::stop() noexcept {
 }
 
 Result<MetricsServer> MetricsServer::start(Registry& registry, std::uint16_t port, std::string bind) {
+  std::vector<Page> pages;
+  pages.push_back({"/metrics", "text/plain; version=0.0.4; charset=utf-8", [&registry] { return registry.prometheus_text(); }});
+  pages.push_back({"/metrics.json", "application/json", [&registry] { return registry.json_snapshot(); }});
+  return start(std::move(pages), port, std::move(bind));
+}
+
+Result<MetricsServer> MetricsServer::start(std::vector<Page> pages, std::uint16_t port, std::string bind) {
   auto impl = std::make_unique<Impl>();
   impl->bind = std::move(bind);
   httplib::Server& http = impl->http;
 
-  http.Get("/metrics", [&registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry.prometheus_text(), "text/plain; version=0.0.4; charset=utf-8");
-  });
-  // httplib routes by regex: the dot is escaped so that /metrics_json is a 404.
-  http.Get(R"(/metrics\.json)", [&registry](const httplib::Request&, httplib::Response& res) {
-    res.set_content(registry.json_snapshot(), "application/json");
-  });
+  for (auto& page : pages) {
+    // httplib routes by regex: the path is escaped so that it matches itself alone (the dot of
+    // /metrics.json must not match /metrics_json).
+    std::string pattern;
+    for (char c : page.path) {
+      if (std::strchr(".^$|()[]{}*+?\\", c)) pattern += '\\';
+      pattern += c;
+    }
+    http.Get(pattern, [page](const httplib::Request&, httplib::Response& res) {
+      res.set_content(page.body(), page.content_type);
+    });
+  }
   // httplib's default adds SO_REUSEPORT, which lets a second server bind a port that is already
   // serving and split its scrapes; SO_REUSEADDR alone still allows a restart over TIME_WAIT.
   http.set_socket_options([](socket_t sock) {

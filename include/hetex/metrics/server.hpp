@@ -7,8 +7,10 @@
 // that a scraper hanging up mid-response cannot kill the process).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hetex/core/error.hpp"
 #include "hetex/metrics/registry.hpp"
@@ -20,6 +22,15 @@ class MetricsServer {
   // port 0 lets the system pick a free port (see port()). A port already in use, or an address
   // that cannot be bound, is an Errc::unavailable error naming both.
   static Result<MetricsServer> start(Registry& registry, std::uint16_t port, std::string bind = "127.0.0.1");
+
+  // Pages of any text, each made afresh per request (the server's threads call body()). The
+  // registry form above serves two such pages.
+  struct Page {
+    std::string path;  // exact, e.g. "/metrics"
+    std::string content_type;
+    std::function<std::string()> body;
+  };
+  static Result<MetricsServer> start(std::vector<Page> pages, std::uint16_t port, std::string bind = "127.0.0.1");
 
   MetricsServer(MetricsServer&&) noexcept;
   MetricsServer& operator=(MetricsServer&&) noexcept;  // stops the server being replaced

@@ -1,0 +1,224 @@
+#pragma once
+// One scheduler batch across every rank of a job.
+//
+//   auto comm = hetex::dist::Comm::init(&argc, &argv).value();
+//   auto sched = hetex::Scheduler::create(hetex::Runtime::create().value()).value();
+//   std::vector<Verdict> out(comm.is_root() ? batch.size() : 0);
+//   auto r = hetex::dist::run(comm, *sched, hetex::ops::ed25519_verify(),
+//                             comm.is_root() ? batch : VerifyBatch{}, std::span(out));
+//
+// Every rank calls run() with its own scheduler; rank 0 passes the input and the output span
+// (the other ranks' are ignored). Rank 0 cuts the input into chunks of items, sends each to the
+// rank that asks next (the input of a chunk only, never the whole batch), and writes the results
+// into `out` in input order. Items that failed on every device of their rank come back as
+// errors, as from Scheduler::run. An input type travels between ranks through its Codec: there
+// are codecs for SpanBatch, ZipBatch, ops::MessageBatch and ops::VerifyBatch; a Codec<In>
+// specialisation adds another.
+
+#include <cstring>
+#include <memory>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "hetex/dist/bytes.hpp"
+#include "hetex/dist/job.hpp"
+#include "hetex/exec/scheduler.hpp"
+#include "hetex/ops/ed25519.hpp"
+#include "hetex/ops/messages.hpp"
+
+namespace hetex::dist {
+
+// encode(in, out): append a batch (already sliced to a chunk); decode(reader): a view of it
+// into the reader's buffer, which outlives the view for as long as the chunk runs; optionally
+// bytes(in): about what encode appends (the buffer is sized once, not grown).
+template <class In>
+struct Codec;
+
+template <class T>
+struct Codec<SpanBatch<T>> {
+  static std::size_t bytes(const SpanBatch<T>& in) { return in.items.size_bytes() + 16; }
+  static void encode(const SpanBatch<T>& in, ByteWriter& w) { w.put_array(in.items); }
+  static Result<SpanBatch<T>> decode(ByteReader& r) { return SpanBatch<T>{HETEX_TRY(r.get_array<T>())}; }
+};
+
+template <class T>
+struct Codec<ZipBatch<T>> {
+  static std::size_t bytes(const ZipBatch<T>& in) { return 2 * in.x.size_bytes() + 32; }
+  static void encode(const ZipBatch<T>& in, ByteWriter& w) {
+    w.put_array(in.x);
+    w.put_array(in.y);
+  }
+  static Result<ZipBatch<T>> decode(ByteReader& r) {
+    auto x = HETEX_TRY(r.get_array<T>());
+    auto y = HETEX_TRY(r.get_array<T>());
+    if (x.size() != y.size()) return Error(Errc::internal, "ZipBatch message with unequal halves");
+    return ZipBatch<T>{x, y};
+  }
+};
+
+// The bytes of the chunk's messages only, with offsets from 0.
+template <>
+struct Codec<ops::MessageBatch> {
+  static std::size_t bytes(const ops::MessageBatch& in) { return in.total_bytes() + in.offsets.size_bytes() + 32; }
+  static void encode(const ops::MessageBatch& in, ByteWriter& w) {
+    const std::uint64_t base = in.offsets.empty() ? 0 : in.offsets.front();
+    std::vector<std::uint64_t> offsets(in.offsets.begin(), in.offsets.end());
+    for (auto& o : offsets) o -= base;
+    w.put_array(std::span<const std::uint64_t>(offsets));
+    w.put_array(in.data.subspan(base, in.total_bytes()));
+  }
+  static Result<ops::MessageBatch> decode(ByteReader& r) {
+    auto offsets = HETEX_TRY(r.get_array<std::uint64_t>());
+    auto data = HETEX_TRY(r.get_array<std::uint8_t>());
+    ops::MessageBatch b{data, offsets};
+    HETEX_TRY_VOID(b.validate());
+    return b;
+  }
+};
+
+template <>
+struct Codec<ops::VerifyBatch> {
+  static std::size_t bytes(const ops::VerifyBatch& in) {
+    return in.keys.size_bytes() + in.signatures.size_bytes() + Codec<ops::MessageBatch>::bytes(in.messages) + 32;
+  }
+  static void encode(const ops::VerifyBatch& in, ByteWriter& w) {
+    w.put_array(in.keys);
+    w.put_array(in.signatures);
+    Codec<ops::MessageBatch>::encode(in.messages, w);
+  }
+  static Result<ops::VerifyBatch> decode(ByteReader& r) {
+    ops::VerifyBatch b;
+    b.keys = HETEX_TRY(r.get_array<ops::PublicKey>());
+    b.signatures = HETEX_TRY(r.get_array<ops::Signature>());
+    b.messages = HETEX_TRY(Codec<ops::MessageBatch>::decode(r));
+    HETEX_TRY_VOID(b.validate());
+    return b;
+  }
+};
+
+// Where a batch's input is. root: rank 0 holds it, and a chunk carries its items to the rank that
+// runs it. every_rank: every rank passes the same input (each read or mapped it, e.g. from a
+// shared file system), and a chunk carries only its range.
+enum class InputAt : std::uint8_t { root, every_rank };
+
+struct BatchReport {
+  JobReport job;
+  std::vector<RangeError> errors;  // rank 0: items without a result, by input index
+  bool all_ok() const noexcept { return errors.empty(); }
+};
+
+namespace detail {
+
+// Item errors of a chunk, then its results.
+template <class Out>
+void encode_results(const ExecReport& r, std::span<const Out> out, ByteWriter& w) {
+  w.put<std::uint64_t>(r.errors.size());
+  for (const auto& e : r.errors) {
+    w.put<std::uint64_t>(e.begin);
+    w.put<std::uint64_t>(e.end);
+    w.put(static_cast<std::uint8_t>(e.error.code()));
+    w.put_string(e.error.message());
+  }
+  w.put_array(out);
+}
+
+template <BatchView In, class Out>
+class BatchJob final : public ChunkSource, public ChunkWorker {
+ public:
+  BatchJob(Scheduler& sched, const Operation<In, Out>& op, In input, std::span<Out> out, InputAt at)
+      : sched_(sched), op_(op), input_(std::move(input)), out_(out), at_(at) {}
+
+  // ChunkSource (rank 0)
+  std::uint64_t position() const override { return pos_; }
+  double total_cost() const override { return static_cast<double>(out_.size()); }
+  Result<std::optional<Range>> next(double cost, std::uint64_t limit, bool for_root, std::vector<std::uint8_t>& payload,
+                                    double& actual) override {
+    const std::uint64_t n = out_.size();
+    if (pos_ >= n) return std::optional<Range>{};
+    const std::uint64_t items = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(cost));
+    const std::uint64_t end = std::min({n, limit, pos_ + items});
+    if (end <= pos_) return Error(Errc::internal, "BatchJob: a journal chunk starts where this run's chunk would");
+    Range r{pos_, end};
+    if (!for_root && at_ == InputAt::root) {  // the input is where the chunk runs otherwise
+      const In part = input_.slice(r.begin, r.end);
+      if constexpr (requires { Codec<In>::bytes(part); }) payload.reserve(Codec<In>::bytes(part));
+      ByteWriter w(payload);
+      Codec<In>::encode(part, w);
+    }
+    actual = static_cast<double>(end - pos_);
+    pos_ = end;
+    return std::optional<Range>(r);
+  }
+  Status skip(std::uint64_t to) override {
+    pos_ = to;
+    return {};
+  }
+  Status deliver(Range r, std::span<const std::uint8_t> result) override {
+    ByteReader in(result);
+    const auto errors = HETEX_TRY(in.get<std::uint64_t>());
+    for (std::uint64_t i = 0; i < errors; ++i) {
+      const auto b = HETEX_TRY(in.get<std::uint64_t>()), e = HETEX_TRY(in.get<std::uint64_t>());
+      const auto code = HETEX_TRY(in.get<std::uint8_t>());
+      const auto msg = HETEX_TRY(in.get_string());
+      errors_.push_back({r.begin + b, r.begin + e, Error(static_cast<Errc>(code), std::string(msg))});
+    }
+    const auto values = HETEX_TRY(in.get_array<Out>());
+    if (values.size() != r.end - r.begin || r.end > out_.size())
+      return Error(Errc::internal, "a chunk's result does not match its range");
+    std::memcpy(static_cast<void*>(out_.data() + r.begin), values.data(), values.size_bytes());
+    return {};
+  }
+
+  // ChunkWorker (every rank)
+  Result<std::vector<std::uint8_t>> run(Range r, std::span<const std::uint8_t> payload) override {
+    In in;
+    if (payload.empty()) {  // rank 0's own chunk, or every rank holds the input
+      if (r.end > input_.size()) return Error(Errc::invalid_argument, "a chunk past the end of this rank's input");
+      in = input_.slice(r.begin, r.end);
+    } else {
+      ByteReader reader(payload);
+      in = HETEX_TRY(Codec<In>::decode(reader));
+    }
+    if (in.size() != r.end - r.begin) return Error(Errc::internal, "a chunk's input does not match its range");
+    std::vector<Out> out(in.size());
+    auto report = HETEX_TRY(sched_.run(op_, in, std::span(out)));
+    std::vector<std::uint8_t> bytes;
+    ByteWriter w(bytes);
+    encode_results<Out>(report, out, w);
+    return bytes;
+  }
+
+  std::vector<RangeError> take_errors() { return std::move(errors_); }
+
+ private:
+  Scheduler& sched_;
+  const Operation<In, Out>& op_;
+  In input_;
+  std::span<Out> out_;
+  InputAt at_;
+  std::uint64_t pos_ = 0;
+  std::vector<RangeError> errors_;
+};
+
+}  // namespace detail
+
+// options.fingerprint, when a journal is used, should name the input (the journal also records
+// the operation and the item count); probe_cost 0 starts each rank at the operation's CPU grain.
+template <BatchView In, class Out>
+Result<BatchReport> run(const Comm& comm, Scheduler& sched, const Operation<In, Out>& op, In input, std::span<Out> out,
+                        JobOptions options = {}, InputAt at = InputAt::root) {
+  static_assert(std::is_trivially_copyable_v<Out>, "results travel between ranks as bytes");
+  if (comm.is_root() && input.size() != out.size())
+    return CpuExecutor::size_mismatch(op.name(), input.size(), out.size());
+  if (!comm.is_root()) out = {};
+  if (options.probe_cost <= 0) options.probe_cost = static_cast<double>(op.info().options.cpu_grain);
+  options.fingerprint = op.name() + "|" + std::to_string(out.size()) + "|" + options.fingerprint;
+  detail::BatchJob<In, Out> job(sched, op, std::move(input), out, at);
+  BatchReport r;
+  r.job = HETEX_TRY(run_job(comm, comm.is_root() ? &job : nullptr, job, options));
+  r.errors = job.take_errors();
+  return r;
+}
+
+}  // namespace hetex::dist

@@ -1,0 +1,110 @@
+#pragma once
+// Bytes on the wire: what a chunk's input and result become between ranks. ByteWriter appends
+// plain values, strings and arrays; ByteReader reads them back with every length checked, so a
+// malformed message is an error, never a read out of bounds.
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+#include "hetex/core/error.hpp"
+
+namespace hetex::dist {
+
+class ByteWriter {
+ public:
+  explicit ByteWriter(std::vector<std::uint8_t>& out) : out_(out) {}
+  template <class T>
+    requires std::is_trivially_copyable_v<T>
+  void put(const T& v) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
+    out_.insert(out_.end(), p, p + sizeof(T));
+  }
+  template <class T>
+    requires std::is_trivially_copyable_v<T>
+  void put_array(std::span<const T> items) {  // the count, then the items, 8-byte aligned
+    pad(8);
+    put<std::uint64_t>(items.size());
+    put_raw(std::as_bytes(items));
+    pad(8);
+  }
+  void pad(std::size_t alignment) { out_.resize((out_.size() + alignment - 1) / alignment * alignment, 0); }
+  void put_string(std::string_view s) {
+    put<std::uint64_t>(s.size());
+    out_.insert(out_.end(), s.begin(), s.end());
+  }
+  void put_raw(std::span<const std::byte> bytes) {
+    const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    out_.insert(out_.end(), p, p + bytes.size());
+  }
+  std::vector<std::uint8_t>& buffer() noexcept { return out_; }
+
+ private:
+  std::vector<std::uint8_t>& out_;
+};
+
+class ByteReader {
+ public:
+  explicit ByteReader(std::span<const std::uint8_t> in) : in_(in) {}
+  template <class T>
+    requires std::is_trivially_copyable_v<T>
+  Result<T> get() {
+    if (in_.size() - pos_ < sizeof(T)) return truncated(sizeof(T));
+    T v;
+    std::memcpy(&v, in_.data() + pos_, sizeof(T));
+    pos_ += sizeof(T);
+    return v;
+  }
+  // A view of an array written by put_array; it points into the reader's buffer, whose start
+  // must be 8-byte aligned (every buffer hetex::dist receives into is).
+  template <class T>
+    requires std::is_trivially_copyable_v<T>
+  Result<std::span<const T>> get_array() {
+    static_assert(alignof(T) <= 8);
+    HETEX_TRY_VOID(align(8));
+    const auto n = HETEX_TRY(get<std::uint64_t>());
+    if (n > (in_.size() - pos_) / sizeof(T)) return truncated(n * sizeof(T));
+    const auto* p = in_.data() + pos_;
+    if (reinterpret_cast<std::uintptr_t>(p) % alignof(T) != 0)
+      return Error(Errc::internal, "message buffer is not 8-byte aligned");
+    pos_ += n * sizeof(T);
+    HETEX_TRY_VOID(align(8));
+    return std::span<const T>(reinterpret_cast<const T*>(p), n);
+  }
+  Result<std::string_view> get_string() {
+    const auto n = HETEX_TRY(get<std::uint64_t>());
+    if (n > in_.size() - pos_) return truncated(n);
+    std::string_view s(reinterpret_cast<const char*>(in_.data() + pos_), n);
+    pos_ += n;
+    return s;
+  }
+  Result<std::span<const std::uint8_t>> get_raw(std::size_t n) {
+    if (n > in_.size() - pos_) return truncated(n);
+    auto s = in_.subspan(pos_, n);
+    pos_ += n;
+    return s;
+  }
+  // Skips to the next multiple of `alignment` from the start of the buffer (the end at most).
+  Status align(std::size_t alignment) {
+    const std::size_t to = std::min(in_.size(), (pos_ + alignment - 1) / alignment * alignment);
+    pos_ = to;
+    return {};
+  }
+  std::size_t remaining() const noexcept { return in_.size() - pos_; }
+  std::size_t position() const noexcept { return pos_; }
+
+ private:
+  Error truncated(std::size_t want) const {
+    return Error(Errc::internal, "message truncated: " + std::to_string(want) + " bytes wanted at offset " +
+                                     std::to_string(pos_) + " of " + std::to_string(in_.size()));
+  }
+  std::span<const std::uint8_t> in_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace hetex::dist

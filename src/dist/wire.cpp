@@ -1,0 +1,144 @@
+#include "dist/wire.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "hetex/memory/pool.hpp"
+
+namespace hetex::dist::detail {
+
+namespace {
+constexpr int kTagHeader = 0x4858;  // "HX"
+constexpr int kTagPart = 0x4859;
+constexpr std::size_t kPartBytes = std::size_t(1) << 30;
+
+std::size_t parts_of(std::uint64_t bytes) { return static_cast<std::size_t>((bytes + kPartBytes - 1) / kPartBytes); }
+}  // namespace
+
+const char* to_string(Kind k) noexcept {
+  switch (k) {
+    case Kind::assign: return "assign";
+    case Kind::result: return "result";
+    case Kind::heartbeat: return "heartbeat";
+    case Kind::stop: return "stop";
+    case Kind::abort: return "abort";
+    case Kind::stopping: return "stopping";
+    case Kind::final: return "final";
+    case Kind::snapshot: return "snapshot";
+    case Kind::failed: return "failed";
+  }
+  return "unknown";
+}
+
+Result<Payload> Payload::allocate(std::size_t n) {
+  Payload p;
+  if (n == 0) return p;
+  p.pinned_ = HETEX_TRY(PinnedPool::shared().acquire<std::uint8_t>(n));
+  p.data_ = p.pinned_.span().data();
+  p.size_ = n;
+  return p;
+}
+
+Wire::~Wire() {
+  // Sends still queued get a moment to complete; past that their buffers are left to MPI for
+  // good (freeing memory an unfinished send may still read would be worse than the leak).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (!sends_.empty() && std::chrono::steady_clock::now() < until && progress()) {
+  }
+  cancel_all();
+}
+
+Status Wire::post(int dest, Header h, std::shared_ptr<const std::vector<std::uint8_t>> payload) {
+  h.payload = payload ? payload->size() : 0;
+  auto& s = sends_.emplace_back(Send{dest, h, std::move(payload), {}});
+  s.requests.resize(1 + parts_of(s.header.payload), MPI_REQUEST_NULL);
+  int rc = MPI_Isend(&s.header, sizeof(Header), MPI_BYTE, dest, kTagHeader, state_.comm, &s.requests[0]);
+  for (std::size_t i = 0; rc == MPI_SUCCESS && i + 1 < s.requests.size(); ++i) {
+    const std::size_t off = i * kPartBytes, n = std::min<std::size_t>(kPartBytes, s.header.payload - off);
+    rc = MPI_Isend(s.payload->data() + off, static_cast<int>(n), MPI_BYTE, dest, kTagPart, state_.comm,
+                   &s.requests[i + 1]);
+  }
+  if (rc != MPI_SUCCESS) return mpi_error(rc, "sending a message to rank " + std::to_string(dest));
+  pending_bytes_ += s.header.payload;
+  return {};
+}
+
+Status Wire::progress() {
+  for (auto it = sends_.begin(); it != sends_.end();) {
+    int done = 0;
+    const int rc = MPI_Testall(static_cast<int>(it->requests.size()), it->requests.data(), &done, MPI_STATUSES_IGNORE);
+    if (rc != MPI_SUCCESS)
+      return mpi_error(rc, std::string("sending a ") + to_string(it->header.kind) + " message to rank " +
+                               std::to_string(it->dest));
+    if (!done) {
+      ++it;
+      continue;
+    }
+    pending_bytes_ -= it->header.payload;
+    it = sends_.erase(it);
+  }
+  return {};
+}
+
+Result<std::optional<Message>> Wire::poll(int from) {
+  int flag = 0;
+  MPI_Message handle;
+  MPI_Status status;
+  int rc = MPI_Improbe(from < 0 ? MPI_ANY_SOURCE : from, kTagHeader, state_.comm, &flag, &handle, &status);
+  if (rc != MPI_SUCCESS) return mpi_error(rc, "probing for messages");
+  if (!flag) return std::optional<Message>{};
+  Message m;
+  m.source = status.MPI_SOURCE;
+  rc = MPI_Mrecv(&m.header, sizeof(Header), MPI_BYTE, &handle, MPI_STATUS_IGNORE);
+  if (rc != MPI_SUCCESS) return mpi_error(rc, "receiving a message from rank " + std::to_string(m.source));
+  if (m.header.payload) {
+    m.payload = HETEX_TRY(Payload::allocate(m.header.payload));
+    std::vector<MPI_Request> parts(parts_of(m.header.payload), MPI_REQUEST_NULL);
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+      const std::size_t off = i * kPartBytes, n = std::min<std::size_t>(kPartBytes, m.header.payload - off);
+      rc = MPI_Irecv(m.payload.data() + off, static_cast<int>(n), MPI_BYTE, m.source, kTagPart, state_.comm, &parts[i]);
+      if (rc != MPI_SUCCESS) return mpi_error(rc, "receiving from rank " + std::to_string(m.source));
+    }
+    // The parts follow their header at once; a sender that dies midway must not hold this rank.
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      int done = 0;
+      rc = MPI_Testall(static_cast<int>(parts.size()), parts.data(), &done, MPI_STATUSES_IGNORE);
+      if (rc != MPI_SUCCESS)
+        return mpi_error(rc, std::string("receiving a ") + to_string(m.header.kind) + " message from rank " +
+                                 std::to_string(m.source));
+      if (done) break;
+      const bool stop = interrupted_ && interrupted_();
+      if (stop || std::chrono::steady_clock::now() - start > stall_timeout_) {
+        for (auto& r : parts)
+          if (r != MPI_REQUEST_NULL) {
+            MPI_Cancel(&r);
+            MPI_Request_free(&r);
+          }
+        // The receive buffer may still be written by MPI: it is left allocated for good.
+        static auto* abandoned = new std::vector<Payload>;
+        abandoned->push_back(std::move(m.payload));
+        if (stop) return Error(Errc::cancelled, "stopped while receiving from rank " + std::to_string(m.source));
+        return Error(Errc::unavailable, "rank " + std::to_string(m.source) + " stopped sending a " +
+                                            to_string(m.header.kind) + " message midway");
+      }
+      std::this_thread::yield();
+    }
+  }
+  return std::optional<Message>(std::move(m));
+}
+
+void Wire::cancel_all() noexcept {
+  static auto* abandoned = new std::list<Send>;  // never freed: MPI may still read them
+  for (auto& s : sends_)
+    for (auto& r : s.requests)
+      if (r != MPI_REQUEST_NULL) {
+        MPI_Cancel(&r);
+        MPI_Request_free(&r);
+      }
+  abandoned->splice(abandoned->end(), sends_);
+  pending_bytes_ = 0;
+}
+
+}  // namespace hetex::dist::detail

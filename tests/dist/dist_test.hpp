@@ -1,0 +1,7 @@
+#pragma once
+// The job every test of tests/dist runs in (see main.cpp).
+#include "hetex/dist/comm.hpp"
+
+namespace hetex::dist {
+const Comm& comm();
+}
