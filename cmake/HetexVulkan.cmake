@@ -39,6 +39,7 @@ endif()
 # the generated embedded_shaders.cpp maps the names to the words (see src/vulkan/embedded.hpp).
 function(hetex_vulkan_embed target shader_dir)
   include(${shader_dir}/shaders.cmake)  # sets HETEX_VULKAN_SHADERS: name|source|defines;...
+  set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${shader_dir}/shaders.cmake)
   set(gen ${CMAKE_CURRENT_BINARY_DIR}/vulkan_shaders)
   file(MAKE_DIRECTORY ${gen})
   set(incs)

@@ -54,4 +54,15 @@ enum class Arithmetic : std::uint8_t { automatic, int64, int32 };
 Status ed25519_verify(Device& device, const ops::VerifyBatch& batch, std::span<ops::Verdict> out,
                       Arithmetic arithmetic = Arithmetic::automatic);
 
+// ---- Image pipeline --------------------------------------------------------------------------
+// gray -> Gaussian blur -> Sobel with OpenCV's results; `out` holds output_shape(p, in).bytes().
+// One fused kernel for gray outputs whose tile fits the device's shared memory, in stripes of
+// rows; separable passes over the whole image otherwise. Needs storageBuffer8BitAccess.
+Status image_run(Device& device, const image::Pipeline& p, image::ImageView in, std::span<std::uint8_t> out);
+// Device-resident: `in` holds an image of `shape`, `out` the result. A pipeline the fused kernel
+// does not take needs scratch buffers and its taps on the device; that case waits for its work
+// before returning (the point it returns is then already reached).
+Result<TimelinePoint> image_run_resident(Device& device, const image::Pipeline& p, const image::Shape& shape, const Buffer& in,
+                                         const Buffer& out);
+
 }  // namespace hetex::vulkan

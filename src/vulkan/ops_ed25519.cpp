@@ -64,10 +64,14 @@ Result<Buffer*> device_tables(Device& dev) {
   });
 }
 
-Result<const Kernel*> verify_kernel(Device& dev, Arithmetic a) {
+constexpr std::uint64_t kStateBytes = 11 * 16;  // what phase 1 leaves phase 2 per signature
+
+// Phase 1 (checks, hash, decoding) or 2 (the double-scalar multiplication and the comparison).
+Result<const Kernel*> verify_kernel(Device& dev, Arithmetic a, int phase) {
   const bool wide = a == Arithmetic::int64 || (a == Arithmetic::automatic && dev.info().int64);
   if (wide && !dev.info().int64) return Error(Errc::unavailable, dev.name() + " has no 64-bit integers in shaders (shaderInt64)");
-  return detail::builtin_kernel(dev, wide ? "ed25519_i64" : "ed25519_i32", 5, 4, {detail::workgroup(dev, kGroup)});
+  const std::string name = std::string(wide ? "ed25519_i64" : "ed25519_i32") + (phase == 1 ? "_p1" : "_p2");
+  return detail::builtin_kernel(dev, name, 6, 4, {detail::workgroup(dev, kGroup)});
 }
 
 // Where a chunk of n items with `data` message bytes sits in its slot.
@@ -92,7 +96,8 @@ Status ed25519_verify(Device& dev, const ops::VerifyBatch& batch, std::span<ops:
   HETEX_TRY_VOID(ops::detail::check_verify_args(batch, out));
   const std::size_t n = batch.size();
   if (n == 0) return {};
-  const Kernel* kernel = HETEX_TRY(verify_kernel(dev, arithmetic));
+  const Kernel* phase1 = HETEX_TRY(verify_kernel(dev, arithmetic, 1));
+  const Kernel* phase2 = HETEX_TRY(verify_kernel(dev, arithmetic, 2));
   const Buffer* tables = HETEX_TRY(device_tables(dev));
   const auto& offsets = batch.messages.offsets;
   const std::uint64_t max_binding = dev.info().max_storage_buffer_range / 256 * 256 - 256;
@@ -125,7 +130,9 @@ Status ed25519_verify(Device& dev, const ops::VerifyBatch& batch, std::span<ops:
   for (std::size_t i : on_cpu) HETEX_TRY_VOID(ops::ed25519_verify_cpu_serial(batch.slice(i, i + 1), out.subspan(i, 1)));
 
   const Layout most = Layout::of(item_cap, data_cap);
-  const SlotSizes sizes{most.end, most.end, detail::round_up(item_cap, 4), detail::round_up(item_cap, 4)};
+  // The output slot: verdicts, then phase 1's state for phase 2 (never downloaded).
+  const std::uint64_t state_at = detail::round_up(item_cap, 256);
+  const SlotSizes sizes{most.end, most.end, state_at + kStateBytes * item_cap, detail::round_up(item_cap, 4)};
   ChunkSteps steps;
   steps.pack = [&](std::size_t k, Slot& s) -> Result<ChunkWork> {
     const Chunk& c = chunks[k];
@@ -148,10 +155,14 @@ Status ed25519_verify(Device& dev, const ops::VerifyBatch& batch, std::span<ops:
     rec.barrier(Access::transfer, Access::compute);
     const std::uint32_t push = static_cast<std::uint32_t>(m);
     const std::uint32_t group = detail::workgroup(dev, kGroup);
-    return rec.dispatch(*kernel,
-                        {{tables, 0, Binding::kWhole}, {&s.in, 0, 96 * m}, {&s.in, l.offsets, detail::round_up(4 * (m + 1), 16)},
-                         {&s.in, l.data, l.end - l.data}, {&s.out, 0, detail::round_up(m, 4)}},
-                        push, static_cast<std::uint32_t>((m + group - 1) / group));
+    const auto groups = static_cast<std::uint32_t>((m + group - 1) / group);
+    const std::initializer_list<Binding> bindings = {
+        {tables, 0, Binding::kWhole},           {&s.in, 0, 96 * m},
+        {&s.in, l.offsets, detail::round_up(4 * (m + 1), 16)}, {&s.in, l.data, l.end - l.data},
+        {&s.out, 0, detail::round_up(m, 4)},    {&s.out, state_at, kStateBytes * m}};
+    HETEX_TRY_VOID(rec.dispatch(*phase1, bindings, push, groups));
+    rec.barrier(Access::compute, Access::compute);
+    return rec.dispatch(*phase2, bindings, push, groups);
   };
   steps.unpack = [&](std::size_t k, Slot& s) -> Status {
     const Chunk& c = chunks[k];

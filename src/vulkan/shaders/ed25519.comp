@@ -4,6 +4,10 @@
 // (those headers say why each step is done the way it is; this file follows them step by step).
 //   1. S < L;  2. R not small-order;  3. A canonical and not small-order;  4. A decodes;
 //   5. h = SHA-512(R || A || M) mod L;  6. encode([S]B - [h]A) == R byte for byte.
+// Two kernels from this one source (HETEX_PHASE): phase 1 does steps 1-5 and leaves h and A in
+// `state`, phase 2 does step 6. Split, each is a function the driver compiles in a fraction of
+// the time of the whole (compilers grow worse than linearly with function size), at the cost of
+// 176 bytes per signature written and read once.
 //
 // Field elements: ten signed 32-bit limbs in radix 2^25.5; a limb product is a 32 x 32 -> 64-bit
 // multiply-add. With HETEX_INT64 the 64-bit column sums are int64_t (shaderInt64); without, they
@@ -25,6 +29,9 @@ layout(std430, set = 0, binding = 1) readonly restrict buffer Items { uvec4 item
 layout(std430, set = 0, binding = 2) readonly restrict buffer Offsets { uint offs[]; };  // n + 1, relative
 layout(std430, set = 0, binding = 3) readonly restrict buffer Messages { uint msg[]; };  // bytes, 4 per word
 layout(std430, set = 0, binding = 4) restrict buffer Verdicts { uint verdicts[]; };     // a byte per item, zeroed
+// What phase 1 hands phase 2, 11 x 16 bytes per item: h (2), then A's X, Y and T (3 each, the
+// limbs then two spare words; X's first spare word says whether the checks so far passed).
+layout(std430, set = 0, binding = 5) restrict buffer State { ivec4 state[]; };
 layout(push_constant) uniform Push { uint n; } p;
 
 // Where the host puts each table (ivec4 units; ops_ed25519.cpp writes the same layout).
@@ -241,11 +248,6 @@ Fe fe_sq_impl(Fe f, bool twice) {
 Fe fe_sq(Fe f) { return fe_sq_impl(f, false); }
 Fe fe_sq2(Fe f) { return fe_sq_impl(f, true); }
 
-Fe fe_sq_n(Fe f, int n) {
-  [[dont_unroll]] for (int i = 0; i < n; ++i) f = fe_sq(f);
-  return f;
-}
-
 Fe fe_from_bytes(B32 s) {
   W h[10];
   [[unroll]] for (int i = 0; i < 10; ++i) {
@@ -295,28 +297,33 @@ bool fe_is_zero(Fe f) {
 }
 bool fe_is_negative(Fe f) { return (fe_to_bytes(f).w[0] & 1u) != 0u; }
 
-void fe_pow_stem(Fe z, out Fe z_250_1, out Fe z11) {
-  const Fe z2 = fe_sq(z);
-  const Fe z9 = fe_mul(fe_sq_n(z2, 2), z);
-  z11 = fe_mul(z9, z2);
-  const Fe z_5 = fe_mul(fe_sq(z11), z9);
-  const Fe z_10 = fe_mul(fe_sq_n(z_5, 5), z_5);
-  const Fe z_20 = fe_mul(fe_sq_n(z_10, 10), z_10);
-  const Fe z_40 = fe_mul(fe_sq_n(z_20, 20), z_20);
-  const Fe z_50 = fe_mul(fe_sq_n(z_40, 10), z_10);
-  const Fe z_100 = fe_mul(fe_sq_n(z_50, 50), z_50);
-  const Fe z_200 = fe_mul(fe_sq_n(z_100, 100), z_100);
-  z_250_1 = fe_mul(fe_sq_n(z_200, 50), z_50);
+// Field-operation chains: starting from `t`, step k squares t n[k] times, multiplies it by
+// saved[f[k]] (f < 0: not at all) and keeps the result in saved[first + k]. The exponentiations
+// of decoding (u v^3 (u v^7)^((p-5)/8), then v x^2) and of inversion (z^(p-2)) are such chains,
+// over the addition chain of src/ops/ed25519_field.hpp (fe_pow_stem): run as one loop, each costs
+// one squaring and one multiplication in the code instead of thirty.
+const int kChainDecode = 0, kDecodeSteps = 18;  // inputs: saved[0] = v, saved[1] = u; t = v
+const int kChainInvert = 18, kInvertSteps = 12;  // input: saved[0] = z; t = z
+const int kChainN[30] = int[](1, 1, 0, 1, 2, 0, 1, 5, 10, 20, 10, 50, 100, 50, 2, 0, 0, 1,
+                              1, 2, 0, 1, 5, 10, 20, 10, 50, 100, 50, 5);
+const int kChainF[30] = int[](0, 0, 1, -1, 4, 5, 6, 8, 9, 10, 9, 12, 13, 12, 4, 2, 1, 0,
+                              -1, 0, 1, 2, 4, 5, 6, 5, 8, 9, 8, 3);
+const int kChainSaved = 20;
+
+Fe fe_chain(inout Fe saved[kChainSaved], Fe t, int program, int steps, int first) {
+  [[dont_unroll]] for (int k = 0; k < steps; ++k) {
+    const int n = kChainN[program + k], f = kChainF[program + k];
+    [[dont_unroll]] for (int i = 0; i < n; ++i) t = fe_sq(t);
+    if (f >= 0) t = fe_mul(t, saved[f]);
+    saved[first + k] = t;
+  }
+  return t;
 }
+
 Fe fe_invert(Fe z) {
-  Fe z_250_1, z11;
-  fe_pow_stem(z, z_250_1, z11);
-  return fe_mul(fe_sq_n(z_250_1, 5), z11);
-}
-Fe fe_pow_p58(Fe z) {
-  Fe z_250_1, z11;
-  fe_pow_stem(z, z_250_1, z11);
-  return fe_mul(fe_sq_n(z_250_1, 2), z);
+  Fe saved[kChainSaved];
+  saved[0] = z;
+  return fe_chain(saved, z, kChainInvert, kInvertSteps, 1);
 }
 
 // ---- Points ------------------------------------------------------------------------------------
@@ -332,13 +339,7 @@ struct Completed {
 struct Cached {
   Fe YpX, YmX, Z, T2d;
 };
-struct Niels {
-  Fe YpX, YmX, XY2d;
-};
 
-Ext to_ext(Completed c) { return Ext(fe_mul(c.X, c.T), fe_mul(c.Y, c.Z), fe_mul(c.Z, c.T), fe_mul(c.X, c.Y)); }
-Proj to_proj(Completed c) { return Proj(fe_mul(c.X, c.T), fe_mul(c.Y, c.Z), fe_mul(c.Z, c.T)); }
-Proj ext_to_proj(Ext e) { return Proj(e.X, e.Y, e.Z); }
 Cached to_cached(Ext e) { return Cached(fe_add(e.Y, e.X), fe_sub(e.Y, e.X), e.Z, fe_mul(e.T, fe_d2())); }
 Cached cached_identity() { return Cached(fe_one(), fe_one(), fe_one(), fe_zero()); }
 
@@ -353,22 +354,16 @@ Completed dbl(Proj p) {
   return Completed(e, h, g, f);
 }
 
-Completed add_cached(Ext p, Cached q) {
+// P + Q (add-2008-hwcd-3); with `affine` Q's Z is 1 and 2 Z1 Z2 is just Z1 + Z1 (madd).
+Completed add_cached(Ext p, Cached q, bool affine) {
   const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YmX);
   const Fe b = fe_mul(fe_add(p.Y, p.X), q.YpX);
   const Fe c = fe_mul(p.T, q.T2d);
-  const Fe zz = fe_mul(p.Z, q.Z);
+  const Fe zz = affine ? p.Z : fe_mul(p.Z, q.Z);
   const Fe d = fe_add(zz, zz);
   return Completed(fe_sub(b, a), fe_add(b, a), fe_add(d, c), fe_sub(d, c));
 }
 
-Completed madd(Ext p, Niels q) {
-  const Fe a = fe_mul(fe_sub(p.Y, p.X), q.YmX);
-  const Fe b = fe_mul(fe_add(p.Y, p.X), q.YpX);
-  const Fe c = fe_mul(p.T, q.XY2d);
-  const Fe d = fe_add(p.Z, p.Z);
-  return Completed(fe_sub(b, a), fe_add(b, a), fe_add(d, c), fe_sub(d, c));
-}
 
 B32 encode(Proj p) {
   const Fe zi = fe_invert(p.Z);
@@ -385,15 +380,18 @@ bool y_is_canonical(B32 s) {
   return !(ones && (s.w[0] & 0xffu) >= 0xedu);
 }
 
+// x = u v^3 (u v^7)^((p-5)/8) with u = y^2 - 1, v = d y^2 + 1; then v x^2 against u (see decode in
+// src/ops/ed25519_point.hpp). The chain's steps 15 and 16 give x, step 17 v x^2.
 bool decode(out Ext outp, B32 s) {
   const Fe y = fe_from_bytes(s);
   const Fe y2 = fe_sq(y);
   const Fe u = fe_sub(y2, fe_one());
   const Fe v = fe_add(fe_mul(y2, fe_d()), fe_one());
-  const Fe v3 = fe_mul(fe_sq(v), v);
-  const Fe uv7 = fe_mul(fe_mul(fe_sq(v3), v), u);
-  Fe x = fe_mul(fe_mul(fe_pow_p58(uv7), v3), u);
-  const Fe vxx = fe_mul(fe_sq(x), v);
+  Fe saved[kChainSaved];
+  saved[0] = v;
+  saved[1] = u;
+  const Fe vxx = fe_chain(saved, v, kChainDecode, kDecodeSteps, 2);
+  Fe x = saved[2 + 16];
   if (!fe_is_zero(fe_sub(vxx, u))) {
     if (!fe_is_zero(fe_add(vxx, u))) {
       outp = Ext(fe_zero(), fe_zero(), fe_zero(), fe_zero());
@@ -620,7 +618,15 @@ void sha512_prefixed(uint prefix[16], uint base, uint len, out uint x[16]) {
 }
 
 // ---- [S]B - [h]A --------------------------------------------------------------------------------
-Niels load_base(int index) {
+// One chain of 252 doublings walking h in signed radix 16 against 0..8 A and s in signed radix 256
+// against the base table (the CUDA kernel's schedule, src/ops/ed25519_verify.hpp), run as one flat
+// loop of operations: a doubling or an addition, then the conversion back to projective
+// coordinates (with T when an addition comes next). Each point operation is in the code once,
+// which keeps the kernel small for instruction caches and quick to compile; the loop's first
+// seven operations build 2A..8A.
+// A base-table entry as a cached point with Z = 1 (the addition then doubles Z instead of
+// multiplying by it), negated for a negative digit.
+Cached load_base_cached(int index, bool neg) {
   const int at = 8 * index;
   int v[32];
   [[unroll]] for (int k = 0; k < 8; ++k) {
@@ -630,72 +636,80 @@ Niels load_base(int index) {
     v[4 * k + 2] = q.z;
     v[4 * k + 3] = q.w;
   }
-  Niels n;
+  Fe ypx, ymx, xy2d;
   [[unroll]] for (int i = 0; i < 10; ++i) {
-    n.YpX.v[i] = v[i];
-    n.YmX.v[i] = v[10 + i];
-    n.XY2d.v[i] = v[20 + i];
+    ypx.v[i] = v[i];
+    ymx.v[i] = v[10 + i];
+    xy2d.v[i] = v[20 + i];
   }
-  return n;
+  return Cached(fe_select(ypx, ymx, neg), fe_select(ymx, ypx, neg), fe_one(), fe_select(xy2d, fe_neg(xy2d), neg));
 }
 
-Completed add_multiple(Ext p, Cached multiples[9], int digit) {
-  const Cached q = multiples[abs(digit)];
-  const bool neg = digit < 0;
-  return add_cached(p, Cached(fe_select(q.YpX, q.YmX, neg), fe_select(q.YmX, q.YpX, neg), q.Z,
-                              fe_select(q.T2d, fe_neg(q.T2d), neg)));
+Cached multiples[9];
+
+// Operation t of the chain: 0 doubling, 1 adding a multiple of A, 2 adding a multiple of B.
+const int kPrecompute = 7;
+const int kOps = kPrecompute + 32 * 11;
+int op_kind(int t, out int digit_index) {
+  digit_index = 0;
+  if (t < kPrecompute) return t == 0 ? 0 : 1;
+  const int u = t - kPrecompute, pair = u / 11, r = u % 11;
+  const int step = 63 - 2 * pair;  // odd step first
+  if (r < 4 || (r >= 5 && r < 9)) return 0;
+  if (r == 4) {
+    digit_index = step;
+    return 1;
+  }
+  if (r == 9) {
+    digit_index = step - 1;
+    return 1;
+  }
+  digit_index = (step - 1) / 2;
+  return 2;
 }
 
-Completed add_base_multiple(Ext p, int digit) {
-  const Niels q = load_base(abs(digit));
-  const bool neg = digit < 0;
-  return madd(p, Niels(fe_select(q.YpX, q.YmX, neg), fe_select(q.YmX, q.YpX, neg), fe_select(q.XY2d, fe_neg(q.XY2d), neg)));
-}
-
-// One chain of 252 doublings walking h in radix 16 against 0..8 A and s in radix 256 against the
-// base table. Each half-step (three doublings, a fourth into extended coordinates, one addition)
-// is one pass of a loop, so each point operation appears once in the code.
 Proj sb_minus_ha(B32 s, B32 h, Ext a) {
-  Cached multiples[9];
   multiples[0] = cached_identity();
   multiples[1] = to_cached(a);
-  Ext m = to_ext(dbl(ext_to_proj(a)));
-  multiples[2] = to_cached(m);
-  [[dont_unroll]] for (int k = 3; k <= 8; ++k) {
-    m = to_ext(add_multiple(m, multiples, 1));
-    multiples[k] = to_cached(m);
-  }
   int hd[64], sd[32];
   digits4(h, hd);
   digits8(s, sd);
-
-  Proj p = Proj(fe_zero(), fe_one(), fe_one());
-  [[dont_unroll]] for (int step = 63; step >= 0; --step) {
-    [[dont_unroll]] for (int k = 0; k < 3; ++k) p = to_proj(dbl(p));
-    const Completed c = add_multiple(to_ext(dbl(p)), multiples, -hd[step]);
-    if ((step & 1) != 0) {
-      p = to_proj(c);
-    } else {
-      p = to_proj(add_base_multiple(to_ext(c), sd[step / 2]));
+  Fe X = a.X, Y = a.Y, Z = a.Z, T = a.T;
+  [[dont_unroll]] for (int t = 0; t < kOps; ++t) {
+    if (t == kPrecompute) {
+      X = fe_zero();
+      Y = fe_one();
+      Z = fe_one();
+      T = fe_zero();
     }
+    int di;
+    const int kind = op_kind(t, di);
+    Completed c;
+    if (kind == 0) {
+      c = dbl(Proj(X, Y, Z));
+    } else {
+      Cached q;
+      if (t < kPrecompute) {
+        q = multiples[1];
+      } else if (kind == 1) {
+        const int d = -hd[di];  // [s]B - [h]A: the multiples of A are subtracted
+        const Cached m = multiples[abs(d)];
+        q = Cached(fe_select(m.YpX, m.YmX, d < 0), fe_select(m.YmX, m.YpX, d < 0), m.Z, fe_select(m.T2d, fe_neg(m.T2d), d < 0));
+      } else {
+        const int d = sd[di];
+        q = load_base_cached(abs(d), d < 0);
+      }
+      c = add_cached(Ext(X, Y, Z, T), q, kind == 2);
+    }
+    int next_digit;
+    const bool need_t = t < kPrecompute || (t + 1 < kOps && op_kind(t + 1, next_digit) != 0);
+    X = fe_mul(c.X, c.T);
+    Y = fe_mul(c.Y, c.Z);
+    Z = fe_mul(c.Z, c.T);
+    if (need_t) T = fe_mul(c.X, c.Y);
+    if (t < kPrecompute) multiples[t + 2] = to_cached(Ext(X, Y, Z, T));
   }
-  return p;
-}
-
-bool verify(B32 a_enc, B32 r_enc, B32 s, uint base, uint len) {
-  if (!scalar_is_canonical(s) || has_small_order(r_enc)) return false;
-  if (!y_is_canonical(a_enc) || has_small_order(a_enc)) return false;
-  uint prefix[16];
-  [[unroll]] for (int i = 0; i < 8; ++i) {
-    prefix[i] = r_enc.w[i];
-    prefix[8 + i] = a_enc.w[i];
-  }
-  uint x[16];
-  sha512_prefixed(prefix, base, len, x);
-  const B32 h = scalar_reduce512(x);
-  Ext a;
-  if (!decode(a, a_enc)) return false;
-  return b32_equal(encode(sb_minus_ha(s, h, a)), r_enc);
+  return Proj(X, Y, Z);
 }
 
 B32 item_b32(uint at) {
@@ -703,12 +717,59 @@ B32 item_b32(uint at) {
   return B32(uint[](q0.x, q0.y, q0.z, q0.w, q1.x, q1.y, q1.z, q1.w));
 }
 
+const uint kStateWords = 11u;  // ivec4 per item
+
+void store_fe(uint at, Fe f, int spare) {
+  state[at] = ivec4(f.v[0], f.v[1], f.v[2], f.v[3]);
+  state[at + 1u] = ivec4(f.v[4], f.v[5], f.v[6], f.v[7]);
+  state[at + 2u] = ivec4(f.v[8], f.v[9], spare, 0);
+}
+Fe load_fe(uint at) {
+  const ivec4 a = state[at], b = state[at + 1u], c = state[at + 2u];
+  return Fe(int[](a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w, c.x, c.y));
+}
+
+#if HETEX_PHASE == 1
+// Phase 1: the checks, h = SHA-512(R || A || M) mod L, and A decoded.
 void main() {
   const uint i = gl_GlobalInvocationID.x;
   if (i >= p.n) return;
-  const B32 a = item_b32(2u * i);
-  const B32 r = item_b32(2u * p.n + 4u * i);
+  const uint at = kStateWords * i;
+  const B32 a_enc = item_b32(2u * i);
+  const B32 r_enc = item_b32(2u * p.n + 4u * i);
   const B32 s = item_b32(2u * p.n + 4u * i + 2u);
+  state[at + 4u] = ivec4(0);  // not (yet) valid
+  if (!scalar_is_canonical(s) || has_small_order(r_enc)) return;
+  if (!y_is_canonical(a_enc) || has_small_order(a_enc)) return;
+  uint prefix[16];
+  [[unroll]] for (int k = 0; k < 8; ++k) {
+    prefix[k] = r_enc.w[k];
+    prefix[8 + k] = a_enc.w[k];
+  }
   const uint begin = offs[i], end = offs[i + 1u];
-  if (verify(a, r, s, begin, end - begin)) atomicOr(verdicts[i >> 2], 1u << (8u * (i & 3u)));
+  uint x[16];
+  sha512_prefixed(prefix, begin, end - begin, x);
+  const B32 h = scalar_reduce512(x);
+  Ext a;
+  if (!decode(a, a_enc)) return;
+  state[at] = ivec4(h.w[0], h.w[1], h.w[2], h.w[3]);
+  state[at + 1u] = ivec4(h.w[4], h.w[5], h.w[6], h.w[7]);
+  store_fe(at + 2u, a.X, 1);
+  store_fe(at + 5u, a.Y, 0);
+  store_fe(at + 8u, a.T, 0);
 }
+#else
+// Phase 2: encode([S]B - [h]A) == R, byte for byte.
+void main() {
+  const uint i = gl_GlobalInvocationID.x;
+  if (i >= p.n) return;
+  const uint at = kStateWords * i;
+  if (state[at + 4u].z == 0) return;
+  const ivec4 h0 = state[at], h1 = state[at + 1u];
+  const B32 h = B32(uint[](uint(h0.x), uint(h0.y), uint(h0.z), uint(h0.w), uint(h1.x), uint(h1.y), uint(h1.z), uint(h1.w)));
+  const Ext a = Ext(load_fe(at + 2u), load_fe(at + 5u), fe_one(), load_fe(at + 8u));
+  const B32 r_enc = item_b32(2u * p.n + 4u * i);
+  const B32 s = item_b32(2u * p.n + 4u * i + 2u);
+  if (b32_equal(encode(sb_minus_ha(s, h, a)), r_enc)) atomicOr(verdicts[i >> 2], 1u << (8u * (i & 3u)));
+}
+#endif

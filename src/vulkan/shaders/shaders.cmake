@@ -1,12 +1,17 @@
 # The built-in kernels, compiled by glslc at build time and embedded (cmake/HetexVulkan.cmake):
 # each entry is name|source[|DEFINE=value ...[|optimization flag]] (-O unless given).
-# Ed25519 is left to the driver's optimizer (-O0): spirv-opt takes minutes inlining and unrolling
-# its point arithmetic and the driver does that work again anyway.
+# Ed25519 (two phases, 64-bit and 32-bit integer arithmetic) is left to the driver's optimizer
+# (-O0): spirv-opt takes minutes inlining and unrolling its point arithmetic, work the driver
+# does again anyway.
 set(HETEX_VULKAN_SHADERS
   "vector|vector.comp"
   "sha256|sha256.comp"
-  "ed25519_i64|ed25519.comp|HETEX_INT64=1|-O0"
-  "ed25519_i32|ed25519.comp|HETEX_INT64=0|-O0"
+  "image_fused|image_fused.comp"
+  "image_passes|image_passes.comp"
+  "ed25519_i64_p1|ed25519.comp|HETEX_INT64=1 HETEX_PHASE=1|-O0"
+  "ed25519_i64_p2|ed25519.comp|HETEX_INT64=1 HETEX_PHASE=2|-O0"
+  "ed25519_i32_p1|ed25519.comp|HETEX_INT64=0 HETEX_PHASE=1|-O0"
+  "ed25519_i32_p2|ed25519.comp|HETEX_INT64=0 HETEX_PHASE=2|-O0"
 )
 # Sources also compiled at run time through libshaderc (embedded as text).
 set(HETEX_VULKAN_RUNTIME_SOURCES)
