@@ -1,5 +1,5 @@
 # Decides whether the Vulkan backend (src/vulkan) is built. AUTO builds it when the Vulkan
-# headers and loader, glslc (build-time SPIR-V) and libshaderc (run-time GLSL) are all found;
+# headers and loader, glslc (build-time SPIR-V) and glslang (run-time GLSL) are all found;
 # ON insists on them; OFF leaves it out. Independent of CUDA: a CPU-only build can have it.
 if(NOT HETEX_VULKAN MATCHES "^(AUTO|ON|OFF)$")
   message(FATAL_ERROR "HETEX_VULKAN must be AUTO, ON or OFF (got '${HETEX_VULKAN}')")
@@ -9,7 +9,6 @@ set(HETEX_WITH_VULKAN OFF)
 if(NOT HETEX_VULKAN STREQUAL "OFF")
   find_package(Vulkan QUIET)
   find_program(HETEX_GLSLC glslc HINTS ${Vulkan_GLSLC_EXECUTABLE})
-  pkg_check_modules(SHADERC QUIET IMPORTED_TARGET shaderc)
   set(_hetex_vk_missing)
   if(NOT Vulkan_FOUND)
     list(APPEND _hetex_vk_missing "the Vulkan headers and loader (libvulkan-dev)")
@@ -17,8 +16,26 @@ if(NOT HETEX_VULKAN STREQUAL "OFF")
   if(NOT HETEX_GLSLC)
     list(APPEND _hetex_vk_missing "glslc (glslc)")
   endif()
-  if(NOT SHADERC_FOUND)
-    list(APPEND _hetex_vk_missing "libshaderc (libshaderc-dev)")
+  # Run-time GLSL goes through glslang (the compiler glslc and libshaderc wrap), linked from its
+  # static libraries with SPIRV-Tools' optimizer. (Debian 12's libshaderc was built against
+  # glslang 11 and crashes when linked with glslang-dev's glslang 12, the only one there is.)
+  set(HETEX_GLSLANG_LIBS glslang-default-resource-limits SPIRV glslang MachineIndependent OSDependent OGLCompiler
+      GenericCodeGen SPIRV-Tools-opt SPIRV-Tools)
+  include(CheckCXXSourceCompiles)
+  set(CMAKE_REQUIRED_LIBRARIES ${HETEX_GLSLANG_LIBS} Threads::Threads)
+  check_cxx_source_compiles("#include <glslang/Public/ResourceLimits.h>
+#include <glslang/Public/ShaderLang.h>
+#include <glslang/SPIRV/GlslangToSpv.h>
+int main() {
+  glslang::InitializeProcess();
+  glslang::TProgram p;
+  std::vector<unsigned> words;
+  glslang::GlslangToSpv(*p.getIntermediate(EShLangCompute), words);
+  return GetDefaultResources() == nullptr;
+}" HETEX_GLSLANG_LINKS)
+  unset(CMAKE_REQUIRED_LIBRARIES)
+  if(NOT HETEX_GLSLANG_LINKS)
+    list(APPEND _hetex_vk_missing "glslang and SPIRV-Tools (glslang-dev, spirv-tools)")
   endif()
   if(_hetex_vk_missing)
     list(JOIN _hetex_vk_missing ", " _hetex_vk_missing)
@@ -28,7 +45,7 @@ if(NOT HETEX_VULKAN STREQUAL "OFF")
     message(STATUS "hetex: Vulkan backend OFF (missing: ${_hetex_vk_missing})")
   else()
     set(HETEX_WITH_VULKAN ON)
-    message(STATUS "hetex: Vulkan backend ON (loader ${Vulkan_LIBRARY}, ${HETEX_GLSLC}, shaderc ${SHADERC_VERSION})")
+    message(STATUS "hetex: Vulkan backend ON (loader ${Vulkan_LIBRARY}, ${HETEX_GLSLC}, glslang)")
   endif()
   unset(_hetex_vk_missing)
 endif()
@@ -93,7 +110,7 @@ ${table}  };
   target_sources(${target} PRIVATE ${cpp} ${incs})
   target_include_directories(${target} PRIVATE ${gen})
 
-  # GLSL sources that are also compiled at run time (libshaderc), embedded as strings.
+  # GLSL sources that are also compiled at run time (glslang), embedded as strings.
   foreach(source IN LISTS HETEX_VULKAN_RUNTIME_SOURCES)
     get_filename_component(stem ${source} NAME_WE)
     set(out ${gen}/${stem}_glsl.inc)

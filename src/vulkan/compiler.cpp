@@ -1,7 +1,10 @@
 #include "vulkan/compiler.hpp"
 
+#include <glslang/Public/ResourceLimits.h>
+#include <glslang/Public/ShaderLang.h>
+#include <glslang/SPIRV/GlslangToSpv.h>
+#include <glslang/build_info.h>
 #include <openssl/sha.h>
-#include <shaderc/shaderc.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -65,56 +68,54 @@ void write_disk(const std::filesystem::path& file, const Spirv& words) {
   if (ec) std::filesystem::remove(tmp, ec);
 }
 
-Result<std::shared_ptr<const Spirv>> run_shaderc(std::string_view source, const GlslOptions& o) {
-  struct Owned {
-    shaderc_compiler_t compiler = shaderc_compiler_initialize();
-    shaderc_compile_options_t options = shaderc_compile_options_initialize();
-    shaderc_compilation_result_t result = nullptr;
-    ~Owned() {
-      if (result) shaderc_result_release(result);
-      if (options) shaderc_compile_options_release(options);
-      if (compiler) shaderc_compiler_release(compiler);
-    }
-  } s;
-  if (!s.compiler || !s.options) return Error(Errc::out_of_memory, "initializing libshaderc failed");
-  shaderc_compile_options_set_target_env(s.options, shaderc_target_env_vulkan, shaderc_env_version_vulkan_1_2);
-  shaderc_compile_options_set_optimization_level(
-      s.options, o.optimize ? shaderc_optimization_level_performance : shaderc_optimization_level_zero);
-  for (const auto& [name, value] : o.defines)
-    shaderc_compile_options_add_macro_definition(s.options, name.data(), name.size(), value.data(), value.size());
-  s.result = shaderc_compile_into_spv(s.compiler, source.data(), source.size(), shaderc_compute_shader, o.file_name.c_str(),
-                                      "main", s.options);
-  if (!s.result) return Error(Errc::out_of_memory, "libshaderc returned no result for " + o.file_name);
-  const shaderc_compilation_status status = shaderc_result_get_compilation_status(s.result);
-  std::string log = shaderc_result_get_error_message(s.result) ? shaderc_result_get_error_message(s.result) : "";
-  while (!log.empty() && log.back() == '\n') log.pop_back();
-  switch (status) {
-    case shaderc_compilation_status_success: break;
-    case shaderc_compilation_status_compilation_error:
-    case shaderc_compilation_status_invalid_stage:
-      return Error(Errc::compile_error, "compiling GLSL kernel " + o.file_name + " failed (" +
-                                            std::to_string(shaderc_result_get_num_errors(s.result)) + " errors):\n" + log);
-    case shaderc_compilation_status_invalid_assembly:
-    case shaderc_compilation_status_validation_error:
-      return Error(Errc::compile_error, "GLSL kernel " + o.file_name + " compiled to invalid SPIR-V:\n" + log);
-    default:
-      return Error(Errc::internal, "libshaderc failed on " + o.file_name + " (status " + std::to_string(int(status)) +
-                                       "):\n" + log);
-  }
-  const std::size_t bytes = shaderc_result_get_length(s.result);
-  if (bytes % 4 != 0 || bytes < 20) return Error(Errc::internal, "libshaderc produced " + std::to_string(bytes) + " bytes of SPIR-V");
-  auto words = std::make_shared<Spirv>(bytes / 4);
-  std::memcpy(words->data(), shaderc_result_get_bytes(s.result), bytes);
+// glslang, the Khronos reference compiler that glslc and libshaderc wrap, through its C++ API:
+// Debian 12's libshaderc1 was built against glslang 11 and cannot be linked with the glslang 12
+// libraries of glslang-dev (their objects disagree on glslang's class layouts).
+Result<std::shared_ptr<const Spirv>> run_glslang(std::string_view source, const GlslOptions& o) {
+  static std::once_flag initialized;
+  std::call_once(initialized, [] { glslang::InitializeProcess(); });
+  glslang::TShader shader(EShLangCompute);
+  const char* text = source.data();
+  const int length = static_cast<int>(source.size());
+  const char* name = o.file_name.c_str();
+  shader.setStringsWithLengthsAndNames(&text, &length, &name, 1);
+  std::string preamble;
+  for (const auto& [macro, value] : o.defines) preamble += "#define " + macro + " " + value + "\n";
+  shader.setPreamble(preamble.c_str());
+  shader.setEntryPoint("main");
+  shader.setSourceEntryPoint("main");
+  shader.setEnvInput(glslang::EShSourceGlsl, EShLangCompute, glslang::EShClientVulkan, 100);
+  shader.setEnvClient(glslang::EShClientVulkan, glslang::EShTargetVulkan_1_2);
+  shader.setEnvTarget(glslang::EShTargetSpv, glslang::EShTargetSpv_1_5);
+  const auto messages = static_cast<EShMessages>(EShMsgSpvRules | EShMsgVulkanRules);
+  auto failed = [&](const char* log) {
+    std::string text = log ? log : "";
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    std::size_t errors = 0;
+    for (std::size_t at = text.find("ERROR:"); at != std::string::npos; at = text.find("ERROR:", at + 1)) ++errors;
+    return Error(Errc::compile_error, "compiling GLSL kernel " + o.file_name + " failed (" + std::to_string(errors) +
+                                          " errors):\n" + text);
+  };
+  if (!shader.parse(GetDefaultResources(), 460, false, messages)) return failed(shader.getInfoLog());
+  glslang::TProgram program;
+  program.addShader(&shader);
+  if (!program.link(messages)) return failed(program.getInfoLog());
+  auto words = std::make_shared<Spirv>();
+  spv::SpvBuildLogger logger;
+  glslang::SpvOptions spv;
+  spv.disableOptimizer = !o.optimize;
+  glslang::GlslangToSpv(*program.getIntermediate(EShLangCompute), *words, &logger, &spv);
+  if (words->size() < 5 || (*words)[0] != 0x07230203u)
+    return Error(Errc::internal, "glslang produced no SPIR-V for " + o.file_name + ": " + logger.getAllMessages());
   return std::shared_ptr<const Spirv>(std::move(words));
 }
 
 }  // namespace
 
 Result<std::shared_ptr<const Spirv>> compile_glsl(std::string_view source, const GlslOptions& options) {
-  unsigned spv_version = 0, spv_revision = 0;
-  shaderc_get_spv_version(&spv_version, &spv_revision);
-  std::string key_text = "hetex-glsl 1 shaderc spv " + std::to_string(spv_version) + "." + std::to_string(spv_revision) +
-                         " vulkan1.2 " + (options.optimize ? "O" : "O0") + "\n" + options.file_name + "\n";
+  std::string key_text = "hetex-glsl 1 glslang " + std::to_string(GLSLANG_VERSION_MAJOR) + "." +
+                         std::to_string(GLSLANG_VERSION_MINOR) + "." + std::to_string(GLSLANG_VERSION_PATCH) + " vulkan1.2 " +
+                         (options.optimize ? "O" : "O0") + "\n" + options.file_name + "\n";
   for (const auto& [name, value] : options.defines) key_text += name + "=" + value + "\n";
   key_text += "\n";
   key_text += source;
@@ -132,7 +133,7 @@ Result<std::shared_ptr<const Spirv>> compile_glsl(std::string_view source, const
   std::shared_ptr<const Spirv> words;
   const bool from_disk = options.disk_cache && (words = read_disk(file)) != nullptr;
   if (!words) {
-    words = HETEX_TRY(run_shaderc(source, options));
+    words = HETEX_TRY(run_glslang(source, options));
     if (options.disk_cache) write_disk(file, *words);
   }
   std::lock_guard lock(c.m);

@@ -1,8 +1,9 @@
 #pragma once
-// GLSL compute shaders compiled to SPIR-V at run time (libshaderc), for kernels whose source is
-// only known then (a reduction's map and filter expressions, a user's kernel). Results are cached
-// in memory and on disk, keyed by a hash of the source, the options and the compiler's version:
-// under $XDG_CACHE_HOME/hetex/spirv (or ~/.cache/hetex/spirv). Compiling needs no device.
+// GLSL compute shaders compiled to SPIR-V at run time (glslang, the compiler behind glslc and
+// libshaderc), for kernels whose source is only known then (a reduction's map and filter
+// expressions, a user's kernel). Results are cached in memory and on disk, keyed by a hash of
+// the source, the options and the compiler's version: under $XDG_CACHE_HOME/hetex/spirv (or
+// ~/.cache/hetex/spirv). Compiling needs no device.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -26,7 +27,8 @@ struct GlslOptions {
   std::string file_name = "kernel.comp";           // the name the log's lines refer to
 };
 
-// compile_error with the compiler's log ("kernel.comp:12: error: ...") when the source is wrong.
+// compile_error with the compiler's log ("ERROR: kernel.comp:12: 'x' : undeclared identifier")
+// when the source is wrong.
 Result<std::shared_ptr<const Spirv>> compile_glsl(std::string_view source, const GlslOptions& options = {});
 
 struct CompileCacheStats {

@@ -65,4 +65,33 @@ Status image_run(Device& device, const image::Pipeline& p, image::ImageView in, 
 Result<TimelinePoint> image_run_resident(Device& device, const image::Pipeline& p, const image::Shape& shape, const Buffer& in,
                                          const Buffer& out);
 
+// ---- map -> filter -> reduce ---------------------------------------------------------------
+// The stages are GLSL expressions: `map` of the element x, `filter` (a bool) of the mapped value
+// y, both of the element type (float, int or uint). The identity and the benchmark's "square,
+// keep below 0.25" on floats are built in; any other pair is compiled at run time (glslang,
+// cached), and a mistake in it is a compile_error naming "map" or "filter" and the line.
+struct ReduceSpec {
+  std::string map = "x";
+  std::string filter = "true";
+};
+ReduceSpec square_below_quarter();  // {"x * x", "y < 0.25"}
+
+// Sum, count, min and max of the elements that survive the filter, in one pass. Integer sums
+// wrap like the element type; float sums are exact to rounding but not in the CPU's order (they
+// differ from a sequential loop in the last bits). min and max are empty when nothing survives;
+// a surviving NaN makes sum, min and max NaN.
+template <class T>
+struct Reduced {
+  T sum{};
+  std::uint64_t count = 0;
+  std::optional<T> min, max;
+};
+
+template <class T>
+Result<Reduced<T>> reduce(Device& device, const ReduceSpec& spec, std::span<const T> data);
+// `data` on the device holding n elements (a binding holds at most maxStorageBufferRange bytes;
+// larger n goes in several dispatches).
+template <class T>
+Result<Reduced<T>> reduce_resident(Device& device, const ReduceSpec& spec, const Buffer& data, std::uint64_t n);
+
 }  // namespace hetex::vulkan
