@@ -4,7 +4,10 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev libgmock-dev libbenchmark-dev
           libssl-dev libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libstb-dev prometheus
-          libopencv-imgproc-dev)  # OpenCV: a comparator for tests and benchmarks only
+          libopencv-imgproc-dev  # OpenCV: a comparator for tests and benchmarks only
+          # The Vulkan backend: loader, glslc (build-time SPIR-V), glslang and SPIRV-Tools (run-time
+          # GLSL); lavapipe (Mesa's CPU Vulkan driver) and the validation layer run its tests.
+          libvulkan-dev glslc glslang-dev spirv-tools mesa-vulkan-drivers vulkan-validationlayers)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -58,12 +58,12 @@ TEST_F(VulkanImage, ColourBlurGoesThroughSeparablePasses) {
 }
 
 TEST_F(VulkanImage, TallImagesGoInStripesWithTheirHalos) {
-  // Rows of 8 KiB: stripes of 512 rows, so 1100 rows make three, with a partial one at the end.
+  // Rows of 8 KiB: stripes of 480 rows (4 MiB in whole tiles), so 1100 rows make three, the last partial.
   run({.sigma = 2.0, .edges = Edges::magnitude}, hetex_test::test_image({2731, 1100, 3}, 21, true));
 }
 
 TEST_F(VulkanImage, LargeRadiusUsesSeparablePasses) {
-  // Radius 34: past the fused kernel's 65 taps.
+  // Sigma 11: 67 taps, past the fused kernel's 65.
   run({.sigma = 11.0, .edges = Edges::magnitude}, hetex_test::test_image({90, 77, 1}, 5, true));
 }
 
