@@ -4,6 +4,8 @@
 #   2. CPU-only build (HETEX_CUDA=OFF): builds and passes on its own
 #   3. AddressSanitizer + UndefinedBehaviorSanitizer: the CPU tests again
 #   4. ThreadSanitizer: the concurrency tests (async and exec layers) again
+# Every build has the Vulkan backend (HETEX_VULKAN=ON: setup.sh installs what it needs), so the
+# Vulkan suite (label "vulkan") runs for real on lavapipe in the first three.
 # After the first build, the install tree is checked as a user sees it (CMake package, pkg-config).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +13,7 @@ scripts/setup.sh
 jobs=$(nproc)
 for preset in default cpu-only asan tsan; do
   echo "=== hetex: $preset build"
-  cmake --preset "$preset" >/dev/null
+  cmake --preset "$preset" -DHETEX_VULKAN=ON >/dev/null
   if [[ $preset == tsan ]]; then
     cmake --build --preset "$preset" -j"$jobs" --target test_async test_exec
     # TSan and ASLR on newer kernels disagree; run without randomization where possible

@@ -624,6 +624,7 @@ void sha512_prefixed(uint prefix[16], uint base, uint len, out uint x[16]) {
 // coordinates (with T when an addition comes next). Each point operation is in the code once,
 // which keeps the kernel small for instruction caches and quick to compile; the loop's first
 // seven operations build 2A..8A.
+
 // A base-table entry as a cached point with Z = 1 (the addition then doubles Z instead of
 // multiplying by it), negated for a negative digit.
 Cached load_base_cached(int index, bool neg) {
