@@ -34,7 +34,9 @@ done
 strip "$out"/bin/* 2>/dev/null || true
 # The GPU host has a newer glibc and libstdc++, and its own driver (libcuda): never ship those.
 # NVRTC (109 MB) is not carried either: the GPU host's CUDA toolkit provides it (run.sh finds it).
-system='^(linux-vdso|ld-linux|libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libcuda|libnvidia|libnvrtc)[.-]'
+# Nor the Vulkan loader (libvulkan), which the GPU host gets from Debian packages; the SPIR-V
+# of hetex's kernels is inside the binaries, so no shader compiler is needed there.
+system='^(linux-vdso|ld-linux|libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libcuda|libnvidia|libnvrtc|libvulkan)[.-]'
 for f in "$out"/bin/*; do
   ldd "$f" | awk '/=> \// {print $3}'
 done | sort -u | while read -r lib; do
@@ -48,6 +50,15 @@ if [[ -x $out/bin/bench_dist ]]; then
   scripts/gpu-mpi-debs.sh
 fi
 
+# HETEX_BUNDLE_VALIDATION=1: the Khronos validation layer too (22 MB), so that the Vulkan suite
+# runs validated on the GPU host as it does here.
+if [[ ${HETEX_BUNDLE_VALIDATION:-0} == 1 ]]; then
+  mkdir -p "$out/vulkan-layers"
+  cp -L /usr/lib/x86_64-linux-gnu/libVkLayer_khronos_validation.so "$out/vulkan-layers/"
+  sed 's|"library_path": *"[^"]*"|"library_path": "./libVkLayer_khronos_validation.so"|' \
+    /usr/share/vulkan/explicit_layer.d/VkLayer_khronos_validation.json > "$out/vulkan-layers/VkLayer_khronos_validation.json"
+fi
+
 cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # Runs the GPU test suite, then the benchmarks. Usage: run.sh [benchmark filter regex]
@@ -56,6 +67,11 @@ cat > "$out/run.sh" <<'RUN'
 here=$(cd "$(dirname "$0")" && pwd)
 cuda_lib=$(dirname "$(dirname "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")")/lib64
 export LD_LIBRARY_PATH="$here/lib:$cuda_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+# Vulkan: NVIDIA's driver file where the host has it (unless the caller picked one), and the
+# bundled validation layer if there is one.
+nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[[ -z ${VK_DRIVER_FILES:-} && -f $nvidia_icd ]] && export VK_DRIVER_FILES=$nvidia_icd
+[[ -d $here/vulkan-layers ]] && export VK_LAYER_PATH="$here/vulkan-layers${VK_LAYER_PATH:+:$VK_LAYER_PATH}"
 out=${OUT:-$here/out}
 mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total,compute_mode,clocks.sm,clocks.max.sm --format=csv || true

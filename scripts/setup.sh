@@ -7,6 +7,9 @@ packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev l
           libopencv-imgproc-dev  # OpenCV: a comparator for tests and benchmarks only
           librocksdb-dev         # RocksDB: the ledger's store
           openmpi-bin libopenmpi-dev  # Open MPI: hetex::dist and its tests (mpirun on loopback)
+          # The Vulkan backend: loader, glslc (build-time SPIR-V), glslang and SPIRV-Tools (run-time
+          # GLSL); lavapipe (Mesa's CPU Vulkan driver) and the validation layer run its tests.
+          libvulkan-dev glslc glslang-dev spirv-tools mesa-vulkan-drivers vulkan-validationlayers
           clang-14 libclang-rt-14-dev)  # libFuzzer, for the fuzz build (tests/fuzz)
 missing=()
 for p in "${packages[@]}"; do

@@ -7,6 +7,8 @@
 #   4. ThreadSanitizer: the concurrency tests (async and exec layers, the ledger's executor) again
 #   5. libFuzzer (clang): each parser of user input replays its corpus, then is fuzzed 10 s
 # Every build treats compiler warnings as errors (HETEX_WERROR).
+# Every build has the Vulkan backend (HETEX_VULKAN=ON: setup.sh installs what it needs), so the
+# Vulkan suite (label "vulkan") runs for real on lavapipe in the first three.
 # After the first build, the install tree is checked as a user sees it (CMake package, pkg-config).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +16,7 @@ scripts/setup.sh
 jobs=$(nproc)
 for preset in default cpu-only asan tsan; do
   echo "=== hetex: $preset build"
-  cmake --preset "$preset" -DHETEX_WERROR=ON >/dev/null
+  cmake --preset "$preset" -DHETEX_WERROR=ON -DHETEX_VULKAN=ON >/dev/null
   if [[ $preset == tsan ]]; then
     cmake --build --preset "$preset" -j"$jobs" --target test_async test_exec test_ledger
     # TSan and ASLR on newer kernels disagree; run without randomization where possible
