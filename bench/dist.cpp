@@ -255,7 +255,7 @@ int main(int argc, char** argv) {
           std::copy(in.items.begin(), in.items.end(), out.begin());
           return {};
         });
-    so.policy = PinnedPolicy{"cpu"};
+    so.policy = PinnedPolicy{DeviceId::cpu()};
     auto cpu = Scheduler::create(Runtime::create({.devices = "cpu", .announce_cpu_only = false}).value(), so).value();
     auto make = [](std::size_t n) {
       std::vector<std::uint64_t> v(n);

@@ -113,7 +113,7 @@ void check_batch(const std::vector<float>& a, const std::vector<float>& b, const
   std::size_t delivered = 0, on_gpu = 0;
   for (const auto& d : r->stats.devices) {
     delivered += d.items;
-    if (d.device != "cpu") on_gpu += d.items;
+    if (!d.device.is_cpu()) on_gpu += d.items;
   }
   if (delivered != n) return t.violation("devices delivered " + std::to_string(delivered) + " of " + std::to_string(n));
   t.gpu_items += on_gpu;
@@ -124,11 +124,11 @@ void check_batch(const std::vector<float>& a, const std::vector<float>& b, const
 
 // The cost model starts out believing the GPUs much faster than the CPU at this operation, so
 // that every policy gives them most of the work (where the faults are); real runs then correct it.
-void favour_gpus(Scheduler& s, const std::vector<std::string>& gpus) {
+void favour_gpus(Scheduler& s, const std::vector<DeviceId>& gpus) {
   for (std::size_t n = 1; n <= (1u << 16); n *= 2)
     for (std::size_t i = 0; i < CostModel::kCalibrated; ++i) {
-      s.cost_model().record({ops::vector_add().name(), "cpu", Residency::host}, n, 1e-3 + double(n) / 1e6);
-      for (const auto& g : gpus) s.cost_model().record({ops::vector_add().name(), g, Residency::host}, n, 20e-6 + double(n) / 5e8);
+      s.cost_model().record(CostModel::Key::alone(ops::vector_add().name(), DeviceId::cpu(), Residency::host), n, 1e-3 + double(n) / 1e6);
+      for (const auto& g : gpus) s.cost_model().record(CostModel::Key::alone(ops::vector_add().name(), g, Residency::host), n, 20e-6 + double(n) / 5e8);
     }
 }
 
@@ -144,14 +144,14 @@ Outcome soak(const Args& args, const std::string& policy_name, const Runtime& rt
   o.breaker_backoff = 1ms;
   o.breaker_max_backoff = 20ms;
   o.queue_capacity = 16;
-  std::vector<std::string> gpus;
+  std::vector<DeviceId> gpus;
   if (args.gpus == "sim") {
     o.use_gpus = false;
-    o.simulated_gpus = {{.name = "sim:0", .latency = 20us, .items_per_second = 5e8, .lost = nullptr},
-                        {.name = "sim:1", .latency = 40us, .items_per_second = 2e8, .lost = nullptr}};
-    gpus = {"sim:0", "sim:1"};
+    o.simulated_gpus = {{.latency = 20us, .items_per_second = 5e8, .lost = nullptr},
+                        {.latency = 40us, .items_per_second = 2e8, .lost = nullptr}};
+    gpus = {DeviceId::sim(0), DeviceId::sim(1)};
   } else {
-    for (const auto& g : rt.gpus()) gpus.push_back(g.id().to_string());
+    for (const auto& g : rt.gpus()) gpus.push_back(g.id());
   }
   if (policy_name == "threshold") o.policy = ThresholdPolicy{.min_gpu_items = 512};
   else if (policy_name == "adaptive") o.policy = AdaptivePolicy{.probe_interval = 0};

@@ -35,7 +35,11 @@ std::string fmt_seconds(double s) {
   std::snprintf(b, sizeof b, "%.1f s", s);
   return b;
 }
-std::string range_text(Range r) { return "[" + std::to_string(r.begin) + ", " + std::to_string(r.end) + ")"; }
+std::string range_text(Range r) {
+  char b[64];
+  std::snprintf(b, sizeof b, "[%llu, %llu)", static_cast<unsigned long long>(r.begin), static_cast<unsigned long long>(r.end));
+  return b;
+}
 
 // Waits a little when a loop had nothing to do: briefly after recent activity, longer when idle,
 // so a waiting rank costs next to no CPU and a busy one sees a message within a fraction of a

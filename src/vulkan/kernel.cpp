@@ -9,7 +9,11 @@ namespace hetex::vulkan {
 
 std::string KernelSpec::key() const {
   std::string k = name;
-  for (std::uint32_t c : constants) k += "," + std::to_string(c);
+  // Appended piece by piece: g++ 12 warns (-Wrestrict, a false positive) on "," + std::string.
+  for (std::uint32_t c : constants) {
+    k += ',';
+    k += std::to_string(c);
+  }
   return k;
 }
 

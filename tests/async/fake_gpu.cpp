@@ -166,7 +166,7 @@ class FakeStream final : public detail::StreamImpl {
     worker_.join();
   }
 
-  static FakeStream& from(hetex::NativeStream s) { return *reinterpret_cast<FakeStream*>(s); }
+  static FakeStream& from(hetex::NativeStream s) { return *static_cast<FakeStream*>(s.handle()); }
 
   Status copy(void* dst, const void* src, std::size_t bytes) override {
     HETEX_TRY_VOID(check());
@@ -219,7 +219,7 @@ class FakeStream final : public detail::StreamImpl {
     return (*g)->wait();
   }
 
-  hetex::NativeStream native() override { return reinterpret_cast<hetex::NativeStream>(this); }
+  hetex::NativeStream native() override { return hetex::NativeStream(static_cast<void*>(this)); }
   int device_index() const override { return gpu_->info().index; }
 
   // Work in stream order. `device_work` is dropped once the device is retired, and sleeps the

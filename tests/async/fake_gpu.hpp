@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "hetex/core/backend.hpp"
 
@@ -21,7 +22,10 @@ class FakeGpu final : public hetex::detail::GpuDevice, public std::enable_shared
   static std::shared_ptr<FakeGpu> create(int index = 7);
   ~FakeGpu() override;
 
+  // A simulated device as far as hetex can tell (it is no CUDA device).
+  hetex::DeviceKind kind() const override { return hetex::DeviceKind::sim; }
   const hetex::GpuInfo& info() const override { return info_; }
+  std::string describe() const override { return "fake GPU " + std::to_string(info_.index); }
   bool healthy() const override;
   std::uint64_t generation() const override;
   hetex::Result<hetex::MemoryInfo> memory_info() override;

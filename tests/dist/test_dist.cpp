@@ -256,8 +256,8 @@ TEST(Run, SlowSimulatedGpuRankTakesLess) {
   a.work = 2000;
   SchedulerOptions so;
   if (comm().rank() == 1) {
-    so.simulated_gpus.push_back({.name = "sim:0", .latency = 200us, .items_per_second = 2e5});
-    so.policy = PinnedPolicy{"sim:0"};
+    so.simulated_gpus.push_back({.latency = 200us, .items_per_second = 2e5});
+    so.policy = PinnedPolicy{DeviceId::sim(0)};
   }
   auto sched = cpu_scheduler(so);
   const std::size_t n = 60000;
