@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the async layer costs over the raw mechanisms it wraps. Pairs to compare:
 //   BM_CpuQueue_SubmitGet      vs BM_RawTbb_TaskGroup         one empty task, submit + wait
 //   BM_CpuQueue_Batch1000      vs BM_RawTbb_TaskGroupBatch1000 1000 empty tasks, then wait all

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the CPU and a GPU each keep of their speed when they hash at the same time: the question
 // behind the scheduler's split (CPU + GPU throughput falls short of the sum of each alone).
 // Each run hashes SHA-256 for one second on both sides at once and reports each side's rate:
@@ -74,7 +75,8 @@ void BM_Concurrent(benchmark::State& st) {
   // Built once per length: generating 320 MB per run would cost more than the run.
   static std::map<std::size_t, std::pair<Batch, Batch>> batches;
   if (!batches.count(len))
-    batches.try_emplace(len, Batch(len == 64 ? 1 << 20 : 1 << 17, len, 7), Batch(len == 64 ? 4 << 20 : 1 << 18, len, 11));
+    batches.try_emplace(len, Batch(len == 64 ? 1 << 20 : 1 << 17, len, 7),
+                        Batch(len == 64 ? 4 << 20 : 1 << 18, len, 11));
   const Batch& cpu_batch = batches.at(len).first;
   const Batch& gpu_batch = batches.at(len).second;
   std::vector<Digest> cpu_out(cpu_batch.size()), gpu_out(gpu_batch.size());
@@ -86,14 +88,13 @@ void BM_Concurrent(benchmark::State& st) {
     std::memcpy(pinned_in->span().data(), gpu_batch.data.data(), gpu_batch.data.size());
     pinned_out = PinnedBuffer<Digest>::allocate(gpu_batch.size()).value();
   }
-  if (gpu_mode >= 3) device_in = DeviceBuffer<std::uint8_t>::allocate(rt().gpus().front(), gpu_batch.data.size()).value();
+  if (gpu_mode >= 3)
+    device_in = DeviceBuffer<std::uint8_t>::allocate(rt().gpus().front(), gpu_batch.data.size()).value();
 
   auto gpu_once = [&]() -> Result<std::size_t> {
     Stream& s = streams().front();
     switch (gpu_mode) {
-      case 1:
-        HETEX_TRY_VOID(ops::sha256_gpu(streams(), gpu_batch.view(), gpu_out));
-        break;
+      case 1: HETEX_TRY_VOID(ops::sha256_gpu(streams(), gpu_batch.view(), gpu_out)); break;
       case 2:
         HETEX_TRY_VOID(ops::sha256_gpu(streams(), {std::span<const std::uint8_t>(pinned_in->span()), gpu_batch.offsets},
                                        pinned_out->span()));

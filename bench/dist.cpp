@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Throughput of one batch across MPI ranks (hetex::dist::run), and of one process alone, for
 // Ed25519 verification (32-byte messages) and SHA-256 of 1 KiB messages. bench/dist.sh runs it
 // in every configuration the design notes report (ranks on disjoint cores, each rank alone, one
@@ -47,7 +48,7 @@ struct Args {
   double seconds = 3;
   int repeats = 3;
   double chunk_seconds = 0.5;
-  std::size_t max_items = 0;  // 0: 2^25 verifications (4.4 GB of input), 2^23 KiB messages (8 GiB)
+  std::size_t max_items = 0;    // 0: 2^25 verifications (4.4 GB of input), 2^23 KiB messages (8 GiB)
   std::size_t chunk_items = 0;  // noop: the items of every chunk
 };
 
@@ -65,15 +66,24 @@ Args parse(int argc, char** argv) {
     std::string k = argv[i];
     if (i + 1 >= argc) usage(("missing value for " + k).c_str());
     std::string v = argv[++i];
-    if (k == "--workload") a.workload = v;
-    else if (k == "--input") a.input = v;
-    else if (k == "--policy") a.policy = v;
-    else if (k == "--seconds") a.seconds = std::stod(v);
-    else if (k == "--repeats") a.repeats = std::stoi(v);
-    else if (k == "--chunk-seconds") a.chunk_seconds = std::stod(v);
-    else if (k == "--max-items") a.max_items = std::stoull(v);
-    else if (k == "--chunk-items") a.chunk_items = std::stoull(v);
-    else usage(("unknown option " + k).c_str());
+    if (k == "--workload")
+      a.workload = v;
+    else if (k == "--input")
+      a.input = v;
+    else if (k == "--policy")
+      a.policy = v;
+    else if (k == "--seconds")
+      a.seconds = std::stod(v);
+    else if (k == "--repeats")
+      a.repeats = std::stoi(v);
+    else if (k == "--chunk-seconds")
+      a.chunk_seconds = std::stod(v);
+    else if (k == "--max-items")
+      a.max_items = std::stoull(v);
+    else if (k == "--chunk-items")
+      a.chunk_items = std::stoull(v);
+    else
+      usage(("unknown option " + k).c_str());
   }
   if (a.workload != "verify" && a.workload != "sha256" && a.workload != "noop")
     usage("--workload is verify, sha256 or noop");
@@ -170,8 +180,8 @@ Pass timed_pass(const std::optional<dist::Comm>& comm, Scheduler& s, const Opera
 }
 
 template <class In, class Out>
-int measure(const std::optional<dist::Comm>& comm, Scheduler& s, const Operation<In, Out>& op, const Args& a,
-            auto make, auto view, auto reference, const char* name) {
+int measure(const std::optional<dist::Comm>& comm, Scheduler& s, const Operation<In, Out>& op, const Args& a, auto make,
+            auto view, auto reference, const char* name) {
   const bool root = !comm || comm->is_root();
   const bool holds = root || a.input == "everywhere";
   // Size the batch from passes of growing size, until one takes a quarter second (they also warm

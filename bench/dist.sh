@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # hetex::dist on one machine, one command: for 1, 2 and 4 ranks on disjoint core sets (rank 0
 # gets the GPUs, the others the CPU alone), the throughput of one batch across the ranks against
 # the sum of each rank alone (same cores, same devices, no MPI); and one rank under mpirun

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 batch verification, 64-byte messages, host memory to host memory:
 //   GPU (ed25519_verify_gpu, 3 streams) vs the comparator, libsodium on every core (a raw TBB
 //   loop of crypto_sign_verify_detached), vs ed25519_verify_cpu, and libsodium on one thread.
@@ -87,7 +88,6 @@ void sodium_all_cores(const VerifyBatch& b, std::span<Verdict> out) {
                     [&](const tbb::blocked_range<std::size_t>& r) { sodium_range(b, out, r.begin(), r.end()); });
 }
 
-
 // Whether the GPU is usable and agrees with libsodium on every item of the input (checked once).
 bool gpu_ready(benchmark::State& st) {
   if (!need_gpu(st)) return false;
@@ -105,7 +105,6 @@ bool gpu_ready(benchmark::State& st) {
   return problem.empty();
 }
 
-
 // ---- The comparators --------------------------------------------------------------------------
 
 // Verifies a batch of st.range(0) items with `verify(batch, out)` per iteration, timed on the wall
@@ -120,8 +119,10 @@ void run_verifies(benchmark::State& st, F verify) {
   for (auto _ : st) {
     const auto t0 = std::chrono::steady_clock::now();
     Status s;
-    if constexpr (std::is_void_v<decltype(verify(b, std::span<Verdict>(out)))>) verify(b, std::span<Verdict>(out));
-    else s = verify(b, std::span<Verdict>(out));
+    if constexpr (std::is_void_v<decltype(verify(b, std::span<Verdict>(out)))>)
+      verify(b, std::span<Verdict>(out));
+    else
+      s = verify(b, std::span<Verdict>(out));
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (!s) {
       st.SkipWithError(s.error().describe().c_str());

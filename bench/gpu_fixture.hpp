@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the GPU benchmarks share: one runtime per process, a skip with the reason when there is
 // no GPU, and three streams on the first GPU (the ops' batch calls spread chunks over them).

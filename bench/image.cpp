@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The image pipeline on a 3840x2160 RGBA frame: gray -> Gaussian blur (sigma 2, 11 taps) ->
 // Sobel magnitude, each figure beside OpenCV 4.6 in the same binary and run.
 //   (a) GPU, host memory -> host memory (pageable std::vector; and pinned)   goal >= 5 Gpix/s
@@ -108,7 +109,8 @@ void BM_Gpu_DeviceResident(benchmark::State& st) {
     (void)s.synchronize();
   }
   rate(st, kBatch);
-  st.counters["bytes/s"] = benchmark::Counter(double(st.iterations()) * kBatch * kW * kH * 5, benchmark::Counter::kIsRate);
+  st.counters["bytes/s"] =
+      benchmark::Counter(double(st.iterations()) * kBatch * kW * kH * 5, benchmark::Counter::kIsRate);
 }
 
 void BM_Cpu_Hetex(benchmark::State& st) {
@@ -147,7 +149,8 @@ void BM_Cpu_OpenCV(benchmark::State& st) {
   st.counters["threads"] = cv::getNumThreads();
   if (gray_first) {
     int worst = 0;
-    for (std::size_t i = 0; i < cpu_result().size(); ++i) worst = std::max(worst, std::abs(int(out.data[i]) - int(cpu_result()[i])));
+    for (std::size_t i = 0; i < cpu_result().size(); ++i)
+      worst = std::max(worst, std::abs(int(out.data[i]) - int(cpu_result()[i])));
     st.counters["max_diff_vs_hetex"] = worst;
   }
 }
@@ -235,7 +238,14 @@ void BM_Gpu_Stream200(benchmark::State& st) {
 
 }  // namespace
 
-BENCHMARK(BM_Gpu_HostToHost)->ArgNames({"in_pinned", "out_pinned"})->Args({0, 0})->Args({1, 0})->Args({0, 1})->Args({1, 1})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Gpu_HostToHost)
+    ->ArgNames({"in_pinned", "out_pinned"})
+    ->Args({0, 0})
+    ->Args({1, 0})
+    ->Args({0, 1})
+    ->Args({1, 1})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Gpu_DeviceResident)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Cpu_Hetex)->UseRealTime()->Unit(benchmark::kMillisecond);
 #if defined(HETEX_HAVE_OPENCV)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What metric updates cost on the hot path. Pairs to compare (1 and 4 threads each):
 //   BM_Counter_Inc            vs BM_StdAtomic_FetchAdd     a whole increment on one shared counter
 //   BM_Counter_IncPerThread   vs BM_StdAtomic_PerThread    each thread its own series (no sharing)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench_pipeline: fused pipelines on the CPU against a hand-written tbb::parallel_reduce, and the
 // cost of compiling a run-time kernel again (memory-cache and disk-cache hits). The GPU
 // comparisons are in pipeline.cu.
@@ -44,7 +45,8 @@ void run_cpu(benchmark::State& st, F f, double tolerance) {
   double ref = 0;
   for (float x : v)
     if (x * x < 0.25f) ref += double(x * x);
-  if (std::fabs(f(v) - ref) > tolerance * ref) return st.SkipWithError("result differs from the double-precision reference");
+  if (std::fabs(f(v) - ref) > tolerance * ref)
+    return st.SkipWithError("result differs from the double-precision reference");
   for (auto _ : st) benchmark::DoNotOptimize(f(v));
   st.SetBytesProcessed(std::int64_t(st.iterations() * kCpuN * sizeof(float)));
   st.counters["input_GBps"] =

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // GPU halves of bench_pipeline: hetex's fused pipelines on a device buffer against what a CUDA
 // programmer writes by hand (CUB over a transform iterator, CUB's selection) and against the
 // unfused Thrust chain. Every variant ends with its result on the host, as a caller needs it.
@@ -27,7 +28,8 @@ namespace {
 constexpr std::size_t kN = std::size_t(1) << 28;  // 256 Mi floats, 1 GiB
 
 __global__ void fill_random(float* x, std::size_t n, std::uint32_t seed) {
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x) {
     std::uint32_t h = static_cast<std::uint32_t>(i) * 0x9E3779B9u ^ seed;
     h ^= h >> 16;
     h *= 0x85EBCA6Bu;
@@ -61,7 +63,7 @@ struct KeepSmall {  // filter→collect: keep |x| < 0.5 (about half)
 struct Data {
   hetex::Device gpu;
   std::optional<hetex::DeviceBuffer<float>> x, out;
-  float* scratch = nullptr;   // for the unfused chain and the comparators' output
+  float* scratch = nullptr;  // for the unfused chain and the comparators' output
   float* scratch2 = nullptr;
   void* temp = nullptr;
   std::size_t temp_bytes = 0;
@@ -122,9 +124,7 @@ float thrust_unfused_sum(Data& d) {
   return s;
 }
 
-float hetex_fused_sum(Data& d) {
-  return hetex::pipeline(*d.x).map(Square{}).filter(Below{}).sum().value();
-}
+float hetex_fused_sum(Data& d) { return hetex::pipeline(*d.x).map(Square{}).filter(Below{}).sum().value(); }
 
 int cub_select(Data& d) {
   std::size_t bytes = d.temp_bytes;

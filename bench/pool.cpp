@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pools against what people write by hand, in the same binary and run:
 //   device: DevicePool allocate+free vs cudaMalloc/cudaFree vs cudaMallocAsync/cudaFreeAsync
 //     (the device's default pool, and a pool of one's own that caches everything), without and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Raw CUDA comparators for bench/pool.cpp: what a user allocating by hand would write.
 #include <cuda_runtime.h>
 

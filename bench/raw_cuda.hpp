@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 #include <cstddef>
 
@@ -8,8 +9,8 @@ void* device_alloc(std::size_t bytes);
 void device_free(void* p);
 void* pinned_alloc(std::size_t bytes);
 void pinned_free(void* p);
-void copy_sync(void* dst, const void* src, std::size_t bytes);       // cudaMemcpyAsync + stream sync
-void memcpy_blocking(void* dst, const void* src, std::size_t bytes); // cudaMemcpy
-void empty_launch_sync();                                            // <<<1,1>>> + cudaStreamSynchronize
+void copy_sync(void* dst, const void* src, std::size_t bytes);        // cudaMemcpyAsync + stream sync
+void memcpy_blocking(void* dst, const void* src, std::size_t bytes);  // cudaMemcpy
+void empty_launch_sync();                                             // <<<1,1>>> + cudaStreamSynchronize
 void empty_launch(hetex::NativeStream s);
 }  // namespace raw

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The scheduler against its baselines, data in host memory, for two workloads: vector add (memory
 // bound) and SHA-256 of 64-byte messages (compute bound).
 //   Size sweep: columns CPU-only, GPU-only, Threshold, Adaptive, the oracle (the better of
@@ -41,7 +42,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Args {
-  bool diag = false;  // only the pinned-vs-adaptive comparison on vector add, many rounds
+  bool diag = false;        // only the pinned-vs-adaptive comparison on vector add, many rounds
   bool split_only = false;  // only the split measurements
   int step = 2;
   int reps = 15;
@@ -51,12 +52,18 @@ struct Args {
 Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
-    if (!std::strcmp(argv[i], "--step") && i + 1 < argc) a.step = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc) a.reps = std::max(1, std::atoi(argv[++i]));
-    else if (!std::strcmp(argv[i], "--json") && i + 1 < argc) a.json = argv[++i];
-    else if (!std::strcmp(argv[i], "--diag")) a.diag = true;
-    else if (!std::strcmp(argv[i], "--split-only")) a.split_only = true;
-    else if (!std::strncmp(argv[i], "--benchmark", 11)) continue;  // tolerated: run.sh passes filters
+    if (!std::strcmp(argv[i], "--step") && i + 1 < argc)
+      a.step = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--reps") && i + 1 < argc)
+      a.reps = std::max(1, std::atoi(argv[++i]));
+    else if (!std::strcmp(argv[i], "--json") && i + 1 < argc)
+      a.json = argv[++i];
+    else if (!std::strcmp(argv[i], "--diag"))
+      a.diag = true;
+    else if (!std::strcmp(argv[i], "--split-only"))
+      a.split_only = true;
+    else if (!std::strncmp(argv[i], "--benchmark", 11))
+      continue;  // tolerated: run.sh passes filters
     else {
       std::fprintf(stderr, "usage: %s [--step 1|2] [--reps N] [--json FILE]\n", argv[0]);
       std::exit(2);
@@ -83,7 +90,7 @@ struct Workload {
   std::string name;
   std::function<Result<ExecReport>(Scheduler&, std::size_t n)> run;
   std::function<void(std::size_t n)> prepare;  // before a checked run, untimed: poison the outputs
-  std::function<bool(std::size_t n)> check;  // the last run's results are right
+  std::function<bool(std::size_t n)> check;    // the last run's results are right
   std::function<void(std::size_t n)> raw;
 };
 
@@ -104,8 +111,8 @@ double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* 
     for (const auto& d : rep->stats.devices) (*where)[d.device] += d.items;
   last_run = "[" + rep->stats.route.describe() + "]";
   for (const auto& d : rep->stats.devices)
-    last_run += " " + d.device.to_string() + " " + std::to_string(d.items) + " in " + std::to_string(d.busy_seconds * 1e3).substr(0, 6) +
-                " ms";
+    last_run += " " + d.device.to_string() + " " + std::to_string(d.items) + " in " +
+                std::to_string(d.busy_seconds * 1e3).substr(0, 6) + " ms";
   // The CPU's pieces in a split: how many, and how busy its threads were (the pieces' summed
   // time over threads x the span from the first piece's start to the last one's end).
   std::size_t pieces = 0;
@@ -141,8 +148,8 @@ double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* 
         first_cpu = std::min(first_cpu, ms(c.start));
         last_start = std::max(last_start, ms(c.start));
       } else {
-        std::snprintf(b, sizeof b, " %s%s %.2f-%.2f (%zu)", c.device.to_string().c_str(), c.stolen ? "*" : "", ms(c.start),
-                      ms(c.finish), c.items());
+        std::snprintf(b, sizeof b, " %s%s %.2f-%.2f (%zu)", c.device.to_string().c_str(), c.stolen ? "*" : "",
+                      ms(c.start), ms(c.finish), c.items());
         gpu += b;
       }
     }
@@ -159,7 +166,8 @@ double timed(Scheduler& s, const Workload& w, std::size_t n, bool check, Where* 
     if (!ends.empty())
       std::snprintf(b, sizeof b, "\n      cpu %.2f, half %.2f, last start %.2f, end %.2f;", first_cpu, half, last_start,
                     ends.back().first);
-    last_run += (ends.empty() ? std::string("\n     ") : std::string(b)) + gpu + " | total " + std::to_string(t * 1e3).substr(0, 6);
+    last_run += (ends.empty() ? std::string("\n     ") : std::string(b)) + gpu + " | total " +
+                std::to_string(t * 1e3).substr(0, 6);
   }
   return t;
 }
@@ -171,16 +179,18 @@ struct Policies {
 
 std::string shares(const Where& where, std::size_t total) {
   std::string s;
-  for (const auto& [d, items] : where) s += d.to_string() + ":" + std::to_string(total ? items * 100 / total : 0) + "% ";
+  for (const auto& [d, items] : where)
+    s += d.to_string() + ":" + std::to_string(total ? items * 100 / total : 0) + "% ";
   return s;
 }
 
 std::string sweep(const Workload& w, Policies& p, const std::vector<std::size_t>& sizes, int reps, bool gpu) {
   for (std::size_t n : sizes)
     // Calibration: each device three to five runs (until their times agree), then a few routed.
-    for (int i = 0; i < 2 * static_cast<int>(CostModel::kWindow) + 2; ++i) (void)timed(*p.adaptive, w, n, false, nullptr);
-  std::printf("\n%s, data in host memory (M items/s)\n%10s %10s %10s %10s %10s %10s %9s %10s  %s\n", w.name.c_str(), "items",
-              "cpu", "gpu", "threshold", "adaptive", "oracle", "ada/orcl", "raw", "adaptive ran on");
+    for (int i = 0; i < 2 * static_cast<int>(CostModel::kWindow) + 2; ++i)
+      (void)timed(*p.adaptive, w, n, false, nullptr);
+  std::printf("\n%s, data in host memory (M items/s)\n%10s %10s %10s %10s %10s %10s %9s %10s  %s\n", w.name.c_str(),
+              "items", "cpu", "gpu", "threshold", "adaptive", "oracle", "ada/orcl", "raw", "adaptive ran on");
   std::string json = "\"" + w.name + "\": [";
   double worst = 1e9;
   for (std::size_t n : sizes) {
@@ -255,7 +265,8 @@ std::string split(const std::string& label, const Workload& w, Policies& p, std:
               label.c_str(), n, s / 1e6, c / 1e6, p.each_gpu.size(), g / 1e6, (c + g) / 1e6, 100 * s / (c + g),
               shares(where, n * reps).c_str());
   char row[300];
-  std::snprintf(row, sizeof row, "\"split_%s\": {\"items\": %zu, \"split_s\": %.9g, \"cpu_s\": %.9g, \"all_gpus_s\": %.9g}",
+  std::snprintf(row, sizeof row,
+                "\"split_%s\": {\"items\": %zu, \"split_s\": %.9g, \"cpu_s\": %.9g, \"all_gpus_s\": %.9g}",
                 label.c_str(), n, n / s, n / c, n / g);
   return row;
 }
@@ -343,29 +354,28 @@ int main(int argc, char** argv) {
   auto sha_workload = [&](const std::string& name, std::span<const std::uint8_t> data,
                           std::span<const std::uint64_t> offsets, std::span<ops::Digest> digests) {
     auto batch = [data, offsets](std::size_t n) { return ops::MessageBatch{data, offsets.first(n + 1)}; };
-    return Workload{name,
-                    [batch, digests](Scheduler& s, std::size_t n) {
-                      return s.run(ops::sha256(), batch(n), digests.first(n));
-                    },
-                    [digests](std::size_t n) { std::fill_n(digests.begin(), n, ops::Digest{}); },
-                    [batch, digests](std::size_t n) {
-                      const auto in = batch(n);
-                      for (std::size_t i = 0; i < n; i += 997) {
-                        ops::Digest d;
-                        ::SHA256(in[i].data(), in[i].size(), d.data());
-                        if (d != digests[i]) return false;
-                      }
-                      return true;
-                    },
-                    [batch, digests](std::size_t n) {
-                      const auto in = batch(n);
-                      tbb::parallel_for(std::size_t(0), n, [&](std::size_t i) {
-                        SHA256_CTX ctx;
-                        SHA256_Init(&ctx);
-                        SHA256_Update(&ctx, in[i].data(), in[i].size());
-                        SHA256_Final(digests[i].data(), &ctx);
-                      });
-                    }};
+    return Workload{
+        name,
+        [batch, digests](Scheduler& s, std::size_t n) { return s.run(ops::sha256(), batch(n), digests.first(n)); },
+        [digests](std::size_t n) { std::fill_n(digests.begin(), n, ops::Digest{}); },
+        [batch, digests](std::size_t n) {
+          const auto in = batch(n);
+          for (std::size_t i = 0; i < n; i += 997) {
+            ops::Digest d;
+            ::SHA256(in[i].data(), in[i].size(), d.data());
+            if (d != digests[i]) return false;
+          }
+          return true;
+        },
+        [batch, digests](std::size_t n) {
+          const auto in = batch(n);
+          tbb::parallel_for(std::size_t(0), n, [&](std::size_t i) {
+            SHA256_CTX ctx;
+            SHA256_Init(&ctx);
+            SHA256_Update(&ctx, in[i].data(), in[i].size());
+            SHA256_Final(digests[i].data(), &ctx);
+          });
+        }};
   };
   Workload sha64 = sha_workload("sha256_64B", short_msgs->first, short_msgs->second, digests_vec);
   Workload sha1k = sha_workload("sha256_1KiB", long_msgs->first, long_msgs->second, digests_vec);
@@ -435,18 +445,18 @@ int main(int argc, char** argv) {
     Workload sha64p = sha_workload("sha256_64B_pinned", short_data.span(), short_offsets.span(), pinned_digests.span());
     Workload sha1kp = sha_workload("sha256_1KiB_pinned", long_data.span(), long_offsets.span(), pinned_digests.span());
     auto pa = pin(a), pb = pin(b), pc = pin(c);
-    Workload vecp{"vector_add_pinned",
-                  [&](Scheduler& s, std::size_t n) {
-                    return s.run(ops::vector_add(), ZipBatch<float>{pa.span().first(n), pb.span().first(n)},
-                                 pc.span().first(n));
-                  },
-                  [&](std::size_t n) { std::fill_n(pc.span().begin(), n, -1.0f); },
-                  [&](std::size_t n) {
-                    for (std::size_t i = 0; i < n; ++i)
-                      if (pc.span()[i] != pa.span()[i] + pb.span()[i]) return false;
-                    return true;
-                  },
-                  nullptr};
+    Workload vecp{
+        "vector_add_pinned",
+        [&](Scheduler& s, std::size_t n) {
+          return s.run(ops::vector_add(), ZipBatch<float>{pa.span().first(n), pb.span().first(n)}, pc.span().first(n));
+        },
+        [&](std::size_t n) { std::fill_n(pc.span().begin(), n, -1.0f); },
+        [&](std::size_t n) {
+          for (std::size_t i = 0; i < n; ++i)
+            if (pc.span()[i] != pa.span()[i] + pb.span()[i]) return false;
+          return true;
+        },
+        nullptr};
     json += ", " + split("vector_add_pinned", vecp, p, vsizes.back(), args.reps);
     json += ", " + split("sha256_64B_pinned", sha64p, p, ssizes.back(), args.reps);
     json += ", " + split("sha256_1KiB_pinned", sha1kp, p, std::size_t(1) << 19, args.reps);

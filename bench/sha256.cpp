@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Batched SHA-256, each figure beside the library people use today (OpenSSL libcrypto), in the
 // same binary and run. msgs/s is the headline counter; bytes/s counts message bytes.
 //   (a) 64-byte messages host->host on the GPU, vs a raw TBB loop over EVP_Digest (the MD fetched
@@ -36,7 +37,6 @@ namespace {
 using hetex_bench::need_gpu;
 using hetex_bench::rt;
 using hetex_bench::streams;
-
 
 const EVP_MD* fetched_md() {
   static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
@@ -228,7 +228,8 @@ void BM_Hetex_PackChunk(benchmark::State& st) {
   auto staging = PinnedBuffer<std::uint8_t>::allocate(detail::sha256::staging_bytes(n, n * len));
   if (!staging) return st.SkipWithError("pinned allocation failed");
   for (auto _ : st)
-    if (auto p = detail::sha256::pack_chunk(b.view(), 0, n, staging->span()); !p) st.SkipWithError(p.error().describe().c_str());
+    if (auto p = detail::sha256::pack_chunk(b.view(), 0, n, staging->span()); !p)
+      st.SkipWithError(p.error().describe().c_str());
   report(st, n, len);
 }
 
@@ -248,22 +249,76 @@ void BM_Hetex_HostCopyToPinned(benchmark::State& st) {
 constexpr std::int64_t k10K = 10000, k1M = 1 << 20, k4M = 4 << 20, k16M = 16 << 20;
 
 // (a) and (c): 64-byte messages.
-BENCHMARK(BM_OpenSSL_AllCores)->Args({k10K, 64})->Args({k1M, 64})->Args({k16M, 64})->Args({k10K, 1024})->Args({k1M, 1024})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_OpenSSL_LowLevel_AllCores)->Args({k10K, 64})->Args({k1M, 64})->Args({k16M, 64})->Args({k1M, 1024})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Hetex_Cpu_AllCores)->Args({k10K, 64})->Args({k1M, 64})->Args({k16M, 64})->Args({k10K, 1024})->Args({k1M, 1024})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Hetex_Gpu_HostToHost)->Args({k10K, 64, 0, 1})->Args({k1M, 64, 0, 1})->Args({k16M, 64, 0, 1})->Args({k10K, 1024, 0, 1})->Args({k1M, 1024, 0, 1})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OpenSSL_AllCores)
+    ->Args({k10K, 64})
+    ->Args({k1M, 64})
+    ->Args({k16M, 64})
+    ->Args({k10K, 1024})
+    ->Args({k1M, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OpenSSL_LowLevel_AllCores)
+    ->Args({k10K, 64})
+    ->Args({k1M, 64})
+    ->Args({k16M, 64})
+    ->Args({k1M, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Hetex_Cpu_AllCores)
+    ->Args({k10K, 64})
+    ->Args({k1M, 64})
+    ->Args({k16M, 64})
+    ->Args({k10K, 1024})
+    ->Args({k1M, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Hetex_Gpu_HostToHost)
+    ->Args({k10K, 64, 0, 1})
+    ->Args({k1M, 64, 0, 1})
+    ->Args({k16M, 64, 0, 1})
+    ->Args({k10K, 1024, 0, 1})
+    ->Args({k1M, 1024, 0, 1})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 // (b)
-BENCHMARK(BM_Hetex_Gpu_DeviceResident)->Args({k1M, 1024})->Args({k4M, 1024})->Args({k16M, 64})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Hetex_Gpu_DeviceResident)
+    ->Args({k1M, 1024})
+    ->Args({k4M, 1024})
+    ->Args({k16M, 64})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 // (c) and (d): one thread; 10K rows are the design notes' case.
-BENCHMARK(BM_OpenSSL_Serial)->Args({k10K, 64})->Args({k1M, 64})->Args({k10K, 1024})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Hetex_Cpu_Serial)->Args({k10K, 64})->Args({k1M, 64})->Args({k10K, 1024})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_OpenSSL_Serial)
+    ->Args({k10K, 64})
+    ->Args({k1M, 64})
+    ->Args({k10K, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Hetex_Cpu_Serial)
+    ->Args({k10K, 64})
+    ->Args({k1M, 64})
+    ->Args({k10K, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 // Diagnostics: chunk size and store kind of the host->host path, its ceiling without host
 // copies, and what the host side alone sustains.
-BENCHMARK(BM_Hetex_Gpu_HostToHost)->Name("BM_Hetex_Gpu_HostToHost_Tuning")->ArgNames({"n", "len", "chunkMiB", "streaming"})
-    ->Args({k16M, 64, 4, 1})->Args({k16M, 64, 8, 1})->Args({k16M, 64, 32, 1})->Args({k16M, 64, 64, 1})
-    ->Args({k16M, 64, 4, 0})->Args({k16M, 64, 16, 0})->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Hetex_Gpu_HostToHost)
+    ->Name("BM_Hetex_Gpu_HostToHost_Tuning")
+    ->ArgNames({"n", "len", "chunkMiB", "streaming"})
+    ->Args({k16M, 64, 4, 1})
+    ->Args({k16M, 64, 8, 1})
+    ->Args({k16M, 64, 32, 1})
+    ->Args({k16M, 64, 64, 1})
+    ->Args({k16M, 64, 4, 0})
+    ->Args({k16M, 64, 16, 0})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Hetex_Gpu_PinnedToPinned)->Args({k16M, 64})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_Hetex_PackChunk)->Args({256 << 10, 64})->Args({16 << 10, 1024})->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Hetex_PackChunk)
+    ->Args({256 << 10, 64})
+    ->Args({16 << 10, 1024})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Hetex_HostCopyToPinned)->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 BENCHMARK_MAIN();

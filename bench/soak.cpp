@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Exactly once at scale: at least --items items through each scheduling policy (Threshold,
 // Adaptive, Split, Pinned to the first GPU), in batches of random sizes from several producer
 // threads, while GPU attempts fail at random (out of memory, kernel fault, device lost, slow;
@@ -55,12 +56,18 @@ Args parse(int argc, char** argv) {
     const std::string k = argv[i];
     if (i + 1 >= argc) usage(("missing value for " + k).c_str());
     const std::string v = argv[++i];
-    if (k == "--items") a.items = std::stoull(v);
-    else if (k == "--gpus") a.gpus = v;
-    else if (k == "--faults") a.faults = v;
-    else if (k == "--seed") a.seed = std::stoull(v);
-    else if (k == "--producers") a.producers = std::max(1, std::stoi(v));
-    else if (k == "--max-batch") a.max_batch = std::max<std::size_t>(1, std::stoull(v));
+    if (k == "--items")
+      a.items = std::stoull(v);
+    else if (k == "--gpus")
+      a.gpus = v;
+    else if (k == "--faults")
+      a.faults = v;
+    else if (k == "--seed")
+      a.seed = std::stoull(v);
+    else if (k == "--producers")
+      a.producers = std::max(1, std::stoi(v));
+    else if (k == "--max-batch")
+      a.max_batch = std::max<std::size_t>(1, std::stoull(v));
     else if (k == "--policies") {
       a.policies.clear();
       for (std::size_t at = 0; at <= v.size();) {
@@ -68,7 +75,8 @@ Args parse(int argc, char** argv) {
         a.policies.push_back(v.substr(at, comma - at));
         at = comma + 1;
       }
-    } else usage(("unknown option " + k).c_str());
+    } else
+      usage(("unknown option " + k).c_str());
   }
   if (a.gpus != "sim" && a.gpus != "real") usage("--gpus is sim or real");
   return a;
@@ -127,8 +135,11 @@ void check_batch(const std::vector<float>& a, const std::vector<float>& b, const
 void favour_gpus(Scheduler& s, const std::vector<DeviceId>& gpus) {
   for (std::size_t n = 1; n <= (1u << 16); n *= 2)
     for (std::size_t i = 0; i < CostModel::kCalibrated; ++i) {
-      s.cost_model().record(CostModel::Key::alone(ops::vector_add().name(), DeviceId::cpu(), Residency::host), n, 1e-3 + double(n) / 1e6);
-      for (const auto& g : gpus) s.cost_model().record(CostModel::Key::alone(ops::vector_add().name(), g, Residency::host), n, 20e-6 + double(n) / 5e8);
+      s.cost_model().record(CostModel::Key::alone(ops::vector_add().name(), DeviceId::cpu(), Residency::host), n,
+                            1e-3 + double(n) / 1e6);
+      for (const auto& g : gpus)
+        s.cost_model().record(CostModel::Key::alone(ops::vector_add().name(), g, Residency::host), n,
+                              20e-6 + double(n) / 5e8);
     }
 }
 
@@ -153,11 +164,16 @@ Outcome soak(const Args& args, const std::string& policy_name, const Runtime& rt
   } else {
     for (const auto& g : rt.gpus()) gpus.push_back(g.id());
   }
-  if (policy_name == "threshold") o.policy = ThresholdPolicy{.min_gpu_items = 512};
-  else if (policy_name == "adaptive") o.policy = AdaptivePolicy{.probe_interval = 0};
-  else if (policy_name == "split") o.policy = SplitPolicy{};
-  else if (policy_name == "pinned") o.policy = PinnedPolicy{gpus.front()};
-  else usage(("unknown policy " + policy_name).c_str());
+  if (policy_name == "threshold")
+    o.policy = ThresholdPolicy{.min_gpu_items = 512};
+  else if (policy_name == "adaptive")
+    o.policy = AdaptivePolicy{.probe_interval = 0};
+  else if (policy_name == "split")
+    o.policy = SplitPolicy{};
+  else if (policy_name == "pinned")
+    o.policy = PinnedPolicy{gpus.front()};
+  else
+    usage(("unknown policy " + policy_name).c_str());
   auto sched = Scheduler::create(rt, o);
   if (!sched) {
     std::fprintf(stderr, "bench_soak: %s: %s\n", policy_name.c_str(), sched.error().describe().c_str());
@@ -215,9 +231,8 @@ int main(int argc, char** argv) {
   if (!rt) usage(rt.error().describe().c_str());
   if (args.gpus == "real" && !rt->has_gpu()) usage(("--gpus real: " + rt->gpu_unavailable_reason()).c_str());
   std::printf("bench_soak: %s GPUs (%s), faults %s, %zu items per policy, %d producers, batches of 1..%zu\n",
-              args.gpus.c_str(),
-              args.gpus == "sim" ? "sim:0, sim:1" : std::to_string(rt->gpus().size()).c_str(), plan->to_string().c_str(),
-              args.items, args.producers, args.max_batch);
+              args.gpus.c_str(), args.gpus == "sim" ? "sim:0, sim:1" : std::to_string(rt->gpus().size()).c_str(),
+              plan->to_string().c_str(), args.items, args.producers, args.max_batch);
   std::printf("%-9s %9s %7s %6s %7s %5s %5s %5s %5s %9s %6s %9s  %s\n", "policy", "items", "batches", "on GPU",
               "faults", "oom", "kern", "lost", "other", "fallback", "sec", "items/s", "exactly once");
   bool all = true;

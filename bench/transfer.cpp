@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Foundation benchmarks, each beside its raw-CUDA comparator in the same binary and run:
 //   pinned H2D/D2H through hetex vs cudaMemcpyAsync on pinned memory (goal: >= 90%),
 //   upload from an ordinary std::vector vs cudaMemcpy from pageable memory (goal: >= 2x),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Raw CUDA comparators for bench/transfer.cpp: what a user writing CUDA by hand would do.
 #include <cuda_runtime.h>
 
@@ -41,7 +42,9 @@ void copy_sync(void* dst, const void* src, std::size_t bytes) {
   check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDefault, s()), "cudaMemcpyAsync");
   check(cudaStreamSynchronize(s()), "cudaStreamSynchronize");
 }
-void memcpy_blocking(void* dst, const void* src, std::size_t bytes) { check(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "cudaMemcpy"); }
+void memcpy_blocking(void* dst, const void* src, std::size_t bytes) {
+  check(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "cudaMemcpy");
+}
 void empty_launch_sync() {
   empty<<<1, 1, 0, s()>>>();
   check(cudaGetLastError(), "launch");

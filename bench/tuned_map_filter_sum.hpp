@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The comparator for hetex's fused map -> filter -> sum on the CPU (bench_pipeline and `hetex
 // bench`): sum of x[i]² over those below 0.25, as a programmer tuning it by hand writes it with

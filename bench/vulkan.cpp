@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // bench_vulkan: every built-in workload on the Vulkan backend beside hetex's CUDA path on the
 // same GPU (host -> host and device-resident) and the CPU backend, in one run:
 //   vector add    host->host: PCIe bytes/s (12 bytes an item); resident: memory bytes/s
@@ -234,7 +235,8 @@ void BM_VectorAdd_HostToHost_Vulkan(benchmark::State& st) {
   const auto &x = floats(n, 1), &y = floats(n, 2);
   std::vector<float> out(n), want(n);
   (void)hetex::ops::vector_cpu(hetex::ops::VectorKind::add, {x, y}, want);
-  if (auto s = vk::vector(*dev, hetex::ops::VectorKind::add, {x, y}, out); !s) return st.SkipWithError(s.error().describe().c_str());
+  if (auto s = vk::vector(*dev, hetex::ops::VectorKind::add, {x, y}, out); !s)
+    return st.SkipWithError(s.error().describe().c_str());
   if (std::memcmp(out.data(), want.data(), n * 4) != 0) return wrong(st, "vector add");
   for (auto _ : st) (void)vk::vector(*dev, hetex::ops::VectorKind::add, {x, y}, out);
   rate(st, double(n), 12.0 * double(n));
@@ -272,7 +274,8 @@ void BM_VectorAdd_Resident_Vulkan(benchmark::State& st) {
   if (auto s = run(); !s) return st.SkipWithError(s.error().describe().c_str());
   std::vector<float> want(n);
   (void)hetex::ops::vector_cpu(hetex::ops::VectorKind::add, {floats(n, 1), floats(n, 2)}, want);
-  if (std::memcmp(from_device(*dev, *out, n * 4).data(), want.data(), n * 4) != 0) return wrong(st, "resident vector add");
+  if (std::memcmp(from_device(*dev, *out, n * 4).data(), want.data(), n * 4) != 0)
+    return wrong(st, "resident vector add");
   for (auto _ : st) (void)run();
   rate(st, double(n), 12.0 * double(n));
 }
@@ -296,7 +299,8 @@ void BM_Sha256_HostToHost_Cuda(benchmark::State& st) {
   const std::size_t n = kGpu.sha_messages;
   const auto& m = messages(n, 64);
   std::vector<Digest> out(n);
-  if (auto s = hetex::ops::sha256_gpu(streams(), view(m), out); !s) return st.SkipWithError(s.error().describe().c_str());
+  if (auto s = hetex::ops::sha256_gpu(streams(), view(m), out); !s)
+    return st.SkipWithError(s.error().describe().c_str());
   for (auto _ : st) (void)hetex::ops::sha256_gpu(streams(), view(m), out);
   rate(st, double(n), 64.0 * double(n));
 }
@@ -350,7 +354,8 @@ void BM_Ed25519_HostToHost_Vulkan(benchmark::State& st) {
   const auto batch = signatures(n).data.batch();
   std::vector<hetex::ops::Verdict> out(n);
   const auto arithmetic = st.range(0) ? vk::Arithmetic::int64 : vk::Arithmetic::int32;
-  if (auto s = vk::ed25519_verify(*dev, batch, out, arithmetic); !s) return st.SkipWithError(s.error().describe().c_str());
+  if (auto s = vk::ed25519_verify(*dev, batch, out, arithmetic); !s)
+    return st.SkipWithError(s.error().describe().c_str());
   if (out != verdicts(n)) return wrong(st, "Ed25519 verdicts");
   for (auto _ : st) (void)vk::ed25519_verify(*dev, batch, out, arithmetic);
   rate(st, double(n), 0);
@@ -361,7 +366,8 @@ void BM_Ed25519_HostToHost_Cuda(benchmark::State& st) {
   const std::size_t n = kGpu.signatures;
   const auto batch = signatures(n).data.batch();
   std::vector<hetex::ops::Verdict> out(n);
-  if (auto s = hetex::ops::ed25519_verify_gpu(streams(), batch, out); !s) return st.SkipWithError(s.error().describe().c_str());
+  if (auto s = hetex::ops::ed25519_verify_gpu(streams(), batch, out); !s)
+    return st.SkipWithError(s.error().describe().c_str());
   for (auto _ : st) (void)hetex::ops::ed25519_verify_gpu(streams(), batch, out);
   rate(st, double(n), 0);
 }
@@ -475,7 +481,9 @@ void BM_Reduce_Resident_Vulkan(benchmark::State& st) {
 
 void BM_Reduce_Cpu(benchmark::State& st) {
   const auto& v = floats(sizes().reduce_host, 3);
-  auto run = [&] { return hetex::pipeline(v).map([](float x) { return x * x; }).filter([](float y) { return y < 0.25f; }).sum(); };
+  auto run = [&] {
+    return hetex::pipeline(v).map([](float x) { return x * x; }).filter([](float y) { return y < 0.25f; }).sum();
+  };
   for (auto _ : st) benchmark::DoNotOptimize(run());
   rate(st, double(v.size()), 4.0 * double(v.size()));
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CUDA rows of bench_vulkan that need device code: vector add on device-resident buffers
 // (a grid-stride float4 kernel, as src/ops/vector.cu's), and hetex's CUDA pipeline (CUB over a
 // fused transform) for the reduction, device-resident and host -> host. Inputs are random floats
@@ -22,7 +23,8 @@ using hetex_bench::rt;
 using hetex_bench::vulkan_sizes::kGpu;
 
 __global__ void fill_random(float* x, std::size_t n, std::uint32_t seed) {
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x) {
     std::uint32_t h = static_cast<std::uint32_t>(i) * 0x9E3779B9u ^ seed;
     h ^= h >> 16;
     h *= 0x85EBCA6Bu;
@@ -33,8 +35,10 @@ __global__ void fill_random(float* x, std::size_t n, std::uint32_t seed) {
   }
 }
 
-__global__ void add_kernel(const float4* __restrict__ x, const float4* __restrict__ y, float4* __restrict__ o, std::size_t quads) {
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < quads; i += std::size_t(gridDim.x) * blockDim.x) {
+__global__ void add_kernel(const float4* __restrict__ x, const float4* __restrict__ y, float4* __restrict__ o,
+                           std::size_t quads) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < quads;
+       i += std::size_t(gridDim.x) * blockDim.x) {
     const float4 a = x[i], b = y[i];
     o[i] = make_float4(a.x + b.x, a.y + b.y, a.z + b.z, a.w + b.w);
   }

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Decides whether the CUDA backend is built. AUTO builds it when a CUDA compiler is found.
 # Architectures: sm_90 machine code plus compute_90 PTX, so newer GPUs JIT from PTX.
 if(NOT HETEX_CUDA MATCHES "^(AUTO|ON|OFF)$")

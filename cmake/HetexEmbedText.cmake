@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # cmake -DIN=file -DOUT=file.inc -P HetexEmbedText.cmake: writes the text of IN as a C++ raw
 # string literal, for GLSL that is compiled at run time.
 file(READ ${IN} text)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install rules: headers, the library, the `hetex` command, a CMake package
 # (find_package(hetex CONFIG) -> hetex::hetex) and a pkg-config file (hetex.pc).
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # MPI for hetex::dist: HETEX_MPI=AUTO builds it when an MPI library (with its launcher) is found,
 # ON requires one, OFF never builds it. Sets HETEX_WITH_MPI and, for the tests, HETEX_MPIEXEC.
 set(HETEX_MPI AUTO CACHE STRING "Build hetex::dist (MPI): AUTO (when MPI is found), ON or OFF")

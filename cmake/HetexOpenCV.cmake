@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # OpenCV (core + imgproc) as a comparator for the image tests and benchmarks; never a dependency
 # of the library. Debian's libopencv-imgproc-dev ships no CMake package, so the headers and
 # libraries are found directly. Defines the target hetex_opencv (with HETEX_HAVE_OPENCV=1) when found.

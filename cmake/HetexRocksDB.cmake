@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # RocksDB (Debian's librocksdb-dev), where the ledger commits its blocks. HETEX_ROCKSDB: AUTO uses
 # it when pkg-config finds it, ON requires it, OFF leaves it out. Without it the ledger library
 # still builds (parsing, verification, hashing, the parallel executor, the pipeline), but its

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Decides whether the Vulkan backend (src/vulkan) is built. AUTO builds it when the Vulkan
 # headers and loader, glslc (build-time SPIR-V) and glslang (run-time GLSL) are all found;
 # ON insists on them; OFF leaves it out. Independent of CUDA: a CPU-only build can have it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The async batch workflow: a producer makes batches of messages, a bounded Channel carries them
 // to the hybrid scheduler, which hashes each (SHA-256) on the CPU or a GPU while the next batches
 // are being made, and a consumer checks the digests, in order.
@@ -44,8 +45,9 @@ struct Hashing {
 };
 
 // FIPS 180-4's first example: SHA-256("abc"). Every batch starts with it.
-constexpr Digest kAbc = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
-                         0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+constexpr Digest kAbc = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+                         0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+                         0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
 
 hetex::ops::PackedMessages make_messages(std::size_t count, std::mt19937& rng) {
   hetex::ops::PackedMessages m;
@@ -73,7 +75,8 @@ int main(int argc, char** argv) {
   std::size_t batches = 32, per_batch = 2048;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--batches")) batches = std::strtoull(argv[i + 1], nullptr, 10);
-    if (!std::strcmp(argv[i], "--messages")) per_batch = std::max<std::size_t>(1, std::strtoull(argv[i + 1], nullptr, 10));
+    if (!std::strcmp(argv[i], "--messages"))
+      per_batch = std::max<std::size_t>(1, std::strtoull(argv[i + 1], nullptr, 10));
   }
 
   auto runtime = hetex::Runtime::create();
@@ -94,7 +97,7 @@ int main(int argc, char** argv) {
   hetex::Channel<Hashing> hashed(4);
   std::atomic<long long> producer_blocked_us{0};
   std::map<hetex::DeviceId, std::size_t> items_per_device;  // the consumer's alone until it is joined
-  std::size_t verified = 0;  // batches whose every digest is right
+  std::size_t verified = 0;                                 // batches whose every digest is right
 
   std::jthread producer([&] {
     std::mt19937 rng(7);
@@ -139,7 +142,8 @@ int main(int argc, char** argv) {
 
   std::printf("%zu batches of %zu messages (%.1f MiB) hashed in %.0f ms; producer blocked %.0f ms by backpressure\n",
               batches, per_batch, bytes / 1048576.0, took.count() * 1e3, producer_blocked_us / 1e3);
-  for (const auto& [device, items] : items_per_device) std::printf("  %-8s %zu messages\n", device.to_string().c_str(), items);
+  for (const auto& [device, items] : items_per_device)
+    std::printf("  %-8s %zu messages\n", device.to_string().c_str(), items);
   if (verified != batches) {
     std::fprintf(stderr, "%zu of %zu batches failed\n", batches - verified, batches);
     return 1;

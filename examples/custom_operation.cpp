@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Your own operation on the hybrid scheduler: SAXPY (out = a * x + y) with a CPU implementation
 // and, in CUDA builds, a GPU one (custom_operation.cu). The scheduler splits each batch between
 // the CPU and the GPUs so that all finish together; without a GPU the CPU does it all.
@@ -70,7 +71,8 @@ int main(int argc, char** argv) {
     for (std::size_t i = 0; i < n; ++i) x[i] = dist(rng), y[i] = dist(rng);
     auto report = (*scheduler)->run(saxpy, hetex::ZipBatch<float>{x, y}, std::span(out));
     if (!report || !report->all_ok()) {
-      std::fprintf(stderr, "batch %zu: %s\n", batch, (report ? report->status().error() : report.error()).describe().c_str());
+      std::fprintf(stderr, "batch %zu: %s\n", batch,
+                   (report ? report->status().error() : report.error()).describe().c_str());
       return 1;
     }
     for (const auto& d : report->stats.devices) items_per_device[d.device] += d.items;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The GPU half of the SAXPY example: copy x and y to the GPU, run a kernel, copy the result back,
 // all in order on one stream of the lane.
 #include <algorithm>
@@ -10,7 +11,8 @@ namespace example {
 namespace {
 
 __global__ void saxpy_kernel(float a, const float* __restrict__ x, float* __restrict__ y, std::size_t n) {
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x)
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x)
     y[i] = fmaf(a, x[i], y[i]);
 }
 

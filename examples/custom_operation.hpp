@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // SAXPY, out[i] = a * x[i] + y[i], as a user's own hetex operation. The CPU half is in
 // custom_operation.cpp; the CUDA half in custom_operation.cu, built only with the CUDA backend.

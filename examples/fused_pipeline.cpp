@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fused pipelines: how much of a day's sensor readings were valid, and what did they add up to?
 // Each terminal is one pass over the data, on all cores; with a scheduler, hetex may pick a GPU
 // for it (in files compiled by nvcc with __host__ __device__ lambdas).
@@ -30,7 +31,8 @@ int main() {
               hottest, hot);
 
   // Let the scheduler decide where to run it (the CPU here unless a GPU path exists and wins).
-  auto runtime = hetex::Runtime::create(hetex::RuntimeOptions{.devices = std::nullopt, .announce_cpu_only = false}).value();
+  auto runtime =
+      hetex::Runtime::create(hetex::RuntimeOptions{.devices = std::nullopt, .announce_cpu_only = false}).value();
   auto scheduler = hetex::Scheduler::create(runtime, {.calibration_file = std::filesystem::path()}).value();
   const std::size_t again = readings.on(*scheduler).count().value();
   return again == n ? 0 : 1;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The design notes' async workflow with images: a producer decodes frames into a bounded channel
 // (backpressure: it blocks while the channel is full), a worker hands batches of frames to the
 // scheduler (the CPU or a GPU, whichever it finds faster), and a consumer writes the results.
@@ -22,19 +23,22 @@ int main() {
   for (int y = 0; y < 200; ++y)
     for (int x = 0; x < 320; ++x)
       for (int c = 0; c < 3; ++c)
-        seed.pixels[(y * 320 + x) * 3 + c] = std::uint8_t(x > 100 && x < 220 && y > 60 && y < 140 ? 240 : (x + c * 50) % 200);
+        seed.pixels[(y * 320 + x) * 3 + c] =
+            std::uint8_t(x > 100 && x < 220 && y > 60 && y < 140 ? 240 : (x + c * 50) % 200);
   const auto input = (dir / "input.png").string();
   if (auto s = save(input, view(seed)); !s) return std::fprintf(stderr, "%s\n", s.error().describe().c_str()), 1;
 
   const Pipeline pipeline{.sigma = 1.5, .edges = Edges::binary, .threshold = 0.1};
   Operation<SpanBatch<ImageView>, Image> edges(
-      "image_edges", [&](const SpanBatch<ImageView>& in, std::span<Image> out) -> Status {
+      "image_edges",
+      [&](const SpanBatch<ImageView>& in, std::span<Image> out) -> Status {
         for (std::size_t i = 0; i < in.size(); ++i) {
           out[i] = make_image(output_shape(pipeline, in[i].shape));
           HETEX_TRY_VOID(run_cpu_serial(pipeline, in[i], out[i].pixels));
         }
         return {};
-      }, OperationOptions{.cpu_grain = 1, .gpu_min_chunk = 4});
+      },
+      OperationOptions{.cpu_grain = 1, .gpu_min_chunk = 4});
   edges.with_gpu([&](GpuLane& lane, const SpanBatch<ImageView>& in, std::span<Image> out) -> Status {
     for (std::size_t i = 0; i < in.size(); ++i) {
       out[i] = make_image(output_shape(pipeline, in[i].shape));

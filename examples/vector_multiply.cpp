@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Multiply two vectors element by element on the device you choose, and check every result.
 //
 //   example_vector_multiply [--device cpu|gpu|auto] [--n ITEMS]

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Writes docs/benchmarks.md from a report that `hetex bench --json FILE` saved:
 #   scripts/benchmarks-page.sh bench.json [HETEX]      (HETEX: the hetex binary to render with)
 # The page holds the machine, every workload's series beside the comparators measured in the same

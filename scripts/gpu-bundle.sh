@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Prepares a run on a bare GPU host (no dev packages, no network): builds Release for sm_90,
 # copies the test and benchmark binaries and every non-system shared library they load (per
 # ldd: librocksdb and its compression libraries among them) into gpu-bundle/ (git-ignored), with

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Open MPI for a host without Debian packages or network (the GPU host): downloads the .deb files
 # of Debian's Open MPI runtime (mpirun, orted, libmpi, every plugin, and every library they load)
 # into gpu-bundle/mpi/debs (git-ignored), with gpu-bundle/mpi/unpack.sh to install them there.

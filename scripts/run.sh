@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The main job: set up, build (with CUDA when nvcc is present) and run `hetex bench` on whatever
 # hardware this machine has: every workload on CPU 1 thread, all cores, each GPU and the hybrid
 # scheduler, beside OpenSSL, libsodium, std::execution and Thrust. Prints the table; writes

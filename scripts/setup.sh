@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs hetex's build dependencies on Debian 12 when any is missing (nothing else is
 # downloaded). The CUDA backend is built when nvcc is on PATH or in /usr/local/cuda/bin.
 set -euo pipefail
@@ -10,7 +11,8 @@ packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev l
           # The Vulkan backend: loader, glslc (build-time SPIR-V), glslang and SPIRV-Tools (run-time
           # GLSL); lavapipe (Mesa's CPU Vulkan driver) and the validation layer run its tests.
           libvulkan-dev glslc glslang-dev spirv-tools mesa-vulkan-drivers vulkan-validationlayers
-          clang-14 libclang-rt-14-dev)  # libFuzzer, for the fuzz build (tests/fuzz)
+          clang-14 libclang-rt-14-dev   # libFuzzer, for the fuzz build (tests/fuzz)
+          clang-format-14)              # the style check (scripts/check-format.sh)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

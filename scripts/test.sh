@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The whole test suite, as CI runs it (.ci/run calls exactly this):
+#   0. The sources are formatted as .clang-format says (scripts/check-format.sh)
 #   1. Release build with CUDA when nvcc is present: every test (GPU tests skip without a GPU;
 #      the "dist" tests run MPI jobs of 1 and 3 ranks on loopback where Open MPI is installed)
 #   2. CPU-only build (HETEX_CUDA=OFF): builds and passes on its own
@@ -13,6 +15,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/check-format.sh
 jobs=$(nproc)
 for preset in default cpu-only asan tsan; do
   echo "=== hetex: $preset build"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex-demo: what hetex sees on this machine, and its foundation at work on each device.
 // The hetex CLI (`hetex bench`) replaces this as the main job once it lands.
 #include <algorithm>
@@ -49,7 +50,8 @@ bool cpu_demo(const std::vector<std::uint32_t>& data) {
 // Round 1 includes first-use costs (context, first allocation, staging set-up); round 2 is warm.
 bool gpu_demo(const hetex::Device& gpu, const std::vector<std::uint32_t>& data, int round) {
   auto stream = hetex::Stream::create(gpu);
-  if (!stream) return std::fprintf(stderr, "  %s: %s\n", gpu.id().to_string().c_str(), stream.error().describe().c_str()), false;
+  if (!stream)
+    return std::fprintf(stderr, "  %s: %s\n", gpu.id().to_string().c_str(), stream.error().describe().c_str()), false;
   const auto t = Clock::now();
   auto copy = hetex::DeviceBuffer<std::uint32_t>::allocate(gpu, data.size());
   if (!copy) return std::fprintf(stderr, "  %s\n", copy.error().describe().c_str()), false;
@@ -61,12 +63,14 @@ bool gpu_demo(const hetex::Device& gpu, const std::vector<std::uint32_t>& data, 
                     });
                   })
                   .get();
-  if (!back) return std::fprintf(stderr, "  %s: %s\n", gpu.id().to_string().c_str(), back.error().describe().c_str()), false;
+  if (!back)
+    return std::fprintf(stderr, "  %s: %s\n", gpu.id().to_string().c_str(), back.error().describe().c_str()), false;
   const bool ok = *back == data;
   const double ms = ms_since(t);
-  std::printf("  %s, round %d%s: %zu MiB up, copied on the device and down in %.2f ms (%.1f GB/s over PCIe both ways), %s\n",
-              gpu.id().to_string().c_str(), round, round == 1 ? " (with set-up)" : " (warm)", data.size() * 4 >> 20, ms,
-              2.0 * double(data.size() * 4) / ms / 1e6, ok ? "verified" : "WRONG");
+  std::printf(
+      "  %s, round %d%s: %zu MiB up, copied on the device and down in %.2f ms (%.1f GB/s over PCIe both ways), %s\n",
+      gpu.id().to_string().c_str(), round, round == 1 ? " (with set-up)" : " (warm)", data.size() * 4 >> 20, ms,
+      2.0 * double(data.size() * 4) / ms / 1e6, ok ? "verified" : "WRONG");
   return ok;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `hetex bench`: every workload on CPU 1 thread, CPU all cores, each GPU and the hybrid
 // scheduler, beside the libraries people use today, in one run; a table, JSON and an HTML report.
 
@@ -65,11 +66,12 @@ metrics::MachineDescription describe(const Runtime& rt, bool gpus) {
   if (!gpus) return m;
   for (const auto& g : rt.gpus()) {
     const auto* i = g.gpu_info();
-    metrics::GpuDescription d{.name = i->name,
-                              .id = g.id().to_string(),
-                              .memory_bytes = i->total_memory,
-                              .multiprocessors = i->multiprocessors,
-                              .compute_capability = std::to_string(i->compute_major) + "." + std::to_string(i->compute_minor)};
+    metrics::GpuDescription d{
+        .name = i->name,
+        .id = g.id().to_string(),
+        .memory_bytes = i->total_memory,
+        .multiprocessors = i->multiprocessors,
+        .compute_capability = std::to_string(i->compute_major) + "." + std::to_string(i->compute_minor)};
     if (auto bw = measure_bandwidth(g)) {
       d.h2d_gbps = bw->h2d_gbps;
       d.d2h_gbps = bw->d2h_gbps;
@@ -111,10 +113,12 @@ void print_trace(const std::string& workload, std::size_t n, std::vector<ChunkRe
     for (const auto* r : rs) {
       items += r->items();
       char buf[96];
-      std::snprintf(buf, sizeof buf, " [%zu%s %.0f-%.0fus]", r->items(), r->stolen ? " stolen" : "", us(r->start), us(r->finish));
+      std::snprintf(buf, sizeof buf, " [%zu%s %.0f-%.0fus]", r->items(), r->stolen ? " stolen" : "", us(r->start),
+                    us(r->finish));
       line += buf;
     }
-    std::fprintf(stderr, "  %-7s %zu items in %zu pieces:%s\n", device.to_string().c_str(), items, rs.size(), line.c_str());
+    std::fprintf(stderr, "  %-7s %zu items in %zu pieces:%s\n", device.to_string().c_str(), items, rs.size(),
+                 line.c_str());
   }
 }
 
@@ -168,7 +172,8 @@ metrics::Workload run_plan(Plan& p, const bench::Settings& s, Progress& progress
 std::optional<metrics::Timeline> split_timeline(const Runtime& rt, const Plan& p) {
   if (!p.scheduled || p.sizes.empty()) return std::nullopt;
   auto log = std::make_shared<ChunkLog>();
-  auto sched = Scheduler::create(rt, {.policy = SplitPolicy{}, .calibration_file = std::filesystem::path{}, .observer = log});
+  auto sched =
+      Scheduler::create(rt, {.policy = SplitPolicy{}, .calibration_file = std::filesystem::path{}, .observer = log});
   if (!sched) return std::nullopt;
   const std::size_t n = p.sizes.back();
   // The cost model learns first: each device alone (three runs each), then a split or two.
@@ -178,7 +183,8 @@ std::optional<metrics::Timeline> split_timeline(const Runtime& rt, const Plan& p
   if (!p.scheduled(**sched, n)) return std::nullopt;
   auto records = log->take();
   if (records.empty()) return std::nullopt;
-  const auto t0 = std::min_element(records.begin(), records.end(), [](auto& a, auto& b) { return a.start < b.start; })->start;
+  const auto t0 =
+      std::min_element(records.begin(), records.end(), [](auto& a, auto& b) { return a.start < b.start; })->start;
   metrics::Timeline t{.title = "Split: " + p.meta.title + ", " + std::to_string(n) + " " + p.meta.unit, .events = {}};
   for (const auto& r : records) {
     const double start = std::chrono::duration<double, std::micro>(r.start - t0).count();
@@ -219,16 +225,20 @@ int run_bench(const BenchArgs& a, const std::string& device) {
   report.suite = a.suite;
   report.started_utc = utc_now();
   bench::Settings s;
-  if (a.suite == "full") s = {.full = true, .min_time = 0.3, .max_batch_seconds = 2.0};
-  else s = {.full = false, .min_time = 0.05, .max_batch_seconds = 0.25};
+  if (a.suite == "full")
+    s = {.full = true, .min_time = 0.3, .max_batch_seconds = 2.0};
+  else
+    s = {.full = false, .min_time = 0.05, .max_batch_seconds = 0.25};
   if (device == "gpu" && !rt->has_gpu()) {
     std::fprintf(stderr, "hetex bench: --device gpu: %s\n", rt->gpu_unavailable_reason().c_str());
     return 2;
   }
   s.gpus = device != "cpu" && rt->has_gpu();
   s.max_size = a.max_size;
-  if (device == "cpu") report.skipped.push_back("GPU columns: --device cpu");
-  else if (!rt->has_gpu()) report.skipped.push_back("GPU, adaptive and split columns: " + rt->gpu_unavailable_reason());
+  if (device == "cpu")
+    report.skipped.push_back("GPU columns: --device cpu");
+  else if (!rt->has_gpu())
+    report.skipped.push_back("GPU, adaptive and split columns: " + rt->gpu_unavailable_reason());
   report.machine = describe(*rt, s.gpus);
 
   auto make = [&](Policy p) {
@@ -238,7 +248,8 @@ int run_bench(const BenchArgs& a, const std::string& device) {
   auto cpu = make(PinnedPolicy{DeviceId::cpu()});
   auto adaptive = make(AdaptivePolicy{});
   auto split_log = a.trace ? std::make_shared<ChunkLog>() : nullptr;
-  auto split = Scheduler::create(*rt, {.policy = SplitPolicy{}, .calibration_file = std::filesystem::path{}, .observer = split_log});
+  auto split = Scheduler::create(
+      *rt, {.policy = SplitPolicy{}, .calibration_file = std::filesystem::path{}, .observer = split_log});
   for (auto* r : {&cpu, &adaptive, &split})
     if (!*r) {
       std::fprintf(stderr, "hetex bench: %s\n", r->error().describe().c_str());
@@ -256,12 +267,11 @@ int run_bench(const BenchArgs& a, const std::string& device) {
     }
 
   using Maker = Plan (*)(bench::Devices&, const bench::Settings&);
-  const std::vector<std::pair<std::string, Maker>> makers{
-      {"vector_add", bench::vector_add_plan},
-      {"sha256", bench::sha256_plan},
-      {"ed25519", bench::ed25519_plan},
-      {"pipeline", bench::pipeline_plan},
-      {"image", bench::image_plan}};
+  const std::vector<std::pair<std::string, Maker>> makers{{"vector_add", bench::vector_add_plan},
+                                                          {"sha256", bench::sha256_plan},
+                                                          {"ed25519", bench::ed25519_plan},
+                                                          {"pipeline", bench::pipeline_plan},
+                                                          {"image", bench::image_plan}};
   std::vector<Plan> plans;
   for (const auto& [id, make_plan] : makers)
     if (a.only.empty() || std::find(a.only.begin(), a.only.end(), id) != a.only.end()) plans.push_back(make_plan(d, s));
@@ -309,15 +319,18 @@ int run_bench(const BenchArgs& a, const std::string& device) {
 }  // namespace
 
 void add_bench(CLI::App& app, Common& common, int& status) {
-  auto* cmd = app.add_subcommand("bench", "Measure every workload on CPU, each GPU and the hybrid scheduler, beside "
-                                          "the libraries people use (OpenSSL, libsodium, Thrust)");
+  auto* cmd = app.add_subcommand("bench",
+                                 "Measure every workload on CPU, each GPU and the hybrid scheduler, beside "
+                                 "the libraries people use (OpenSSL, libsodium, Thrust)");
   auto a = std::make_shared<BenchArgs>();
   cmd->add_option("--suite", a->suite, "quick (about 2 minutes) or full (more sizes, longer runs)")
       ->check(CLI::IsMember({"quick", "full"}))
       ->capture_default_str();
   cmd->add_option("--json", a->json, "Write every figure and the machine description as JSON to this file");
   cmd->add_option("--html", a->html, "Write a self-contained HTML report with charts to this file");
-  cmd->add_option("--only", a->only, "Run only these workloads (comma-separated)")->delimiter(',')->check(CLI::IsMember({"vector_add", "sha256", "ed25519", "pipeline", "image"}));
+  cmd->add_option("--only", a->only, "Run only these workloads (comma-separated)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"vector_add", "sha256", "ed25519", "pipeline", "image"}));
   cmd->add_option("--max-size", a->max_size, "Largest batch to measure (items); a quick look or a smoke test")
       ->check(CLI::PositiveNumber);
   cmd->add_flag("--trace", a->trace, "Print what each device did in every checked split run (to stderr)");

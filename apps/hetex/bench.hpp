@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // `hetex bench`: the pieces shared by the driver (bench.cpp) and the workloads (bench_*.cpp).
 //
@@ -20,10 +21,10 @@ namespace hetex::cli::bench {
 
 struct Settings {
   bool full = false;
-  double min_time = 0.1;           // seconds of repetitions per point, at least 3 of them
-  double max_batch_seconds = 0.3;  // a column stops growing once one batch takes longer
-  bool gpus = true;                // --device cpu turns the GPU columns off
-  std::size_t max_size = SIZE_MAX; // --max-size: no batch larger (the smallest size always runs)
+  double min_time = 0.1;            // seconds of repetitions per point, at least 3 of them
+  double max_batch_seconds = 0.3;   // a column stops growing once one batch takes longer
+  bool gpus = true;                 // --device cpu turns the GPU columns off
+  std::size_t max_size = SIZE_MAX;  // --max-size: no batch larger (the smallest size always runs)
 };
 
 struct Column {
@@ -32,7 +33,7 @@ struct Column {
   std::function<Status(std::size_t n)> run;
   std::function<void(std::size_t n)> poison;   // before a checked run: scribble over the outputs
   std::function<Status(std::size_t n)> check;  // the last run's outputs are right
-  bool calibrate = false;  // runs a few untimed batches per size first (adaptive and split learn)
+  bool calibrate = false;                      // runs a few untimed batches per size first (adaptive and split learn)
 };
 
 // One batch of n items through a scheduler (for the timeline of a hybrid run).
@@ -55,7 +56,8 @@ struct Devices {
 
 // Sizes lo, lo*factor, ... up to hi, with `extra` (a table size) merged in; none above
 // s.max_size except lo.
-std::vector<std::size_t> sweep(const Settings& s, std::size_t lo, std::size_t hi, std::size_t factor, std::size_t extra);
+std::vector<std::size_t> sweep(const Settings& s, std::size_t lo, std::size_t hi, std::size_t factor,
+                               std::size_t extra);
 
 // Throws nothing; an error means the run's results were wrong or a device failed.
 Status check_report(const Result<ExecReport>& r);

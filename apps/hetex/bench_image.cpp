@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The image workload of `hetex bench`: RGBA frames → gray → Gaussian blur (σ = 2, 11 taps) →
 // Sobel magnitude, host memory to host memory, at sizes from a thumbnail to 4K. OpenCV, the
 // comparator, is measured where the build found it (it is never a dependency of the library).
@@ -19,10 +20,13 @@ namespace hetex::cli::bench {
 
 Plan image_plan(Devices& d, const Settings& s) {
   Plan p;
-  p.meta = {.id = "image", .title = "Gray → blur σ=2 (11 taps) → Sobel, RGBA frames", .unit = "pixels",
+  p.meta = {.id = "image",
+            .title = "Gray → blur σ=2 (11 taps) → Sobel, RGBA frames",
+            .unit = "pixels",
             .where = "host memory to host memory"};
   const std::vector<std::pair<int, int>> frames =
-      s.full ? std::vector<std::pair<int, int>>{{256, 144}, {640, 360}, {1280, 720}, {1920, 1080}, {3840, 2160}, {7680, 4320}}
+      s.full ? std::vector<std::pair<int, int>>{{256, 144},   {640, 360},   {1280, 720},
+                                                {1920, 1080}, {3840, 2160}, {7680, 4320}}
              : std::vector<std::pair<int, int>>{{256, 144}, {640, 360}, {1280, 720}, {1920, 1080}, {3840, 2160}};
   p.meta.table_size = 3840u * 2160u;
 #if !defined(HETEX_HAVE_OPENCV)
@@ -55,8 +59,12 @@ Plan image_plan(Devices& d, const Settings& s) {
     data->in.push_back(std::move(img));
     p.sizes.push_back(std::size_t(w) * h);
   }
-  auto index = [sizes = p.sizes](std::size_t n) { return std::size_t(std::find(sizes.begin(), sizes.end(), n) - sizes.begin()); };
-  auto poison = [data, index](std::size_t n) { std::fill(data->out[index(n)].begin(), data->out[index(n)].end(), 0x5a); };
+  auto index = [sizes = p.sizes](std::size_t n) {
+    return std::size_t(std::find(sizes.begin(), sizes.end(), n) - sizes.begin());
+  };
+  auto poison = [data, index](std::size_t n) {
+    std::fill(data->out[index(n)].begin(), data->out[index(n)].end(), 0x5a);
+  };
   auto check = [data, index](std::size_t n) -> Status {
     if (data->out[index(n)] != data->expected[index(n)])
       return Error(Errc::internal, "image: output differs from the CPU reference at " + std::to_string(n) + " pixels");
@@ -65,13 +73,11 @@ Plan image_plan(Devices& d, const Settings& s) {
   auto add = [&](std::string id, std::string label, metrics::SeriesKind kind, std::function<Status(std::size_t)> run) {
     p.columns.push_back({std::move(id), std::move(label), kind, std::move(run), poison, check});
   };
-  add("cpu_1", "hetex CPU, 1 thread", metrics::SeriesKind::cpu, [=](std::size_t n) {
-    return image::run_cpu_serial(pipe, image::view(data->in[index(n)]), data->out[index(n)]);
-  });
+  add("cpu_1", "hetex CPU, 1 thread", metrics::SeriesKind::cpu,
+      [=](std::size_t n) { return image::run_cpu_serial(pipe, image::view(data->in[index(n)]), data->out[index(n)]); });
   const auto cores = std::to_string(d.runtime.cpu().cpu_info()->logical_cores);
-  add("cpu_all", "hetex CPU, " + cores + " threads", metrics::SeriesKind::cpu, [=](std::size_t n) {
-    return image::run_cpu(pipe, image::view(data->in[index(n)]), data->out[index(n)]);
-  });
+  add("cpu_all", "hetex CPU, " + cores + " threads", metrics::SeriesKind::cpu,
+      [=](std::size_t n) { return image::run_cpu(pipe, image::view(data->in[index(n)]), data->out[index(n)]); });
 #if defined(HETEX_HAVE_OPENCV)
   // The same steps in OpenCV 4 on the same cores, gray first (its output is then bit-identical).
   const int threads = static_cast<int>(d.runtime.cpu().cpu_info()->logical_cores);
@@ -122,11 +128,10 @@ Plan image_plan(Devices& d, const Settings& s) {
   // shares its rows between the CPU and the GPUs.
   for (auto [id, label, sched] : {std::tuple{"adaptive", "hetex adaptive (CPU or GPU)", d.adaptive.get()},
                                   std::tuple{"split", "hetex split (CPU + GPUs)", d.split.get()}})
-    p.columns.push_back({id, label, metrics::SeriesKind::hybrid,
-                         [=](std::size_t n) {
-                           return image::run(*sched, pipe, image::view(data->in[index(n)]), data->out[index(n)]);
-                         },
-                         poison, check, true});
+    p.columns.push_back(
+        {id, label, metrics::SeriesKind::hybrid,
+         [=](std::size_t n) { return image::run(*sched, pipe, image::view(data->in[index(n)]), data->out[index(n)]); },
+         poison, check, true});
   return p;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The fused-pipeline workload of `hetex bench`: square each float, keep those below 0.25, add
 // them up (map → filter → sum), host memory in, one number out. hetex runs it as one pass on
 // each device; the comparators are the same work as a hand-written tbb::parallel_reduce and as
@@ -53,7 +54,9 @@ Status store(Data& d, Result<float> r) {
 
 Plan pipeline_plan(Devices& d, const Settings& s) {
   Plan p;
-  p.meta = {.id = "pipeline", .title = "map → filter → sum, f32 (x², keep < ¼)", .unit = "floats",
+  p.meta = {.id = "pipeline",
+            .title = "map → filter → sum, f32 (x², keep < ¼)",
+            .unit = "floats",
             .where = "host memory in, one number out"};
   p.meta.table_size = 1u << 24;
   p.sizes = s.full ? sweep(s, 1u << 10, 1u << 26, 2, 0) : sweep(s, 1u << 12, 1u << 24, 4, 0);
@@ -96,9 +99,12 @@ Plan pipeline_plan(Devices& d, const Settings& s) {
       add("gpu" + std::to_string(g), "hetex " + d.gpu_labels[g], metrics::SeriesKind::gpu,
           [data, gpu = d.runtime.gpus()[g]](std::size_t n) { return store(*data, chain(*data, n).on(gpu).sum()); });
   if (s.gpus && !d.gpus.empty()) {
-    add("adaptive", "hetex adaptive (CPU or GPU)", metrics::SeriesKind::hybrid,
-        [data, sched = d.adaptive.get()](std::size_t n) { return store(*data, chain(*data, n).on(*sched).sum()); }, true);
-    add("split", "hetex split (CPU + GPUs)", metrics::SeriesKind::hybrid,
+    add(
+        "adaptive", "hetex adaptive (CPU or GPU)", metrics::SeriesKind::hybrid,
+        [data, sched = d.adaptive.get()](std::size_t n) { return store(*data, chain(*data, n).on(*sched).sum()); },
+        true);
+    add(
+        "split", "hetex split (CPU + GPUs)", metrics::SeriesKind::hybrid,
         [data, sched = d.split.get()](std::size_t n) { return store(*data, chain(*data, n).on(*sched).sum()); }, true);
   }
   add("tbb_reduce", "tbb::parallel_reduce, hand-written", metrics::SeriesKind::comparator, [data](std::size_t n) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <thrust/copy.h>
 #include <thrust/device_vector.h>
 #include <thrust/functional.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Thrust, the comparator people reach for on the GPU: host vectors into device_vectors, a
 // transform, and back. Compiled only with CUDA (bench_thrust.cu); otherwise unavailable.

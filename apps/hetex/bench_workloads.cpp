@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The workloads of `hetex bench`: vector add, SHA-256 and Ed25519 verification, data in host
 // memory, each beside the library people would use for it, measured in the same run.
 
@@ -23,7 +24,8 @@
 
 namespace hetex::cli::bench {
 
-std::vector<std::size_t> sweep(const Settings& s, std::size_t lo, std::size_t hi, std::size_t factor, std::size_t extra) {
+std::vector<std::size_t> sweep(const Settings& s, std::size_t lo, std::size_t hi, std::size_t factor,
+                               std::size_t extra) {
   std::vector<std::size_t> v;
   hi = std::max(lo, std::min(hi, s.max_size));
   for (std::size_t n = lo; n <= hi; n *= factor) v.push_back(n);
@@ -54,9 +56,11 @@ void add_hetex_columns(Plan& plan, Devices& d, const Settings& s, const HetexRun
   for (std::size_t g = 0; g < d.gpus.size(); ++g)
     add("gpu" + std::to_string(g), "hetex " + d.gpu_labels[g], metrics::SeriesKind::gpu,
         [r, sched = d.gpus[g].get()](std::size_t n) { return r.scheduled(*sched, n); });
-  add("adaptive", "hetex adaptive (CPU or GPU)", metrics::SeriesKind::hybrid,
+  add(
+      "adaptive", "hetex adaptive (CPU or GPU)", metrics::SeriesKind::hybrid,
       [r, &d](std::size_t n) { return r.scheduled(*d.adaptive, n); }, true);
-  add("split", "hetex split (CPU + GPUs)", metrics::SeriesKind::hybrid,
+  add(
+      "split", "hetex split (CPU + GPUs)", metrics::SeriesKind::hybrid,
       [r, &d](std::size_t n) { return r.scheduled(*d.split, n); }, true);
 }
 
@@ -101,21 +105,23 @@ Plan vector_add_plan(Devices& d, const Settings& s) {
   add_hetex_columns(p, d, s, ops::vector_add(), in, out, poison, check);
   p.columns.push_back({"std_par", "std::transform(par_unseq), TBB backend", metrics::SeriesKind::comparator,
                        [data](std::size_t n) -> Status {
-                         std::transform(std::execution::par_unseq, data->a.begin(), data->a.begin() + n, data->b.begin(),
-                                        data->c.begin(), std::plus<>{});
+                         std::transform(std::execution::par_unseq, data->a.begin(), data->a.begin() + n,
+                                        data->b.begin(), data->c.begin(), std::plus<>{});
                          return {};
                        },
                        poison, check});
   if (s.gpus && !d.gpus.empty() && thrust_available())
-    p.columns.push_back({"thrust", "Thrust on cuda:0 (device_vector copies)", metrics::SeriesKind::comparator,
-                         [data](std::size_t n) { return thrust_vector_add(data->a.data(), data->b.data(), data->c.data(), n); },
-                         poison, check});
+    p.columns.push_back(
+        {"thrust", "Thrust on cuda:0 (device_vector copies)", metrics::SeriesKind::comparator,
+         [data](std::size_t n) { return thrust_vector_add(data->a.data(), data->b.data(), data->c.data(), n); }, poison,
+         check});
   return p;
 }
 
 Plan sha256_plan(Devices& d, const Settings& s) {
   Plan p;
-  p.meta = {.id = "sha256", .title = "SHA-256, 64-byte messages", .unit = "messages", .where = "host memory to host memory"};
+  p.meta = {
+      .id = "sha256", .title = "SHA-256, 64-byte messages", .unit = "messages", .where = "host memory to host memory"};
   p.meta.table_size = 10'000;
   p.sizes = s.full ? sweep(s, 1u << 10, 1u << 24, 2, 10'000) : sweep(s, 1u << 10, 1u << 22, 4, 10'000);
   const std::size_t max = p.sizes.back();
@@ -131,7 +137,8 @@ Plan sha256_plan(Devices& d, const Settings& s) {
   for (std::size_t i = 0; i <= max; ++i) data->offsets[i] = i * 64;
   data->out.resize(max);
   data->expected.resize(max);
-  tbb::parallel_for(std::size_t{0}, max, [&](std::size_t i) { SHA256(&data->bytes[i * 64], 64, data->expected[i].data()); });
+  tbb::parallel_for(std::size_t{0}, max,
+                    [&](std::size_t i) { SHA256(&data->bytes[i * 64], 64, data->expected[i].data()); });
   auto in = [data](std::size_t n) {
     return ops::MessageBatch{data->bytes, std::span<const std::uint64_t>(data->offsets).first(n + 1)};
   };
@@ -162,7 +169,9 @@ Plan sha256_plan(Devices& d, const Settings& s) {
 
 Plan ed25519_plan(Devices& d, const Settings& s) {
   Plan p;
-  p.meta = {.id = "ed25519", .title = "Ed25519 verification, 64-byte messages", .unit = "signatures",
+  p.meta = {.id = "ed25519",
+            .title = "Ed25519 verification, 64-byte messages",
+            .unit = "signatures",
             .where = "host memory to host memory"};
   p.meta.table_size = 1'000;
   p.sizes = s.full ? sweep(s, 1u << 6, 1u << 20, 2, 1'000) : sweep(s, 1u << 6, 1u << 16, 4, 1'000);
@@ -203,9 +212,12 @@ Plan ed25519_plan(Devices& d, const Settings& s) {
     data->expected[i] = ops::Verdict::valid;
     if (seeds[i] % 8 == 0) {
       const int where = static_cast<int>((seeds[i] >> 8) % 3);
-      if (where == 0) data->sigs[i][seeds[i] % 32] ^= 0x10;
-      else if (where == 1) data->bytes[i * 64 + seeds[i] % 64] ^= 0x01;
-      else data->keys[i][seeds[i] % 31] ^= 0x04;
+      if (where == 0)
+        data->sigs[i][seeds[i] % 32] ^= 0x10;
+      else if (where == 1)
+        data->bytes[i * 64 + seeds[i] % 64] ^= 0x01;
+      else
+        data->keys[i][seeds[i] % 31] ^= 0x04;
       data->expected[i] = ops::Verdict::invalid;
     }
   });

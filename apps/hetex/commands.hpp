@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The hetex command line: one function per command; each returns the process exit status.
 //   0  success

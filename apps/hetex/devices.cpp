@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -12,8 +13,8 @@
 
 namespace hetex::cli {
 
-Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device, std::shared_ptr<SchedulerObserver> observer,
-                                                  bool announce_cpu_only) {
+Result<std::unique_ptr<Scheduler>> make_scheduler(const std::string& device,
+                                                  std::shared_ptr<SchedulerObserver> observer, bool announce_cpu_only) {
   auto rt = HETEX_TRY(Runtime::create({.announce_cpu_only = announce_cpu_only}));
   SchedulerOptions o;
   o.observer = std::move(observer);
@@ -80,7 +81,8 @@ Result<DeviceListing> describe_devices(bool skip_bandwidth) {
     text += line;
   };
   const CpuInfo& c = *rt.cpu().cpu_info();
-  out["cpu"] = {{"model", c.model}, {"logical_cores", c.logical_cores}, {"physical_cores", c.physical_cores}, {"simd", c.simd}};
+  out["cpu"] = {
+      {"model", c.model}, {"logical_cores", c.logical_cores}, {"physical_cores", c.physical_cores}, {"simd", c.simd}};
   out["gpus"] = nlohmann::json::array();
   std::string simd;
   for (const auto& f : c.simd) simd += (simd.empty() ? "" : " ") + f;
@@ -101,9 +103,12 @@ Result<DeviceListing> describe_devices(bool skip_bandwidth) {
         bw_error = m.error().describe();
     }
     const std::string cc = std::to_string(i.compute_major) + "." + std::to_string(i.compute_minor);
-    nlohmann::json j = {{"id", g.id().to_string()},       {"name", i.name},
-                        {"pci_bus_id", i.pci_bus_id},     {"memory_bytes", i.total_memory},
-                        {"multiprocessors", i.multiprocessors}, {"compute_capability", cc},
+    nlohmann::json j = {{"id", g.id().to_string()},
+                        {"name", i.name},
+                        {"pci_bus_id", i.pci_bus_id},
+                        {"memory_bytes", i.total_memory},
+                        {"multiprocessors", i.multiprocessors},
+                        {"compute_capability", cc},
                         {"copy_engines", i.async_engines}};
     if (mem) j["free_memory_bytes"] = mem->free;
     if (bw) j["h2d_gbps"] = bw->h2d_gbps, j["d2h_gbps"] = bw->d2h_gbps;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The commands across the ranks of an MPI job (hetex::dist): `mpirun -n N hetex verify ...` gives
 // the output of `hetex verify ...`, from every rank's CPU and GPUs. A command file adds its
@@ -19,11 +20,11 @@
 namespace hetex::cli {
 
 struct DistArgs {
-  std::string journal;        // --journal FILE: record finished chunks; resume from them
-  std::string output;         // --output FILE: rank 0 writes the output there itself
-  std::string trace;          // --trace FILE: Chrome trace, a row per rank and device
-  double rank_timeout = 60;   // --rank-timeout SECONDS: a rank silent this long has hung
-  double chunk_seconds = 0.5; // --chunk-seconds: target run time of a chunk
+  std::string journal;         // --journal FILE: record finished chunks; resume from them
+  std::string output;          // --output FILE: rank 0 writes the output there itself
+  std::string trace;           // --trace FILE: Chrome trace, a row per rank and device
+  double rank_timeout = 60;    // --rank-timeout SECONDS: a rank silent this long has hung
+  double chunk_seconds = 0.5;  // --chunk-seconds: target run time of a chunk
 };
 
 // True when a launcher (mpirun, srun) started this process as a rank of a job.

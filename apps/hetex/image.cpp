@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex image IN OUT ... and hetex image --batch IN_DIR OUT_DIR ...: the (gray) -> blur -> Sobel
 // pipeline on image files, streamed through the GPU (or the CPU) with overlapped transfers.
 #include <cstdio>
@@ -120,8 +121,8 @@ void add_image(CLI::App& app, Common& common, int& status) {
       }
       jobs.push_back({a->paths[0], a->paths[1]});
     }
-    image::StreamOptions options{.pipeline = *p, .device = common.device, .progress = a->batch && !a->quiet,
-                                 .jpeg_quality = a->quality};
+    image::StreamOptions options{
+        .pipeline = *p, .device = common.device, .progress = a->batch && !a->quiet, .jpeg_quality = a->quality};
     options.on_done = [](std::size_t, const image::FileJob&, const Status& s) {
       if (!s) report_error("image", s.error());
     };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The inputs a command is handed, read the one way every command shares: "-" is standard
 // input, anything else a path opened with hetex::InputFile (a directory, a missing, unreadable

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Ctrl-C (SIGINT) and SIGTERM: the first asks the running command to stop; it finishes or drops
 // the item in hand (outputs are written whole or not at all), says how far it got, and exits

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex ledger: generate signed transfers, run them through the ledger pipeline into RocksDB,
 // inspect the state, measure it.
 #include <unistd.h>
@@ -42,7 +43,8 @@ Status write_file_atomically(const std::filesystem::path& path, const std::funct
   if (st && !flushed) st = Error(Errc::io, path.string() + ": write failed (" + std::strerror(saved) + ")");
   std::error_code ec;
   if (st) std::filesystem::rename(tmp, path, ec);
-  if (st && ec) st = Error(Errc::io, path.string() + ": cannot rename the finished file into place (" + ec.message() + ")");
+  if (st && ec)
+    st = Error(Errc::io, path.string() + ": cannot rename the finished file into place (" + ec.message() + ")");
   if (!st) std::filesystem::remove(tmp, ec);
   return st;
 }

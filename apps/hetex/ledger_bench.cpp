@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex ledger bench: the ledger's figures, each beside its comparator, measured in one run.
 //   e2e       end-to-end transactions per second from generated files into RocksDB, CPU only
 //             (--device cpu) and with the GPU (--device gpu: verification and hashing pinned to
@@ -48,7 +49,9 @@ std::vector<VerifiedTransfer> as_verified(const Workload& w) {
 Result<Workload> generate(const BenchArgs& a, std::size_t accounts, double zipf, const char* what) {
   const auto t = Clock::now();
   auto w = generate_workload({.accounts = accounts, .transactions = a.txs, .zipf = zipf, .invalid = 0.01, .seed = 42});
-  if (w) std::fprintf(stderr, "  generated %s: %zu accounts, %zu transfers in %.1f s\n", what, accounts, a.txs, seconds_since(t));
+  if (w)
+    std::fprintf(stderr, "  generated %s: %zu accounts, %zu transfers in %.1f s\n", what, accounts, a.txs,
+                 seconds_since(t));
   return w;
 }
 
@@ -60,7 +63,8 @@ Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, con
   std::vector<stm::BlockIndex<TransferProgram>> blocks;
   auto t = Clock::now();
   for (std::size_t b = 0; b < txs.size(); b += a.block_size)
-    blocks.push_back(HETEX_TRY(stm::index_block(program, std::span(txs).subspan(b, std::min(a.block_size, txs.size() - b)))));
+    blocks.push_back(
+        HETEX_TRY(stm::index_block(program, std::span(txs).subspan(b, std::min(a.block_size, txs.size() - b)))));
   const double index_s = seconds_since(t);
   double best_parallel = 1e300, best_serial = 1e300;
   stm::ExecutionStats stats;
@@ -89,18 +93,26 @@ Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, con
     final_serial = std::move(serial);
   }
   if (!(final_parallel == final_serial))
-    return Error(Errc::internal, std::string("executor benchmark ") + name + ": the parallel state differs from the reference");
+    return Error(Errc::internal,
+                 std::string("executor benchmark ") + name + ": the parallel state differs from the reference");
   const double n = double(txs.size());
-  std::printf("executor %-10s %u threads: parallel %.3f s (%.0f tps), +index %.3f s (%.0f tps); sequential %.3f s "
-              "(%.0f tps); speed-up %.2fx (%.2fx with the index); %zu re-executions, %zu aborts, %zu waits%s\n",
-              name, exec.threads(), best_parallel, n / best_parallel, index_s, n / (best_parallel + index_s), best_serial,
-              n / best_serial, best_serial / best_parallel, best_serial / (best_parallel + index_s),
-              stats.reexecutions(), stats.aborts, stats.dependencies, stats.parallel ? "" : " (one-thread path)");
-  return nlohmann::json{{"workload", name},         {"threads", exec.threads()},      {"transactions", txs.size()},
-                        {"parallel_s", best_parallel}, {"index_s", index_s},          {"sequential_s", best_serial},
+  std::printf(
+      "executor %-10s %u threads: parallel %.3f s (%.0f tps), +index %.3f s (%.0f tps); sequential %.3f s "
+      "(%.0f tps); speed-up %.2fx (%.2fx with the index); %zu re-executions, %zu aborts, %zu waits%s\n",
+      name, exec.threads(), best_parallel, n / best_parallel, index_s, n / (best_parallel + index_s), best_serial,
+      n / best_serial, best_serial / best_parallel, best_serial / (best_parallel + index_s), stats.reexecutions(),
+      stats.aborts, stats.dependencies, stats.parallel ? "" : " (one-thread path)");
+  return nlohmann::json{{"workload", name},
+                        {"threads", exec.threads()},
+                        {"transactions", txs.size()},
+                        {"parallel_s", best_parallel},
+                        {"index_s", index_s},
+                        {"sequential_s", best_serial},
                         {"speedup", best_serial / best_parallel},
                         {"speedup_with_index", best_serial / (best_parallel + index_s)},
-                        {"reexecutions", stats.reexecutions()}, {"aborts", stats.aborts}, {"waits", stats.dependencies},
+                        {"reexecutions", stats.reexecutions()},
+                        {"aborts", stats.aborts},
+                        {"waits", stats.dependencies},
                         {"parallel_path", stats.parallel}};
 }
 
@@ -160,9 +172,15 @@ Result<nlohmann::json> bench_e2e(const BenchArgs& a, const Workload& w, const ch
       std::printf(" %s %.2f", std::string(to_string(static_cast<Stage>(i))).c_str(), r.stage_seconds[i]);
     std::printf(" s\n");
     nlohmann::json stages;
-    for (std::size_t i = 0; i < kStages; ++i) stages[std::string(to_string(static_cast<Stage>(i)))] = r.stage_seconds[i];
-    out.push_back({{"workload", name}, {"device", device}, {"transactions", r.transactions}, {"seconds", r.seconds},
-                   {"tps", tps}, {"stage_busy_s", stages}, {"device_items", r.device_items}});
+    for (std::size_t i = 0; i < kStages; ++i)
+      stages[std::string(to_string(static_cast<Stage>(i)))] = r.stage_seconds[i];
+    out.push_back({{"workload", name},
+                   {"device", device},
+                   {"transactions", r.transactions},
+                   {"seconds", r.seconds},
+                   {"tps", tps},
+                   {"stage_busy_s", stages},
+                   {"device_items", r.device_items}});
     store.reset();
     std::filesystem::remove_all(db);
   }
@@ -171,7 +189,8 @@ Result<nlohmann::json> bench_e2e(const BenchArgs& a, const Workload& w, const ch
 }
 
 Status bench(const BenchArgs& a) {
-  if (a.block_size == 0 || a.txs == 0 || a.accounts == 0) return Error(Errc::invalid_argument, "sizes must be positive");
+  if (a.block_size == 0 || a.txs == 0 || a.accounts == 0)
+    return Error(Errc::invalid_argument, "sizes must be positive");
   auto rt = HETEX_TRY(Runtime::create());
   const bool has_gpu = rt.has_gpu();
   const auto want = [&](const char* s) { return a.sections.find(s) != std::string::npos; };
@@ -183,13 +202,16 @@ Status bench(const BenchArgs& a) {
   const auto zipf = HETEX_TRY(generate(a, a.accounts, a.zipf, "zipf"));
   if (want("executor")) {
     const auto hot = HETEX_TRY(generate(a, 2, 0, "two accounts"));
-    for (const auto& [w, name] : {std::pair{&uniform, "uniform"}, std::pair{&zipf, "zipf"}, std::pair{&hot, "two-accounts"}})
+    for (const auto& [w, name] :
+         {std::pair{&uniform, "uniform"}, std::pair{&zipf, "zipf"}, std::pair{&hot, "two-accounts"}})
       results["executor"].push_back(HETEX_TRY(bench_executor(a, *w, name)));
   }
   if (want("verify")) results["verify"] = HETEX_TRY(bench_verify(a, uniform, has_gpu));
   if (want("e2e")) {
     if (!store_available()) return Store::open(a.dir, {}, 1).error();
-    std::filesystem::path dir = a.dir.empty() ? std::filesystem::temp_directory_path() / ("hetex-ledger-bench-" + std::to_string(::getpid())) : std::filesystem::path(a.dir);
+    std::filesystem::path dir =
+        a.dir.empty() ? std::filesystem::temp_directory_path() / ("hetex-ledger-bench-" + std::to_string(::getpid()))
+                      : std::filesystem::path(a.dir);
     std::filesystem::create_directories(dir);
     for (const auto& [w, name] : {std::pair{&uniform, "uniform"}, std::pair{&zipf, "zipf"}})
       for (auto& row : HETEX_TRY(bench_e2e(a, *w, name, has_gpu, dir))) results["e2e"].push_back(row);
@@ -219,7 +241,8 @@ void add_bench(CLI::App& ledger, int& status) {
   cmd->add_option("--sections", a->sections, "Which figures: any of e2e, executor, verify")->capture_default_str();
   cmd->add_option("--dir", a->dir, "Where the end-to-end files and databases go (default: a temporary directory)");
   cmd->add_option("--json", a->json, "Also write the figures as JSON");
-  cmd->footer("Example (the GPU host, 16 cores):\n  hetex ledger bench --accounts 1000000 --txs 1000000 --json ledger.json");
+  cmd->footer(
+      "Example (the GPU host, 16 cores):\n  hetex ledger bench --accounts 1000000 --txs 1000000 --json ledger.json");
   cmd->callback([a, &status] {
     if (auto st = bench(*a); !st) {
       std::fprintf(stderr, "hetex ledger bench: %s\n", st.error().message().c_str());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // `hetex ledger` and its subcommands (ledger*.cpp): gen, run, state, bench.
 

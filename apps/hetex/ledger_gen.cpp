@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex ledger gen: a genesis file and a file of signed transfers (libsodium signatures), valid in
 // order except for a chosen share made invalid in each of the four ways.
 #include <cstdio>
@@ -18,16 +19,20 @@ void add_gen(CLI::App& ledger, int& status) {
   cmd->add_option("--zipf", o->zipf, "Skew S: senders and receivers drawn with probability ~ 1/rank^S (0: uniform)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 100.0));
-  cmd->add_option("--invalid", o->invalid,
-                  "Share R of invalid transfers, evenly: bad signature, unknown sender, wrong nonce, amount above balance")
+  cmd->add_option(
+         "--invalid", o->invalid,
+         "Share R of invalid transfers, evenly: bad signature, unknown sender, wrong nonce, amount above balance")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", o->seed, "Seed: the same options and seed give the same files")->capture_default_str();
   cmd->add_option("--balance", o->balance, "Every account's genesis balance")->capture_default_str();
   cmd->add_option("--genesis", *genesis, "Genesis file to write ('<public key hex> <balance>' per line)")->required();
-  cmd->add_option("--out", *out, "Transfers file to write ('<from> <to> <amount> <nonce> <signature>' per line)")->required();
-  cmd->footer("Both files are written whole or not at all.\n"
-              "Example:\n  hetex ledger gen --accounts 1000000 --txs 1000000 --zipf 1.2 --invalid 0.01 --genesis g.txt --out txs.txt");
+  cmd->add_option("--out", *out, "Transfers file to write ('<from> <to> <amount> <nonce> <signature>' per line)")
+      ->required();
+  cmd->footer(
+      "Both files are written whole or not at all.\n"
+      "Example:\n  hetex ledger gen --accounts 1000000 --txs 1000000 --zipf 1.2 --invalid 0.01 --genesis g.txt --out "
+      "txs.txt");
   cmd->callback([o, genesis, out, &status] {
     auto w = generate_workload(*o);
     if (!w) {
@@ -36,7 +41,8 @@ void add_gen(CLI::App& ledger, int& status) {
       return;
     }
     auto st = write_file_atomically(*genesis, [&](std::FILE* f) -> Status {
-      for (const auto& [key, balance] : w->genesis.accounts) std::fprintf(f, "%s\n", format_genesis_line(key, balance).c_str());
+      for (const auto& [key, balance] : w->genesis.accounts)
+        std::fprintf(f, "%s\n", format_genesis_line(key, balance).c_str());
       return {};
     });
     if (st)

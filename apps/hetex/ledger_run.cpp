@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex ledger run: transfers through the pipeline into a RocksDB database, a line per block;
 // hetex ledger state: accounts from such a database.
 #include <unistd.h>
@@ -81,8 +82,9 @@ int run(const RunArgs& a, const Common& common) {
   o.on_commit = [&](const CommittedBlock& b) {
     const auto& h = b.header;
     std::printf("block %llu txs %zu accepted %llu rejected %llu merkle %s hash %s\n",
-                static_cast<unsigned long long>(h.height), b.statuses.size(), static_cast<unsigned long long>(h.accepted),
-                static_cast<unsigned long long>(h.rejected), to_hex(h.merkle_root).c_str(), to_hex(b.hash).c_str());
+                static_cast<unsigned long long>(h.height), b.statuses.size(),
+                static_cast<unsigned long long>(h.accepted), static_cast<unsigned long long>(h.rejected),
+                to_hex(h.merkle_root).c_str(), to_hex(b.hash).c_str());
     done += b.statuses.size();
     if (tty) {
       const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -114,11 +116,12 @@ int run(const RunArgs& a, const Common& common) {
     std::printf("\nstages (busy seconds):");
     for (std::size_t i = 0; i < kStages; ++i)
       std::printf(" %s %.3f", std::string(to_string(static_cast<Stage>(i))).c_str(), s.stage_seconds[i]);
-    std::printf("\nexecutor: %u threads, %zu executions (%zu re-executions), %zu validations, %zu aborts, "
-                "%zu waits on estimates, %zu of %zu blocks on one thread\n",
-                a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency()), s.execution.executions,
-                s.execution.reexecutions(), s.execution.validations, s.execution.aborts, s.execution.dependencies,
-                s.sequential_blocks, s.blocks);
+    std::printf(
+        "\nexecutor: %u threads, %zu executions (%zu re-executions), %zu validations, %zu aborts, "
+        "%zu waits on estimates, %zu of %zu blocks on one thread\n",
+        a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency()), s.execution.executions,
+        s.execution.reexecutions(), s.execution.validations, s.execution.aborts, s.execution.dependencies,
+        s.sequential_blocks, s.blocks);
     std::printf("devices:");
     for (const auto& [op, devices] : s.device_items) {
       std::printf(" %s", op.c_str());
@@ -195,16 +198,22 @@ void add_run(CLI::App& ledger, Common& common, int& status) {
   auto a = std::make_shared<RunArgs>();
   cmd->add_option("--db", a->db, "Database directory (created with the genesis when absent)")->required();
   cmd->add_option("--genesis", a->genesis, "Genesis file ('<public key hex> <balance>' per line)")->required();
-  cmd->add_option("--block-size", a->block_size, "Transactions per block")->capture_default_str()->check(CLI::Range(1ul, 1ul << 24));
-  cmd->add_option("--device", common.device, "Signature checks and hashing on: cpu, gpu or auto (the scheduler decides)")
+  cmd->add_option("--block-size", a->block_size, "Transactions per block")
+      ->capture_default_str()
+      ->check(CLI::Range(1ul, 1ul << 24));
+  cmd->add_option("--device", common.device,
+                  "Signature checks and hashing on: cpu, gpu or auto (the scheduler decides)")
       ->capture_default_str();
   cmd->add_option("--threads", a->threads, "Executor threads (0: every hardware thread)")->capture_default_str();
-  cmd->add_flag("--sync", a->sync, "fsync each block's commit: committed blocks survive a power loss, not just a crash");
-  cmd->add_option("--receipts", a->receipts,
-                  "Write every committed receipt, '<height> <index> <transaction id hex> <status>' per line, at the end");
+  cmd->add_flag("--sync", a->sync,
+                "fsync each block's commit: committed blocks survive a power loss, not just a crash");
+  cmd->add_option(
+      "--receipts", a->receipts,
+      "Write every committed receipt, '<height> <index> <transaction id hex> <status>' per line, at the end");
   cmd->add_option("--trace", a->trace, "Write a Chrome trace (Perfetto) of the stages and devices at the end");
   add_metrics_option(*cmd, common);
-  cmd->add_option("transactions", a->input, "Transfers file ('<from> <to> <amount> <nonce> <signature>' per line); - is stdin")
+  cmd->add_option("transactions", a->input,
+                  "Transfers file ('<from> <to> <amount> <nonce> <signature>' per line); - is stdin")
       ->required();
   cmd->footer(
       "Output: a line per committed block, then a summary. Blocks are consecutive groups of --block-size lines;\n"
@@ -222,8 +231,9 @@ void add_state(CLI::App& ledger, int& status) {
   auto keys = std::make_shared<std::vector<std::string>>();
   cmd->add_option("--db", *db, "Database directory")->required();
   cmd->add_option("keys", *keys, "Public keys (hex) to print; none: every account, sorted by key");
-  cmd->footer("Output: '<public key hex> <balance> <nonce>' per account; the block height on stderr.\n"
-              "Exit status 1 if a key is malformed or has no account (named on stderr; the others are printed).");
+  cmd->footer(
+      "Output: '<public key hex> <balance> <nonce>' per account; the block height on stderr.\n"
+      "Exit status 1 if a key is malformed or has no account (named on stderr; the others are printed).");
   cmd->callback([db, keys, &status] {
     if (!store_available()) {
       std::fprintf(stderr, "hetex ledger state: %s\n", Store::open_existing(*db).error().message().c_str());

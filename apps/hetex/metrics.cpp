@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // --metrics-port: the scheduler's Prometheus metrics (items, chunks, fallbacks, errors, batch
 // and chunk latency, queue depth, device health) served on 127.0.0.1 while a command runs.
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `hetex report`: renders a report saved by `hetex bench --json` again, as the terminal table,
 // Markdown (what scripts/benchmarks-page.sh puts in docs/benchmarks.md) or the HTML page.
 #include <cstdio>
@@ -25,9 +26,12 @@ int run_report(const ReportArgs& a) {
     return 2;
   }
   std::string rendered;
-  if (a.format == "markdown") rendered = metrics::render_markdown(*report);
-  else if (a.format == "html") rendered = metrics::render_html(*report);
-  else rendered = metrics::render_table(*report);
+  if (a.format == "markdown")
+    rendered = metrics::render_markdown(*report);
+  else if (a.format == "html")
+    rendered = metrics::render_html(*report);
+  else
+    rendered = metrics::render_table(*report);
   if (a.out.empty()) {
     std::fwrite(rendered.data(), 1, rendered.size(), stdout);
     return std::fflush(stdout) == 0 ? 0 : 1;

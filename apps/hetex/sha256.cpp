@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex sha256 FILE...: one "<hex digest>  <name>" line per file, as sha256sum prints them (so
 // `sha256sum -c` accepts the output). Files are hashed as one batch per group of up to 256 MiB.
 #include <cstdio>

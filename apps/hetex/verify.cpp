@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex verify --input FILE: one "<public key hex> <signature hex> <message hex>" per line, one
 // verdict line out per line in: valid, invalid, or "error: <reason>" for a malformed line.
 #include <cstdio>
@@ -29,16 +30,18 @@ struct Pending {
 void add_verify(CLI::App& app, Common& common, int& status) {
   auto* cmd = app.add_subcommand("verify", "Verify Ed25519 signatures, one per input line");
   auto input = std::make_shared<std::string>();
-  cmd->add_option("--input", *input, "File of lines '<public key hex (64)> <signature hex (128)> <message hex>'; - is stdin")
+  cmd->add_option("--input", *input,
+                  "File of lines '<public key hex (64)> <signature hex (128)> <message hex>'; - is stdin")
       ->required();
   cmd->add_option("--device", common.device, "cpu, gpu or auto (the scheduler decides)")->capture_default_str();
   add_metrics_option(*cmd, common);
   auto dist = std::make_shared<DistArgs>();
   add_dist_options(*cmd, *dist, true);
-  cmd->footer("Output: one line per input line, in order: valid, invalid, or 'error: <reason>'.\n"
-              "Exit status 1 if any line was malformed (the others are still verified).\n"
-              "Examples:\n  hetex verify --input signed.txt --device gpu > verdicts.txt\n"
-              "  producer | hetex verify --input - --metrics-port 9464 | consumer");
+  cmd->footer(
+      "Output: one line per input line, in order: valid, invalid, or 'error: <reason>'.\n"
+      "Exit status 1 if any line was malformed (the others are still verified).\n"
+      "Examples:\n  hetex verify --input signed.txt --device gpu > verdicts.txt\n"
+      "  producer | hetex verify --input - --metrics-port 9464 | consumer");
   cmd->callback([input, dist, &common, &status] {
     if (use_dist(*dist)) {
       status = dist_verify(*input, common, *dist);
@@ -69,7 +72,8 @@ void add_verify(CLI::App& app, Common& common, int& status) {
     auto flush = [&]() -> bool {
       std::vector<ops::Verdict> verdicts(p.keys.size());
       if (!p.keys.empty()) {
-        auto r = (*sched)->run(ops::ed25519_verify(), ops::VerifyBatch{p.keys, p.sigs, p.msgs.view()}, std::span(verdicts));
+        auto r =
+            (*sched)->run(ops::ed25519_verify(), ops::VerifyBatch{p.keys, p.sigs, p.msgs.view()}, std::span(verdicts));
         if (!r || !r->all_ok()) {
           std::fprintf(stderr, "hetex verify: %s\n", (!r ? r.error() : r->status().error()).describe().c_str());
           return false;

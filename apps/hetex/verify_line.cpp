@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "verify_line.hpp"
 
 #include <algorithm>
@@ -14,15 +15,18 @@ int nibble(char c) {
 
 // Decodes hex into out (want bytes exactly, or any even length when want is 0); the reason it
 // cannot, otherwise.
-std::optional<std::string> unhex(std::string_view field, const char* what, std::size_t want, std::vector<std::uint8_t>& out) {
+std::optional<std::string> unhex(std::string_view field, const char* what, std::size_t want,
+                                 std::vector<std::uint8_t>& out) {
   if (want && field.size() != 2 * want)
-    return std::string(what) + " must be " + std::to_string(2 * want) + " hex digits, not " + std::to_string(field.size());
+    return std::string(what) + " must be " + std::to_string(2 * want) + " hex digits, not " +
+           std::to_string(field.size());
   if (field.size() % 2) return std::string(what) + " has an odd number of hex digits";
   out.clear();
   out.reserve(field.size() / 2);
   for (std::size_t i = 0; i < field.size(); i += 2) {
     const int hi = nibble(field[i]), lo = nibble(field[i + 1]);
-    if (hi < 0 || lo < 0) return std::string(what) + " has a non-hex character at column " + std::to_string(i + (hi < 0 ? 1 : 2));
+    if (hi < 0 || lo < 0)
+      return std::string(what) + " has a non-hex character at column " + std::to_string(i + (hi < 0 ? 1 : 2));
     out.push_back(static_cast<std::uint8_t>(hi * 16 + lo));
   }
   return std::nullopt;

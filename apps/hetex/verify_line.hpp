@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One line of `hetex verify` input: "<public key hex (64)> <signature hex (128)> <message hex>",
 // fields separated by single spaces (the message may be empty).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Everything the README's tour uses: devices, buffers, streams, futures and coroutines, the
 // scheduler and its metrics, the built-in operations. No CUDA header is pulled in. (Fused

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/async/cpu_queue.hpp"
 
 #include <oneapi/tbb/global_control.h>
@@ -76,8 +77,7 @@ unsigned reserved_slots(std::size_t n) {
 }  // namespace
 
 struct CpuQueue::Impl {
-  explicit Impl(std::size_t n)
-      : concurrency(n), arena(static_cast<int>(n), reserved_slots(n)) {}
+  explicit Impl(std::size_t n) : concurrency(n), arena(static_cast<int>(n), reserved_slots(n)) {}
 
   std::size_t concurrency;
   tbb::task_arena arena;

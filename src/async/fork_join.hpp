@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // TBB's fork and join are invisible to ThreadSanitizer (the system TBB is not instrumented), so
 // what the tasks of a parallel region write would look unordered with what the caller does

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/async/future.hpp"
 
 #include <thread>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Host copies between pageable and page-locked memory (staging): spread over the cores of the
 // calling arena, with streaming stores for large copies.
 #include <tbb/parallel_for.h>
@@ -72,8 +73,9 @@ void parallel_copy_regions(std::span<const CopyRegion> regions, bool streaming) 
   ForkJoin fj;
   tbb::parallel_for(std::size_t(0), first[regions.size()], [&](std::size_t p) {
     fj.enter();
-    const std::size_t r = static_cast<std::size_t>(std::upper_bound(first.begin(), first.begin() + regions.size() + 1, p) -
-                                                   first.begin()) - 1;
+    const std::size_t r = static_cast<std::size_t>(
+                              std::upper_bound(first.begin(), first.begin() + regions.size() + 1, p) - first.begin()) -
+                          1;
     const std::size_t off = (p - first[r]) * kPiece, len = std::min(kPiece, regions[r].bytes - off);
     auto* d = static_cast<char*>(regions[r].dst) + off;
     auto* s = static_cast<const char*>(regions[r].src) + off;

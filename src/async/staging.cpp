@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The staging pipeline (staging.hpp): its ring of slots, the per-GPU cache of idle rings, and
 // the chunk loop with its one error clean-up.
 #include "async/staging.hpp"
@@ -263,7 +264,8 @@ struct StagingPipeline::Impl {
       off = round_up(off, kAlign);
       if (off + u.bytes > m.host_in.size())
         return Error(Errc::internal, "staging: slot of " + std::to_string(m.host_in.size()) +
-                                         " bytes is too small for a chunk's uploads of " + std::to_string(off + u.bytes));
+                                         " bytes is too small for a chunk's uploads of " +
+                                         std::to_string(off + u.bytes));
       u.staged_at = off;
       regions[nr++] = {m.host_in.data() + off, u.src, u.bytes};
       off += u.bytes;
@@ -277,7 +279,8 @@ struct StagingPipeline::Impl {
       off = round_up(off, kAlign);
       if (off + d.bytes > m.host_out.size())
         return Error(Errc::internal, "staging: slot of " + std::to_string(m.host_out.size()) +
-                                         " bytes is too small for a chunk's downloads of " + std::to_string(off + d.bytes));
+                                         " bytes is too small for a chunk's downloads of " +
+                                         std::to_string(off + d.bytes));
       d.staged_at = off;
       off += d.bytes;
     }
@@ -339,9 +342,10 @@ struct StagingPipeline::Impl {
     c.slot = s;
     try {
       if (!ring)
-        return fail(Error(gpu->healthy() ? Errc::internal : Errc::device_lost,
-                          "staging: the ring was dropped after " + streams.front().device().id().to_string() + " was retired"),
-                    &c);
+        return fail(
+            Error(gpu->healthy() ? Errc::internal : Errc::device_lost,
+                  "staging: the ring was dropped after " + streams.front().device().id().to_string() + " was retired"),
+            &c);
       // 1. Retire the slot: its chunk (k - slots) is the oldest in flight. A slot with no chunk
       //    of this run may still carry the gate of an earlier run's work.
       while (oldest + o.slots <= k) {
@@ -496,7 +500,8 @@ struct StagingPipeline::Impl {
   }
 };
 
-Result<StagingPipeline> StagingPipeline::create(std::span<Stream> streams, StagedWork& work, const StagingOptions& options) {
+Result<StagingPipeline> StagingPipeline::create(std::span<Stream> streams, StagedWork& work,
+                                                const StagingOptions& options) {
   if (streams.empty()) return Error(Errc::invalid_argument, "staging needs at least one stream");
   const Device& dev = streams.front().device();
   if (!dev.is_gpu() || !dev.backend()) return Error(Errc::invalid_argument, "staging needs streams of a GPU");
@@ -530,6 +535,8 @@ Status StagingPipeline::finish() { return impl_->finish(); }
 Result<GatePtr> StagingPipeline::detach() { return impl_->detach(); }
 std::size_t StagingPipeline::chunks_submitted() const { return impl_->submitted; }
 std::size_t StagingPipeline::chunks_landed() const { return impl_->landed; }
-std::optional<std::pair<std::size_t, std::size_t>> StagingPipeline::first_unfinished() const { return impl_->unfinished; }
+std::optional<std::pair<std::size_t, std::size_t>> StagingPipeline::first_unfinished() const {
+  return impl_->unfinished;
+}
 
 }  // namespace hetex::detail

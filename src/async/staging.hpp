@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The chunked staging pipeline: the one way hetex moves a batch from host memory through a GPU
 // and back in chunks (transfers, SHA-256, vector, Ed25519, image stripes, image files). The

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Transfers between host memory and a GPU buffer. Page-locked memory is DMA'd directly; pageable
 // memory is staged through the staging pipeline (async/staging.hpp) in chunks, host copies
 // overlapping the DMA.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The list of backends a Runtime discovers, and what the interface decides for all of them.
 #include "hetex/core/backend.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/core/device.hpp"
 
 #include <charconv>
@@ -86,7 +87,8 @@ Result<MemoryInfo> Device::memory_info() const {
 std::string Device::describe() const {
   if (gpu_) return gpu_->describe();
   char buf[256];
-  std::snprintf(buf, sizeof buf, "cpu (%s, %u threads)", cpu_ ? cpu_->model.c_str() : "unknown", cpu_ ? cpu_->logical_cores : 0u);
+  std::snprintf(buf, sizeof buf, "cpu (%s, %u threads)", cpu_ ? cpu_->model.c_str() : "unknown",
+                cpu_ ? cpu_->logical_cores : 0u);
   return buf;
 }
 

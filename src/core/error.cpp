@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/core/error.hpp"
 
 namespace hetex {

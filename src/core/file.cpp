@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/core/file.hpp"
 
 #include <fcntl.h>
@@ -135,8 +136,9 @@ Result<std::size_t> InputFile::read(std::span<std::uint8_t> buf) {
   // A regular file ends where it ended when opened; one byte more is read to see it did not grow.
   std::uint8_t probe = 0;
   std::span<std::uint8_t> into = buf;
-  if (regular_) into = offset_ < size_ ? buf.first(std::min<std::uint64_t>(buf.size(), size_ - offset_))
-                                       : std::span<std::uint8_t>(&probe, 1);
+  if (regular_)
+    into = offset_ < size_ ? buf.first(std::min<std::uint64_t>(buf.size(), size_ - offset_))
+                           : std::span<std::uint8_t>(&probe, 1);
   for (;;) {
     // A stream may block for ever (a terminal, a pipe nobody writes): wait where Ctrl-C can end it.
     if (!regular_ && options_.stop)
@@ -144,8 +146,8 @@ Result<std::size_t> InputFile::read(std::span<std::uint8_t> buf) {
     const ssize_t n = ::read(fd_, into.data(), into.size());
     if (n > 0) {
       if (regular_ && offset_ == size_)
-        return Error(Errc::io, name_ + ": changed while being read (it grew beyond its " + std::to_string(size_) +
-                                   " bytes)");
+        return Error(Errc::io,
+                     name_ + ": changed while being read (it grew beyond its " + std::to_string(size_) + " bytes)");
       offset_ += static_cast<std::uint64_t>(n);
       return static_cast<std::size_t>(n);
     }
@@ -192,8 +194,8 @@ Result<std::vector<std::uint8_t>> read_all(InputFile& in) {
       if (got == 0) return bytes;
     }
   } catch (const std::bad_alloc&) {
-    return Error(Errc::out_of_memory, in.name() + ": too large to read into memory (" +
-                                          std::to_string(bytes.size()) + " bytes read)");
+    return Error(Errc::out_of_memory,
+                 in.name() + ": too large to read into memory (" + std::to_string(bytes.size()) + " bytes read)");
   }
 }
 

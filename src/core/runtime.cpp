@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/core/runtime.hpp"
 
 #include <algorithm>
@@ -68,7 +69,8 @@ Result<Runtime> Runtime::create(RuntimeOptions options) {
         for (auto& g : found)
           if (item == "gpu" || g->kind() == DeviceKind::cuda) wanted.push_back(g);
         if (wanted.size() == before)
-          return Error(Errc::unavailable, source + "='" + *options.devices + "' asks for GPUs, but none is usable: " + reason);
+          return Error(Errc::unavailable,
+                       source + "='" + *options.devices + "' asks for GPUs, but none is usable: " + reason);
         continue;
       }
       auto id = DeviceId::parse(item);
@@ -78,10 +80,12 @@ Result<Runtime> Runtime::create(RuntimeOptions options) {
         int of_kind = 0;
         for (auto& g : found) of_kind += g->kind() == id->kind;
         const std::string kind(to_string(id->kind));
-        std::string have = found.empty() ? "no usable GPU: " + reason
-                                         : std::to_string(of_kind) + " " + kind + " device(s)" +
-                                               (of_kind ? ": " + kind + ":0.." + kind + ":" + std::to_string(of_kind - 1) : "");
-        return Error(Errc::invalid_argument, source + " asks for " + id->to_string() + ", but this machine has " + have);
+        std::string have = found.empty()
+                               ? "no usable GPU: " + reason
+                               : std::to_string(of_kind) + " " + kind + " device(s)" +
+                                     (of_kind ? ": " + kind + ":0.." + kind + ":" + std::to_string(of_kind - 1) : "");
+        return Error(Errc::invalid_argument,
+                     source + " asks for " + id->to_string() + ", but this machine has " + have);
       }
       wanted.push_back(*it);
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Discovery, allocation and fault recovery for CUDA GPUs.
 #include <cstdio>
 #include <cstdlib>
@@ -36,17 +37,14 @@ bool is_sticky(cudaError_t e) noexcept {
     case cudaErrorInvalidAddressSpace:
     case cudaErrorInvalidPc:
     case cudaErrorLaunchTimeout:
-    case cudaErrorECCUncorrectable:
-      return true;
-    default:
-      return false;
+    case cudaErrorECCUncorrectable: return true;
+    default: return false;
   }
 }
 
 Errc category(cudaError_t e) noexcept {
   switch (e) {
-    case cudaErrorMemoryAllocation:
-      return Errc::out_of_memory;
+    case cudaErrorMemoryAllocation: return Errc::out_of_memory;
     case cudaErrorInvalidValue:
     case cudaErrorInvalidConfiguration:
     case cudaErrorInvalidDevicePointer:
@@ -58,29 +56,22 @@ Errc category(cudaError_t e) noexcept {
     case cudaErrorInvalidResourceHandle:
     case cudaErrorLaunchOutOfResources:
     case cudaErrorHostMemoryAlreadyRegistered:
-    case cudaErrorHostMemoryNotRegistered:
-      return Errc::invalid_argument;
+    case cudaErrorHostMemoryNotRegistered: return Errc::invalid_argument;
     case cudaErrorNoDevice:
     case cudaErrorInsufficientDriver:
     case cudaErrorDevicesUnavailable:
     case cudaErrorNoKernelImageForDevice:
     case cudaErrorUnsupportedPtxVersion:
-    case cudaErrorCallRequiresNewerDriver:
-      return Errc::unavailable;
-    case cudaErrorNotReady:
-      return Errc::busy;
+    case cudaErrorCallRequiresNewerDriver: return Errc::unavailable;
+    case cudaErrorNotReady: return Errc::busy;
     case cudaErrorContextIsDestroyed:
     case cudaErrorDeviceUninitialized:
-    case cudaErrorDeviceNotLicensed:
-      return Errc::device_lost;
-    default:
-      return is_sticky(e) ? Errc::kernel_fault : Errc::internal;
+    case cudaErrorDeviceNotLicensed: return Errc::device_lost;
+    default: return is_sticky(e) ? Errc::kernel_fault : Errc::internal;
   }
 }
 
-std::string describe(cudaError_t e) {
-  return std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")";
-}
+std::string describe(cudaError_t e) { return std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")"; }
 
 // ---- CudaDevice --------------------------------------------------------------------------
 
@@ -104,7 +95,7 @@ Error CudaDevice::fail(cudaError_t e, const std::string& what) {
     cudaGetLastError();  // a non-sticky error must not poison this thread's next call
     if (e == cudaErrorMemoryAllocation) {
       std::size_t free = 0, total = 0;
-        if (make_current() == cudaSuccess && cudaMemGetInfo(&free, &total) == cudaSuccess)
+      if (make_current() == cudaSuccess && cudaMemGetInfo(&free, &total) == cudaSuccess)
         msg += "; " + gib(free) + " of " + gib(total) + " free: use smaller batches or free buffers";
     }
     return Error(category(e), std::move(msg));
@@ -120,7 +111,8 @@ Error CudaDevice::fail(cudaError_t e, const std::string& what) {
       generation_.fetch_add(1);
     }
   }
-  msg += "; " + name() + " cannot be used again in this process (CUDA cannot recover a device after such a fault); "
+  msg += "; " + name() +
+         " cannot be used again in this process (CUDA cannot recover a device after such a fault); "
          "the CPU and other GPUs carry on";
   return Error(Errc::kernel_fault, std::move(msg));
 }
@@ -172,8 +164,7 @@ Result<void*> CudaDevice::allocate(MemoryKind kind, std::size_t bytes) {
         }
         break;
       }
-      case MemoryKind::host:
-        return Error(Errc::invalid_argument, "host memory is not allocated through a GPU");
+      case MemoryKind::host: return Error(Errc::invalid_argument, "host memory is not allocated through a GPU");
     }
   }
   if (e != cudaSuccess) return fail(e, std::string(what) + " of " + gib(bytes));
@@ -194,8 +185,7 @@ void CudaDevice::deallocate(MemoryKind kind, void* ptr, std::size_t, std::uint64
       if (current) cudaHostUnregister(ptr);
       std::free(ptr);
       break;
-    case MemoryKind::host:
-      break;
+    case MemoryKind::host: break;
   }
   cudaGetLastError();
 }
@@ -253,8 +243,9 @@ Result<std::shared_ptr<detail::DeviceMemPool>> CudaDevice::create_mem_pool(std::
   if (e == cudaSuccess) e = cudaDeviceGetAttribute(&supported, cudaDevAttrMemoryPoolsSupported, index_);
   if (e != cudaSuccess) return fail(e, "cudaDeviceGetAttribute(cudaDevAttrMemoryPoolsSupported)");
   if (!supported)
-    return Error(Errc::unavailable, name() + " does not support stream-ordered memory pools (cudaMallocAsync); "
-                                             "use DeviceBuffer<T>::allocate instead");
+    return Error(Errc::unavailable, name() +
+                                        " does not support stream-ordered memory pools (cudaMallocAsync); "
+                                        "use DeviceBuffer<T>::allocate instead");
   cudaMemPoolProps props{};
   props.allocType = cudaMemAllocationTypePinned;
   props.handleTypes = cudaMemHandleTypeNone;
@@ -283,8 +274,9 @@ CudaMemPool::~CudaMemPool() {
 Result<void*> CudaMemPool::allocate(detail::StreamImpl& stream, std::size_t bytes) {
   if (auto lost = dev_->check_healthy(); !lost) return std::move(lost).error();
   if (stream.device_index() != dev_->index())
-    return Error(Errc::invalid_argument, "a pool on " + dev_->name() + " cannot allocate in the order of a stream on cuda:" +
-                                             std::to_string(stream.device_index()));
+    return Error(Errc::invalid_argument,
+                 "a pool on " + dev_->name() +
+                     " cannot allocate in the order of a stream on cuda:" + std::to_string(stream.device_index()));
   cudaStream_t s = stream.native();  // also makes the device current
   void* p = nullptr;
   cudaError_t e = cudaMallocFromPoolAsync(&p, bytes, pool_, s);

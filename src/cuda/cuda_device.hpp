@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The CUDA backend: the backend interface (include/hetex/core/backend.hpp) over the CUDA runtime.
 // Only .cu files include this header.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Streams, event gates and the completion monitor of the CUDA backend.
 #include <chrono>
 #include <thread>
@@ -147,7 +148,9 @@ Status EventGate::wait() {
   return {};
 }
 
-void EventGate::notify(detail::UniqueFunction<void(Status)> done) { dev_->monitor().watch(shared_from_this(), std::move(done)); }
+void EventGate::notify(detail::UniqueFunction<void(Status)> done) {
+  dev_->monitor().watch(shared_from_this(), std::move(done));
+}
 
 // ---- Monitor -----------------------------------------------------------------------------
 

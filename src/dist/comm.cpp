@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <unistd.h>
 
 #include <cstdlib>
@@ -22,8 +23,8 @@ Error mpi_error(int rc, const std::string& what) {
 
 namespace {
 
-#define HETEX_MPI_CHECK(call, what)                                       \
-  do {                                                                     \
+#define HETEX_MPI_CHECK(call, what)                                                      \
+  do {                                                                                   \
     if (const int rc_ = (call); rc_ != MPI_SUCCESS) return detail::mpi_error(rc_, what); \
   } while (0)
 
@@ -86,9 +87,9 @@ Result<Comm> Comm::init(int* argc, char*** argv) {
   int len = 0;
   HETEX_MPI_CHECK(MPI_Get_processor_name(name, &len), "MPI_Get_processor_name");
   std::vector<char> all(static_cast<std::size_t>(s->size) * MPI_MAX_PROCESSOR_NAME);
-  HETEX_MPI_CHECK(MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR,
-                                s->comm),
-                  "gathering host names");
+  HETEX_MPI_CHECK(
+      MPI_Allgather(name, MPI_MAX_PROCESSOR_NAME, MPI_CHAR, all.data(), MPI_MAX_PROCESSOR_NAME, MPI_CHAR, s->comm),
+      "gathering host names");
   for (int r = 0; r < s->size; ++r) {
     const char* p = all.data() + static_cast<std::size_t>(r) * MPI_MAX_PROCESSOR_NAME;
     s->hosts.emplace_back(p, strnlen(p, MPI_MAX_PROCESSOR_NAME));
@@ -108,9 +109,7 @@ int Comm::size() const noexcept { return state_->size; }
 bool Comm::uses_mpi() const noexcept { return state_->mpi; }
 const std::string& Comm::host(int rank) const { return state_->hosts.at(static_cast<std::size_t>(rank)); }
 const std::vector<std::string>& Comm::hosts() const noexcept { return state_->hosts; }
-std::string Comm::describe(int rank) const {
-  return "rank " + std::to_string(rank) + " (host " + host(rank) + ")";
-}
+std::string Comm::describe(int rank) const { return "rank " + std::to_string(rank) + " (host " + host(rank) + ")"; }
 bool Comm::cuda_aware() const noexcept { return state_->cuda_aware; }
 const std::string& Comm::library() const noexcept { return state_->library; }
 
@@ -128,12 +127,13 @@ Result<std::vector<std::string>> Comm::gather(const std::string& mine) const {
       offsets.push_back(static_cast<int>(total));
       total += l;
     }
-    if (total > std::numeric_limits<int>::max()) return Error(Errc::invalid_argument, "Comm::gather: over 2 GiB in all");
+    if (total > std::numeric_limits<int>::max())
+      return Error(Errc::invalid_argument, "Comm::gather: over 2 GiB in all");
     all.resize(static_cast<std::size_t>(total));
   }
-  HETEX_MPI_CHECK(MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offsets.data(), MPI_CHAR, 0,
-                              state_->comm),
-                  "gathering strings");
+  HETEX_MPI_CHECK(
+      MPI_Gatherv(mine.data(), len, MPI_CHAR, all.data(), lens.data(), offsets.data(), MPI_CHAR, 0, state_->comm),
+      "gathering strings");
   std::vector<std::string> out;
   for (std::size_t r = 0; r < lens.size(); ++r) out.push_back(all.substr(offsets[r], lens[r]));
   return out;

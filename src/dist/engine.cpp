@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The engine of a distributed job: rank 0's loop (make chunks, hand them out, gather results in
 // order, watch for silent ranks) and every other rank's loop (run chunks, send results, beat).
 #include <signal.h>
@@ -37,7 +38,8 @@ std::string fmt_seconds(double s) {
 }
 std::string range_text(Range r) {
   char b[64];
-  std::snprintf(b, sizeof b, "[%llu, %llu)", static_cast<unsigned long long>(r.begin), static_cast<unsigned long long>(r.end));
+  std::snprintf(b, sizeof b, "[%llu, %llu)", static_cast<unsigned long long>(r.begin),
+                static_cast<unsigned long long>(r.end));
   return b;
 }
 
@@ -49,8 +51,10 @@ class Idle {
   void active() { idle_rounds_ = 0; }
   void wait() {
     ++idle_rounds_;
-    if (idle_rounds_ < 16) std::this_thread::yield();
-    else waker_.wait_for(std::chrono::microseconds(idle_rounds_ < 256 ? 100 : 500));
+    if (idle_rounds_ < 16)
+      std::this_thread::yield();
+    else
+      waker_.wait_for(std::chrono::microseconds(idle_rounds_ < 256 ? 100 : 500));
   }
   detail::Waker& waker() { return waker_; }
 
@@ -87,7 +91,9 @@ class Root {
       p.report.host = comm.host(r);
       p.heard = p.sent = Clock::now();
     }
-    if (comm.uses_mpi()) wire_.emplace(comm, [] { return g_stop.load(std::memory_order_relaxed); }, o.timeout);
+    if (comm.uses_mpi())
+      wire_.emplace(
+          comm, [] { return g_stop.load(std::memory_order_relaxed); }, o.timeout);
   }
 
   Result<JobReport> run() {
@@ -96,8 +102,10 @@ class Root {
     // recorded and journalled; nothing is delivered from inside the source).
     source_.set_keepalive([this] {
       if (!keepalive_error_) return;
-      if (auto st = poll_all(); !st) keepalive_error_ = std::move(st);
-      else if (auto b = beat(); !b) keepalive_error_ = std::move(b);
+      if (auto st = poll_all(); !st)
+        keepalive_error_ = std::move(st);
+      else if (auto b = beat(); !b)
+        keepalive_error_ = std::move(b);
     });
     Status st = open_journal();
     if (st) st = loop();
@@ -213,7 +221,8 @@ class Root {
       if (!chunk) {
         exhausted_ = true;
         if (!journaled_.empty())
-          return Error(Errc::invalid_argument, "journal " + o_.journal.string() + " holds chunks past the end of this input");
+          return Error(Errc::invalid_argument,
+                       "journal " + o_.journal.string() + " holds chunks past the end of this input");
         break;
       }
       const std::uint64_t id = next_id_++;
@@ -239,7 +248,8 @@ class Root {
     auto& p = peers_[static_cast<std::size_t>(r)];
     auto it = std::find_if(p.inflight.begin(), p.inflight.end(), [&](const Outstanding& o) { return o.id == id; });
     if (it == p.inflight.end())
-      return Error(Errc::internal, comm_.describe(r) + " returned chunk " + std::to_string(id) + ", which it was not given");
+      return Error(Errc::internal,
+                   comm_.describe(r) + " returned chunk " + std::to_string(id) + ", which it was not given");
     const auto now = Clock::now();
     // Throughput while busy: the time since this chunk was sent or the rank's previous result,
     // whichever is later (a rank with two chunks in flight works on them one after the other).
@@ -283,8 +293,8 @@ class Root {
     switch (h.kind) {
       case Kind::result:
         if (h.status != 0)
-          return Error(Errc::unavailable, comm_.describe(r) + ": chunk " + range_text({h.begin, h.end}) +
-                                              " failed: " + text());
+          return Error(Errc::unavailable,
+                       comm_.describe(r) + ": chunk " + range_text({h.begin, h.end}) + " failed: " + text());
         return record(r, h.id, h.seconds, {m.payload.bytes().begin(), m.payload.bytes().end()});
       case Kind::heartbeat: return {};
       case Kind::snapshot:
@@ -297,7 +307,8 @@ class Root {
         if (o_.observer) o_.observer->on_peer_final(r, text());
         return {};
       default:
-        return Error(Errc::internal, comm_.describe(r) + " sent an unexpected " + detail::to_string(h.kind) + " message");
+        return Error(Errc::internal,
+                     comm_.describe(r) + " sent an unexpected " + detail::to_string(h.kind) + " message");
     }
   }
 
@@ -318,8 +329,8 @@ class Root {
       idle_.active();
       if (o_.observer) o_.observer->on_chunk_run(d->range, d->cost, d->start, d->finish);
       if (!d->result)
-        return Error(d->result.error().code(), comm_.describe(0) + ": chunk " + range_text(d->range) +
-                                                   " failed: " + d->result.error().message());
+        return Error(d->result.error().code(),
+                     comm_.describe(0) + ": chunk " + range_text(d->range) + " failed: " + d->result.error().message());
       peers_[0].heard = Clock::now();
       HETEX_TRY_VOID(record(0, d->id, seconds(d->finish - d->start), std::move(*d->result)));
     }
@@ -412,10 +423,11 @@ class Root {
     for (int r = 1; r < comm_.size(); ++r)
       if (!peers_[static_cast<std::size_t>(r)].stopping) silent += (silent.empty() ? "" : ", ") + comm_.describe(r);
     if (silent.empty())
-      return Error(Errc::cancelled, "the MPI launcher is stopping the job (it was interrupted, or a rank failed "
-                                    "outside hetex); every rank answered");
-    return Error(Errc::cancelled, "the MPI launcher is stopping the job; " + silent +
-                                      " gave no notice: it died or was killed");
+      return Error(Errc::cancelled,
+                   "the MPI launcher is stopping the job (it was interrupted, or a rank failed "
+                   "outside hetex); every rank answered");
+    return Error(Errc::cancelled,
+                 "the MPI launcher is stopping the job; " + silent + " gave no notice: it died or was killed");
   }
 
   void tell_workers(Kind k) {
@@ -456,7 +468,7 @@ class Root {
   std::optional<Wire> wire_;
   std::optional<Journal> journal_;
   std::map<std::uint64_t, Journal::Record> journaled_;  // by begin
-  std::map<std::uint64_t, Ready> ready_;                  // by chunk id
+  std::map<std::uint64_t, Ready> ready_;                // by chunk id
   std::uint64_t next_id_ = 0, deliver_id_ = 0;
   std::size_t window_ = 0, root_arrivals_ = 0;
   double total_cost_ = 0, cost_made_ = 0, probe_ = 1;
@@ -475,7 +487,8 @@ class WorkerRank {
       : comm_(comm),
         o_(o),
         faults_(faults),
-        wire_(comm, [] { return g_stop.load(std::memory_order_relaxed); }, o.timeout),
+        wire_(
+            comm, [] { return g_stop.load(std::memory_order_relaxed); }, o.timeout),
         runner_(worker, o.depth, faults.speed, idle_.waker()) {
     report_.rank = comm.rank();
     report_.host = comm.host(comm.rank());
@@ -521,12 +534,10 @@ class WorkerRank {
             break;
           case Kind::heartbeat: break;
           case Kind::stop: stop = true; break;
-          case Kind::abort:
-            aborted_ = true;
-            return Error(Errc::cancelled, "rank 0 ended the job after an error");
+          case Kind::abort: aborted_ = true; return Error(Errc::cancelled, "rank 0 ended the job after an error");
           default:
-            return Error(Errc::internal, std::string("rank 0 sent an unexpected ") + detail::to_string(m->header.kind) +
-                                             " message");
+            return Error(Errc::internal,
+                         std::string("rank 0 sent an unexpected ") + detail::to_string(m->header.kind) + " message");
         }
       }
       while (auto d = runner_.pop()) {
@@ -557,8 +568,8 @@ class WorkerRank {
         while (wire_.pending()) {
           HETEX_TRY_VOID(wire_.progress());
           if (Clock::now() - now > o_.timeout)
-            return Error(Errc::unavailable, "rank 0 did not take this rank's last message within " +
-                                                fmt_seconds(seconds(o_.timeout)));
+            return Error(Errc::unavailable,
+                         "rank 0 did not take this rank's last message within " + fmt_seconds(seconds(o_.timeout)));
           std::this_thread::yield();
         }
         return {};
@@ -570,13 +581,17 @@ class WorkerRank {
       if (o_.observer && now - snap >= o_.heartbeat) {
         snap = now;
         auto s = o_.observer->snapshot();
-        if (!s.empty()) HETEX_TRY_VOID(wire_.post(0, Header{Kind::snapshot}, std::make_shared<std::vector<std::uint8_t>>(s.begin(), s.end())));
+        if (!s.empty())
+          HETEX_TRY_VOID(
+              wire_.post(0, Header{Kind::snapshot}, std::make_shared<std::vector<std::uint8_t>>(s.begin(), s.end())));
       }
       if (now - heard > o_.timeout)
         return Error(Errc::unavailable, comm_.describe(0) + " sent nothing for " + fmt_seconds(seconds(now - heard)) +
                                             ": it hung or its host is unreachable");
-      if (active) idle_.active();
-      else idle_.wait();
+      if (active)
+        idle_.active();
+      else
+        idle_.wait();
     }
   }
 
@@ -605,8 +620,10 @@ bool stop_requested() noexcept { return g_stop.load(); }
 
 Result<JobReport> run_job(const Comm& comm, ChunkSource* source, ChunkWorker& worker, const JobOptions& options) {
   if (options.depth < 1) return Error(Errc::invalid_argument, "JobOptions::depth must be at least 1");
-  if (!(options.chunk_seconds > 0) || !(options.min_cost > 0) || options.max_cost < options.min_cost || options.growth < 1)
-    return Error(Errc::invalid_argument, "JobOptions: chunk_seconds and min_cost must be positive, max_cost >= min_cost, growth >= 1");
+  if (!(options.chunk_seconds > 0) || !(options.min_cost > 0) || options.max_cost < options.min_cost ||
+      options.growth < 1)
+    return Error(Errc::invalid_argument,
+                 "JobOptions: chunk_seconds and min_cost must be positive, max_cost >= min_cost, growth >= 1");
   if (comm.is_root() && !source) return Error(Errc::invalid_argument, "run_job: rank 0 needs a ChunkSource");
   if (comm.is_root() && comm.size() == 1 && !options.root_computes)
     return Error(Errc::invalid_argument, "run_job: one rank that does not compute cannot finish a job");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "dist/faults.hpp"
 
 #include <charconv>
@@ -40,15 +41,15 @@ Result<RankFaults> parse_faults(std::string_view spec, int rank) {
     if (key == "kill" || key == "hang") {
       const auto at = value.find('@');
       int k = 0;
-      if (at == std::string_view::npos || !number(value.substr(0, at), r) || !number(value.substr(at + 1), k) || r < 0 ||
-          k < 1)
+      if (at == std::string_view::npos || !number(value.substr(0, at), r) || !number(value.substr(at + 1), k) ||
+          r < 0 || k < 1)
         return bad("expected RANK@CHUNK, e.g. 1@3 (the rank's third chunk)");
       if (r == rank) (key == "kill" ? f.kill_at : f.hang_at) = k;
     } else if (key == "speed") {
       const auto colon = value.find(':');
       double s = 0;
-      if (colon == std::string_view::npos || !number(value.substr(0, colon), r) || !number(value.substr(colon + 1), s) ||
-          r < 0 || !(s > 0 && s <= 1))
+      if (colon == std::string_view::npos || !number(value.substr(0, colon), r) ||
+          !number(value.substr(colon + 1), s) || r < 0 || !(s > 0 && s <= 1))
         return bad("expected RANK:FACTOR with 0 < FACTOR <= 1, e.g. 2:0.25");
       if (r == rank) f.speed = s;
     } else {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Faults a test injects into the ranks of a job, from HETEX_DIST_FAULTS (a comma-separated list):
 //   kill=R@K    rank R kills itself (SIGKILL) when its K-th chunk arrives

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/dist/journal.hpp"
 
 #include <fcntl.h>
@@ -85,9 +86,10 @@ Result<Journal> Journal::open(const std::filesystem::path& path, const std::stri
     if (bytes.size() < magic || std::memcmp(bytes.data(), kMagic, magic) != 0)
       return fail(Error(Errc::invalid_argument, "journal " + path.string() + " is not a hetex journal"));
     if (bytes.size() < header.size() || !std::equal(header.begin(), header.end(), bytes.begin()))
-      return fail(Error(Errc::invalid_argument,
-                        "journal " + path.string() +
-                            " belongs to another job (other input, options or command): remove it or name another file"));
+      return fail(
+          Error(Errc::invalid_argument,
+                "journal " + path.string() +
+                    " belongs to another job (other input, options or command): remove it or name another file"));
     good = header.size();
     ByteReader in{std::span<const std::uint8_t>(bytes).subspan(good)};
     for (;;) {

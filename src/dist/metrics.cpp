@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/dist/metrics.hpp"
 
 #include <nlohmann/json.hpp>
@@ -85,17 +86,18 @@ Result<std::shared_ptr<RankObserver>> RankObserver::create(const Comm& comm, met
                                                            std::shared_ptr<metrics::TraceRecorder> trace) {
   auto f = std::make_shared<Families>();
   f->chunks.emplace(HETEX_TRY(reg.counter("hetex_dist_chunks_total", "Chunks of distributed jobs this rank ran")));
-  f->cost.emplace(HETEX_TRY(reg.counter("hetex_dist_cost_total", "Cost units (items or bytes) of the chunks this rank ran")));
+  f->cost.emplace(
+      HETEX_TRY(reg.counter("hetex_dist_cost_total", "Cost units (items or bytes) of the chunks this rank ran")));
   f->chunk_seconds.emplace(HETEX_TRY(reg.histogram("hetex_dist_chunk_seconds", "Run time of a chunk on this rank",
-                                             {0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})));
-  f->results.emplace(HETEX_TRY(reg.counter_family("hetex_dist_results_total", "Rank 0: chunk results received, by rank",
-                                            {"from"})));
+                                                   {0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30})));
+  f->results.emplace(
+      HETEX_TRY(reg.counter_family("hetex_dist_results_total", "Rank 0: chunk results received, by rank", {"from"})));
   f->bytes.emplace(HETEX_TRY(reg.counter_family("hetex_dist_bytes_total",
-                                          "Rank 0: chunk input sent to and results received from each rank",
-                                          {"from", "direction"})));
-  f->last_heard.emplace(HETEX_TRY(reg.gauge_family("hetex_dist_last_heard_seconds",
-                                             "Rank 0: when each rank was last heard from (steady clock, seconds)",
-                                             {"from"})));
+                                                "Rank 0: chunk input sent to and results received from each rank",
+                                                {"from", "direction"})));
+  f->last_heard.emplace(
+      HETEX_TRY(reg.gauge_family("hetex_dist_last_heard_seconds",
+                                 "Rank 0: when each rank was last heard from (steady clock, seconds)", {"from"})));
   return std::shared_ptr<RankObserver>(new RankObserver(comm, reg, std::move(trace), std::move(f)));
 }
 
@@ -109,8 +111,7 @@ void RankObserver::on_chunk_run(Range r, double cost, std::chrono::steady_clock:
   f_->cost->inc(cost);
   f_->chunk_seconds->observe(std::chrono::duration<double>(finish - start).count());
   if (trace_)
-    trace_->record("chunk", "dist", "job", start, finish - start,
-                   {{"begin", r.begin}, {"end", r.end}, {"cost", cost}});
+    trace_->record("chunk", "dist", "job", start, finish - start, {{"begin", r.begin}, {"end", r.end}, {"cost", cost}});
 }
 
 void RankObserver::on_chunk_done(int rank, Range, double, double, std::size_t input_bytes, std::size_t result_bytes) {
@@ -187,12 +188,12 @@ std::string RankObserver::merged_trace_json() const {
     const int pid = rank + 1;
     for (auto& e : p["events"]) {
       e["pid"] = pid;
-      if (e.value("ph", "") == "M" && e.value("name", "") == "process_name")
-        e["args"]["name"] = comm_.describe(rank);
+      if (e.value("ph", "") == "M" && e.value("name", "") == "process_name") e["args"]["name"] = comm_.describe(rank);
       if (e.contains("ts")) e["ts"] = e["ts"].get<double>() + shift;
       events.push_back(std::move(e));
     }
-    events.push_back({{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"tid", 0}, {"args", {{"sort_index", pid}}}});
+    events.push_back(
+        {{"name", "process_sort_index"}, {"ph", "M"}, {"pid", pid}, {"tid", 0}, {"args", {{"sort_index", pid}}}});
   }
   json out = {{"traceEvents", std::move(events)}, {"displayTimeUnit", "ms"}};
   return out.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "dist/runner.hpp"
 
 namespace hetex::dist::detail {

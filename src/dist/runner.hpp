@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A rank's chunk threads: chunks pushed by the engine's thread run on them, results are popped
 // back by it. The engine's thread never blocks on a chunk.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What a Comm holds, and the point-to-point messages of the engine. Internal: includes mpi.h.
 #include <mpi.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "dist/wire.hpp"
 
 #include <algorithm>
@@ -44,8 +45,7 @@ Wire::~Wire() {
   // Sends still queued get a moment to complete; past that their buffers are left to MPI for
   // good (freeing memory an unfinished send may still read would be worse than the leak).
   const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
-  while (!sends_.empty() && std::chrono::steady_clock::now() < until && progress()) {
-  }
+  while (!sends_.empty() && std::chrono::steady_clock::now() < until && progress()) {}
   cancel_all();
 }
 
@@ -69,8 +69,8 @@ Status Wire::progress() {
     int done = 0;
     const int rc = MPI_Testall(static_cast<int>(it->requests.size()), it->requests.data(), &done, MPI_STATUSES_IGNORE);
     if (rc != MPI_SUCCESS)
-      return mpi_error(rc, std::string("sending a ") + to_string(it->header.kind) + " message to rank " +
-                               std::to_string(it->dest));
+      return mpi_error(
+          rc, std::string("sending a ") + to_string(it->header.kind) + " message to rank " + std::to_string(it->dest));
     if (!done) {
       ++it;
       continue;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The engine's messages between ranks: a fixed header, then the payload in parts of at most
 // 1 GiB (MPI counts are ints). Sends never block (MPI_Isend, completed by progress()); a

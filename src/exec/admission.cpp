@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "exec/admission.hpp"
 
 #include <string>
@@ -12,7 +13,8 @@ Status Admission::enter() {
   if (closed_) return Error(Errc::cancelled, "the scheduler is shutting down");
   if (admitted_ >= capacity_) {
     if (when_full_ == WhenFull::fail_busy)
-      return Error(Errc::busy, "scheduler queue is full (" + std::to_string(admitted_) + " batches admitted); try again later");
+      return Error(Errc::busy,
+                   "scheduler queue is full (" + std::to_string(admitted_) + " batches admitted); try again later");
     cv_.wait(lock, [&] { return closed_ || admitted_ < capacity_; });
     if (closed_) return Error(Errc::cancelled, "the scheduler is shutting down");
   }

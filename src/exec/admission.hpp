@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Admission: the bounded queue of batches admitted and not yet finished. A producer past the
 // capacity blocks or is refused with Errc::busy (SchedulerOptions::when_full); once shutdown

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "exec/circuit_breaker.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Device health: one circuit breaker per device. A device that faults is suspended; after a
 // back-off one batch may probe it; the probe's success closes the circuit, its failure doubles
@@ -18,7 +19,7 @@ class CircuitBreaker {
   using Now = std::function<Clock::time_point()>;
 
   struct Options {
-    std::chrono::milliseconds backoff{500};      // after the first fault
+    std::chrono::milliseconds backoff{500};  // after the first fault
     std::chrono::milliseconds max_backoff{60'000};
   };
   enum class Admit : std::uint8_t { no, yes, as_probe };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/exec/cost_model.hpp"
 
 #include "hetex/core/file.hpp"
@@ -262,7 +263,8 @@ Status CostModel::save(const std::filesystem::path& file) const {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
   // Whole or not at all: a reader never sees half a file, and two processes never interleave.
-  auto written = write_file_atomic(file, nlohmann::json{{"version", kFileVersion}, {"entries", std::move(entries)}}.dump(1) + "\n");
+  auto written = write_file_atomic(
+      file, nlohmann::json{{"version", kFileVersion}, {"entries", std::move(entries)}}.dump(1) + "\n");
   if (!written) return std::move(written).error().with_context("calibration file");
   return {};
 }
@@ -282,7 +284,8 @@ Status CostModel::load(const std::filesystem::path& file) {
     const auto version = whole(j.at("version"), "version", INT64_MIN, INT64_MAX);
     if (version != 1 && version != kFileVersion)
       return Error(Errc::invalid_argument, "calibration file " + file.string() + " has an unknown version (" +
-                                               std::to_string(version) + "); its measurements are not used and the devices are measured again");
+                                               std::to_string(version) +
+                                               "); its measurements are not used and the devices are measured again");
     for (const auto& e : j.at("entries")) {
       const Residency where = residency_from(e.at("residency").get<std::string>());
       Key key = version == 1 ? key_v1(e, where) : key_v2(e, where);
@@ -300,8 +303,8 @@ Status CostModel::load(const std::filesystem::path& file) {
       bucket.next = bucket.recent.size() % kWindow;
     }
   } catch (const std::exception& ex) {
-    return Error(Errc::invalid_argument, "calibration file " + file.string() + " is malformed (" + ex.what() +
-                                             "); delete it to recalibrate");
+    return Error(Errc::invalid_argument,
+                 "calibration file " + file.string() + " is malformed (" + ex.what() + "); delete it to recalibrate");
   }
   std::lock_guard lock(m_);
   for (auto& [k, t] : loaded) tables_[k] = std::move(t);

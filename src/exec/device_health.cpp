@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Device health as the engine sees it: each slot's circuit breaker, and retirement by the
 // backend. All under the engine's lock, so a batch's planning sees one consistent state.
 #include "exec/engine.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The scheduler's engine: its devices (slots) and batches in flight (jobs), and the named parts
 // that act on them, each in a file of its own:
@@ -74,12 +75,12 @@ struct JobState {
   std::shared_ptr<JobBase> job;
   std::string cost_key;                   // the operation (and cost class) the model files it under
   Residency residency = Residency::host;  // ... and where its data lives
-  bool reprobe = false;        // a split run to re-measure splitting after splits had stopped paying
+  bool reprobe = false;                   // a split run to re-measure splitting after splits had stopped paying
   Promise<ExecReport> promise;
   Clock::time_point submitted;
   bool split = false;
-  bool beside_speeds = false;  // the split's shares came from speeds measured in earlier splits
-  bool cpu_beside_gpus = false;  // the CPU and at least one device share it (split arena, feed arenas)
+  bool beside_speeds = false;             // the split's shares came from speeds measured in earlier splits
+  bool cpu_beside_gpus = false;           // the CPU and at least one device share it (split arena, feed arenas)
   std::optional<std::size_t> probe_slot;  // the suspended device this batch probes
 
   std::mutex m;  // guards everything below

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/exec/executor.hpp"
 
 #include "exec/parallel_chunks.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "exec/fault_injector.hpp"
 
 #include <charconv>
@@ -11,8 +12,8 @@ Result<double> parse_probability(std::string_view key, std::string_view v) {
   double p = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), p);
   if (ec != std::errc{} || ptr != v.data() + v.size() || !(p >= 0 && p <= 1))
-    return Error(Errc::invalid_argument, "fault plan: " + std::string(key) + "=" + std::string(v) +
-                                             " is not a probability between 0 and 1");
+    return Error(Errc::invalid_argument,
+                 "fault plan: " + std::string(key) + "=" + std::string(v) + " is not a probability between 0 and 1");
   return p;
 }
 
@@ -20,7 +21,8 @@ Result<std::chrono::microseconds> parse_duration(std::string_view v) {
   double x = 0;
   auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
   const std::string_view unit(ptr, v.data() + v.size() - ptr);
-  if (ec != std::errc{} || !(x >= 0)) return Error(Errc::invalid_argument, "fault plan: bad delay '" + std::string(v) + "'");
+  if (ec != std::errc{} || !(x >= 0))
+    return Error(Errc::invalid_argument, "fault plan: bad delay '" + std::string(v) + "'");
   double us = 0;
   if (unit == "us")
     us = x;
@@ -72,8 +74,8 @@ Result<FaultPlan> FaultPlan::parse(std::string_view spec) {
     else if (key == "slow")
       plan.slow = p;
     else
-      return Error(Errc::invalid_argument, "fault plan: unknown key '" + std::string(key) +
-                                               "' (known: oom, kernel, lost, slow, seed)");
+      return Error(Errc::invalid_argument,
+                   "fault plan: unknown key '" + std::string(key) + "' (known: oom, kernel, lost, slow, seed)");
   }
   if (plan.out_of_memory + plan.kernel_fault + plan.device_lost > 1)
     return Error(Errc::invalid_argument, "fault plan: oom + kernel + lost probabilities exceed 1");
@@ -98,7 +100,8 @@ std::string FaultPlan::to_string() const {
 
 FaultInjector::FaultInjector(FaultPlan plan)
     : plan_(plan),
-      rng_(plan.seed ? plan.seed : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {}
+      rng_(plan.seed ? plan.seed
+                     : static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())) {}
 
 FaultInjector::Draw FaultInjector::draw() {
   Draw d;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Draws the faults of a FaultPlan, one per device attempt.
 

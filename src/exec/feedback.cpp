@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Feedback: what each run is recorded as (the batch's chunks and per-device usage, the observer)
 // and what it teaches the cost model (docs/design/scheduler.md, "Feedback").
 #include <algorithm>
@@ -61,7 +62,8 @@ void SchedulerEngine::complete(JobState& job) {
         const auto alone = model.lookup(CostModel::Key::alone(job.cost_key, id, job.residency), u.items).curve;
         const double predicted = alone->empty() ? 0 : alone->predict(u.items);
         if (u.items && u.busy_seconds > 0 && predicted > 0)
-          model.record_ratio(CostModel::Key::beside(job.cost_key, id, job.residency), u.busy_seconds / predicted, job.reprobe);
+          model.record_ratio(CostModel::Key::beside(job.cost_key, id, job.residency), u.busy_seconds / predicted,
+                             job.reprobe);
       }
       const auto split_key = CostModel::Key::split(job.cost_key, job.residency);
       if (job.reprobe)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Runs f(begin, end) over [b, e) in chunks of `grain` on all cores.
 //
@@ -61,7 +62,10 @@ void on_threads(int threads, F&& f, tbb::task_arena& arena) {
   f();
   for (auto& t : helpers) t.join();
 #else
-  arena.execute([&] { tbb::parallel_for(0, threads, [&](int) { f(); }, tbb::simple_partitioner()); });
+  arena.execute([&] {
+    tbb::parallel_for(
+        0, threads, [&](int) { f(); }, tbb::simple_partitioner());
+  });
 #endif
 }
 

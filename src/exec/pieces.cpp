@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Execution: each device's worker takes the parts queued for it, and a part is run piece by
 // piece: its own share first, then pieces stolen from the share predicted to finish last
 // (docs/design/scheduler.md, "Pieces and stealing").
@@ -30,7 +31,7 @@ std::optional<Piece> SchedulerEngine::take(JobState& job, std::size_t p) {
     // A taker's pieces shrink with what is left of the share (guided); a device's are half of
     // what is left, so its last ones, which cannot be stolen once they run, are small.
     const std::size_t rem = me.hi - me.lo;
-    const std::size_t len = me.takers    ? std::max(me.min_piece, rem / (2 * static_cast<std::size_t>(split_threads(job))))
+    const std::size_t len = me.takers ? std::max(me.min_piece, rem / (2 * static_cast<std::size_t>(split_threads(job))))
                             : me.halving ? std::max(me.min_piece, (rem + 1) / 2)
                                          : rem;
     const std::size_t b = me.lo, e = std::min(me.hi, me.lo + len);
@@ -84,7 +85,8 @@ void SchedulerEngine::process(const std::shared_ptr<JobState>& job, std::size_t 
         },
         *split_arena_of(*job));
     std::lock_guard lock(job->m);
-    if (auto it = job->usage.find(DeviceId::cpu()); it != job->usage.end()) it->second.busy_seconds += seconds(Clock::now() - t0);
+    if (auto it = job->usage.find(DeviceId::cpu()); it != job->usage.end())
+      it->second.busy_seconds += seconds(Clock::now() - t0);
   } else {
     while (auto piece = take(*job, p)) {
       if (slot.is_cpu())

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Planning: where a batch goes. The routable devices become candidates, the policy routes the
 // batch over them, and the route becomes the job's parts (docs/design/scheduler.md, "Planning").
 #include <algorithm>
@@ -44,7 +45,9 @@ RoutePlan SchedulerEngine::route(JobState& job, std::vector<std::size_t>& cand_s
     const std::vector<Candidate>& c;
     std::size_t n;
     RoutePlan operator()(const ThresholdPolicy& p) { return route_threshold(p, c, n); }
-    RoutePlan operator()(const AdaptivePolicy& p) { return self.adaptive.route(p, self.model, job.cost_key, job.residency, c, n); }
+    RoutePlan operator()(const AdaptivePolicy& p) {
+      return self.adaptive.route(p, self.model, job.cost_key, job.residency, c, n);
+    }
     RoutePlan operator()(const SplitPolicy&) {
       std::vector<std::size_t> mins;
       const auto& o = job.job->op().options;
@@ -54,7 +57,8 @@ RoutePlan SchedulerEngine::route(JobState& job, std::vector<std::size_t>& cand_s
     }
     RoutePlan operator()(const PinnedPolicy& p) {
       for (std::size_t i = 0; i < c.size(); ++i)
-        if (c[i].device == p.device) return RoutePlan{{{i, 0, n}}, false, Route{RouteReason::pinned, p.device, {}, n, 0}};
+        if (c[i].device == p.device)
+          return RoutePlan{{{i, 0, n}}, false, Route{RouteReason::pinned, p.device, {}, n, 0}};
       return RoutePlan{{{0, 0, n}}, false, Route{RouteReason::pinned_unusable, p.device, c[0].device, n, 0}};
     }
   };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/exec/route.hpp"
 
 namespace hetex {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "exec/routing.hpp"
 
 #include <algorithm>
@@ -209,13 +210,14 @@ RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c
     return whole_batch_to(best, n, Route{RouteReason::above_threshold, c[best].device, {}, n, p.min_gpu_items});
   for (std::size_t i = 0; i < c.size(); ++i)
     if (c[i].device.is_cpu())
-      return whole_batch_to(i, n, route_of(best == c.size() ? RouteReason::no_gpu : RouteReason::below_threshold, c[i].device, n));
+      return whole_batch_to(
+          i, n, route_of(best == c.size() ? RouteReason::no_gpu : RouteReason::below_threshold, c[i].device, n));
   return whole_batch_to(best, n, route_of(RouteReason::no_cpu, c[best].device, n));
 }
 
 // Calibration measures one device at a time, its runs back to back (docs/design/scheduler.md).
-RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model, const std::string& op,
-                                Residency where, std::span<const Candidate> c, std::size_t n) {
+RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model, const std::string& op, Residency where,
+                                std::span<const Candidate> c, std::size_t n) {
   if (c.size() == 1) return whole_batch_to(0, n, route_of(RouteReason::only_device, c[0].device, n));
   std::size_t explore = c.size();
   std::vector<double> alone(c.size()), finish(c.size());
@@ -225,7 +227,8 @@ RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model,
     alone[i] = look.curve->predict(n);
     finish[i] = c[i].backlog_seconds + alone[i];
   }
-  if (explore != c.size()) return whole_batch_to(explore, n, route_of(RouteReason::calibrating, c[explore].device, n), true);
+  if (explore != c.size())
+    return whole_batch_to(explore, n, route_of(RouteReason::calibrating, c[explore].device, n), true);
 
   const std::size_t best = std::min_element(finish.begin(), finish.end()) - finish.begin();
   std::size_t count;
@@ -255,8 +258,10 @@ RoutePlan route_split(const CostModel& model, const std::string& op, Residency w
   const BestAlone best = best_alone(c, speeds, n);
   // When even the ideal split saves too little (small batches), skip the planning: routing a
   // batch of microseconds must cost far less than that.
-  if (c.size() > 1 && !plan.exploring && best.ideal_split_seconds > 0 && saves_too_little(best.ideal_split_seconds, best)) {
-    auto whole = whole_batch_to(best.device, n, route_of(RouteReason::split_saves_too_little, c[best.device].device, n));
+  if (c.size() > 1 && !plan.exploring && best.ideal_split_seconds > 0 &&
+      saves_too_little(best.ideal_split_seconds, best)) {
+    auto whole =
+        whole_batch_to(best.device, n, route_of(RouteReason::split_saves_too_little, c[best.device].device, n));
     whole.beside_speeds = speeds.corrected;
     return whole;
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Routing decisions, as pure functions of what the scheduler knows (device backlogs, the cost
 // model), so they can be tested without running anything. The rules and their reasons:

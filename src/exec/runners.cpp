@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Execution: running one piece of a batch on the CPU or on a device, and what happens when a
 // device fails it (docs/design/scheduler.md, "Failover").
 #include <algorithm>
@@ -44,7 +45,8 @@ void SchedulerEngine::run_cpu(JobState& job, std::size_t b, std::size_t e, bool 
   if (fails.empty() && !fallback && !serial) learn_alone(job, *slots[0], e - b, seconds(t1 - t0));
 }
 
-void SchedulerEngine::run_device(JobState& job, std::size_t index, std::size_t b, std::size_t e, bool stolen, int depth) {
+void SchedulerEngine::run_device(JobState& job, std::size_t index, std::size_t b, std::size_t e, bool stolen,
+                                 int depth) {
   auto& slot = *slots[index];
   if (!may_attempt(index, job)) {
     run_cpu(job, b, e, true, stolen);
@@ -108,9 +110,7 @@ void SchedulerEngine::run_device(JobState& job, std::size_t index, std::size_t b
       break;
     }
     case FaultClass::device_faulted:
-    case FaultClass::device_retired:
-      trip(index);
-      break;
+    case FaultClass::device_retired: trip(index); break;
   }
   record(job, {slot.id, b, e, ChunkRecord::Outcome::failed_fell_back, false, stolen, code, t0, t1});
   run_cpu(job, b, e, true, stolen);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Scheduler: creation (devices, lanes, arenas, calibration), submission (admission, planning,
 // dispatch to the devices' workers) and the public queries. The parts: see exec/engine.hpp.
 #include "hetex/exec/scheduler.hpp"
@@ -129,7 +130,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
     if (!d.is_cpu()) {
       auto l = GpuLane::create(d);
       if (!l) {
-        std::fprintf(stderr, "hetex: scheduler leaves out %s: %s\n", d.id().to_string().c_str(), l.error().describe().c_str());
+        std::fprintf(stderr, "hetex: scheduler leaves out %s: %s\n", d.id().to_string().c_str(),
+                     l.error().describe().c_str());
         continue;
       }
       lane = std::move(*l);
@@ -143,15 +145,19 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
     e->slots.push_back(std::move(s));
   }
   if (const auto* pin = std::get_if<PinnedPolicy>(&options.policy)) {
-    const bool found = std::any_of(e->slots.begin(), e->slots.end(), [&](const auto& s) { return s->id == pin->device; });
+    const bool found =
+        std::any_of(e->slots.begin(), e->slots.end(), [&](const auto& s) { return s->id == pin->device; });
     if (!found)
-      return Error(Errc::unavailable, "pinned policy names " + pin->device.to_string() + ", which this scheduler does not have");
+      return Error(Errc::unavailable,
+                   "pinned policy names " + pin->device.to_string() + ", which this scheduler does not have");
   }
 
-  e->calibration_file = options.calibration_file ? *options.calibration_file : default_calibration_file(machine_key(descriptions));
+  e->calibration_file =
+      options.calibration_file ? *options.calibration_file : default_calibration_file(machine_key(descriptions));
   if (e->calibration_file && e->calibration_file->empty()) e->calibration_file.reset();
   if (e->calibration_file)
-    if (auto st = e->model.load(*e->calibration_file); !st) std::fprintf(stderr, "hetex: %s\n", st.error().describe().c_str());
+    if (auto st = e->model.load(*e->calibration_file); !st)
+      std::fprintf(stderr, "hetex: %s\n", st.error().describe().c_str());
   // The split arenas (docs/design/scheduler.md, "Cores in a split").
   if (e->slots.size() > 1) {
     const int cores = tbb::this_task_arena::max_concurrency();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ledger/metrics.hpp"
 
 #include <string>
@@ -19,30 +20,34 @@ Result<std::shared_ptr<LedgerMetrics>> LedgerMetrics::create(metrics::Registry& 
                                                              std::shared_ptr<metrics::TraceRecorder> trace) {
   std::shared_ptr<LedgerMetrics> m(new LedgerMetrics());
   m->trace_ = std::move(trace);
-  auto seconds = HETEX_TRY(reg.histogram_family("hetex_ledger_stage_seconds", "Time a pipeline stage spent on one block",
-                                                metrics::latency_buckets_seconds(), {"stage"}));
-  auto items = HETEX_TRY(reg.counter_family("hetex_ledger_stage_items_total", "Transactions through each pipeline stage",
-                                            {"stage"}));
-  auto depth = HETEX_TRY(reg.gauge_family("hetex_ledger_queue_depth", "Blocks waiting in front of each pipeline stage",
-                                          {"stage"}));
+  auto seconds =
+      HETEX_TRY(reg.histogram_family("hetex_ledger_stage_seconds", "Time a pipeline stage spent on one block",
+                                     metrics::latency_buckets_seconds(), {"stage"}));
+  auto items = HETEX_TRY(
+      reg.counter_family("hetex_ledger_stage_items_total", "Transactions through each pipeline stage", {"stage"}));
+  auto depth = HETEX_TRY(
+      reg.gauge_family("hetex_ledger_queue_depth", "Blocks waiting in front of each pipeline stage", {"stage"}));
   for (std::size_t i = 0; i < kStages; ++i) {
     const auto name = to_string(static_cast<Stage>(i));
-    m->stages_[i] = PerStage{HETEX_TRY(seconds.with({name})), HETEX_TRY(items.with({name})), HETEX_TRY(depth.with({name}))};
+    m->stages_[i] =
+        PerStage{HETEX_TRY(seconds.with({name})), HETEX_TRY(items.with({name})), HETEX_TRY(depth.with({name}))};
   }
-  auto txs = HETEX_TRY(reg.counter_family("hetex_ledger_transactions_total", "Committed transactions by receipt status",
-                                          {"status"}));
+  auto txs = HETEX_TRY(
+      reg.counter_family("hetex_ledger_transactions_total", "Committed transactions by receipt status", {"status"}));
   for (int i = 0; i < kTxStatusCount; ++i) m->txs_[i] = HETEX_TRY(txs.with({to_string(static_cast<TxStatus>(i))}));
   m->blocks_ = HETEX_TRY(reg.counter("hetex_ledger_blocks_total", "Blocks committed"));
   m->height_ = HETEX_TRY(reg.gauge("hetex_ledger_height", "Height of the last committed block"));
-  m->executions_ = HETEX_TRY(reg.counter("hetex_ledger_executions_total", "Transaction executions, re-executions included"));
-  m->reexecutions_ = HETEX_TRY(reg.counter("hetex_ledger_reexecutions_total",
-                                           "Executions beyond the first of each transaction (Block-STM)"));
+  m->executions_ =
+      HETEX_TRY(reg.counter("hetex_ledger_executions_total", "Transaction executions, re-executions included"));
+  m->reexecutions_ = HETEX_TRY(
+      reg.counter("hetex_ledger_reexecutions_total", "Executions beyond the first of each transaction (Block-STM)"));
   m->validations_ = HETEX_TRY(reg.counter("hetex_ledger_validations_total", "Read-set validations (Block-STM)"));
   m->aborts_ = HETEX_TRY(reg.counter("hetex_ledger_aborts_total", "Incarnations aborted by a failed validation"));
-  m->dependencies_ = HETEX_TRY(reg.counter("hetex_ledger_dependencies_total",
-                                           "Executions suspended on an ESTIMATE of a lower transaction"));
-  m->sequential_ = HETEX_TRY(reg.counter("hetex_ledger_sequential_blocks_total",
-                                         "Blocks executed on one thread (their conflicts left too little parallelism)"));
+  m->dependencies_ = HETEX_TRY(
+      reg.counter("hetex_ledger_dependencies_total", "Executions suspended on an ESTIMATE of a lower transaction"));
+  m->sequential_ =
+      HETEX_TRY(reg.counter("hetex_ledger_sequential_blocks_total",
+                            "Blocks executed on one thread (their conflicts left too little parallelism)"));
   return m;
 }
 

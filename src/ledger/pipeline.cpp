@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ledger/pipeline.hpp"
 
 #include <tbb/blocked_range.h>
@@ -63,8 +64,7 @@ Status parse_block(const std::string& input, Block& b) {
         continue;
       }
       auto cur = first_bad.load();
-      while (i < cur && !first_bad.compare_exchange_weak(cur, i)) {
-      }
+      while (i < cur && !first_bad.compare_exchange_weak(cur, i)) {}
       return;
     }
   });
@@ -127,7 +127,8 @@ Result<RunSummary> run_pipeline(Scheduler& sched, const std::filesystem::path& i
   RunSummary summary;
   const auto t_start = Clock::now();
   const TransferProgram program;
-  stm::Executor<TransferProgram> executor(program, {.threads = o.executor_threads, .min_parallelism = o.min_parallelism});
+  stm::Executor<TransferProgram> executor(program,
+                                          {.threads = o.executor_threads, .min_parallelism = o.min_parallelism});
 
   auto timed = [&](Stage s, const Block& b, auto&& work) -> Status {
     const auto t0 = Clock::now();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ledger/stages.hpp"
 
 #include <tbb/blocked_range.h>

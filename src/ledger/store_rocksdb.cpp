@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/memtablerep.h>
@@ -53,7 +54,9 @@ std::string account_value(const Account& a) {
 }
 
 Error db_error(const rocksdb::Status& s, const std::string& what) {
-  const auto code = s.IsIOError() || s.IsCorruption() ? Errc::io : s.IsBusy() || s.IsTryAgain() ? Errc::busy : Errc::internal;
+  const auto code = s.IsIOError() || s.IsCorruption() ? Errc::io
+                    : s.IsBusy() || s.IsTryAgain()    ? Errc::busy
+                                                      : Errc::internal;
   return Error(code, what + ": " + s.ToString());
 }
 
@@ -94,8 +97,8 @@ struct Store::Impl {
       const auto h = HETEX_TRY(get(height_key('b', tip.height)));
       if (!h || h->size() != kHeaderBytes)
         return Error(Errc::io, where + ": the header of the tip block " + std::to_string(tip.height) + " is missing");
-      tip.header = decode_header(std::span<const std::uint8_t, kHeaderBytes>(
-          reinterpret_cast<const std::uint8_t*>(h->data()), kHeaderBytes));
+      tip.header = decode_header(
+          std::span<const std::uint8_t, kHeaderBytes>(reinterpret_cast<const std::uint8_t*>(h->data()), kHeaderBytes));
     }
     return {};
   }
@@ -148,7 +151,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, con
   if (!format) {
     std::unique_ptr<rocksdb::Iterator> it(impl->db->NewIterator(rocksdb::ReadOptions()));
     it->SeekToFirst();
-    if (it->Valid()) return Error(Errc::invalid_argument, dir.string() + ": a RocksDB database, but not a hetex ledger");
+    if (it->Valid())
+      return Error(Errc::invalid_argument, dir.string() + ": a RocksDB database, but not a hetex ledger");
     if (options.read_only) return Error(Errc::invalid_argument, dir.string() + ": an empty database");
     // A new ledger: the genesis accounts and the metadata in one batch, so a crash here leaves
     // either nothing or the whole genesis.
@@ -171,9 +175,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, con
   }
   HETEX_TRY_VOID(impl->load_meta());
   if (impl->genesis != genesis.hash)
-    return Error(Errc::invalid_argument, dir.string() + ": this database holds a chain from another genesis (its genesis hash is " +
-                                             to_hex(impl->genesis) + ", the given genesis file's is " +
-                                             to_hex(genesis.hash) + "); use a new --db directory for this genesis");
+    return Error(Errc::invalid_argument,
+                 dir.string() + ": this database holds a chain from another genesis (its genesis hash is " +
+                     to_hex(impl->genesis) + ", the given genesis file's is " + to_hex(genesis.hash) +
+                     "); use a new --db directory for this genesis");
   if (impl->block_size != block_size)
     return Error(Errc::invalid_argument, dir.string() + ": this database was built with --block-size " +
                                              std::to_string(impl->block_size) + ", not " + std::to_string(block_size) +
@@ -182,13 +187,15 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dir, con
 }
 
 Result<std::unique_ptr<Store>> Store::open_existing(const std::filesystem::path& dir, StoreOptions options) {
-  if (!std::filesystem::is_directory(dir)) return Error(Errc::invalid_argument, dir.string() + ": no such database directory");
+  if (!std::filesystem::is_directory(dir))
+    return Error(Errc::invalid_argument, dir.string() + ": no such database directory");
   auto impl = std::make_unique<Impl>();
   impl->dir = dir;
   impl->options = options;
   impl->db = HETEX_TRY(open_db(dir, options, false));
   const auto format = HETEX_TRY(impl->get(kFormatKey));
-  if (!format || *format != kFormat) return Error(Errc::invalid_argument, dir.string() + ": not a hetex ledger database");
+  if (!format || *format != kFormat)
+    return Error(Errc::invalid_argument, dir.string() + ": not a hetex ledger database");
   HETEX_TRY_VOID(impl->load_meta());
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }
@@ -230,15 +237,16 @@ Result<BlockHeader> Store::header(std::uint64_t height) const {
   const auto v = HETEX_TRY(impl_->get(height_key('b', height)));
   if (!v || v->size() != kHeaderBytes)
     return Error(Errc::invalid_argument, impl_->dir.string() + ": no block " + std::to_string(height));
-  return decode_header(std::span<const std::uint8_t, kHeaderBytes>(reinterpret_cast<const std::uint8_t*>(v->data()), kHeaderBytes));
+  return decode_header(
+      std::span<const std::uint8_t, kHeaderBytes>(reinterpret_cast<const std::uint8_t*>(v->data()), kHeaderBytes));
 }
 
-Status Store::for_each_receipt(
-    const std::function<void(std::uint64_t, std::size_t, const Hash&, TxStatus)>& fn) const {
+Status Store::for_each_receipt(const std::function<void(std::uint64_t, std::size_t, const Hash&, TxStatus)>& fn) const {
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(rocksdb::ReadOptions()));
   for (it->Seek("r"); it->Valid() && it->key().starts_with("r"); it->Next()) {
     const auto v = it->value();
-    if (it->key().size() != 9 || v.size() % 33 != 0) return Error(Errc::io, impl_->dir.string() + ": a damaged receipt record");
+    if (it->key().size() != 9 || v.size() % 33 != 0)
+      return Error(Errc::io, impl_->dir.string() + ": a damaged receipt record");
     const auto height = get_u64_be(it->key().data() + 1);
     for (std::size_t i = 0; i < v.size() / 33; ++i) {
       Hash id;
@@ -256,8 +264,8 @@ Status Store::commit(const CommittedBlock& b) {
   if (impl_->options.read_only) return Error(Errc::invalid_argument, impl_->dir.string() + ": opened read-only");
   const Tip tip = this->tip();
   if (b.header.height != tip.height + 1 || b.header.parent != tip.hash)
-    return Error(Errc::invalid_argument, "block " + std::to_string(b.header.height) + " does not extend the tip (height " +
-                                             std::to_string(tip.height) + ")");
+    return Error(Errc::invalid_argument, "block " + std::to_string(b.header.height) +
+                                             " does not extend the tip (height " + std::to_string(tip.height) + ")");
   if (b.ids.size() != b.statuses.size()) return Error(Errc::invalid_argument, "block has unequal ids and statuses");
   rocksdb::WriteBatch batch;
   for (const auto& [key, account] : b.accounts) batch.Put(account_key(key), account_value(account));

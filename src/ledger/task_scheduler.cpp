@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ledger/stm/task_scheduler.hpp"
 
 #include <algorithm>
@@ -34,15 +35,13 @@ void TaskScheduler::check_done() {
 
 void TaskScheduler::decrease_execution_index(std::uint32_t target) {
   auto cur = execution_index_.load();
-  while (cur > target && !execution_index_.compare_exchange_weak(cur, target)) {
-  }
+  while (cur > target && !execution_index_.compare_exchange_weak(cur, target)) {}
   decrease_count_.fetch_add(1);
 }
 
 void TaskScheduler::decrease_validation_index(std::uint32_t target) {
   auto cur = validation_index_.load();
-  while (cur > target && !validation_index_.compare_exchange_weak(cur, target)) {
-  }
+  while (cur > target && !validation_index_.compare_exchange_weak(cur, target)) {}
   decrease_count_.fetch_add(1);
 }
 

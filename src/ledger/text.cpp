@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ledger/text.hpp"
 
 #include <algorithm>
@@ -52,7 +53,8 @@ Status hex_field(const Field& f, const char* name, std::span<std::uint8_t> out) 
                                              std::to_string(2 * out.size()) + " hex digits, not " +
                                              std::to_string(f.text.size()));
   if (!from_hex(f.text, out)) {
-    const auto bad = std::find_if(f.text.begin(), f.text.end(), [](char c) { return !std::isxdigit(static_cast<unsigned char>(c)); });
+    const auto bad = std::find_if(f.text.begin(), f.text.end(),
+                                  [](char c) { return !std::isxdigit(static_cast<unsigned char>(c)); });
     return Error(Errc::invalid_argument, std::string(name) + " has a non-hex character at column " +
                                              std::to_string(f.column + static_cast<std::size_t>(bad - f.text.begin())));
   }
@@ -65,11 +67,12 @@ Result<std::uint64_t> number_field(const Field& f, const char* name) {
   const auto* last = first + f.text.size();
   if (!std::all_of(first, last, [](char c) { return c >= '0' && c <= '9'; }))
     return Error(Errc::invalid_argument, std::string(name) + " at column " + std::to_string(f.column) + " ('" +
-                                             std::string(f.text.substr(0, 24)) + "') is not an unsigned decimal number");
+                                             std::string(f.text.substr(0, 24)) +
+                                             "') is not an unsigned decimal number");
   const auto [p, ec] = std::from_chars(first, last, v);
   if (ec == std::errc::result_out_of_range || p != last)
-    return Error(Errc::invalid_argument, std::string(name) + " at column " + std::to_string(f.column) +
-                                             " exceeds 2^64 - 1");
+    return Error(Errc::invalid_argument,
+                 std::string(name) + " at column " + std::to_string(f.column) + " exceeds 2^64 - 1");
   return v;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ledger/transfer.hpp"
 
 #include <tbb/blocked_range.h>

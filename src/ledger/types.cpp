@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ledger/types.hpp"
 
 namespace hetex::ledger {

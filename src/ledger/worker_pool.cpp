@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ledger/stm/worker_pool.hpp"
 
 #include <algorithm>

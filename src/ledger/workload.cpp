@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ledger/workload.hpp"
 
 #include <sodium.h>
@@ -49,7 +50,8 @@ class RankSampler {
   std::size_t operator()(std::mt19937_64& rng) const {
     if (uniform_) return std::uniform_int_distribution<std::size_t>(0, n_ - 1)(rng);
     const double u = std::uniform_real_distribution<double>(0, 1)(rng);
-    return std::min<std::size_t>(static_cast<std::size_t>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin()), n_ - 1);
+    return std::min<std::size_t>(static_cast<std::size_t>(std::lower_bound(cdf_.begin(), cdf_.end(), u) - cdf_.begin()),
+                                 n_ - 1);
   }
 
  private:
@@ -106,8 +108,7 @@ Result<Workload> generate_workload(const WorkloadOptions& o) {
         balance[to] += x.amount;
         ++nonce[from];
         break;
-      case TxStatus::bad_signature:
-        break;  // signed, then corrupted below
+      case TxStatus::bad_signature: break;  // signed, then corrupted below
       case TxStatus::unknown_sender: {
         const std::size_t s = rng() % strangers.pub.size();
         x.from = strangers.pub[s];
@@ -115,12 +116,8 @@ Result<Workload> generate_workload(const WorkloadOptions& o) {
         signer[t] = {true, s};
         break;
       }
-      case TxStatus::bad_nonce:
-        x.nonce = nonce[from] + 1 + rng() % 3;
-        break;
-      case TxStatus::insufficient_balance:
-        x.amount = balance[from] + 1 + rng() % 1000;
-        break;
+      case TxStatus::bad_nonce: x.nonce = nonce[from] + 1 + rng() % 3; break;
+      case TxStatus::insufficient_balance: x.amount = balance[from] + 1 + rng() % 1000; break;
     }
     w.intended[t] = kind;
   }

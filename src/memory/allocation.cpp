@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <cxxabi.h>
 
 #include <algorithm>
@@ -48,12 +49,8 @@ Result<std::shared_ptr<Allocation>> Allocation::create(MemoryKind kind, std::sha
   if (!p) return std::move(p).error().with_context(a->label());
   a->base_ = *p;
   switch (kind) {
-    case MemoryKind::device:
-      a->device_ = a->base_;
-      break;
-    case MemoryKind::managed:
-      a->device_ = a->host_ = a->base_;
-      break;
+    case MemoryKind::device: a->device_ = a->base_; break;
+    case MemoryKind::managed: a->device_ = a->host_ = a->base_; break;
     case MemoryKind::pinned:
       a->host_ = a->base_;
       a->page_locked_ = true;
@@ -66,8 +63,7 @@ Result<std::shared_ptr<Allocation>> Allocation::create(MemoryKind kind, std::sha
       a->device_ = *d;
       break;
     }
-    case MemoryKind::host:
-      return Error(Errc::invalid_argument, "host memory is not a buffer kind");
+    case MemoryKind::host: return Error(Errc::invalid_argument, "host memory is not a buffer kind");
   }
   return a;
 }
@@ -107,9 +103,7 @@ Allocation::~Allocation() {
   }
 }
 
-int Allocation::device_index() const noexcept {
-  return gpu_ && kind_ != MemoryKind::pinned ? gpu_->info().index : -1;
-}
+int Allocation::device_index() const noexcept { return gpu_ && kind_ != MemoryKind::pinned ? gpu_->info().index : -1; }
 
 bool Allocation::lost() const noexcept {
   // Pinned and mapped memory stay host memory when a fault retires the device.
@@ -123,8 +117,9 @@ std::string Allocation::label() const {
 
 Status Allocation::check_usable(std::string_view what) const {
   if (lost())
-    return Error(Errc::device_lost, std::string(what) + ": the " + label() +
-                                        " was lost when a fault retired its device; allocate a new one on a healthy device");
+    return Error(Errc::device_lost,
+                 std::string(what) + ": the " + label() +
+                     " was lost when a fault retired its device; allocate a new one on a healthy device");
   return {};
 }
 
@@ -160,7 +155,8 @@ Status Allocation::begin_device() {
   if (auto s = check_usable("device work"); !s) return s;
   std::lock_guard lock(m_);
   if (host_holders_ > 0)
-    return Error(Errc::busy, label() + " is held by host access (a live HostAccess); release it before device work uses it");
+    return Error(Errc::busy,
+                 label() + " is held by host access (a live HostAccess); release it before device work uses it");
   ++device_reserved_;
   return {};
 }

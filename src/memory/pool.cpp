@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/memory/pool.hpp"
 
 #include <unistd.h>
@@ -9,7 +10,6 @@
 #include <map>
 #include <optional>
 #include <vector>
-
 
 namespace hetex {
 namespace {
@@ -37,15 +37,16 @@ std::string both(std::size_t bytes) {
 
 Result<std::shared_ptr<DevicePool>> DevicePool::create(const Device& gpu, DevicePoolOptions options) {
   if (!gpu.is_gpu() || !gpu.backend()) {
-    std::string why = detail::discover_gpus().devices.empty() ? " (no GPU here: " + detail::discover_gpus().reason + ")" : "";
+    std::string why =
+        detail::discover_gpus().devices.empty() ? " (no GPU here: " + detail::discover_gpus().reason + ")" : "";
     return Error(Errc::unavailable, "a DevicePool needs a GPU, and " + gpu.id().to_string() + " is the CPU" + why +
                                         "; use PinnedPool or std::vector for host memory");
   }
   std::size_t limit = options.max_bytes;
   if (limit == 0) {
     if (!(options.max_fraction > 0.0 && options.max_fraction <= 1.0))
-      return Error(Errc::invalid_argument, "DevicePoolOptions::max_fraction must be in (0, 1], not " +
-                                               std::to_string(options.max_fraction));
+      return Error(Errc::invalid_argument,
+                   "DevicePoolOptions::max_fraction must be in (0, 1], not " + std::to_string(options.max_fraction));
     limit = static_cast<std::size_t>(double(gpu.gpu_info()->total_memory) * options.max_fraction);
   }
   // The pool caches up to its limit: memory a batch freed serves the next one.
@@ -78,10 +79,11 @@ Result<std::shared_ptr<detail::Allocation>> DevicePool::allocate_bytes(StreamVie
                                                                        const std::string& type) {
   const std::string where = "DevicePool on " + gpu_.id().to_string();
   if (!(s.device() == gpu_))
-    return Error(Errc::invalid_argument,
-                 where + ": the stream runs on " + s.device().id().to_string() + "; allocate with a stream of the pool's GPU");
+    return Error(Errc::invalid_argument, where + ": the stream runs on " + s.device().id().to_string() +
+                                             "; allocate with a stream of the pool's GPU");
   if (!gpu_.healthy())
-    return Error(Errc::device_lost, where + ": the device was retired after a fault; its memory is gone. Use a healthy device");
+    return Error(Errc::device_lost,
+                 where + ": the device was retired after a fault; its memory is gone. Use a healthy device");
   if (bytes == 0) return detail::Allocation::create(MemoryKind::device, nullptr, 0, type);
   {
     // Reserved before the driver call so that concurrent requests cannot overshoot together.
@@ -89,8 +91,9 @@ Result<std::shared_ptr<detail::Allocation>> DevicePool::allocate_bytes(StreamVie
     if (bytes > limit_ || in_use_ > limit_ - bytes) {
       ++failures_;
       return Error(Errc::out_of_memory, where + ": a request of " + both(bytes) + " for " + type +
-                                            " would take the bytes in use, " + both(in_use_) + ", past the pool's limit of " +
-                                            both(limit_) + "; retry in smaller pieces or free buffers");
+                                            " would take the bytes in use, " + both(in_use_) +
+                                            ", past the pool's limit of " + both(limit_) +
+                                            "; retry in smaller pieces or free buffers");
     }
     in_use_ += bytes;
   }
@@ -286,9 +289,10 @@ Result<std::shared_ptr<detail::Allocation>> PinnedPool::acquire_bytes(std::size_
   auto gpu = found->gpu;
   const auto gen = found->generation;
   const bool page_locked = gpu != nullptr;
-  return detail::Allocation::adopt(
-      MemoryKind::pinned, std::move(gpu), gen, ptr, bytes, page_locked, type,
-      [state = state_, block = std::move(*found), cacheable]() mutable { state->give_back(std::move(block), cacheable); });
+  return detail::Allocation::adopt(MemoryKind::pinned, std::move(gpu), gen, ptr, bytes, page_locked, type,
+                                   [state = state_, block = std::move(*found), cacheable]() mutable {
+                                     state->give_back(std::move(block), cacheable);
+                                   });
 }
 
 PinnedPoolStats PinnedPool::stats() const {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The registry as Prometheus text (exposition format 0.0.4) and as JSON.
 
 #include <charconv>
@@ -17,8 +18,8 @@ using detail::FamilyData;
 // +Inf bucket rather than a separate counter that could disagree with it mid-update.
 struct Sample {
   const std::vector<std::string>* label_values;
-  double value = 0;                     // counter, gauge; histogram _sum
-  std::vector<std::uint64_t> buckets;   // histogram: cumulative, last = +Inf = _count
+  double value = 0;                    // counter, gauge; histogram _sum
+  std::vector<std::uint64_t> buckets;  // histogram: cumulative, last = +Inf = _count
 };
 
 template <class F>
@@ -54,8 +55,14 @@ void for_each_family(const detail::RegistryState& state, F&& f) {
 // Go's strconv.ParseFloat (what Prometheus and promtool parse with) reads the shortest
 // round-trip form std::to_chars writes; only the non-finite values need their Prometheus names.
 void append_value(std::string& out, double v) {
-  if (std::isnan(v)) { out += "NaN"; return; }
-  if (std::isinf(v)) { out += v > 0 ? "+Inf" : "-Inf"; return; }
+  if (std::isnan(v)) {
+    out += "NaN";
+    return;
+  }
+  if (std::isinf(v)) {
+    out += v > 0 ? "+Inf" : "-Inf";
+    return;
+  }
   char buf[32];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, end);
@@ -69,10 +76,14 @@ std::string format_value(double v) {
 
 void append_escaped(std::string& out, std::string_view s, bool quotes) {
   for (char c : s) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '\n') out += "\\n";
-    else if (c == '"' && quotes) out += "\\\"";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '\n')
+      out += "\\n";
+    else if (c == '"' && quotes)
+      out += "\\\"";
+    else
+      out += c;
   }
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Registry internals shared by registration (registry.cpp) and the exposition formats
 // (exposition.cpp).

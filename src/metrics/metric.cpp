@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/metrics/metric.hpp"
 
 #include <cmath>

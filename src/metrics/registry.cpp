@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/metrics/registry.hpp"
 
 #include <cmath>
@@ -40,11 +41,21 @@ bool valid_utf8(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t len;
     std::uint32_t cp;
-    if (c < 0x80) { ++i; continue; }
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
-    else return false;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xE0) == 0xC0) {
+      len = 2;
+      cp = c & 0x1F;
+    } else if ((c & 0xF0) == 0xE0) {
+      len = 3;
+      cp = c & 0x0F;
+    } else if ((c & 0xF8) == 0xF0) {
+      len = 4;
+      cp = c & 0x07;
+    } else
+      return false;
     if (i + len > s.size()) return false;
     for (std::size_t k = 1; k < len; ++k) {
       const auto cc = static_cast<unsigned char>(s[i + k]);
@@ -83,7 +94,8 @@ Status check_labels(MetricType type, std::string_view metric, const std::vector<
     if (type == MetricType::histogram && labels[i] == "le")
       return invalid("histogram " + quoted(metric) + ": the label name \"le\" is reserved for buckets");
     for (std::size_t j = 0; j < i; ++j)
-      if (labels[j] == labels[i]) return invalid("metric " + quoted(metric) + ": label " + quoted(labels[i]) + " given twice");
+      if (labels[j] == labels[i])
+        return invalid("metric " + quoted(metric) + ": label " + quoted(labels[i]) + " given twice");
   }
   return {};
 }
@@ -137,11 +149,17 @@ Result<void*> find_or_add_child(FamilyData& f, const Values& values) {
 template <class Metric>
 struct CellOf;
 template <>
-struct CellOf<Counter> { using type = detail::CounterCell; };
+struct CellOf<Counter> {
+  using type = detail::CounterCell;
+};
 template <>
-struct CellOf<Gauge> { using type = detail::GaugeCell; };
+struct CellOf<Gauge> {
+  using type = detail::GaugeCell;
+};
 template <>
-struct CellOf<Histogram> { using type = detail::HistogramCell; };
+struct CellOf<Histogram> {
+  using type = detail::HistogramCell;
+};
 
 }  // namespace
 
@@ -187,10 +205,14 @@ Result<detail::FamilyData*> Registry::define(MetricType type, std::string_view n
   if (auto it = state_->families.find(name); it != state_->families.end()) {
     const FamilyData& f = *it->second;
     std::string what;
-    if (f.type != type) what = "as a " + std::string(to_string(f.type));
-    else if (f.label_names != label_names) what = "with labels " + join(f.label_names);
-    else if (f.help != help) what = "with help " + quoted(f.help);
-    else if (f.bounds != buckets) what = "with other buckets";
+    if (f.type != type)
+      what = "as a " + std::string(to_string(f.type));
+    else if (f.label_names != label_names)
+      what = "with labels " + join(f.label_names);
+    else if (f.help != help)
+      what = "with help " + quoted(f.help);
+    else if (f.bounds != buckets)
+      what = "with other buckets";
     if (!what.empty())
       return invalid("metric " + quoted(name) + " is already registered " + what + "; a name has one definition");
     return it->second.get();
@@ -222,9 +244,9 @@ Result<GaugeFamily> Registry::gauge_family(std::string_view name, std::string_vi
   return GaugeFamily(HETEX_TRY(define(MetricType::gauge, name, help, std::move(label_names), {})));
 }
 Result<HistogramFamily> Registry::histogram_family(std::string_view name, std::string_view help,
-                                                   std::vector<double> buckets,
-                                                   std::vector<std::string> label_names) {
-  return HistogramFamily(HETEX_TRY(define(MetricType::histogram, name, help, std::move(label_names), std::move(buckets))));
+                                                   std::vector<double> buckets, std::vector<std::string> label_names) {
+  return HistogramFamily(
+      HETEX_TRY(define(MetricType::histogram, name, help, std::move(label_names), std::move(buckets))));
 }
 
 namespace {

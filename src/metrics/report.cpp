@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the BenchReport renderings share: number formatting, best-of-kind look-ups, the
 // CPU/GPU crossover and writing a rendering to a file.
 #include <algorithm>
@@ -11,8 +12,7 @@ namespace hetex::metrics {
 namespace detail {
 
 bool usable(const Point& p) {
-  return p.size > 0 && std::isfinite(p.per_second) && p.per_second > 0 && std::isfinite(p.seconds) &&
-         p.seconds >= 0;
+  return p.size > 0 && std::isfinite(p.per_second) && p.per_second > 0 && std::isfinite(p.seconds) && p.seconds >= 0;
 }
 
 namespace {
@@ -114,9 +114,7 @@ std::string_view kind_name(SeriesKind k) {
   return "cpu";
 }
 
-std::optional<std::uint64_t> crossover_of(const Workload& w) {
-  return w.crossover ? w.crossover : find_crossover(w);
-}
+std::optional<std::uint64_t> crossover_of(const Workload& w) { return w.crossover ? w.crossover : find_crossover(w); }
 
 }  // namespace detail
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Number formatting and series helpers shared by the table and the HTML renderings of a
 // BenchReport (private to the library).

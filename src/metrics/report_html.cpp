@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The HTML rendering of a BenchReport: one self-contained page (inline CSS and SVG, nothing
 // loaded from anywhere) with the machine, a summary table, a throughput chart per workload
 // (log-log: throughput against batch size, one line per series, the crossover marked), the
@@ -59,8 +60,10 @@ std::string colour(SeriesKind kind, std::size_t index) {
   static const std::vector<std::string> gpu = {"#15803d", "#4ade80", "#166534", "#86efac", "#22c55e"};
   static const std::vector<std::string> hybrid = {"#ea580c", "#dc2626", "#f59e0b", "#9f1239", "#fb923c"};
   static const std::vector<std::string> grey = {"#6b7280", "#9ca3af", "#374151", "#4b5563", "#d1d5db"};
-  const auto& palette = kind == SeriesKind::cpu ? cpu : kind == SeriesKind::gpu ? gpu
-                        : kind == SeriesKind::hybrid ? hybrid : grey;
+  const auto& palette = kind == SeriesKind::cpu      ? cpu
+                        : kind == SeriesKind::gpu    ? gpu
+                        : kind == SeriesKind::hybrid ? hybrid
+                                                     : grey;
   return palette[index % palette.size()];
 }
 
@@ -128,14 +131,15 @@ void header(std::ostream& o, const BenchReport& r) {
   std::vector<std::string> bits;
   if (!r.suite.empty()) bits.push_back(esc(r.suite) + " suite");
   if (!r.started_utc.empty()) bits.push_back("started " + esc(r.started_utc));
-  if (std::isfinite(r.duration_s) && r.duration_s > 0) bits.push_back("took " + esc(detail::format_duration(r.duration_s)));
+  if (std::isfinite(r.duration_s) && r.duration_s > 0)
+    bits.push_back("took " + esc(detail::format_duration(r.duration_s)));
   for (std::size_t i = 0; i < bits.size(); ++i) o << (i ? " · " : "") << bits[i];
   o << "</p>\n";
 }
 
 void machine(std::ostream& o, const MachineDescription& m) {
-  o << "<section class=\"machine\">\n<div><b>CPU</b>" << esc(m.cpu_model.empty() ? "unknown" : m.cpu_model)
-    << "<span>" << m.cpu_cores << " hardware threads";
+  o << "<section class=\"machine\">\n<div><b>CPU</b>" << esc(m.cpu_model.empty() ? "unknown" : m.cpu_model) << "<span>"
+    << m.cpu_cores << " hardware threads";
   if (!m.simd.empty()) {
     o << " · ";
     for (std::size_t i = 0; i < m.simd.size(); ++i) o << (i ? ", " : "") << esc(m.simd[i]);
@@ -183,9 +187,9 @@ void summary(std::ostream& o, const BenchReport& r) {
     for (const auto* p : {cpu.point, gpu.point, hyb.point})
       if (p) top = std::max(top, p->per_second);
     const auto cross = detail::crossover_of(w);
-    o << "<tr><td><a href=\"#" << anchor(i) << "\">" << esc(w.title.empty() ? w.id : w.title)
-      << "</a><small>" << esc(w.where) << "</small></td><td>" << esc(format_count(w.table_size)) << "<small>"
-      << esc(w.unit) << "</small></td>" << rate_cell(base, nullptr)
+    o << "<tr><td><a href=\"#" << anchor(i) << "\">" << esc(w.title.empty() ? w.id : w.title) << "</a><small>"
+      << esc(w.where) << "</small></td><td>" << esc(format_count(w.table_size)) << "<small>" << esc(w.unit)
+      << "</small></td>" << rate_cell(base, nullptr)
       << rate_cell(cpu.point, base, cpu.point && cpu.point->per_second == top)
       << rate_cell(gpu.point, base, gpu.point && gpu.point->per_second == top)
       << rate_cell(hyb.point, base, hyb.point && hyb.point->per_second == top) << "<td>"
@@ -271,8 +275,8 @@ void chart(std::ostream& o, const Workload& w) {
       if (lv < ylo || lv > yhi) continue;
       const bool decade = m == 1.0;
       if (!decade && decades_shown > 5) continue;
-      o << "<line x1=\"" << num(ml) << "\" x2=\"" << num(ml + pw) << "\" y1=\"" << num(Y(v)) << "\" y2=\""
-        << num(Y(v)) << "\" stroke=\"" << (decade ? "#e5e7eb" : "#f1f2f4") << "\"/>\n";
+      o << "<line x1=\"" << num(ml) << "\" x2=\"" << num(ml + pw) << "\" y1=\"" << num(Y(v)) << "\" y2=\"" << num(Y(v))
+        << "\" stroke=\"" << (decade ? "#e5e7eb" : "#f1f2f4") << "\"/>\n";
       if (decade ? (d % ystep == 0) : decades_shown <= 3)
         o << "<text x=\"" << num(ml - 8) << "\" y=\"" << num(Y(v) + 4) << "\" text-anchor=\"end\" "
           << (decade ? "font-size=\"12\"" : "font-size=\"10.5\" style=\"fill:#9ca3af\"") << ">" << esc(tick_rate(v))
@@ -299,8 +303,8 @@ void chart(std::ostream& o, const Workload& w) {
 
   if (cross && *cross >= xmin && *cross <= xmax) {
     const double cx = X(static_cast<double>(*cross));
-    o << "<line x1=\"" << num(cx) << "\" x2=\"" << num(cx) << "\" y1=\"" << num(mt - 6) << "\" y2=\""
-      << num(mt + ph) << "\" stroke=\"#111827\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n";
+    o << "<line x1=\"" << num(cx) << "\" x2=\"" << num(cx) << "\" y1=\"" << num(mt - 6) << "\" y2=\"" << num(mt + ph)
+      << "\" stroke=\"#111827\" stroke-width=\"1.5\" stroke-dasharray=\"4 3\"/>\n";
     const bool right_side = cx < ml + pw * 0.7;
     o << "<text x=\"" << num(cx + (right_side ? 6 : -6)) << "\" y=\"" << num(mt - 10) << "\" font-size=\"12\" "
       << "font-weight=\"600\" text-anchor=\"" << (right_side ? "start" : "end") << "\">crossover: GPU ahead from "
@@ -313,8 +317,8 @@ void chart(std::ostream& o, const Workload& w) {
     if (pts[i].empty()) continue;
     const auto& s = w.series[i];
     const std::string name = s.label.empty() ? s.id : s.label;
-    o << "<g>\n<polyline fill=\"none\" stroke-opacity=\"0.9\" stroke=\"" << col[i] << "\" stroke-width=\"2.4\" stroke-linejoin=\"round\""
-      << dash(s.kind) << " points=\"";
+    o << "<g>\n<polyline fill=\"none\" stroke-opacity=\"0.9\" stroke=\"" << col[i]
+      << "\" stroke-width=\"2.4\" stroke-linejoin=\"round\"" << dash(s.kind) << " points=\"";
     for (const auto* p : pts[i]) o << num(X(static_cast<double>(p->size))) << "," << num(Y(p->per_second)) << " ";
     o << "\"/>\n";
     for (const auto* p : pts[i])
@@ -324,8 +328,8 @@ void chart(std::ostream& o, const Workload& w) {
         << esc(format_seconds(p->seconds)) << " per batch)</title></circle>\n";
     const double ly = mt + 8 + row * static_cast<double>(legend++), lx = ml + pw + 18;
     o << "<line x1=\"" << num(lx) << "\" x2=\"" << num(lx + 26) << "\" y1=\"" << num(ly) << "\" y2=\"" << num(ly)
-      << "\" stroke=\"" << col[i] << "\" stroke-width=\"2.4\"" << dash(s.kind) << "/>\n<circle cx=\""
-      << num(lx + 13) << "\" cy=\"" << num(ly) << "\" r=\"3.4\" fill=\"#fff\" stroke=\"" << col[i]
+      << "\" stroke=\"" << col[i] << "\" stroke-width=\"2.4\"" << dash(s.kind) << "/>\n<circle cx=\"" << num(lx + 13)
+      << "\" cy=\"" << num(ly) << "\" r=\"3.4\" fill=\"#fff\" stroke=\"" << col[i]
       << "\" stroke-width=\"2\"/>\n<text x=\"" << num(lx + 34) << "\" y=\"" << num(ly + 4) << "\" font-size=\"12.5\">"
       << esc(truncated(name, 30)) << "<title>" << esc(name) << "</title></text>\n</g>\n";
   }
@@ -445,12 +449,12 @@ void timeline(std::ostream& o, const Timeline& t) {
     << "\" role=\"img\" aria-label=\"timeline\">\n";
   const double step = nice_step(t1 - t0, 8);
   for (double v = t0; v <= t1 + step * 1e-9; v += step) {
-    o << "<line x1=\"" << num(X(v)) << "\" x2=\"" << num(X(v)) << "\" y1=\"" << num(mt) << "\" y2=\""
-      << num(H - mb) << "\" stroke=\"#e5e7eb\"/>\n<text x=\"" << num(X(v)) << "\" y=\"" << num(H - mb + 18)
+    o << "<line x1=\"" << num(X(v)) << "\" x2=\"" << num(X(v)) << "\" y1=\"" << num(mt) << "\" y2=\"" << num(H - mb)
+      << "\" stroke=\"#e5e7eb\"/>\n<text x=\"" << num(X(v)) << "\" y=\"" << num(H - mb + 18)
       << "\" font-size=\"12\" text-anchor=\"middle\">" << esc(tick_time(v - t0, t1 - t0)) << "</text>\n";
   }
-  o << "<text x=\"" << num(ml + pw / 2) << "\" y=\"" << num(H - 6)
-    << "\" font-size=\"13\" text-anchor=\"middle\">" << (t0 == 0 ? "time since the run started" : "time since the first event") << "</text>\n";
+  o << "<text x=\"" << num(ml + pw / 2) << "\" y=\"" << num(H - 6) << "\" font-size=\"13\" text-anchor=\"middle\">"
+    << (t0 == 0 ? "time since the run started" : "time since the first event") << "</text>\n";
 
   for (std::size_t i = 0; i < tracks.size(); ++i) {
     // Busy time is the union of the track's events: overlapping ones count once.
@@ -482,9 +486,9 @@ void timeline(std::ostream& o, const Timeline& t) {
     const double y = mt + row * track_row(e->track) + (row - bar) / 2;
     o << "<g><rect x=\"" << num(x) << "\" y=\"" << num(y) << "\" width=\"" << num(w) << "\" height=\"" << num(bar)
       << "\" rx=\"3\" fill=\"" << track_colour(e->track) << "\" fill-opacity=\"0.85\" stroke=\"#fff\" "
-      << "stroke-width=\"0.8\"><title>" << esc(e->label) << "\n" << esc(e->track) << " · " << e->items
-      << " items\nstart " << esc(format_seconds((e->start_us - t0) * 1e-6)) << ", took "
-      << esc(format_seconds(e->duration_us * 1e-6)) << "</title></rect>";
+      << "stroke-width=\"0.8\"><title>" << esc(e->label) << "\n"
+      << esc(e->track) << " · " << e->items << " items\nstart " << esc(format_seconds((e->start_us - t0) * 1e-6))
+      << ", took " << esc(format_seconds(e->duration_us * 1e-6)) << "</title></rect>";
     // A label only where it fits (about 6.5 px a character at this size).
     const std::size_t fits = static_cast<std::size_t>((w - 8) / 6.5);
     if (fits >= 6)
@@ -501,11 +505,14 @@ std::string render_html(const BenchReport& r) {
   std::ostringstream o;
   o << "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>hetex bench"
-    << (r.suite.empty() ? "" : " — " + esc(r.suite)) << "</title>\n<style>" << kStyle << "</style>\n</head>\n<body>\n<main>\n";
+    << (r.suite.empty() ? "" : " — " + esc(r.suite)) << "</title>\n<style>" << kStyle
+    << "</style>\n</head>\n<body>\n<main>\n";
   header(o, r);
   machine(o, r.machine);
-  if (r.workloads.empty()) o << "<section><p class=\"empty\">No workloads were measured.</p></section>\n";
-  else summary(o, r);
+  if (r.workloads.empty())
+    o << "<section><p class=\"empty\">No workloads were measured.</p></section>\n";
+  else
+    summary(o, r);
   for (std::size_t i = 0; i < r.workloads.size(); ++i) workload(o, r.workloads[i], i);
   if (r.timeline) timeline(o, *r.timeline);
   if (!r.skipped.empty()) {

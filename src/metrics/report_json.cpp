@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // BenchReport <-> JSON. Keys are the C++ field names; enums are their names as strings; an empty
 // optional is written as null and may also be absent. Reading is strict otherwise: a missing or
 // mistyped field is an invalid_argument naming its path ("workloads[1].series[0].kind").
@@ -29,8 +30,12 @@ json to_json(const GpuDescription& g) {
 json to_json(const MachineDescription& m) {
   json gpus = json::array();
   for (const auto& g : m.gpus) gpus.push_back(to_json(g));
-  return {{"cpu_model", m.cpu_model}, {"cpu_cores", m.cpu_cores}, {"simd", m.simd},
-          {"gpus", std::move(gpus)},  {"os", m.os},               {"hetex_version", m.hetex_version}};
+  return {{"cpu_model", m.cpu_model},
+          {"cpu_cores", m.cpu_cores},
+          {"simd", m.simd},
+          {"gpus", std::move(gpus)},
+          {"os", m.os},
+          {"hetex_version", m.hetex_version}};
 }
 
 json to_json(const Series& s) {

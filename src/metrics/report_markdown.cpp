@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Markdown rendering of a BenchReport, for docs/benchmarks.md: the machine, a summary table
 // (one row per workload at its table size), then per workload every series at that size beside
 // the comparators measured in the same run, and what was skipped.
@@ -16,9 +17,12 @@ std::string cell(std::string_view s) {
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
-    if (c == '|') out += "\\|";
-    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) out += ' ';
-    else out += c;
+    if (c == '|')
+      out += "\\|";
+    else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+      out += ' ';
+    else
+      out += c;
   }
   return out;
 }
@@ -107,8 +111,10 @@ void block(std::ostream& out, const Workload& w) {
 std::string render_markdown(const BenchReport& r) {
   std::ostringstream out;
   machine(out, r);
-  if (r.workloads.empty()) out << "\nNo workloads were measured.\n";
-  else summary(out, r);
+  if (r.workloads.empty())
+    out << "\nNo workloads were measured.\n";
+  else
+    summary(out, r);
   if (!r.workloads.empty()) out << "\n## Workloads\n";
   for (const auto& w : r.workloads) block(out, w);
   if (!r.skipped.empty()) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The terminal rendering of a BenchReport: the machine, a summary with one row per workload at
 // its table size, then one block per workload (its series differ) with time, throughput and
 // speedup against one CPU thread, and the skipped lines. Every line fits 100 columns.
@@ -139,8 +140,8 @@ void block(std::ostream& out, const Workload& w) {
   }
   if (w.series.empty()) out << "  (no series measured)\n";
   if (const auto cross = detail::crossover_of(w))
-    wrapped(out, "  crossover: ", "the GPU beats every CPU series from " + detail::format_count(*cross) + " " +
-                                      unit + " up");
+    wrapped(out, "  crossover: ",
+            "the GPU beats every CPU series from " + detail::format_count(*cross) + " " + unit + " up");
   else
     wrapped(out, "  crossover: ", "none measured");
   for (const auto& n : w.notes) wrapped(out, "  note: ", n);
@@ -151,8 +152,10 @@ void block(std::ostream& out, const Workload& w) {
 std::string render_table(const BenchReport& r) {
   std::ostringstream out;
   machine(out, r);
-  if (r.workloads.empty()) out << "\nNo workloads were measured.\n";
-  else summary(out, r);
+  if (r.workloads.empty())
+    out << "\nNo workloads were measured.\n";
+  else
+    summary(out, r);
   for (const auto& w : r.workloads) block(out, w);
   if (!r.skipped.empty()) {
     out << "\nSkipped:\n";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/metrics/scheduler_metrics.hpp"
 
 #include "hetex/memory/pool.hpp"
@@ -5,21 +6,28 @@
 namespace hetex::metrics {
 
 Result<std::shared_ptr<SchedulerMetrics>> SchedulerMetrics::create(Registry& r, std::shared_ptr<TraceRecorder> trace) {
-  auto items = HETEX_TRY(r.counter_family("hetex_items_total", "Items whose result a device delivered", {"device", "op"}));
-  auto chunks = HETEX_TRY(r.counter_family("hetex_chunks_total", "Chunk attempts by outcome", {"device", "op", "outcome"}));
-  auto fallback = HETEX_TRY(r.counter_family("hetex_fallback_items_total", "Items redone on the CPU after a GPU failure", {"op"}));
-  auto errors = HETEX_TRY(r.counter_family("hetex_errors_total", "Failed chunk attempts by error kind", {"device", "kind"}));
+  auto items =
+      HETEX_TRY(r.counter_family("hetex_items_total", "Items whose result a device delivered", {"device", "op"}));
+  auto chunks =
+      HETEX_TRY(r.counter_family("hetex_chunks_total", "Chunk attempts by outcome", {"device", "op", "outcome"}));
+  auto fallback =
+      HETEX_TRY(r.counter_family("hetex_fallback_items_total", "Items redone on the CPU after a GPU failure", {"op"}));
+  auto errors =
+      HETEX_TRY(r.counter_family("hetex_errors_total", "Failed chunk attempts by error kind", {"device", "kind"}));
   auto batches = HETEX_TRY(r.counter_family("hetex_batches_total", "Batches completed", {"op", "policy"}));
-  auto failed = HETEX_TRY(r.counter_family("hetex_failed_items_total", "Items that got an error instead of a result", {"op"}));
+  auto failed =
+      HETEX_TRY(r.counter_family("hetex_failed_items_total", "Items that got an error instead of a result", {"op"}));
   auto batch_s = HETEX_TRY(r.histogram_family("hetex_batch_seconds", "Batch latency, submit to last result",
                                               latency_buckets_seconds(), {"op"}));
   auto chunk_s = HETEX_TRY(r.histogram_family("hetex_chunk_seconds", "Chunk run time on a device",
                                               latency_buckets_seconds(), {"device", "op"}));
   auto depth = HETEX_TRY(r.gauge("hetex_queue_depth", "Batches admitted and not yet finished"));
-  auto up = HETEX_TRY(r.gauge_family("hetex_device_up", "1 while the device takes work, 0 while suspended or retired", {"device"}));
-  auto pool = HETEX_TRY(r.gauge_family("hetex_pool_bytes", "Bytes held by hetex memory pools", {"device", "pool", "kind"}));
-  return std::shared_ptr<SchedulerMetrics>(
-      new SchedulerMetrics(items, chunks, fallback, errors, batches, failed, batch_s, chunk_s, depth, up, pool, std::move(trace)));
+  auto up = HETEX_TRY(
+      r.gauge_family("hetex_device_up", "1 while the device takes work, 0 while suspended or retired", {"device"}));
+  auto pool =
+      HETEX_TRY(r.gauge_family("hetex_pool_bytes", "Bytes held by hetex memory pools", {"device", "pool", "kind"}));
+  return std::shared_ptr<SchedulerMetrics>(new SchedulerMetrics(items, chunks, fallback, errors, batches, failed,
+                                                                batch_s, chunk_s, depth, up, pool, std::move(trace)));
 }
 
 void SchedulerMetrics::on_chunk(const std::string& op, const ChunkRecord& c) {
@@ -51,7 +59,8 @@ void SchedulerMetrics::on_batch(const ExecStats& s) {
 void SchedulerMetrics::on_queue_depth(std::size_t depth) { depth_.set(static_cast<double>(depth)); }
 
 void SchedulerMetrics::on_device_state(DeviceId device, DeviceState state) {
-  if (auto g = up_.with({device.to_string()})) g->set(state == DeviceState::healthy || state == DeviceState::probing ? 1 : 0);
+  if (auto g = up_.with({device.to_string()}))
+    g->set(state == DeviceState::healthy || state == DeviceState::probing ? 1 : 0);
 }
 
 void SchedulerMetrics::sample_pools(std::span<const Device> gpus) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/metrics/server.hpp"
 
 #include <sys/socket.h>
@@ -57,7 +58,8 @@ void MetricsServer::stop() noexcept {
 
 Result<MetricsServer> MetricsServer::start(Registry& registry, std::uint16_t port, std::string bind) {
   std::vector<Page> pages;
-  pages.push_back({"/metrics", "text/plain; version=0.0.4; charset=utf-8", [&registry] { return registry.prometheus_text(); }});
+  pages.push_back(
+      {"/metrics", "text/plain; version=0.0.4; charset=utf-8", [&registry] { return registry.prometheus_text(); }});
   pages.push_back({"/metrics.json", "application/json", [&registry] { return registry.json_snapshot(); }});
   return start(std::move(pages), port, std::move(bind));
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/metrics/trace.hpp"
 
 #include <algorithm>
@@ -18,9 +19,12 @@ void TraceRecorder::record(std::string_view name, std::string_view category, std
 void TraceRecorder::record(std::string_view name, std::string_view category, std::string_view track,
                            Clock::time_point start, Clock::duration duration, std::vector<TraceArg> args) {
   using std::chrono::nanoseconds;
-  Event e{std::string(name), std::string(category), 0,
+  Event e{std::string(name),
+          std::string(category),
+          0,
           std::chrono::duration_cast<nanoseconds>(start - origin_).count(),
-          std::max<std::int64_t>(0, std::chrono::duration_cast<nanoseconds>(duration).count()), std::move(args)};
+          std::max<std::int64_t>(0, std::chrono::duration_cast<nanoseconds>(duration).count()),
+          std::move(args)};
   std::lock_guard lock(mu_);
   if (events_.size() >= max_events_) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -113,8 +117,10 @@ std::string TraceRecorder::chrome_trace_json() const {
   out += dump({{"name", "process_name"}, {"ph", "M"}, {"pid", 1}, {"tid", 0}, {"args", {{"name", "hetex"}}}});
   for (std::size_t k = 0; k < lane_names.size(); ++k) {
     const auto t = static_cast<std::uint32_t>(k + 1);
-    out += ",\n" + dump({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", t}, {"args", {{"name", lane_names[k]}}}});
-    out += ",\n" + dump({{"name", "thread_sort_index"}, {"ph", "M"}, {"pid", 1}, {"tid", t}, {"args", {{"sort_index", t}}}});
+    out += ",\n" +
+           dump({{"name", "thread_name"}, {"ph", "M"}, {"pid", 1}, {"tid", t}, {"args", {{"name", lane_names[k]}}}});
+    out += ",\n" +
+           dump({{"name", "thread_sort_index"}, {"ph", "M"}, {"pid", 1}, {"tid", t}, {"args", {{"sort_index", t}}}});
   }
   for (std::size_t i = 0; i < n; ++i) {
     const Event& e = events_[i];

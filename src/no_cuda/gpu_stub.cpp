@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Linked when hetex is built without the CUDA backend (HETEX_CUDA=OFF or no nvcc): a backend that
 // finds no device and says why.
 #include "hetex/core/backend.hpp"

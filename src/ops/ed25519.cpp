@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 verification on the CPU: libsodium (the reference verdict) serially and over every
 // core, and the GPU kernel's portable core compiled for the host.
 #include <sodium.h>
@@ -86,8 +87,9 @@ Status ed25519_verify_cpu(const VerifyBatch& batch, std::span<Verdict> out) {
   HETEX_TRY_VOID(detail::check_verify_args(batch, out));
   HETEX_TRY_VOID(sodium_ready());
   // ~40 us per item: chunks of 16 already dwarf TBB's per-task cost.
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch.size(), 16),
-                    [&](const tbb::blocked_range<std::size_t>& r) { verify_range_sodium(batch, out, r.begin(), r.end()); });
+  tbb::parallel_for(
+      tbb::blocked_range<std::size_t>(0, batch.size(), 16),
+      [&](const tbb::blocked_range<std::size_t>& r) { verify_range_sodium(batch, out, r.begin(), r.end()); });
   return {};
 }
 

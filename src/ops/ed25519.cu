@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 verification on the GPU, host memory to host memory: one signature per thread, the
 // batch cut into chunks that go round-robin over the caller's S streams on the staging pipeline
 // (async/staging.hpp), each chunk packed into its slot's pinned memory (one H2D copy, the
@@ -56,14 +57,13 @@ struct Layout {
 __device__ __forceinline__ ed::Bytes32 load32(const std::uint8_t* p) {
   const uint4* q = reinterpret_cast<const uint4*>(p);  // 16-byte aligned by the layout
   const uint4 a = q[0], b = q[1];
-  return ed::Bytes32{{a.x | (ed::u64(a.y) << 32), a.z | (ed::u64(a.w) << 32), b.x | (ed::u64(b.y) << 32),
-                      b.z | (ed::u64(b.w) << 32)}};
+  return ed::Bytes32{
+      {a.x | (ed::u64(a.y) << 32), a.z | (ed::u64(a.w) << 32), b.x | (ed::u64(b.y) << 32), b.z | (ed::u64(b.w) << 32)}};
 }
 
-__global__ void __launch_bounds__(kThreadsPerBlock, kMinBlocksPerSm) verify_kernel(const std::uint8_t* __restrict__ staged,
-                                                                  std::uint32_t n, std::uint64_t first_offset,
-                                                                  const ed::BaseEntry* __restrict__ base,
-                                                                  std::uint8_t* __restrict__ verdicts) {
+__global__ void __launch_bounds__(kThreadsPerBlock, kMinBlocksPerSm)
+    verify_kernel(const std::uint8_t* __restrict__ staged, std::uint32_t n, std::uint64_t first_offset,
+                  const ed::BaseEntry* __restrict__ base, std::uint8_t* __restrict__ verdicts) {
   const std::uint32_t i = blockIdx.x * blockDim.x + threadIdx.x;
   if (i >= n) return;
   const Layout l = Layout::of(n, 0);
@@ -196,7 +196,8 @@ Status ed25519_verify_gpu(std::span<Stream> streams, const VerifyBatch& batch, s
   for (const Stream& s : streams)
     if (!(s.device() == streams[0].device()))
       return Error(Errc::invalid_argument, "ed25519_verify_gpu: all streams must belong to one GPU, got " +
-                                               streams[0].device().id().to_string() + " and " + s.device().id().to_string());
+                                               streams[0].device().id().to_string() + " and " +
+                                               s.device().id().to_string());
   if (batch.size() == 0) return {};
   static_assert(sizeof(Verdict) == 1);
   return verify(streams, batch, out);

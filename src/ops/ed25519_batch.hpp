@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the CPU (ed25519.cpp) and GPU (ed25519.cu) halves of Ed25519 verification share.
 #include <span>

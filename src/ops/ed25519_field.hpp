@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Arithmetic modulo p = 2^255 - 19 for Ed25519, shared by the GPU kernel and the host.
 //

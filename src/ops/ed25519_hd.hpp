@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Qualifiers for arithmetic shared by the GPU kernel and the host. The Ed25519 and SHA-512 cores
 // are written once, as inline functions usable from both sides, so that the host-compiled copy

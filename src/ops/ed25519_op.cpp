@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ops/ed25519.hpp"
 
 namespace hetex::ops {

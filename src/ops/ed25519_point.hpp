@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Points of edwards25519 (-x^2 + y^2 = 1 + d x^2 y^2), shared by the GPU kernel and the host.
 //

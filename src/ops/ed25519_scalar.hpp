@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Scalars modulo the group order L = 2^252 + 27742317777372353535851937790883648493, shared by
 // the GPU kernel and the host: the canonical-S check, reduction of the 512-bit challenge hash

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One Ed25519 signature check with libsodium 1.0.18's verdict (crypto_sign_verify_detached),
 // shared by the GPU kernel (one thread per signature) and the host:
@@ -131,7 +132,8 @@ HETEX_HD inline bool verify(const Bytes32& a_enc, const Bytes32& r_enc, const By
   if (!scalar_is_canonical(s) || has_small_order(r_enc)) return false;
   if (!y_is_canonical(a_enc) || has_small_order(a_enc)) return false;
   // Hash before decoding: the decoded point (40 words) then need not live across SHA-512.
-  const u64 prefix[8] = {r_enc.w[0], r_enc.w[1], r_enc.w[2], r_enc.w[3], a_enc.w[0], a_enc.w[1], a_enc.w[2], a_enc.w[3]};
+  const u64 prefix[8] = {r_enc.w[0], r_enc.w[1], r_enc.w[2], r_enc.w[3],
+                         a_enc.w[0], a_enc.w[1], a_enc.w[2], a_enc.w[3]};
   u64 digest[8];
   sha512::digest_prefixed(prefix, msg, len, digest);
   const Bytes32 h = scalar_reduce512(digest);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 #include <tbb/partitioner.h>
@@ -45,8 +46,7 @@ Result<std::vector<std::uint16_t>> gaussian_taps(double sigma, int ksize) {
   const int n = ksize, half = n / 2;
   std::vector<std::uint16_t> taps(n);
   // Without a sigma OpenCV uses fixed binomial-like kernels up to 7 taps.
-  static const std::uint16_t small[4][7] = {
-      {256}, {64, 128, 64}, {16, 64, 96, 64, 16}, {8, 28, 56, 72, 56, 28, 8}};
+  static const std::uint16_t small[4][7] = {{256}, {64, 128, 64}, {16, 64, 96, 64, 16}, {8, 28, 56, 72, 56, 28, 8}};
   if (sigma <= 0 && n <= 7) {
     std::copy(small[half], small[half] + n, taps.begin());
     return taps;
@@ -81,8 +81,8 @@ Status validate(const Pipeline& p) {
   if (p.sigma < 0 || !std::isfinite(p.sigma)) return Error(Errc::invalid_argument, "blur sigma must be 0 or more");
   if (blurs(p)) HETEX_TRY_VOID(gaussian_taps(p.sigma, p.ksize));
   if (p.edges == Edges::binary && !(p.threshold > 0 && p.threshold <= 8))
-    return Error(Errc::invalid_argument, "edge threshold must be in (0, 8] (a fraction of full scale), got " +
-                                             std::to_string(p.threshold));
+    return Error(Errc::invalid_argument,
+                 "edge threshold must be in (0, 8] (a fraction of full scale), got " + std::to_string(p.threshold));
   return {};
 }
 
@@ -172,7 +172,8 @@ Result<Image> run_cpu(const Pipeline& p, ImageView in) {
 Result<Image> to_gray(ImageView in) { return run_cpu(Pipeline{.gray = true}, in); }
 
 Result<Image> gaussian_blur(ImageView in, double sigma, int ksize) {
-  if (!(sigma > 0) && ksize == 0) return Error(Errc::invalid_argument, "a Gaussian blur needs a positive sigma or a kernel size");
+  if (!(sigma > 0) && ksize == 0)
+    return Error(Errc::invalid_argument, "a Gaussian blur needs a positive sigma or a kernel size");
   return run_cpu(Pipeline{.sigma = std::max(0.0, sigma), .ksize = ksize}, in);
 }
 

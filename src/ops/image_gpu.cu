@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The image pipeline on the GPU. The fused kernel does gray -> blur -> Sobel for one 32x32 output
 // tile per block in shared memory: the (gray) source with its halo, the horizontally blurred
 // rows (Q8, uint16) and the blurred tile (uint8) all stay on chip. Integer arithmetic throughout,
@@ -24,7 +25,7 @@
 namespace hetex::image {
 namespace {
 
-constexpr int kTile = 32;         // output tile, square
+constexpr int kTile = 32;          // output tile, square
 constexpr int kRowsPerThread = 4;  // block of 32 x 8 threads
 constexpr int kMaxHalo = kMaxFusedRadius + 1;
 constexpr int kSrc = kTile + 2 * kMaxHalo;  // gray source tile side, at most
@@ -55,14 +56,14 @@ __device__ __forceinline__ std::uint8_t gray_of(const std::uint8_t* p, int chann
   return std::uint8_t((p[0] * 9798u + p[1] * 19235u + p[2] * 3735u + 16384u) >> 15);
 }
 
-__global__ void __launch_bounds__(kTile * (kTile / kRowsPerThread)) fused_kernel(const FusedParams p) {
+__global__ void __launch_bounds__(kTile*(kTile / kRowsPerThread)) fused_kernel(const FusedParams p) {
   __shared__ std::uint8_t src[kSrc][kSrc];
   __shared__ std::uint16_t hblur[kSrc][kTile + 2];
   __shared__ std::uint8_t blurred[kTile + 2][kTile + 2 + 2];
 
   const int halo = p.sobel ? 1 : 0;
   const int r = p.radius;
-  const int tx0 = blockIdx.x * kTile;             // image column of the tile's first output
+  const int tx0 = blockIdx.x * kTile;               // image column of the tile's first output
   const int ty0 = p.out_row0 + blockIdx.y * kTile;  // image row of the tile's first output
   const int tid = threadIdx.y * blockDim.x + threadIdx.x;
   const int threads = blockDim.x * blockDim.y;
@@ -75,7 +76,8 @@ __global__ void __launch_bounds__(kTile * (kTile / kRowsPerThread)) fused_kernel
     // feed no output it writes, so any row that is there will do.
     const int gy = min(max(reflect(ty0 - halo - r + ry, p.height), p.in_row0), p.in_row0 + p.in_rows - 1);
     const int gx = reflect(tx0 - halo - r + rx, p.width);
-    src[ry][rx] = gray_of(p.in + std::size_t(gy - p.in_row0) * p.in_pitch + std::size_t(gx) * p.channels, p.channels, p.gray);
+    src[ry][rx] =
+        gray_of(p.in + std::size_t(gy - p.in_row0) * p.in_pitch + std::size_t(gx) * p.channels, p.channels, p.gray);
   }
   __syncthreads();
 
@@ -115,7 +117,8 @@ __global__ void __launch_bounds__(kTile * (kTile / kRowsPerThread)) fused_kernel
       v = blurred[y][x];
     } else {
       const int bx = x + 1, by = y + 1;
-      const int gx = (blurred[by - 1][bx + 1] - blurred[by - 1][bx - 1]) + 2 * (blurred[by][bx + 1] - blurred[by][bx - 1]) +
+      const int gx = (blurred[by - 1][bx + 1] - blurred[by - 1][bx - 1]) +
+                     2 * (blurred[by][bx + 1] - blurred[by][bx - 1]) +
                      (blurred[by + 1][bx + 1] - blurred[by + 1][bx - 1]);
       const int gy = (blurred[by + 1][bx - 1] + 2 * blurred[by + 1][bx] + blurred[by + 1][bx + 1]) -
                      (blurred[by - 1][bx - 1] + 2 * blurred[by - 1][bx] + blurred[by - 1][bx + 1]);
@@ -136,7 +139,8 @@ struct Taps {
 };
 
 __global__ void gray_kernel(const std::uint8_t* in, int channels, std::size_t pixels, std::uint8_t* out) {
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < pixels; i += std::size_t(gridDim.x) * blockDim.x)
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < pixels;
+       i += std::size_t(gridDim.x) * blockDim.x)
     out[i] = gray_of(in + i * channels, channels, true);
 }
 
@@ -153,7 +157,8 @@ __global__ void hblur_kernel(const std::uint8_t* in, int width, int height, int 
   }
 }
 
-__global__ void vblur_kernel(const std::uint16_t* in, int n, int height, int radius, const Taps taps, std::uint8_t* out) {
+__global__ void vblur_kernel(const std::uint16_t* in, int n, int height, int radius, const Taps taps,
+                             std::uint8_t* out) {
   const int j = blockIdx.x * blockDim.x + threadIdx.x;
   if (j >= n) return;
   for (int y = blockIdx.y; y < height; y += gridDim.y) {
@@ -228,27 +233,30 @@ Status detail::enqueue_gpu(Stream& s, const Plan& plan, const std::uint8_t* in, 
   std::uint16_t* hp = hbuf.view().data();
   std::uint8_t* gp = gray ? gray->view().data() : nullptr;
   return submitted(s.enqueue([&](NativeStream ns) {
-            if (gp) gray_kernel<<<std::min<std::size_t>((plan.in.pixels() + 255) / 256, 8192), 256, 0, ns>>>(in, plan.in.channels, plan.in.pixels(), gp);
-            const dim3 grid(unsigned((n + 255) / 256), unsigned(std::min(h, 65535)));
-            hblur_kernel<<<grid, 256, 0, ns>>>(src, w, h, c, plan.radius, taps, hp);
-            vblur_kernel<<<grid, 256, 0, ns>>>(hp, int(n), h, plan.radius, taps, dst);
-            if (edges) launch_fused(ns, fused_params(plan, 0, false, 1), dst, 0, h, out, 0, h);
-          }));
+    if (gp)
+      gray_kernel<<<std::min<std::size_t>((plan.in.pixels() + 255) / 256, 8192), 256, 0, ns>>>(in, plan.in.channels,
+                                                                                               plan.in.pixels(), gp);
+    const dim3 grid(unsigned((n + 255) / 256), unsigned(std::min(h, 65535)));
+    hblur_kernel<<<grid, 256, 0, ns>>>(src, w, h, c, plan.radius, taps, hp);
+    vblur_kernel<<<grid, 256, 0, ns>>>(hp, int(n), h, plan.radius, taps, dst);
+    if (edges) launch_fused(ns, fused_params(plan, 0, false, 1), dst, 0, h, out, 0, h);
+  }));
 }
 
 Status run_gpu(Stream& s, const Pipeline& p, const DeviceImage& in, DeviceImage& out) {
   auto plan = HETEX_TRY(detail::make_plan(p, in.shape));
   if (out.shape != plan.out)
-    return Error(Errc::invalid_argument, "output image is " + std::to_string(out.shape.width) + "x" +
-                                             std::to_string(out.shape.height) + "x" + std::to_string(out.shape.channels) +
-                                             "; the pipeline gives " + std::to_string(plan.out.width) + "x" +
-                                             std::to_string(plan.out.height) + "x" + std::to_string(plan.out.channels));
+    return Error(Errc::invalid_argument,
+                 "output image is " + std::to_string(out.shape.width) + "x" + std::to_string(out.shape.height) + "x" +
+                     std::to_string(out.shape.channels) + "; the pipeline gives " + std::to_string(plan.out.width) +
+                     "x" + std::to_string(plan.out.height) + "x" + std::to_string(plan.out.channels));
   if (in.pixels.size() < in.shape.bytes() || out.pixels.size() < out.shape.bytes())
     return Error(Errc::invalid_argument, "image buffers are smaller than their shapes");
   for (int index : {in.pixels.device_index(), out.pixels.device_index()}) {
     if (in.pixels.lost() || out.pixels.lost()) return Error(Errc::device_lost, "an image buffer's device was lost");
     if (index != s.device().id().index)
-      return Error(Errc::invalid_argument, "image buffers must live on the stream's GPU " + s.device().id().to_string());
+      return Error(Errc::invalid_argument,
+                   "image buffers must live on the stream's GPU " + s.device().id().to_string());
   }
   const auto& cin = in.pixels;
   return detail::enqueue_gpu(s, plan, cin.view().data(), out.pixels.view().data());
@@ -285,8 +293,8 @@ class StripeWork final : public hetex::detail::StagedWork {
              std::size_t(need - uploaded) * in_row_, in_pinned);
     uploaded = need;
     in_rows[m.index] = uploaded - in0;
-    c.download(out + std::size_t(row0) * out_row_, dout + std::size_t(row0 - y0) * out_row_, std::size_t(rows) * out_row_,
-               out_pinned);
+    c.download(out + std::size_t(row0) * out_row_, dout + std::size_t(row0 - y0) * out_row_,
+               std::size_t(rows) * out_row_, out_pinned);
     return {};
   }
 
@@ -311,22 +319,25 @@ class StripeWork final : public hetex::detail::StagedWork {
 
 namespace detail {
 
-Status run_gpu_rows(GpuLane& lane, const Plan& plan, const std::uint8_t* in_data, std::uint8_t* out_data, int y0, int y1) {
+Status run_gpu_rows(GpuLane& lane, const Plan& plan, const std::uint8_t* in_data, std::uint8_t* out_data, int y0,
+                    int y1) {
   auto pool = HETEX_TRY(DevicePool::shared(lane.device()));
   const int h = plan.in.height;
   const std::size_t in_row = plan.in.row_bytes(), out_row = plan.out.row_bytes();
   if (y0 >= y1) return {};
   if (!fusable(plan)) {  // whole image: the separable passes need every row
     if (y0 != 0 || y1 != h)
-      return Error(Errc::unavailable, "the GPU runs this pipeline (blur radius over " + std::to_string(kMaxFusedRadius) +
+      return Error(Errc::unavailable, "the GPU runs this pipeline (blur radius over " +
+                                          std::to_string(kMaxFusedRadius) +
                                           " or a colour output) on whole images only");
     Stream& s = lane.stream(0);
     auto din = HETEX_TRY(pool->allocate<std::uint8_t>(s, plan.in.bytes()));
     auto dout = HETEX_TRY(pool->allocate<std::uint8_t>(s, plan.out.bytes()));
     HETEX_TRY(hetex::detail::upload_bytes(s, din.view().data(), din.allocation().get(), in_data, plan.in.bytes(),
-                                   hetex::detail::SourceUse::borrowed));
+                                          hetex::detail::SourceUse::borrowed));
     HETEX_TRY_VOID(enqueue_gpu(s, plan, din.view().data(), dout.view().data()));
-    auto done = HETEX_TRY(hetex::detail::download_bytes(s, out_data, dout.view().data(), dout.allocation().get(), plan.out.bytes()));
+    auto done = HETEX_TRY(
+        hetex::detail::download_bytes(s, out_data, dout.view().data(), dout.allocation().get(), plan.out.bytes()));
     if (done) HETEX_TRY_VOID(done->wait());
     return {};
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // stb's decoders and encoders, compiled into this file alone (static, so they cannot clash with
 // another copy of stb in the program).
 #include "hetex/ops/image_io.hpp"
@@ -123,8 +124,8 @@ Status check_jpeg_tables(std::span<const std::uint8_t> b, const std::string& nam
         unsigned codes = 0;
         for (std::size_t k = 1; k <= 16; ++k) codes += at(t + k);
         if (codes > 256)
-          return Error(Errc::io, name + ": corrupt JPEG (a Huffman table of " + std::to_string(codes) +
-                                     " codes; at most 256)");
+          return Error(Errc::io,
+                       name + ": corrupt JPEG (a Huffman table of " + std::to_string(codes) + " codes; at most 256)");
         t += 17 + codes;
       }
     }
@@ -140,11 +141,12 @@ Status check_png_chunks(std::span<const std::uint8_t> b, const std::string& name
   static constexpr std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (b.size() < 8 || !std::equal(signature, signature + 8, b.begin())) return {};
   for (std::size_t i = 8; i + 8 <= b.size();) {
-    const std::size_t length = std::size_t(b[i]) << 24 | std::size_t(b[i + 1]) << 16 | std::size_t(b[i + 2]) << 8 | b[i + 3];
+    const std::size_t length =
+        std::size_t(b[i]) << 24 | std::size_t(b[i + 1]) << 16 | std::size_t(b[i + 2]) << 8 | b[i + 3];
     const std::size_t left = b.size() - i - 8;  // after the length and type fields
     if (length > left)
-      return Error(Errc::io, name + ": truncated or corrupt PNG (a chunk of " + std::to_string(length) + " bytes where " +
-                                 std::to_string(left) + " are left)");
+      return Error(Errc::io, name + ": truncated or corrupt PNG (a chunk of " + std::to_string(length) +
+                                 " bytes where " + std::to_string(left) + " are left)");
     if (std::equal(b.begin() + long(i) + 4, b.begin() + long(i) + 8, "IEND")) break;
     i += 12 + length;  // length, type, data, CRC
   }
@@ -189,9 +191,9 @@ Result<Image> decode(std::span<const std::uint8_t> bytes, const std::string& nam
   // pixels than the file could hold is refused first, so a small file cannot cost gigabytes.
   const std::size_t claimed = std::size_t(w) * std::size_t(h) * std::size_t(want);
   if (claimed > std::max(kPlausibleFloor, bytes.size() * kPlausibleRatio))
-    return Error(Errc::io, name + ": implausible image: " + std::to_string(w) + "x" + std::to_string(h) + " pixels from " +
-                               std::to_string(bytes.size()) + " bytes (more than " + std::to_string(kPlausibleRatio) +
-                               " times the file size)");
+    return Error(Errc::io, name + ": implausible image: " + std::to_string(w) + "x" + std::to_string(h) +
+                               " pixels from " + std::to_string(bytes.size()) + " bytes (more than " +
+                               std::to_string(kPlausibleRatio) + " times the file size)");
   const int info_w = w, info_h = h;
   stbi_uc* px = stbi_load_from_memory(data, len, &w, &h, &c, want);
   if (!px) return Error(Errc::io, name + ": cannot decode (" + std::string(stbi_failure_reason()) + ")");
@@ -260,8 +262,8 @@ Result<std::vector<std::uint8_t>> encode(ImageView img, FileFormat format, int j
         return Error(Errc::io, "JPEG encoding failed");
       break;
     case FileFormat::pnm: {
-      const std::string header =
-          std::string(c == 1 ? "P5" : "P6") + "\n" + std::to_string(s.width) + " " + std::to_string(s.height) + "\n255\n";
+      const std::string header = std::string(c == 1 ? "P5" : "P6") + "\n" + std::to_string(s.width) + " " +
+                                 std::to_string(s.height) + "\n255\n";
       out.assign(header.begin(), header.end());
       out.insert(out.end(), px, px + s.pixels() * std::size_t(c));
       break;

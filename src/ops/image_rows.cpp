@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Row kernels of the CPU image pipeline. The loops are written so that the compiler vectorizes
 // them (contiguous, no aliasing, integer arithmetic in the narrowest lanes that hold the values),
 // and are cloned for AVX2 and AVX-512 with a run-time choice, since the library is built for the
@@ -70,7 +71,8 @@ V& at(T* p) noexcept {
 // dst[k] = bits [shift, shift + 8) of sums[k], for 16 sums just stored from vectors. The empty asm
 // makes the compiler reload them as a whole; otherwise it forwards each element from the vectors
 // one by one, scalar again.
-[[gnu::always_inline]] inline void narrow(const std::uint32_t* __restrict sums, int shift, std::uint8_t* __restrict dst) {
+[[gnu::always_inline]] inline void narrow(const std::uint32_t* __restrict sums, int shift,
+                                          std::uint8_t* __restrict dst) {
   asm("" : : "r"(sums) : "memory");
   for (int k = 0; k < 16; ++k) dst[k] = std::uint8_t(sums[k] >> shift);
 }
@@ -109,8 +111,8 @@ HETEX_ROW_CLONES
 void hblur_row(const std::uint8_t* __restrict src, int width, int c, const std::uint16_t* __restrict taps, int radius,
                std::uint16_t* __restrict dst) {
   const int n = width * c;
-  const int lo = std::min(radius, width) * c;             // first element whose taps are all inside
-  const int hi = std::max(lo, (width - radius) * c);      // first element past the interior
+  const int lo = std::min(radius, width) * c;         // first element whose taps are all inside
+  const int hi = std::max(lo, (width - radius) * c);  // first element past the interior
   const std::uint16_t centre = taps[radius];
   int j = lo;
   for (; j + 16 <= hi; j += 16) {
@@ -156,7 +158,8 @@ void vblur_row(const std::uint16_t* const* rows, int radius, const std::uint16_t
       const std::uint16_t* above = rows[i] + j;
       const std::uint16_t* below = rows[2 * radius - i] + j;
       const std::uint32_t k = taps[i];
-      lo += k * (__builtin_convertvector(at<u16x8_u>(above), u32x8) + __builtin_convertvector(at<u16x8_u>(below), u32x8));
+      lo +=
+          k * (__builtin_convertvector(at<u16x8_u>(above), u32x8) + __builtin_convertvector(at<u16x8_u>(below), u32x8));
       hi += k * (__builtin_convertvector(at<u16x8_u>(above + 8), u32x8) +
                  __builtin_convertvector(at<u16x8_u>(below + 8), u32x8));
     }
@@ -175,9 +178,9 @@ void vblur_row(const std::uint16_t* const* rows, int radius, const std::uint16_t
 // The vertical smoothing and difference go first (16-bit lanes: |values| <= 1020), so each
 // output needs two horizontal neighbours; `v` and `d` hold width + 2 (one padding element a side).
 HETEX_ROW_CLONES
-void sobel_row(const std::uint8_t* __restrict up, const std::uint8_t* __restrict mid, const std::uint8_t* __restrict down,
-               int width, bool binary, std::int32_t threshold2, std::int16_t* __restrict v, std::int16_t* __restrict d,
-               std::uint8_t* __restrict dst) {
+void sobel_row(const std::uint8_t* __restrict up, const std::uint8_t* __restrict mid,
+               const std::uint8_t* __restrict down, int width, bool binary, std::int32_t threshold2,
+               std::int16_t* __restrict v, std::int16_t* __restrict d, std::uint8_t* __restrict dst) {
   for (int x = 0; x < width; ++x) {
     v[x + 1] = std::int16_t(up[x] + 2 * mid[x] + down[x]);
     d[x + 1] = std::int16_t(down[x] - up[x]);
@@ -237,7 +240,8 @@ void run_band(const Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y
       std::copy(src, src + n, dst);
       return;
     }
-    for (; next_h <= l + radius; ++next_h) hblur_row(source_row(next_h), width, c, plan.taps.data(), radius, hslot(next_h));
+    for (; next_h <= l + radius; ++next_h)
+      hblur_row(source_row(next_h), width, c, plan.taps.data(), radius, hslot(next_h));
     for (int i = 0; i < ring; ++i) taps_rows[i] = hslot(l - radius + i);
     vblur_row(taps_rows.data(), radius, plan.taps.data(), n, dst);
   };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The CPU pipeline's row kernels and the band engine that chains them. A band of output rows is
 // produced top to bottom with rolling buffers: a ring of 2R+1 horizontally blurred rows (Q8,
@@ -14,9 +15,9 @@ namespace hetex::image::detail {
 struct Plan {
   Shape in;
   Shape out;
-  bool gray = false;  // convert to gray (input has 3 or 4 channels and gray was asked for)
+  bool gray = false;      // convert to gray (input has 3 or 4 channels and gray was asked for)
   int work_channels = 1;  // channels after the gray stage
-  int radius = 0;     // blur radius; 0 with blur off
+  int radius = 0;         // blur radius; 0 with blur off
   bool blur = false;
   std::vector<std::uint16_t> taps;  // 2 radius + 1, Q8
   Edges edges = Edges::none;

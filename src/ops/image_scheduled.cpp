@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ops/image_scheduled.hpp"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ops/image_stream.hpp"
 
 #include <tbb/info.h>
@@ -24,10 +25,10 @@ namespace {
 struct Item {
   std::size_t index = 0;
   Status status;
-  Image decoded;                 // CPU path, and the source of a GPU fallback
+  Image decoded;  // CPU path, and the source of a GPU fallback
   Shape out_shape;
   PinnedBuffer<std::uint8_t> staged_in, staged_out;  // GPU path
-  Event done;                    // the GPU download of staged_out
+  Event done;                                        // the GPU download of staged_out
   bool on_gpu = false;
   std::vector<std::uint8_t> result;  // CPU path
 };

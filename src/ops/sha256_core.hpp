@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // SHA-256 (FIPS 180-4) compression, message padding and the per-lane work loop of the GPU
 // kernel, written once for both nvcc's device pass and the host compiler, so that the exact
@@ -35,6 +36,8 @@ namespace hetex::detail::sha256 {
 // A switch rather than an array: after full unrolling every call folds to an immediate operand
 // on the device, and nvcc allows no namespace-scope array in device code without annotations.
 HETEX_HD HETEX_SHA_INLINE constexpr std::uint32_t round_constant(int t) {
+  // The table, four constants a line.
+  // clang-format off
   switch (t) {
     case 0: return 0x428a2f98u; case 1: return 0x71374491u; case 2: return 0xb5c0fbcfu; case 3: return 0xe9b5dba5u;
     case 4: return 0x3956c25bu; case 5: return 0x59f111f1u; case 6: return 0x923f82a4u; case 7: return 0xab1c5ed5u;
@@ -53,11 +56,18 @@ HETEX_HD HETEX_SHA_INLINE constexpr std::uint32_t round_constant(int t) {
     case 56: return 0x748f82eeu; case 57: return 0x78a5636fu; case 58: return 0x84c87814u; case 59: return 0x8cc70208u;
     case 60: return 0x90befffau; case 61: return 0xa4506cebu; case 62: return 0xbef9a3f7u; default: return 0xc67178f2u;
   }
+  // clang-format on
 }
 
 HETEX_HD HETEX_SHA_INLINE void initial_state(std::uint32_t s[8]) {
-  s[0] = 0x6a09e667u; s[1] = 0xbb67ae85u; s[2] = 0x3c6ef372u; s[3] = 0xa54ff53au;
-  s[4] = 0x510e527fu; s[5] = 0x9b05688cu; s[6] = 0x1f83d9abu; s[7] = 0x5be0cd19u;
+  s[0] = 0x6a09e667u;
+  s[1] = 0xbb67ae85u;
+  s[2] = 0x3c6ef372u;
+  s[3] = 0xa54ff53au;
+  s[4] = 0x510e527fu;
+  s[5] = 0x9b05688cu;
+  s[6] = 0x1f83d9abu;
+  s[7] = 0x5be0cd19u;
 }
 
 HETEX_HD HETEX_SHA_INLINE std::uint32_t rotr(std::uint32_t x, unsigned n) {
@@ -101,12 +111,26 @@ HETEX_HD HETEX_SHA_INLINE void compress(std::uint32_t s[8], std::uint32_t w[16])
       const std::uint32_t s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10);
       w[t & 15] += s0 + s1 + w[(t - 7) & 15];
     }
-    const std::uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + round_constant(t) + w[t & 15];
+    const std::uint32_t t1 =
+        h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + round_constant(t) + w[t & 15];
     const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    h = g; g = f; f = e; e = d + t1;
-    d = c; c = b; b = a; a = t1 + t2;
+    h = g;
+    g = f;
+    f = e;
+    e = d + t1;
+    d = c;
+    c = b;
+    b = a;
+    a = t1 + t2;
   }
-  s[0] += a; s[1] += b; s[2] += c; s[3] += d; s[4] += e; s[5] += f; s[6] += g; s[7] += h;
+  s[0] += a;
+  s[1] += b;
+  s[2] += c;
+  s[3] += d;
+  s[4] += e;
+  s[5] += f;
+  s[6] += g;
+  s[7] += h;
 }
 
 // Blocks a message of `len` bytes hashes as: its data, 0x80, zeros, and the 64-bit bit length.
@@ -115,8 +139,8 @@ HETEX_HD HETEX_SHA_INLINE std::uint64_t block_count(std::uint64_t len) { return 
 // Block `block` of the message of `len` bytes that starts at byte `start` of src, as big-endian
 // words with the padding applied. Reads only granules holding bytes of this block's data.
 template <class Source>
-HETEX_HD HETEX_SHA_INLINE void load_block(const Source& src, std::uint64_t start, std::uint64_t len, std::uint64_t block,
-                                          std::uint32_t w[16]) {
+HETEX_HD HETEX_SHA_INLINE void load_block(const Source& src, std::uint64_t start, std::uint64_t len,
+                                          std::uint64_t block, std::uint32_t w[16]) {
   const std::uint64_t pos = start + 64 * block;
   // Message bytes left from this block's first byte, clamped: <= 0 in a padding-only block.
   const std::int64_t left = static_cast<std::int64_t>(len - 64 * block);

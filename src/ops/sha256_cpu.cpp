@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SHA-256 on the CPU: OpenSSL libcrypto, on the caller's thread or every core through TBB; and
 // the batch checks every path shares.
 // SHA256_Init/Update/Final are deprecated in OpenSSL 3 but exported, and faster; see digest().
@@ -84,16 +85,18 @@ Error bad_message(const ops::MessageBatch& in, std::size_t i) {
   if (e < b)
     return Error(Errc::invalid_argument, "message batch offsets decrease at message " + std::to_string(i) + " (" +
                                              std::to_string(b) + " then " + std::to_string(e) + ")");
-  return Error(Errc::invalid_argument, "message " + std::to_string(i) + " of the batch ends at byte " + std::to_string(e) +
-                                           " but the data has " + std::to_string(in.data.size()) + " bytes");
+  return Error(Errc::invalid_argument, "message " + std::to_string(i) + " of the batch ends at byte " +
+                                           std::to_string(e) + " but the data has " + std::to_string(in.data.size()) +
+                                           " bytes");
 }
 
 Status check_shape(const ops::MessageBatch& in, std::size_t outputs) {
   if (in.offsets.size() == 1)
-    return Error(Errc::invalid_argument, "message batch has one offset; n messages need n + 1 (none for an empty batch)");
+    return Error(Errc::invalid_argument,
+                 "message batch has one offset; n messages need n + 1 (none for an empty batch)");
   if (outputs != in.size())
-    return Error(Errc::invalid_argument, "SHA-256 output has room for " + std::to_string(outputs) + " digests but the batch has " +
-                                             std::to_string(in.size()) + " messages");
+    return Error(Errc::invalid_argument, "SHA-256 output has room for " + std::to_string(outputs) +
+                                             " digests but the batch has " + std::to_string(in.size()) + " messages");
   return {};
 }
 
@@ -120,16 +123,17 @@ Status hash_parallel(const ops::MessageBatch& in, std::size_t begin, std::size_t
   std::atomic<std::size_t> first_bad{kNone};
   std::atomic<bool> failed{false};
   try {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end, grain), [&](const tbb::blocked_range<std::size_t>& r) {
-      EVP_MD_CTX* c = thread_ctx();
-      bool f = c == nullptr;
-      const std::size_t bad = f ? r.begin() : hash_range(in, r.begin(), r.end(), out + (r.begin() - begin), md, c, f);
-      if (f) failed.store(true);
-      if (bad == kNone) return;
-      std::size_t cur = first_bad.load();
-      while (bad < cur && !first_bad.compare_exchange_weak(cur, bad)) {
-      }
-    });
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(begin, end, grain),
+                      [&](const tbb::blocked_range<std::size_t>& r) {
+                        EVP_MD_CTX* c = thread_ctx();
+                        bool f = c == nullptr;
+                        const std::size_t bad =
+                            f ? r.begin() : hash_range(in, r.begin(), r.end(), out + (r.begin() - begin), md, c, f);
+                        if (f) failed.store(true);
+                        if (bad == kNone) return;
+                        std::size_t cur = first_bad.load();
+                        while (bad < cur && !first_bad.compare_exchange_weak(cur, bad)) {}
+                      });
   } catch (const std::bad_alloc&) {
     return Error(Errc::out_of_memory, "SHA-256 on the CPU: out of host memory");
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Host-side pieces of the SHA-256 operations, shared by the CPU path (sha256_cpu.cpp), the
 // GPU path on the staging pipeline (sha256_gpu.cu) and the tests: batch checks, chunk planning,
@@ -72,7 +73,7 @@ inline std::size_t staging_bytes(std::size_t messages, std::size_t data_bytes) {
 struct Packed {
   std::size_t messages = 0;
   std::size_t data_bytes = 0;
-  bool uniform = false;         // every message `length` bytes; no offsets uploaded
+  bool uniform = false;  // every message `length` bytes; no offsets uploaded
   std::uint64_t length = 0;
   std::size_t upload_begin = 0;  // the staging bytes [upload_begin, upload_end) go to the device
   std::size_t upload_end = 0;
@@ -81,8 +82,8 @@ struct Packed {
 // page-locked memory), or copied with streaming or plain stores.
 enum class DataCopy { none, streaming, plain };
 // Checks messages [begin, end) and writes them into `staging` (>= staging_bytes).
-Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::size_t end, std::span<std::uint8_t> staging,
-                          DataCopy data = DataCopy::streaming);
+Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::size_t end,
+                          std::span<std::uint8_t> staging, DataCopy data = DataCopy::streaming);
 
 // The kernel's work on a packed chunk, run on the host by the same code (tests).
 void hash_packed_on_host(std::span<const std::uint8_t> staging, const Packed& p, std::span<ops::Digest> out);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SHA-256 on a GPU: the host->host path on the staging pipeline (async/staging.hpp: chunks
 // round-robin over streams so that the upload of one, the hashing of another and the download of
 // a third overlap) and the device-resident entry. What is SHA-256's own here: packing a chunk
@@ -36,17 +37,21 @@ bool pinned_range(const Device& dev, const void* p, std::size_t bytes) {
 // layout in device_in, digests in device_out (and host_out for a pageable output).
 class ShaWork final : public StagedWork {
  public:
-  ShaWork(const ops::MessageBatch& in, std::span<ops::Digest> out, std::size_t slots) : in_(in), out_(out), packed_(slots) {}
+  ShaWork(const ops::MessageBatch& in, std::span<ops::Digest> out, std::size_t slots)
+      : in_(in), out_(out), packed_(slots) {}
   bool in_pinned = false, out_pinned = false, streaming = true;
   int sms = 1;
 
   Status pack(hetex::detail::Chunk& c, const SlotMemory& m) override {
     const std::size_t n = c.end - c.begin;
-    const Packed p = HETEX_TRY(
-        pack_chunk(in_, c.begin, c.end, m.host_in, in_pinned ? DataCopy::none : streaming ? DataCopy::streaming : DataCopy::plain));
+    const Packed p = HETEX_TRY(pack_chunk(in_, c.begin, c.end, m.host_in,
+                                          in_pinned   ? DataCopy::none
+                                          : streaming ? DataCopy::streaming
+                                                      : DataCopy::plain));
     packed_[m.index] = p;
     if (p.upload_end > p.upload_begin)
-      c.upload(m.device_in.data() + p.upload_begin, m.host_in.data() + p.upload_begin, p.upload_end - p.upload_begin, true);
+      c.upload(m.device_in.data() + p.upload_begin, m.host_in.data() + p.upload_begin, p.upload_end - p.upload_begin,
+               true);
     if (in_pinned && p.data_bytes)
       c.upload(m.device_in.data() + data_offset(n), in_.data.data() + in_.offsets[c.begin], p.data_bytes, true);
     c.download(out_.data() + c.begin, m.device_out.data(), n * sizeof(ops::Digest), out_pinned);
@@ -77,8 +82,8 @@ class ShaWork final : public StagedWork {
   std::vector<Packed> packed_;  // per slot: the chunk packed into it
 };
 
-Status run(std::span<Stream> streams, const ops::MessageBatch& in, std::span<ops::Digest> out, const std::vector<Chunk>& plan,
-           ShaWork& work, const StagingOptions& o) {
+Status run(std::span<Stream> streams, const ops::MessageBatch& in, std::span<ops::Digest> out,
+           const std::vector<Chunk>& plan, ShaWork& work, const StagingOptions& o) {
   auto p = HETEX_TRY(StagingPipeline::create(streams, work, o));
   for (const Chunk& c : plan) {
     if (c.host) {
@@ -127,7 +132,8 @@ Status gpu_with_options(std::span<Stream> streams, const ops::MessageBatch& in, 
     ++device_chunks;
     const std::size_t n = c.end - c.begin;
     const std::uint64_t b = in.offsets[c.begin], e = in.offsets[c.end];
-    const std::size_t staged = e >= b && e - b <= options.chunk_bytes ? staging_bytes(n, std::size_t(e - b)) : data_offset(n);
+    const std::size_t staged =
+        e >= b && e - b <= options.chunk_bytes ? staging_bytes(n, std::size_t(e - b)) : data_offset(n);
     o.bytes.host_in = std::max(o.bytes.host_in, in_pinned ? data_offset(n) : staged);
     o.bytes.device_in = std::max(o.bytes.device_in, staged);
     o.bytes.host_out = std::max(o.bytes.host_out, out_pinned ? 0 : n * sizeof(ops::Digest));
@@ -155,22 +161,25 @@ Status gpu_with_options(std::span<Stream> streams, const ops::MessageBatch& in, 
 
 namespace hetex::ops {
 
-Future<void> sha256_gpu_device(Stream& s, ReadView<std::uint8_t> data, ReadView<std::uint64_t> offsets, WriteView<Digest> out) {
+Future<void> sha256_gpu_device(Stream& s, ReadView<std::uint8_t> data, ReadView<std::uint64_t> offsets,
+                               WriteView<Digest> out) {
   if (offsets.size() == 1)
-    return make_error_future<void>(Error(Errc::invalid_argument, "sha256_gpu_device: one offset; n messages need n + 1"));
+    return make_error_future<void>(
+        Error(Errc::invalid_argument, "sha256_gpu_device: one offset; n messages need n + 1"));
   const std::size_t n = offsets.empty() ? 0 : offsets.size() - 1;
   if (out.size() != n)
-    return make_error_future<void>(Error(Errc::invalid_argument, "sha256_gpu_device: output has room for " +
-                                                                     std::to_string(out.size()) + " digests but there are " +
-                                                                     std::to_string(n) + " messages"));
+    return make_error_future<void>(
+        Error(Errc::invalid_argument, "sha256_gpu_device: output has room for " + std::to_string(out.size()) +
+                                          " digests but there are " + std::to_string(n) + " messages"));
   if (n == 0) return make_ready_future();
   const int gpu = s.device().id().index;
   auto reachable = [&](MemoryKind k, int dev, const char* what) -> Status {
     if ((k == MemoryKind::device && dev == gpu) || k == MemoryKind::managed || k == MemoryKind::mapped) return {};
-    return Error(Errc::invalid_argument, std::string("sha256_gpu_device: ") + what + " is " + std::string(to_string(k)) +
-                                             " memory" + (k == MemoryKind::device ? " of another GPU" : "") +
-                                             "; it must be a device, managed or mapped buffer of " + s.device().id().to_string() +
-                                             " (use sha256_gpu for host memory)");
+    return Error(Errc::invalid_argument, std::string("sha256_gpu_device: ") + what + " is " +
+                                             std::string(to_string(k)) + " memory" +
+                                             (k == MemoryKind::device ? " of another GPU" : "") +
+                                             "; it must be a device, managed or mapped buffer of " +
+                                             s.device().id().to_string() + " (use sha256_gpu for host memory)");
   };
   for (auto st : {data.empty() ? Status{} : reachable(data.memory(), data.device_index(), "the data"),
                   reachable(offsets.memory(), offsets.device_index(), "the offsets"),

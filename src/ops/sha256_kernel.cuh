@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The SHA-256 kernel and its launch. Included by sha256_gpu.cu only.
 //
@@ -77,7 +78,8 @@ __device__ __forceinline__ void store(const std::uint32_t s[8], std::uint8_t* ou
 // so every lane reaches the ballot.
 template <class Offsets>
 __global__ void __launch_bounds__(kThreads, kMinBlocksPerSm)
-    hash_kernel(DeviceSource src, Offsets offs, std::uint64_t n, std::uint64_t per_warp, std::uint8_t* out, bool aligned) {
+    hash_kernel(DeviceSource src, Offsets offs, std::uint64_t n, std::uint64_t per_warp, std::uint8_t* out,
+                bool aligned) {
   const std::uint64_t warp = (std::uint64_t(blockIdx.x) * kThreads + threadIdx.x) / 32;
   const unsigned lane = threadIdx.x & 31u;
   const std::uint64_t first = warp * per_warp;

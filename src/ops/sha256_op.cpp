@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ops/sha256.hpp"
 
 namespace hetex::ops {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The host half of the GPU pipeline: chunk planning, checking and packing messages into pinned
 // staging, parallel copies; and the kernel's warp loop run on a packed chunk for the tests.
 #include <tbb/blocked_range.h>
@@ -68,8 +69,8 @@ std::vector<Chunk> plan_chunks(const ops::MessageBatch& in, const GpuOptions& op
   return plan;
 }
 
-Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::size_t end, std::span<std::uint8_t> staging,
-                          DataCopy data) {
+Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::size_t end,
+                          std::span<std::uint8_t> staging, DataCopy data) {
   const std::size_t n = end - begin;
   const std::uint64_t ob = in.offsets[begin], oe = in.offsets[end];
   auto scan = [&](std::size_t b, std::size_t e, std::uint64_t length) {
@@ -101,15 +102,16 @@ Result<Packed> pack_chunk(const ops::MessageBatch& in, std::size_t begin, std::s
   // Data that goes to the device directly needs no room here, only its offsets.
   const std::size_t need = data != DataCopy::none ? staging_bytes(n, bytes) : doff;
   if (staging.size() < need)
-    return Error(Errc::internal, "SHA-256 staging of " + std::to_string(staging.size()) + " bytes is too small for a chunk of " +
-                                     std::to_string(need));
+    return Error(Errc::internal, "SHA-256 staging of " + std::to_string(staging.size()) +
+                                     " bytes is too small for a chunk of " + std::to_string(need));
   // The range is inside the data, so the copy is safe before the messages are checked.
   Scan s;
   const std::uint64_t length = n ? in.offsets[begin + 1] - ob : 0;
   tbb::parallel_invoke([&] { s = scan(begin, end, length); },
                        [&] {
                          if (data != DataCopy::none && bytes)
-                           parallel_copy(staging.data() + doff, in.data.data() + ob, bytes, data == DataCopy::streaming);
+                           parallel_copy(staging.data() + doff, in.data.data() + ob, bytes,
+                                         data == DataCopy::streaming);
                        });
   if (s.first_bad != kNone) return bad_message(in, s.first_bad);
 

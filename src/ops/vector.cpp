@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ops/vector.hpp"
 
 namespace hetex::ops {
@@ -24,7 +25,8 @@ VectorOperation make(VectorKind kind, const char* name) {
 Status vector_cpu(VectorKind kind, const ZipBatch<float>& in, std::span<float> out) noexcept {
   if (in.x.size() != in.y.size() || in.x.size() != out.size())
     return Error(Errc::invalid_argument, "vector operation: inputs of " + std::to_string(in.x.size()) + " and " +
-                                             std::to_string(in.y.size()) + " items, output of " + std::to_string(out.size()));
+                                             std::to_string(in.y.size()) + " items, output of " +
+                                             std::to_string(out.size()));
   if (kind == VectorKind::add)
     apply(in.x.data(), in.y.data(), out.data(), out.size(), [](float a, float b) { return a + b; });
   else

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where a pipeline terminal runs: the GPU of a device source, or the device the scheduler's cost
 // model predicts faster for a host source of this size.
 
@@ -32,8 +33,8 @@ std::vector<Device> usable_devices(const Scheduler& scheduler) {
 Result<Device> pipeline_gpu(int index) {
   const auto& found = discover_gpus();
   if (index < 0 || index >= static_cast<int>(found.devices.size()))
-    return Error(Errc::invalid_argument, "pipeline: the source's memory is on no usable GPU (device index " +
-                                             std::to_string(index) + ")");
+    return Error(Errc::invalid_argument,
+                 "pipeline: the source's memory is on no usable GPU (device index " + std::to_string(index) + ")");
   auto& gpu = found.devices[static_cast<std::size_t>(index)];
   if (!gpu->healthy())
     return Error(Errc::device_lost, "pipeline: cuda:" + std::to_string(index) + " was retired after a fault");
@@ -42,7 +43,8 @@ Result<Device> pipeline_gpu(int index) {
 
 std::string pipeline_key(const char* type_name, const char* terminal) {
   // Mangled names of lambdas are long; the hash is stable for a given binary.
-  return std::string("pipeline.") + terminal + "." + std::to_string(std::hash<std::string_view>{}(type_name) % 1000000007u);
+  return std::string("pipeline.") + terminal + "." +
+         std::to_string(std::hash<std::string_view>{}(type_name) % 1000000007u);
 }
 
 Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t n, bool gpu_possible) {
@@ -99,7 +101,8 @@ void pipeline_record_split(Scheduler& scheduler, const std::string& key, const P
   }
 }
 
-void pipeline_record(Scheduler& scheduler, const std::string& key, const Device& device, std::size_t n, double seconds) {
+void pipeline_record(Scheduler& scheduler, const std::string& key, const Device& device, std::size_t n,
+                     double seconds) {
   scheduler.cost_model().record(CostModel::Key::alone(key, device.id(), Residency::host), n, seconds);
 }
 

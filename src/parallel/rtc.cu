@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Run-time kernels: NVRTC compiles (no GPU needed), the CUDA runtime's library API loads
 // (cudaLibraryLoadData, so the driver library is never linked), and two caches keep the cost of
 // a repeated compile to a hash and a lookup.
@@ -35,8 +36,9 @@ class CompiledKernel {
       cudaError_t e = cudaLibraryLoadData(&library_, image_.data(), nullptr, nullptr, 0, nullptr, nullptr, 0);
       if (e != cudaSuccess) {
         library_ = nullptr;
-        return Error(e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver ? Errc::unavailable : Errc::invalid_argument,
-                     "loading run-time kernel " + lowered_ + ": " + cudaGetErrorString(e));
+        return Error(
+            e == cudaErrorNoDevice || e == cudaErrorInsufficientDriver ? Errc::unavailable : Errc::invalid_argument,
+            "loading run-time kernel " + lowered_ + ": " + cudaGetErrorString(e));
       }
     }
     if (cudaError_t e = cudaLibraryGetKernel(&kernel_, library_, lowered_.c_str()); e != cudaSuccess) {
@@ -162,8 +164,8 @@ Result<std::shared_ptr<CompiledKernel>> run_nvrtc(const std::string& source, con
   if (log_size) nvrtcGetProgramLog(prog, log.data());
   while (!log.empty() && (log.back() == '\0' || log.back() == '\n')) log.pop_back();
   if (compiled != NVRTC_SUCCESS)
-    return Error(Errc::compile_error, "compiling run-time kernel '" + entry + "' failed (" +
-                                          nvrtcGetErrorString(compiled) + "):\n" + log);
+    return Error(Errc::compile_error,
+                 "compiling run-time kernel '" + entry + "' failed (" + nvrtcGetErrorString(compiled) + "):\n" + log);
   const char* lowered = nullptr;
   if (auto r = nvrtcGetLoweredName(prog, entry.c_str(), &lowered); r != NVRTC_SUCCESS || !lowered)
     return Error(Errc::compile_error, "run-time kernel source has no kernel named '" + entry + "'");
@@ -184,11 +186,12 @@ Result<std::shared_ptr<CompiledKernel>> compile(std::string_view source_view, st
   if (!signature.empty()) {
     // The launch's parameter list against the kernel's own: a mismatch fails here, in the log,
     // instead of corrupting arguments at launch.
-    source += "\nnamespace hetex_rtc_check { template <class A, class B> struct same { static constexpr bool value = "
-              "false; }; template <class A> struct same<A, A> { static constexpr bool value = true; }; }\n"
-              "static_assert(hetex_rtc_check::same<decltype(" + entry + "), " + signature +
-              ">::value, \"hetex: kernel '" + entry + "' does not take the parameters it is launched with: " +
-              signature + "\");\n";
+    source +=
+        "\nnamespace hetex_rtc_check { template <class A, class B> struct same { static constexpr bool value = "
+        "false; }; template <class A> struct same<A, A> { static constexpr bool value = true; }; }\n"
+        "static_assert(hetex_rtc_check::same<decltype(" +
+        entry + "), " + signature + ">::value, \"hetex: kernel '" + entry +
+        "' does not take the parameters it is launched with: " + signature + "\");\n";
   }
   auto arch = pick_arch(options);
   if (!arch) return std::move(arch).error();
@@ -234,7 +237,8 @@ Status launch(CompiledKernel& kernel, NativeStream stream, const LaunchShape& sh
   // A cudaKernel_t stands in for the function symbol (CUDA 12+); the runtime picks the context.
   cudaError_t e = cudaLaunchKernel(reinterpret_cast<const void*>(*k), grid, block, args, shape.shared_bytes, stream);
   if (e != cudaSuccess)
-    return Error(Errc::invalid_argument, "launching run-time kernel " + kernel.lowered() + ": " + cudaGetErrorString(e));
+    return Error(Errc::invalid_argument,
+                 "launching run-time kernel " + kernel.lowered() + ": " + cudaGetErrorString(e));
   return {};
 }
 

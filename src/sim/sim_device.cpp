@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Devices and memory of the simulated backend.
 #include "sim/sim_device.hpp"
 
@@ -30,7 +31,9 @@ class SimMemPool final : public detail::DeviceMemPool {
   Result<void*> allocate(detail::StreamImpl&, std::size_t bytes) override {
     HETEX_TRY_VOID(dev_->check_present());
     void* p = host_alloc(bytes);
-    if (!p) return Error(Errc::out_of_memory, dev_->name() + ": host allocation of " + std::to_string(bytes) + " bytes failed");
+    if (!p)
+      return Error(Errc::out_of_memory,
+                   dev_->name() + ": host allocation of " + std::to_string(bytes) + " bytes failed");
     std::lock_guard lock(m_);
     reserved_ += bytes;
     sizes_.push_back({p, bytes});
@@ -115,11 +118,13 @@ Result<std::shared_ptr<detail::DeviceMemPool>> SimDevice::create_mem_pool(std::s
 namespace hetex {
 
 Result<Device> make_simulated_gpu(int index, SimulatedGpu spec) {
-  if (index < 0) return Error(Errc::invalid_argument, "a simulated GPU's index must be 0 or more, not " + std::to_string(index));
+  if (index < 0)
+    return Error(Errc::invalid_argument, "a simulated GPU's index must be 0 or more, not " + std::to_string(index));
   if (!(spec.items_per_second > 0))
     return Error(Errc::invalid_argument, "simulated GPU sim:" + std::to_string(index) + " needs items_per_second > 0");
   if (spec.latency.count() < 0)
-    return Error(Errc::invalid_argument, "simulated GPU sim:" + std::to_string(index) + " needs a latency of 0 or more");
+    return Error(Errc::invalid_argument,
+                 "simulated GPU sim:" + std::to_string(index) + " needs a latency of 0 or more");
   return Device::gpu(std::make_shared<sim::SimDevice>(index, std::move(spec)));
 }
 

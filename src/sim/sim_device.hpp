@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The simulated backend: the backend interface over host memory and host threads. Work runs when
 // it is enqueued, on the caller's thread; what is simulated is when it completes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Queues and completion gates of the simulated backend.
 #include <algorithm>
 #include <condition_variable>
@@ -96,7 +97,8 @@ class SimStream final : public detail::StreamImpl, public detail::SimQueue {
   }
   Status wait_for(const detail::GatePtr& gate) override {
     auto* timed = dynamic_cast<TimedGate*>(gate.get());
-    if (!timed) return Error(Errc::invalid_argument, "a simulated queue can only wait for gates of the simulated backend");
+    if (!timed)
+      return Error(Errc::invalid_argument, "a simulated queue can only wait for gates of the simulated backend");
     std::lock_guard lock(m_);
     ready_ = std::max(ready_, timed->at());
     return {};

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vulkan/compiler.hpp"
 
 #include <glslang/Public/ResourceLimits.h>
@@ -93,8 +94,8 @@ Result<std::shared_ptr<const Spirv>> run_glslang(std::string_view source, const 
     while (!text.empty() && text.back() == '\n') text.pop_back();
     std::size_t errors = 0;
     for (std::size_t at = text.find("ERROR:"); at != std::string::npos; at = text.find("ERROR:", at + 1)) ++errors;
-    return Error(Errc::compile_error, "compiling GLSL kernel " + o.file_name + " failed (" + std::to_string(errors) +
-                                          " errors):\n" + text);
+    return Error(Errc::compile_error,
+                 "compiling GLSL kernel " + o.file_name + " failed (" + std::to_string(errors) + " errors):\n" + text);
   };
   if (!shader.parse(GetDefaultResources(), 460, false, messages)) return failed(shader.getInfoLog());
   glslang::TProgram program;
@@ -114,8 +115,8 @@ Result<std::shared_ptr<const Spirv>> run_glslang(std::string_view source, const 
 
 Result<std::shared_ptr<const Spirv>> compile_glsl(std::string_view source, const GlslOptions& options) {
   std::string key_text = "hetex-glsl 1 glslang " + std::to_string(GLSLANG_VERSION_MAJOR) + "." +
-                         std::to_string(GLSLANG_VERSION_MINOR) + "." + std::to_string(GLSLANG_VERSION_PATCH) + " vulkan1.2 " +
-                         (options.optimize ? "O" : "O0") + "\n" + options.file_name + "\n";
+                         std::to_string(GLSLANG_VERSION_MINOR) + "." + std::to_string(GLSLANG_VERSION_PATCH) +
+                         " vulkan1.2 " + (options.optimize ? "O" : "O0") + "\n" + options.file_name + "\n";
   for (const auto& [name, value] : options.defines) key_text += name + "=" + value + "\n";
   key_text += "\n";
   key_text += source;
@@ -129,7 +130,8 @@ Result<std::shared_ptr<const Spirv>> compile_glsl(std::string_view source, const
       return it->second;
     }
   }
-  const std::filesystem::path file = (options.cache_dir ? *options.cache_dir : default_spirv_cache_dir()) / (key + ".spv");
+  const std::filesystem::path file =
+      (options.cache_dir ? *options.cache_dir : default_spirv_cache_dir()) / (key + ".spv");
   std::shared_ptr<const Spirv> words;
   const bool from_disk = options.disk_cache && (words = read_disk(file)) != nullptr;
   if (!words) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // GLSL compute shaders compiled to SPIR-V at run time (glslang, the compiler behind glslc and
 // libshaderc), for kernels whose source is only known then (a reduction's map and filter

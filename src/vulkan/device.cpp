@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vulkan/device.hpp"
 
 #include <algorithm>
@@ -150,7 +151,8 @@ Result<std::shared_ptr<Device>> Device::open(std::shared_ptr<Instance> instance,
     return Error(Errc::invalid_argument, "vulkan:" + std::to_string(index) + " does not exist (" +
                                              std::to_string(instance->devices().size()) + " Vulkan devices)");
   const PhysicalDeviceInfo& info = instance->devices()[index];
-  if (!info.usable) return Error(Errc::unavailable, "vulkan:" + std::to_string(index) + " " + info.name + ": " + info.unusable_reason);
+  if (!info.usable)
+    return Error(Errc::unavailable, "vulkan:" + std::to_string(index) + " " + info.name + ": " + info.unusable_reason);
   std::shared_ptr<Device> d(new Device());
   d->instance_ = std::move(instance);
   d->info_ = info;
@@ -390,7 +392,8 @@ Result<std::unique_ptr<CommandContext>> Device::acquire_context(std::uint32_t fa
   if (ctx) {
     ctx->done = {};
     HETEX_TRY_VOID(check(vkResetCommandPool(device_, ctx->pool.get(), 0), "vkResetCommandPool"));
-    for (auto& p : ctx->descriptors) HETEX_TRY_VOID(check(vkResetDescriptorPool(device_, p.get(), 0), "vkResetDescriptorPool"));
+    for (auto& p : ctx->descriptors)
+      HETEX_TRY_VOID(check(vkResetDescriptorPool(device_, p.get(), 0), "vkResetDescriptorPool"));
     return ctx;
   }
   ctx = std::make_unique<CommandContext>();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One Vulkan logical device: its queues (a compute queue, and transfer queues where the device
 // has a transfer-only family), their timeline semaphores, the memory types the backend uses,
@@ -195,7 +196,9 @@ class TimelineGate final : public detail::Gate, public std::enable_shared_from_t
   TimelineGate(std::shared_ptr<Device> device, TimelinePoint point) : device_(std::move(device)), point_(point) {}
   std::optional<Status> poll() override { return device_->poll(point_); }
   Status wait() override { return device_->wait(point_); }
-  void notify(detail::UniqueFunction<void(Status)> done) override { device_->watch(shared_from_this(), std::move(done)); }
+  void notify(detail::UniqueFunction<void(Status)> done) override {
+    device_->watch(shared_from_this(), std::move(done));
+  }
   const TimelinePoint& point() const noexcept { return point_; }
 
  private:

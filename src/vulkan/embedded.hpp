@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The SPIR-V of the built-in kernels, compiled from src/vulkan/shaders/*.comp by glslc at build
 // time (the variants are listed in shaders.cmake) and embedded in the library: running them needs

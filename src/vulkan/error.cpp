@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vulkan/error.hpp"
 
 #include <string>
@@ -7,8 +8,7 @@ namespace hetex::vulkan {
 std::string vk_result_name(VkResult r) {
   switch (r) {
 #define HETEX_VK_CASE(x) \
-  case x:                \
-    return #x;
+  case x: return #x;
     HETEX_VK_CASE(VK_SUCCESS)
     HETEX_VK_CASE(VK_NOT_READY)
     HETEX_VK_CASE(VK_TIMEOUT)
@@ -36,8 +36,7 @@ std::string vk_result_name(VkResult r) {
     HETEX_VK_CASE(VK_ERROR_INVALID_SHADER_NV)
     HETEX_VK_CASE(VK_ERROR_VALIDATION_FAILED_EXT)
 #undef HETEX_VK_CASE
-    default:
-      return "VkResult(" + std::to_string(static_cast<int>(r)) + ")";
+    default: return "VkResult(" + std::to_string(static_cast<int>(r)) + ")";
   }
 }
 
@@ -49,24 +48,18 @@ Errc errc_of(VkResult r) noexcept {
     case VK_ERROR_FRAGMENTED_POOL:
     case VK_ERROR_FRAGMENTATION:
     case VK_ERROR_TOO_MANY_OBJECTS:
-    case VK_ERROR_MEMORY_MAP_FAILED:
-      return Errc::out_of_memory;
-    case VK_ERROR_DEVICE_LOST:
-      return Errc::device_lost;
+    case VK_ERROR_MEMORY_MAP_FAILED: return Errc::out_of_memory;
+    case VK_ERROR_DEVICE_LOST: return Errc::device_lost;
     case VK_ERROR_INITIALIZATION_FAILED:
     case VK_ERROR_LAYER_NOT_PRESENT:
     case VK_ERROR_EXTENSION_NOT_PRESENT:
     case VK_ERROR_FEATURE_NOT_PRESENT:
     case VK_ERROR_INCOMPATIBLE_DRIVER:
-    case VK_ERROR_FORMAT_NOT_SUPPORTED:
-      return Errc::unavailable;
+    case VK_ERROR_FORMAT_NOT_SUPPORTED: return Errc::unavailable;
     case VK_TIMEOUT:
-    case VK_NOT_READY:
-      return Errc::busy;
-    case VK_ERROR_INVALID_SHADER_NV:
-      return Errc::compile_error;
-    default:
-      return Errc::internal;
+    case VK_NOT_READY: return Errc::busy;
+    case VK_ERROR_INVALID_SHADER_NV: return Errc::compile_error;
+    default: return Errc::internal;
   }
 }
 

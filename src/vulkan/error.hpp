@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // VkResult as hetex errors. Every Vulkan call in the backend goes through check() (or vk_error()
 // for the ones that return something other than VK_SUCCESS on success).

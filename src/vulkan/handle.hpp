@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Move-only owners of Vulkan objects. A device-level object remembers its VkDevice and is
 // destroyed with the matching vkDestroy*/vkFree* call; objects are always destroyed before the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vulkan/info.hpp"
 
 #include <cstdio>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What hetex knows about one Vulkan physical device, in plain types (no Vulkan header), so that
 // the layers above (and `hetex devices`) can show it; and which devices hetex uses by default.
@@ -24,9 +25,9 @@ struct PhysicalDeviceInfo {
   std::string vendor;       // "NVIDIA", "AMD", "Intel", "Mesa", ... (from the vendor id)
   std::uint32_t vendor_id = 0, device_id = 0;
   DeviceType type = DeviceType::other;
-  std::string driver;       // "NVIDIA 550.54", "llvmpipe Mesa 22.3.6 (LLVM 15.0.6)"
+  std::string driver;             // "NVIDIA 550.54", "llvmpipe Mesa 22.3.6 (LLVM 15.0.6)"
   std::uint32_t api_version = 0;  // VK_MAKE_API_VERSION
-  std::string uuid;         // deviceUUID as 32 hex digits (CUDA reports the same for its GPUs)
+  std::string uuid;               // deviceUUID as 32 hex digits (CUDA reports the same for its GPUs)
 
   std::vector<MemoryHeap> heaps;
   std::uint64_t device_local_bytes = 0;  // the largest device-local heap
@@ -45,10 +46,10 @@ struct PhysicalDeviceInfo {
 
   std::uint32_t subgroup_size = 0;
   bool subgroup_arithmetic = false, subgroup_ballot = false, subgroup_shuffle = false;
-  bool int64 = false;        // shaderInt64
-  bool int16 = false;        // shaderInt16
-  bool int8 = false;         // shaderInt8
-  bool storage8 = false;     // storageBuffer8BitAccess
+  bool int64 = false;     // shaderInt64
+  bool int16 = false;     // shaderInt16
+  bool int8 = false;      // shaderInt8
+  bool storage8 = false;  // storageBuffer8BitAccess
   bool timeline_semaphores = false;
 
   std::uint32_t compute_family = 0, compute_queues = 0;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vulkan/instance.hpp"
 
 #include <cstdio>
@@ -119,12 +120,14 @@ PhysicalDeviceInfo describe_physical_device(VkPhysicalDevice pd, std::uint32_t i
   const bool v12 = VK_API_VERSION_MAJOR(base.apiVersion) > 1 ||
                    (VK_API_VERSION_MAJOR(base.apiVersion) == 1 && VK_API_VERSION_MINOR(base.apiVersion) >= 2);
   char version[64];
-  std::snprintf(version, sizeof version, "%u.%u", VK_API_VERSION_MAJOR(base.apiVersion), VK_API_VERSION_MINOR(base.apiVersion));
+  std::snprintf(version, sizeof version, "%u.%u", VK_API_VERSION_MAJOR(base.apiVersion),
+                VK_API_VERSION_MINOR(base.apiVersion));
   info.driver = info.vendor;
   if (v12) {
     auto p11 = vk_struct<VkPhysicalDeviceVulkan11Properties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_PROPERTIES);
     auto p12 = vk_struct<VkPhysicalDeviceVulkan12Properties>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_PROPERTIES);
-    auto sm = vk_struct<VkPhysicalDeviceShaderSMBuiltinsPropertiesNV>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV);
+    auto sm = vk_struct<VkPhysicalDeviceShaderSMBuiltinsPropertiesNV>(
+        VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_SM_BUILTINS_PROPERTIES_NV);
     p11.pNext = &p12;
     if (device_extension_present(pd, VK_NV_SHADER_SM_BUILTINS_EXTENSION_NAME)) p12.pNext = &sm;
     auto p2 = vk_struct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
@@ -165,7 +168,8 @@ PhysicalDeviceInfo describe_physical_device(VkPhysicalDevice pd, std::uint32_t i
 
 VKAPI_ATTR VkBool32 VKAPI_CALL Instance::on_debug_message(VkDebugUtilsMessageSeverityFlagBitsEXT severity,
                                                           VkDebugUtilsMessageTypeFlagsEXT,
-                                                          const VkDebugUtilsMessengerCallbackDataEXT* data, void* user) {
+                                                          const VkDebugUtilsMessengerCallbackDataEXT* data,
+                                                          void* user) {
   auto* sink = static_cast<Sink*>(user);
   ValidationMessage m;
   m.error = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT) != 0;
@@ -214,7 +218,8 @@ Result<std::shared_ptr<Instance>> Instance::create(InstanceOptions options) {
   if (inst->validation_) {
     inst->sink_ = std::make_unique<Sink>();
     inst->sink_->deliver = std::move(options.on_message);
-    mi.messageSeverity = VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
+    mi.messageSeverity =
+        VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT;
     mi.messageType = VK_DEBUG_UTILS_MESSAGE_TYPE_VALIDATION_BIT_EXT | VK_DEBUG_UTILS_MESSAGE_TYPE_PERFORMANCE_BIT_EXT |
                      VK_DEBUG_UTILS_MESSAGE_TYPE_GENERAL_BIT_EXT;
     mi.pfnUserCallback = &Instance::on_debug_message;
@@ -227,13 +232,15 @@ Result<std::shared_ptr<Instance>> Instance::create(InstanceOptions options) {
   if (VkResult r = vkCreateInstance(&ci, nullptr, &inst->instance_); r != VK_SUCCESS) {
     inst->instance_ = VK_NULL_HANDLE;
     Error e = vk_error(r, "vkCreateInstance (Vulkan 1.2)");
-    if (r == VK_ERROR_INCOMPATIBLE_DRIVER) e = Error(Errc::unavailable, e.message() + ": no Vulkan 1.2 driver is installed");
+    if (r == VK_ERROR_INCOMPATIBLE_DRIVER)
+      e = Error(Errc::unavailable, e.message() + ": no Vulkan 1.2 driver is installed");
     return e;
   }
   if (inst->validation_) {
     auto create = reinterpret_cast<PFN_vkCreateDebugUtilsMessengerEXT>(
         vkGetInstanceProcAddr(inst->instance_, "vkCreateDebugUtilsMessengerEXT"));
-    if (!create) return Error(Errc::unavailable, "vkCreateDebugUtilsMessengerEXT is missing although VK_EXT_debug_utils is on");
+    if (!create)
+      return Error(Errc::unavailable, "vkCreateDebugUtilsMessengerEXT is missing although VK_EXT_debug_utils is on");
     mi.pNext = nullptr;
     HETEX_TRY_VOID(check(create(inst->instance_, &mi, nullptr, &inst->messenger_), "vkCreateDebugUtilsMessengerEXT"));
   }

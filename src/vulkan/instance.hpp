@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The Vulkan instance: the loader, optionally the Khronos validation layer with a debug
 // messenger, and the physical devices with what the backend needs to know about them.
@@ -16,8 +17,8 @@
 namespace hetex::vulkan {
 
 struct ValidationMessage {
-  bool error = false;      // error severity (else warning)
-  std::string id;          // "VUID-vkCmdDispatch-..." when the layer names one
+  bool error = false;  // error severity (else warning)
+  std::string id;      // "VUID-vkCmdDispatch-..." when the layer names one
   std::string text;
 };
 using MessageSink = std::function<void(const ValidationMessage&)>;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vulkan/kernel.hpp"
 
 #include <vector>
@@ -39,11 +40,12 @@ Status Kernel::build(Kernel& k, Device& dev, const KernelSpec& spec) {
     return Error(Errc::invalid_argument, what + " is not SPIR-V (no magic number 0x07230203)");
   const auto& info = dev.info();
   if (spec.push_bytes > info.max_push_constants)
-    return Error(Errc::invalid_argument, what + " takes " + std::to_string(spec.push_bytes) + " bytes of push constants; " +
-                                             dev.name() + " allows " + std::to_string(info.max_push_constants));
+    return Error(Errc::invalid_argument, what + " takes " + std::to_string(spec.push_bytes) +
+                                             " bytes of push constants; " + dev.name() + " allows " +
+                                             std::to_string(info.max_push_constants));
   if (spec.buffers > info.max_storage_buffers)
-    return Error(Errc::invalid_argument, what + " binds " + std::to_string(spec.buffers) + " storage buffers; " + dev.name() +
-                                             " allows " + std::to_string(info.max_storage_buffers));
+    return Error(Errc::invalid_argument, what + " binds " + std::to_string(spec.buffers) + " storage buffers; " +
+                                             dev.name() + " allows " + std::to_string(info.max_storage_buffers));
   if (!spec.constants.empty() && (spec.constants[0] == 0 || spec.constants[0] > info.max_workgroup_size[0] ||
                                   spec.constants[0] > info.max_workgroup_invocations))
     return Error(Errc::invalid_argument, what + ": workgroup size " + std::to_string(spec.constants[0]) +
@@ -64,7 +66,8 @@ Status Kernel::build(Kernel& k, Device& dev, const KernelSpec& spec) {
   dci.bindingCount = spec.buffers;
   dci.pBindings = bindings.data();
   VkDescriptorSetLayout dsl = VK_NULL_HANDLE;
-  HETEX_TRY_VOID(dev.check(vkCreateDescriptorSetLayout(d, &dci, nullptr, &dsl), "vkCreateDescriptorSetLayout for " + what));
+  HETEX_TRY_VOID(
+      dev.check(vkCreateDescriptorSetLayout(d, &dci, nullptr, &dsl), "vkCreateDescriptorSetLayout for " + what));
   k.set_layout_ = UniqueDescriptorSetLayout(d, dsl);
 
   VkPushConstantRange pcr{VK_SHADER_STAGE_COMPUTE_BIT, 0, spec.push_bytes};
@@ -100,7 +103,8 @@ Status Kernel::build(Kernel& k, Device& dev, const KernelSpec& spec) {
   pci.stage.pSpecializationInfo = entries.empty() ? nullptr : &si;
   pci.layout = pl;
   VkPipeline p = VK_NULL_HANDLE;
-  HETEX_TRY_VOID(dev.check(vkCreateComputePipelines(d, VK_NULL_HANDLE, 1, &pci, nullptr, &p), "vkCreateComputePipelines for " + what));
+  HETEX_TRY_VOID(dev.check(vkCreateComputePipelines(d, VK_NULL_HANDLE, 1, &pci, nullptr, &p),
+                           "vkCreateComputePipelines for " + what));
   k.pipeline_ = UniquePipeline(d, p);
   return {};
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A compute kernel: SPIR-V with one entry point "main", its storage buffers at set 0 (bindings
 // 0..buffers-1, in the order the host passes them), one push-constant block, and specialization

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vulkan/memory.hpp"
 
 #include <utility>
@@ -13,7 +14,9 @@ Result<Buffer> Buffer::create(std::shared_ptr<Device> device, std::uint64_t byte
   return b;
 }
 
-Result<Buffer> Buffer::create_owned(Device& device, std::uint64_t bytes, MemoryUse use) { return make(device, bytes, use); }
+Result<Buffer> Buffer::create_owned(Device& device, std::uint64_t bytes, MemoryUse use) {
+  return make(device, bytes, use);
+}
 
 Result<Buffer> Buffer::make(Device& dev, std::uint64_t bytes, MemoryUse use) {
   HETEX_TRY_VOID(dev.check_healthy());
@@ -29,8 +32,8 @@ Result<Buffer> Buffer::make(Device& dev, std::uint64_t bytes, MemoryUse use) {
   const auto& info = dev.info();
   if (info.max_allocation_bytes && b.capacity_ > info.max_allocation_bytes)
     return Error(Errc::out_of_memory, what + " of " + std::to_string(bytes) + " bytes on " + dev.name() +
-                                          ": one allocation may hold at most " + std::to_string(info.max_allocation_bytes) +
-                                          " bytes");
+                                          ": one allocation may hold at most " +
+                                          std::to_string(info.max_allocation_bytes) + " bytes");
 
   auto bci = vk_struct<VkBufferCreateInfo>(VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO);
   bci.size = b.capacity_;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Buffers: one VkBuffer with its own VkDeviceMemory. Device buffers are device-local; upload and
 // readback buffers are host-visible and mapped for their whole life (the pinned-memory

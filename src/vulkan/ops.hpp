@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The built-in workloads on a Vulkan device, each bit-identical with hetex's CPU implementation:
 // vector add/multiply, SHA-256 of many messages, Ed25519 verification (libsodium's verdicts), the
@@ -42,8 +43,8 @@ Status sha256(Device& device, const ops::MessageBatch& in, std::span<ops::Digest
 // Message i is data[offsets[i], offsets[i + 1]) with n + 1 absolute 64-bit offsets (not checked:
 // clamped into the data); digests to out[0, 32 n). The data must fit one binding
 // (maxStorageBufferRange).
-Result<TimelinePoint> sha256_resident(Device& device, const Buffer& data, std::uint64_t data_bytes, const Buffer& offsets,
-                                      std::uint64_t n, const Buffer& out);
+Result<TimelinePoint> sha256_resident(Device& device, const Buffer& data, std::uint64_t data_bytes,
+                                      const Buffer& offsets, std::uint64_t n, const Buffer& out);
 
 // ---- Ed25519 ---------------------------------------------------------------------------------
 // Which integer arithmetic the kernel uses: 64-bit (shaderInt64) where the device has it, else
@@ -62,8 +63,8 @@ Status image_run(Device& device, const image::Pipeline& p, image::ImageView in, 
 // Device-resident: `in` holds an image of `shape`, `out` the result. A pipeline the fused kernel
 // does not take needs scratch buffers and its taps on the device; that case waits for its work
 // before returning (the point it returns is then already reached).
-Result<TimelinePoint> image_run_resident(Device& device, const image::Pipeline& p, const image::Shape& shape, const Buffer& in,
-                                         const Buffer& out);
+Result<TimelinePoint> image_run_resident(Device& device, const image::Pipeline& p, const image::Shape& shape,
+                                         const Buffer& in, const Buffer& out);
 
 // ---- map -> filter -> reduce ---------------------------------------------------------------
 // The stages are GLSL expressions: `map` of the element x, `filter` (a bool) of the mapped value

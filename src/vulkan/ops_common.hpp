@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the op drivers share: the kernel of an embedded shader, workgroup counts, rounding.
 #include <algorithm>
@@ -13,8 +14,8 @@ namespace hetex::vulkan::detail {
 
 // The device's kernel for embedded shader `name` with `buffers` bindings, `push` bytes of push
 // constants and specialization constants (constant 0: the workgroup size).
-inline Result<const Kernel*> builtin_kernel(Device& dev, const std::string& name, std::uint32_t buffers, std::uint32_t push,
-                                            std::vector<std::uint32_t> constants) {
+inline Result<const Kernel*> builtin_kernel(Device& dev, const std::string& name, std::uint32_t buffers,
+                                            std::uint32_t push, std::vector<std::uint32_t> constants) {
   KernelSpec spec;
   spec.name = name;
   spec.spirv = HETEX_TRY(embedded_shader(name));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 verification on Vulkan: chunks of signatures staged as [keys | signatures | relative
 // offsets | messages] through the chunk pipeline, one invocation per signature; the kernel's
 // tables (base-point multiples and constants) computed by the C++ core and uploaded once per
@@ -36,7 +37,8 @@ std::vector<std::int32_t> build_tables() {
   constexpr auto blocklist = ed::small_order_detail::compute_blocklist();
   for (int k = 0; k < 7; ++k)
     for (int w = 0; w < 8; ++w)
-      t[std::size_t(kBlocklist + 2 * k) * 4 + w] = std::int32_t(std::uint32_t(blocklist.y[k].w[w / 2] >> (32 * (w % 2))));
+      t[std::size_t(kBlocklist + 2 * k) * 4 + w] =
+          std::int32_t(std::uint32_t(blocklist.y[k].w[w / 2] >> (32 * (w % 2))));
   constexpr auto mu = ed::scalar_detail::compute_mu();
   constexpr auto l = ed::scalar_detail::order_limbs();
   for (int i = 0; i < 9; ++i) {
@@ -69,7 +71,8 @@ constexpr std::uint64_t kStateBytes = 11 * 16;  // what phase 1 leaves phase 2 p
 // Phase 1 (checks, hash, decoding) or 2 (the double-scalar multiplication and the comparison).
 Result<const Kernel*> verify_kernel(Device& dev, Arithmetic a, int phase) {
   const bool wide = a == Arithmetic::int64 || (a == Arithmetic::automatic && dev.info().int64);
-  if (wide && !dev.info().int64) return Error(Errc::unavailable, dev.name() + " has no 64-bit integers in shaders (shaderInt64)");
+  if (wide && !dev.info().int64)
+    return Error(Errc::unavailable, dev.name() + " has no 64-bit integers in shaders (shaderInt64)");
   const std::string name = std::string(wide ? "ed25519_i64" : "ed25519_i32") + (phase == 1 ? "_p1" : "_p2");
   return detail::builtin_kernel(dev, name, 6, 4, {detail::workgroup(dev, kGroup)});
 }
@@ -123,7 +126,9 @@ Status ed25519_verify(Device& dev, const ops::VerifyBatch& batch, std::span<ops:
       continue;
     }
     std::size_t e = b + 1;
-    while (e < n && e - b < item_cap && offsets[e + 1] - offsets[b] <= data_cap && !(cpu < on_cpu.size() && on_cpu[cpu] == e)) ++e;
+    while (e < n && e - b < item_cap && offsets[e + 1] - offsets[b] <= data_cap &&
+           !(cpu < on_cpu.size() && on_cpu[cpu] == e))
+      ++e;
     chunks.push_back({b, e});
     b = e;
   }
@@ -156,10 +161,12 @@ Status ed25519_verify(Device& dev, const ops::VerifyBatch& batch, std::span<ops:
     const std::uint32_t push = static_cast<std::uint32_t>(m);
     const std::uint32_t group = detail::workgroup(dev, kGroup);
     const auto groups = static_cast<std::uint32_t>((m + group - 1) / group);
-    const std::initializer_list<Binding> bindings = {
-        {tables, 0, Binding::kWhole},           {&s.in, 0, 96 * m},
-        {&s.in, l.offsets, detail::round_up(4 * (m + 1), 16)}, {&s.in, l.data, l.end - l.data},
-        {&s.out, 0, detail::round_up(m, 4)},    {&s.out, state_at, kStateBytes * m}};
+    const std::initializer_list<Binding> bindings = {{tables, 0, Binding::kWhole},
+                                                     {&s.in, 0, 96 * m},
+                                                     {&s.in, l.offsets, detail::round_up(4 * (m + 1), 16)},
+                                                     {&s.in, l.data, l.end - l.data},
+                                                     {&s.out, 0, detail::round_up(m, 4)},
+                                                     {&s.out, state_at, kStateBytes * m}};
     HETEX_TRY_VOID(rec.dispatch(*phase1, bindings, push, groups));
     rec.barrier(Access::compute, Access::compute);
     return rec.dispatch(*phase2, bindings, push, groups);

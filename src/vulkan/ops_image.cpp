@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The image pipeline on Vulkan: the fused tile kernel over stripes of rows (each stripe uploads
 // the halo rows it reads; its taps are specialization constants), or separable passes over the
 // whole image (their taps travel in front of the pixels).
@@ -26,11 +27,14 @@ struct PassPush {
   std::int32_t width, height;
 };
 
-int sobel_mode(const Plan& plan) { return plan.edges == image::Edges::none ? 0 : plan.edges == image::Edges::magnitude ? 1 : 2; }
+int sobel_mode(const Plan& plan) {
+  return plan.edges == image::Edges::none ? 0 : plan.edges == image::Edges::magnitude ? 1 : 2;
+}
 
 Status check_device(const Device& dev) {
   if (!dev.info().storage8)
-    return Error(Errc::unavailable, dev.name() + " has no 8-bit storage buffers (storageBuffer8BitAccess), which the image kernels need");
+    return Error(Errc::unavailable,
+                 dev.name() + " has no 8-bit storage buffers (storageBuffer8BitAccess), which the image kernels need");
   return {};
 }
 
@@ -51,16 +55,23 @@ bool fusable(const Device& dev, const Plan& plan) {
 // The fused kernel for this plan: radius, stages, channels and taps are specialization constants
 // (ids 1-4, and 8 on for the taps), so each blur gets a pipeline of its own, taps as immediates.
 Result<const Kernel*> fused_kernel(Device& dev, const Plan& plan, int radius, int sobel, bool gray, int channels) {
-  std::vector<std::uint32_t> c = {std::uint32_t(kTile), std::uint32_t(radius), std::uint32_t(sobel), gray ? 1u : 0u,
-                                  std::uint32_t(channels), 0, 0, 0};
+  std::vector<std::uint32_t> c = {std::uint32_t(kTile),
+                                  std::uint32_t(radius),
+                                  std::uint32_t(sobel),
+                                  gray ? 1u : 0u,
+                                  std::uint32_t(channels),
+                                  0,
+                                  0,
+                                  0};
   if (radius > 0)
     for (int k = 0; k <= 2 * radius; ++k) c.push_back(plan.taps[std::size_t(k)]);
   return detail::builtin_kernel(dev, "image_fused", 2, sizeof(FusedPush), std::move(c));
 }
 
 Result<const Kernel*> pass_kernel(Device& dev, int pass, int radius, int channels) {
-  return detail::builtin_kernel(dev, "image_passes", 4, sizeof(PassPush),
-                                {detail::workgroup(dev, 256), std::uint32_t(pass), std::uint32_t(radius), std::uint32_t(channels)});
+  return detail::builtin_kernel(
+      dev, "image_passes", 4, sizeof(PassPush),
+      {detail::workgroup(dev, 256), std::uint32_t(pass), std::uint32_t(radius), std::uint32_t(channels)});
 }
 
 void write_taps(const Plan& plan, std::uint8_t* dst) {
@@ -87,8 +98,8 @@ Status record_fused(Device& dev, Recording& rec, const Plan& plan, const Binding
 
 // The whole image through separable passes (device to device), with scratch buffers the caller
 // keeps until the work is done.
-Status record_passes(Device& dev, Recording& rec, const Plan& plan, const Binding& taps, const Binding& in, const Binding& out,
-                     std::vector<Buffer>& scratch) {
+Status record_passes(Device& dev, Recording& rec, const Plan& plan, const Binding& taps, const Binding& in,
+                     const Binding& out, std::vector<Buffer>& scratch) {
   const std::uint64_t pixels = plan.in.pixels();
   const int c = plan.work_channels;
   const std::uint32_t group = detail::workgroup(dev, 256);
@@ -104,7 +115,8 @@ Status record_passes(Device& dev, Recording& rec, const Plan& plan, const Bindin
     const Binding gray = HETEX_TRY(make(pixels));
     const Kernel* k = HETEX_TRY(pass_kernel(dev, 0, 0, plan.in.channels));
     const Binding target = (!plan.blur && !edges) ? out : gray;
-    HETEX_TRY_VOID(rec.dispatch(*k, {src, taps, target, taps}, push, detail::groups_for(dev, pixels, group)));  // binding 1 unused
+    HETEX_TRY_VOID(
+        rec.dispatch(*k, {src, taps, target, taps}, push, detail::groups_for(dev, pixels, group)));  // binding 1 unused
     rec.barrier(Access::compute, Access::compute);
     src = target;
   }
@@ -131,8 +143,9 @@ Status record_passes(Device& dev, Recording& rec, const Plan& plan, const Bindin
 
 Status check_binding(const Device& dev, std::uint64_t bytes, const char* what) {
   if (bytes > dev.info().max_storage_buffer_range)
-    return Error(Errc::unavailable, std::string(what) + " of " + std::to_string(bytes) + " bytes exceeds " + dev.name() +
-                                        "'s largest binding (" + std::to_string(dev.info().max_storage_buffer_range) + " bytes)");
+    return Error(Errc::unavailable, std::string(what) + " of " + std::to_string(bytes) + " bytes exceeds " +
+                                        dev.name() + "'s largest binding (" +
+                                        std::to_string(dev.info().max_storage_buffer_range) + " bytes)");
   return {};
 }
 
@@ -156,7 +169,8 @@ Status image_run(Device& dev, const image::Pipeline& p, image::ImageView in, std
     // Whole image, one chunk: [taps | pixels] up, the passes, the result down.
     HETEX_TRY_VOID(check_binding(dev, plan.in.pixels() * plan.work_channels * 4, "the blur's intermediate image"));
     std::vector<Buffer> scratch;
-    const SlotSizes sizes{kTapsBytes + plan.in.bytes(), kTapsBytes + plan.in.bytes(), plan.out.bytes(), plan.out.bytes()};
+    const SlotSizes sizes{kTapsBytes + plan.in.bytes(), kTapsBytes + plan.in.bytes(), plan.out.bytes(),
+                          plan.out.bytes()};
     ChunkSteps steps;
     steps.pack = [&](std::size_t, Slot& s) -> Result<ChunkWork> {
       write_taps(plan, s.up.host().data());
@@ -164,7 +178,8 @@ Status image_run(Device& dev, const image::Pipeline& p, image::ImageView in, std
       return ChunkWork{0, kTapsBytes + plan.in.bytes(), plan.out.bytes()};
     };
     steps.dispatch = [&](std::size_t, Slot& s, Recording& rec) -> Status {
-      return record_passes(dev, rec, plan, {&s.in, 0, kTapsBytes}, {&s.in, kTapsBytes, detail::round_up(plan.in.bytes(), 16)},
+      return record_passes(dev, rec, plan, {&s.in, 0, kTapsBytes},
+                           {&s.in, kTapsBytes, detail::round_up(plan.in.bytes(), 16)},
                            {&s.out, 0, detail::round_up(plan.out.bytes(), 16)}, scratch);
     };
     steps.unpack = [&](std::size_t, Slot& s) -> Status {
@@ -207,18 +222,20 @@ Status image_run(Device& dev, const image::Pipeline& p, image::ImageView in, std
   steps.unpack = [&](std::size_t k, Slot& s) -> Status {
     int row0, rows, a, b;
     rows_of(k, row0, rows, a, b);
-    hetex::detail::parallel_copy(out.data() + std::uint64_t(row0) * out_row, s.down.host().data(), std::uint64_t(rows) * out_row);
+    hetex::detail::parallel_copy(out.data() + std::uint64_t(row0) * out_row, s.down.host().data(),
+                                 std::uint64_t(rows) * out_row);
     return {};
   };
   return run_chunks(dev, sizes, 3, stripes, steps);
 }
 
-Result<TimelinePoint> image_run_resident(Device& dev, const image::Pipeline& p, const image::Shape& shape, const Buffer& in,
-                                         const Buffer& out) {
+Result<TimelinePoint> image_run_resident(Device& dev, const image::Pipeline& p, const image::Shape& shape,
+                                         const Buffer& in, const Buffer& out) {
   HETEX_TRY_VOID(check_device(dev));
   const Plan plan = HETEX_TRY(image::detail::make_plan(p, shape));
   for (const Buffer* b : {&in, &out})
-    if (!*b || &b->device() != &dev) return Error(Errc::invalid_argument, "image_run_resident: buffers must live on " + dev.name());
+    if (!*b || &b->device() != &dev)
+      return Error(Errc::invalid_argument, "image_run_resident: buffers must live on " + dev.name());
   if (in.size() < plan.in.bytes() || out.size() < plan.out.bytes())
     return Error(Errc::invalid_argument, "image_run_resident: the buffers are smaller than the images");
   HETEX_TRY_VOID(check_binding(dev, plan.in.bytes(), "the input image"));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // map -> filter -> sum/count/min/max on Vulkan: one kernel per (element type, map, filter), built
 // in for the identity and the benchmark's stages, compiled at run time for any other; workgroup
 // partial results combined on the host in a fixed order.
@@ -32,15 +33,21 @@ struct Push {
 
 template <class T>
 constexpr int type_code() {
-  if constexpr (std::is_same_v<T, float>) return 0;
-  else if constexpr (std::is_same_v<T, std::int32_t>) return 1;
-  else return 2;
+  if constexpr (std::is_same_v<T, float>)
+    return 0;
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return 1;
+  else
+    return 2;
 }
 template <class T>
 constexpr const char* type_name() {
-  if constexpr (std::is_same_v<T, float>) return "f32";
-  else if constexpr (std::is_same_v<T, std::int32_t>) return "i32";
-  else return "u32";
+  if constexpr (std::is_same_v<T, float>)
+    return "f32";
+  else if constexpr (std::is_same_v<T, std::int32_t>)
+    return "i32";
+  else
+    return "u32";
 }
 
 bool is_identity(const ReduceSpec& s) { return s.map == "x" && s.filter == "true"; }
@@ -57,9 +64,9 @@ Result<std::string> runtime_source(const ReduceSpec& spec) {
   const auto at = src.find(marker);
   if (at == std::string::npos) return Error(Errc::internal, "reduce.comp has lost its //@stages marker");
   const auto line = 1 + std::count(src.begin(), src.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-  const std::string stages = "#line 1 \"map\"\nT hetex_map(T x) { return T(" + spec.map + "\n); }\n#line 1 \"filter\"\n" +
-                             "bool hetex_filter(T y) { return bool(" + spec.filter + "\n); }\n#line " +
-                             std::to_string(line + 1) + " \"reduce.comp\"\n";
+  const std::string stages = "#line 1 \"map\"\nT hetex_map(T x) { return T(" + spec.map +
+                             "\n); }\n#line 1 \"filter\"\n" + "bool hetex_filter(T y) { return bool(" + spec.filter +
+                             "\n); }\n#line " + std::to_string(line + 1) + " \"reduce.comp\"\n";
   src.replace(at, marker.size(), stages);
   return src;
 }
@@ -67,9 +74,11 @@ Result<std::string> runtime_source(const ReduceSpec& spec) {
 template <class T>
 Result<const Kernel*> reduce_kernel(Device& dev, const ReduceSpec& spec) {
   if (!dev.info().subgroup_arithmetic)
-    return Error(Errc::unavailable, dev.name() + " has no subgroup arithmetic in compute shaders, which the reductions need");
+    return Error(Errc::unavailable,
+                 dev.name() + " has no subgroup arithmetic in compute shaders, which the reductions need");
   const std::vector<std::uint32_t> constants = {detail::workgroup(dev, kGroup)};
-  if (is_identity(spec)) return detail::builtin_kernel(dev, std::string("reduce_") + type_name<T>(), 2, sizeof(Push), constants);
+  if (is_identity(spec))
+    return detail::builtin_kernel(dev, std::string("reduce_") + type_name<T>(), 2, sizeof(Push), constants);
   if (std::is_same_v<T, float> && is_square_below_quarter(spec))
     return detail::builtin_kernel(dev, "reduce_f32_square_below_quarter", 2, sizeof(Push), constants);
   const std::string source = HETEX_TRY(runtime_source(spec));
@@ -173,14 +182,16 @@ Result<Reduced<T>> reduce(Device& dev, const ReduceSpec& spec, std::span<const T
 
 template <class T>
 Result<Reduced<T>> reduce_resident(Device& dev, const ReduceSpec& spec, const Buffer& data, std::uint64_t n) {
-  if (!data || &data.device() != &dev) return Error(Errc::invalid_argument, "reduce_resident: the data must live on " + dev.name());
+  if (!data || &data.device() != &dev)
+    return Error(Errc::invalid_argument, "reduce_resident: the data must live on " + dev.name());
   if (data.size() < n * 4)
-    return Error(Errc::invalid_argument, "reduce_resident: a buffer of " + std::to_string(data.size()) + " bytes holds fewer than " +
-                                             std::to_string(n) + " elements");
+    return Error(Errc::invalid_argument, "reduce_resident: a buffer of " + std::to_string(data.size()) +
+                                             " bytes holds fewer than " + std::to_string(n) + " elements");
   const Kernel* k = HETEX_TRY(reduce_kernel<T>(dev, spec));
   Accumulator<T> acc;
   if (n == 0) return acc.result();
-  const std::uint64_t per = std::min<std::uint64_t>(std::uint64_t(1) << 30, dev.info().max_storage_buffer_range / 256 * 64);
+  const std::uint64_t per =
+      std::min<std::uint64_t>(std::uint64_t(1) << 30, dev.info().max_storage_buffer_range / 256 * 64);
   const std::uint64_t dispatches = (n + per - 1) / per;
   const std::uint64_t cap = std::uint64_t(group_cap(dev)) * kPartialBytes;
   auto out = HETEX_TRY(Buffer::create(dev.shared_from_this(), dispatches * cap, MemoryUse::device));
@@ -189,8 +200,9 @@ Result<Reduced<T>> reduce_resident(Device& dev, const ReduceSpec& spec, const Bu
   for (std::uint64_t d = 0; d < dispatches; ++d) {
     const std::uint64_t b = d * per, len = std::min(per, n - b);
     const std::uint32_t groups = groups_for_elements(dev, len);
-    HETEX_TRY_VOID(rec.dispatch(*k, {{&data, b * 4, detail::round_up(len * 4, 16)}, {&out, d * cap, groups * kPartialBytes}},
-                                Push{static_cast<std::uint32_t>(len)}, groups));
+    HETEX_TRY_VOID(
+        rec.dispatch(*k, {{&data, b * 4, detail::round_up(len * 4, 16)}, {&out, d * cap, groups * kPartialBytes}},
+                     Push{static_cast<std::uint32_t>(len)}, groups));
   }
   rec.barrier(Access::compute, Access::transfer);
   rec.copy(out, 0, back, 0, dispatches * cap);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SHA-256 on Vulkan: chunks planned and packed by the same host code as the CUDA path
 // (ops/sha256_detail.hpp: relative 32-bit offsets, or none for equal lengths), through the chunk
 // pipeline; messages too long for a chunk hashed on the CPU concurrently.
@@ -23,7 +24,8 @@ struct Push {
 
 Result<const Kernel*> sha_kernel(Device& dev, Offsets kind) {
   if (!dev.info().subgroup_ballot)
-    return Error(Errc::unavailable, dev.name() + " has no subgroup ballot in compute shaders, which the SHA-256 kernel needs");
+    return Error(Errc::unavailable,
+                 dev.name() + " has no subgroup ballot in compute shaders, which the SHA-256 kernel needs");
   return detail::builtin_kernel(dev, "sha256", 3, sizeof(Push), {detail::workgroup(dev, kGroup), kind});
 }
 
@@ -35,13 +37,14 @@ std::uint32_t per_group(const Device& dev, std::uint64_t n, std::uint32_t group)
   return static_cast<std::uint32_t>(std::max<std::uint64_t>(group, (n + resident - 1) / resident));
 }
 
-Status dispatch(Device& dev, Recording& rec, Offsets kind, const Binding& data, std::uint64_t data_bytes, const Binding& offs,
-                const Binding& out, std::uint64_t n, std::uint64_t length) {
+Status dispatch(Device& dev, Recording& rec, Offsets kind, const Binding& data, std::uint64_t data_bytes,
+                const Binding& offs, const Binding& out, std::uint64_t n, std::uint64_t length) {
   const Kernel* k = HETEX_TRY(sha_kernel(dev, kind));
   const std::uint32_t group = detail::workgroup(dev, kGroup);
   const std::uint32_t per = per_group(dev, n, group);
   const auto groups = static_cast<std::uint32_t>((n + per - 1) / per);
-  const Push push{static_cast<std::uint32_t>(n), per, static_cast<std::uint32_t>(data_bytes), 0, static_cast<std::uint32_t>(length)};
+  const Push push{static_cast<std::uint32_t>(n), per, static_cast<std::uint32_t>(data_bytes), 0,
+                  static_cast<std::uint32_t>(length)};
   return rec.dispatch(*k, {data, offs, out}, push, groups);
 }
 
@@ -88,7 +91,8 @@ Status sha256(Device& dev, const ops::MessageBatch& in, std::span<ops::Digest> o
     const Binding data{&s.in, doff, detail::round_up(std::max<std::uint64_t>(p.data_bytes, 1), 16)};
     const Binding offs{&s.in, 0, detail::round_up(4 * (p.messages + 1), 16)};
     const Binding digests{&s.out, 0, p.messages * 32};
-    return dispatch(dev, rec, p.uniform ? kUniform : kRelative, data, p.data_bytes, offs, digests, p.messages, p.length);
+    return dispatch(dev, rec, p.uniform ? kUniform : kRelative, data, p.data_bytes, offs, digests, p.messages,
+                    p.length);
   };
   steps.unpack = [&](std::size_t k, Slot& s) -> Status {
     const sd::Chunk& c = device_chunks[k];
@@ -103,17 +107,20 @@ Status sha256(Device& dev, const ops::MessageBatch& in, std::span<ops::Digest> o
 Result<TimelinePoint> sha256_resident(Device& dev, const Buffer& data, std::uint64_t data_bytes, const Buffer& offsets,
                                       std::uint64_t n, const Buffer& out) {
   for (const Buffer* b : {&data, &offsets, &out})
-    if (!*b || &b->device() != &dev) return Error(Errc::invalid_argument, "sha256_resident: buffers must live on " + dev.name());
+    if (!*b || &b->device() != &dev)
+      return Error(Errc::invalid_argument, "sha256_resident: buffers must live on " + dev.name());
   if (data.size() < data_bytes || offsets.size() < 8 * (n + 1) || out.size() < 32 * n)
-    return Error(Errc::invalid_argument, "sha256_resident: the buffers are smaller than " + std::to_string(n) + " messages need");
+    return Error(Errc::invalid_argument,
+                 "sha256_resident: the buffers are smaller than " + std::to_string(n) + " messages need");
   const std::uint64_t bind = detail::round_up(std::max<std::uint64_t>(data_bytes, 1), 16);
   if (bind > dev.info().max_storage_buffer_range || data_bytes >= (std::uint64_t(1) << 32))
-    return Error(Errc::invalid_argument, "sha256_resident: " + std::to_string(data_bytes) + " bytes of data exceed " + dev.name() +
-                                             "'s largest binding (" + std::to_string(dev.info().max_storage_buffer_range) + " bytes)");
+    return Error(Errc::invalid_argument, "sha256_resident: " + std::to_string(data_bytes) + " bytes of data exceed " +
+                                             dev.name() + "'s largest binding (" +
+                                             std::to_string(dev.info().max_storage_buffer_range) + " bytes)");
   auto rec = HETEX_TRY(Recording::begin(dev, QueueRole::compute));
   if (n > 0)
-    HETEX_TRY_VOID(dispatch(dev, rec, kAbsolute, {&data, 0, bind}, data_bytes, {&offsets, 0, detail::round_up(8 * (n + 1), 16)},
-                            {&out, 0, 32 * n}, n, 0));
+    HETEX_TRY_VOID(dispatch(dev, rec, kAbsolute, {&data, 0, bind}, data_bytes,
+                            {&offsets, 0, detail::round_up(8 * (n + 1), 16)}, {&out, 0, 32 * n}, n, 0));
   return rec.submit();
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Vector add/multiply: host data goes through the chunk pipeline (x and y of a chunk staged side by
 // side, the result back); device-resident buffers are dispatched over directly.
 #include <cstring>
@@ -40,7 +41,8 @@ Future<void> as_future(Device& device, Result<TimelinePoint> point) {
 Status vector(Device& dev, ops::VectorKind kind, const ZipBatch<float>& in, std::span<float> out) {
   if (in.x.size() != in.y.size() || in.x.size() != out.size())
     return Error(Errc::invalid_argument, "vector operation: inputs of " + std::to_string(in.x.size()) + " and " +
-                                             std::to_string(in.y.size()) + " items, output of " + std::to_string(out.size()));
+                                             std::to_string(in.y.size()) + " items, output of " +
+                                             std::to_string(out.size()));
   const std::size_t n = out.size();
   if (n == 0) return {};
   const Kernel* k = HETEX_TRY(vector_kernel(dev, kind));
@@ -67,18 +69,20 @@ Status vector(Device& dev, ops::VectorKind kind, const ZipBatch<float>& in, std:
   return run_chunks(dev, sizes, 3, chunk_count(n, per), steps);
 }
 
-Result<TimelinePoint> vector_resident(Device& dev, ops::VectorKind kind, const Buffer& x, const Buffer& y, const Buffer& out,
-                                      std::uint64_t n) {
+Result<TimelinePoint> vector_resident(Device& dev, ops::VectorKind kind, const Buffer& x, const Buffer& y,
+                                      const Buffer& out, std::uint64_t n) {
   for (const Buffer* b : {&x, &y, &out}) {
-    if (!*b || &b->device() != &dev) return Error(Errc::invalid_argument, "vector_resident: buffers must live on " + dev.name());
+    if (!*b || &b->device() != &dev)
+      return Error(Errc::invalid_argument, "vector_resident: buffers must live on " + dev.name());
     if (b->size() < n * 4)
-      return Error(Errc::invalid_argument, "vector_resident: a buffer of " + std::to_string(b->size()) + " bytes holds fewer than " +
-                                               std::to_string(n) + " floats");
+      return Error(Errc::invalid_argument, "vector_resident: a buffer of " + std::to_string(b->size()) +
+                                               " bytes holds fewer than " + std::to_string(n) + " floats");
   }
   const Kernel* k = HETEX_TRY(vector_kernel(dev, kind));
   auto rec = HETEX_TRY(Recording::begin(dev, QueueRole::compute));
   // Floats per dispatch: each binding stays within the device's largest binding.
-  const std::uint64_t per = std::min<std::uint64_t>(std::uint64_t(1) << 30, dev.info().max_storage_buffer_range / 4 / 256 * 256);
+  const std::uint64_t per =
+      std::min<std::uint64_t>(std::uint64_t(1) << 30, dev.info().max_storage_buffer_range / 4 / 256 * 256);
   for (std::uint64_t b = 0; b < n; b += per) {
     const std::uint64_t len = std::min(per, n - b), quads = (len + 3) / 4, bytes = quads * 16;
     HETEX_TRY_VOID(rec.dispatch(*k, {{&x, b * 4, bytes}, {&y, b * 4, bytes}, {&out, b * 4, bytes}},

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vulkan/recording.hpp"
 
 #include <vector>
@@ -21,8 +22,10 @@ Scope source_scope(Access a) {
 }
 Scope destination_scope(Access a) {
   switch (a) {
-    case Access::transfer: return {VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
-    case Access::compute: return {VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
+    case Access::transfer:
+      return {VK_PIPELINE_STAGE_TRANSFER_BIT, VK_ACCESS_TRANSFER_READ_BIT | VK_ACCESS_TRANSFER_WRITE_BIT};
+    case Access::compute:
+      return {VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT};
     default: return {VK_PIPELINE_STAGE_HOST_BIT, VK_ACCESS_HOST_READ_BIT};
   }
 }
@@ -72,7 +75,8 @@ Result<VkDescriptorSet> Recording::allocate_set(VkDescriptorSetLayout layout) {
     ai.descriptorPool = ctx_->descriptors.back().get();
     const VkResult r = vkAllocateDescriptorSets(device_->handle(), &ai, &set);
     if (r == VK_SUCCESS) return set;
-    if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL) return device_->fail(r, "vkAllocateDescriptorSets");
+    if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
+      return device_->fail(r, "vkAllocateDescriptorSets");
   }
   // A new pool for the next few dispatches of this command buffer.
   constexpr std::uint32_t kSets = 16, kBuffersPerSet = 8;
@@ -82,7 +86,8 @@ Result<VkDescriptorSet> Recording::allocate_set(VkDescriptorSetLayout layout) {
   pci.poolSizeCount = 1;
   pci.pPoolSizes = &size;
   VkDescriptorPool pool = VK_NULL_HANDLE;
-  HETEX_TRY_VOID(device_->check(vkCreateDescriptorPool(device_->handle(), &pci, nullptr, &pool), "vkCreateDescriptorPool"));
+  HETEX_TRY_VOID(
+      device_->check(vkCreateDescriptorPool(device_->handle(), &pci, nullptr, &pool), "vkCreateDescriptorPool"));
   ctx_->descriptors.emplace_back(device_->handle(), pool);
   ai.descriptorPool = pool;
   HETEX_TRY_VOID(device_->check(vkAllocateDescriptorSets(device_->handle(), &ai, &set), "vkAllocateDescriptorSets"));
@@ -96,7 +101,8 @@ Status Recording::dispatch(const Kernel& kernel, std::initializer_list<Binding> 
     return Error(Errc::invalid_argument, what + " with " + std::to_string(bindings.size()) + " buffers; it binds " +
                                              std::to_string(kernel.buffers()));
   if (push_bytes != kernel.push_bytes())
-    return Error(Errc::invalid_argument, what + " with " + std::to_string(push_bytes) + " bytes of push constants; it takes " +
+    return Error(Errc::invalid_argument, what + " with " + std::to_string(push_bytes) +
+                                             " bytes of push constants; it takes " +
                                              std::to_string(kernel.push_bytes()));
   const auto& info = device_->info();
   if (x > info.max_workgroup_count[0] || y > info.max_workgroup_count[1] || z > info.max_workgroup_count[2])
@@ -109,13 +115,15 @@ Status Recording::dispatch(const Kernel& kernel, std::initializer_list<Binding> 
     if (&b.buffer->device() != device_) return Error(Errc::invalid_argument, what + " with a buffer of another device");
     const std::uint64_t cap = b.buffer->capacity();
     if (b.offset >= cap || b.offset % info.min_storage_offset_alignment != 0)
-      return Error(Errc::invalid_argument, what + ": binding offset " + std::to_string(b.offset) + " is past the buffer or not a multiple of " +
+      return Error(Errc::invalid_argument, what + ": binding offset " + std::to_string(b.offset) +
+                                               " is past the buffer or not a multiple of " +
                                                std::to_string(info.min_storage_offset_alignment));
     std::uint64_t range = b.bytes == Binding::kWhole ? cap - b.offset : b.bytes;
     if (b.bytes == Binding::kWhole) range = std::min<std::uint64_t>(range, info.max_storage_buffer_range / 16 * 16);
     if (range == 0 || range > cap - b.offset || range > info.max_storage_buffer_range)
-      return Error(Errc::invalid_argument, what + ": a binding of " + std::to_string(range) + " bytes at " + std::to_string(b.offset) +
-                                               " does not fit the buffer or " + device_->name() + "'s largest binding (" +
+      return Error(Errc::invalid_argument, what + ": a binding of " + std::to_string(range) + " bytes at " +
+                                               std::to_string(b.offset) + " does not fit the buffer or " +
+                                               device_->name() + "'s largest binding (" +
                                                std::to_string(info.max_storage_buffer_range) + " bytes)");
     infos.push_back({b.buffer->handle(), b.offset, range});
   }
@@ -132,8 +140,11 @@ Status Recording::dispatch(const Kernel& kernel, std::initializer_list<Binding> 
   vkUpdateDescriptorSets(device_->handle(), static_cast<std::uint32_t>(writes.size()), writes.data(), 0, nullptr);
   VkCommandBuffer cb = ctx_->cb;
   vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.pipeline());
-  if (!writes.empty()) vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.layout(), 0, 1, &set, 0, nullptr);
-  if (push_bytes) vkCmdPushConstants(cb, kernel.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, static_cast<std::uint32_t>(push_bytes), push);
+  if (!writes.empty())
+    vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.layout(), 0, 1, &set, 0, nullptr);
+  if (push_bytes)
+    vkCmdPushConstants(cb, kernel.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, static_cast<std::uint32_t>(push_bytes),
+                       push);
   if (x && y && z) vkCmdDispatch(cb, x, y, z);
   return {};
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Recording work for one queue: copies, dispatches and the barriers between them, submitted as
 // one command buffer that signals the queue's timeline. Dependencies between queues go through
@@ -38,15 +39,16 @@ class Recording {
   // An unsubmitted recording is dropped; its command buffer is reused.
   ~Recording();
 
-  void copy(const Buffer& src, std::uint64_t src_offset, const Buffer& dst, std::uint64_t dst_offset, std::uint64_t bytes);
+  void copy(const Buffer& src, std::uint64_t src_offset, const Buffer& dst, std::uint64_t dst_offset,
+            std::uint64_t bytes);
   // Fills with a 32-bit pattern; offset and bytes multiples of 4.
   void fill(const Buffer& dst, std::uint64_t offset, std::uint64_t bytes, std::uint32_t word);
   // Makes the writes of earlier `from` work visible to later `to` work (and orders the two).
   void barrier(Access from, Access to);
   // Binds `bindings` (as many as the kernel has, in order) and the push constants (exactly the
   // kernel's push_bytes), and dispatches groups x * y * z.
-  Status dispatch(const Kernel& kernel, std::initializer_list<Binding> bindings, const void* push, std::size_t push_bytes,
-                  std::uint32_t x, std::uint32_t y = 1, std::uint32_t z = 1);
+  Status dispatch(const Kernel& kernel, std::initializer_list<Binding> bindings, const void* push,
+                  std::size_t push_bytes, std::uint32_t x, std::uint32_t y = 1, std::uint32_t z = 1);
   template <class Push>
   Status dispatch(const Kernel& kernel, std::initializer_list<Binding> bindings, const Push& push, std::uint32_t x,
                   std::uint32_t y = 1, std::uint32_t z = 1) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "vulkan/staging.hpp"
 
 #include <mutex>
@@ -53,7 +54,8 @@ struct InFlight {
 
 // Records and submits chunk k; `last` is the latest point submitted for it, even when a later
 // step fails (the caller must wait for it before the slot is reused).
-Status submit_chunk(Device& dev, Slot& s, const ChunkWork& w, std::size_t k, const ChunkSteps& steps, TimelinePoint& last) {
+Status submit_chunk(Device& dev, Slot& s, const ChunkWork& w, std::size_t k, const ChunkSteps& steps,
+                    TimelinePoint& last) {
   HETEX_TRY_VOID(s.up.flush(w.offset, w.upload));
   if (!dev.separate_transfer()) {
     auto rec = HETEX_TRY(Recording::begin(dev, QueueRole::compute));
@@ -87,7 +89,8 @@ Status submit_chunk(Device& dev, Slot& s, const ChunkWork& w, std::size_t k, con
 
 Status run_chunks(Device& dev, const SlotSizes& sizes, std::size_t slots, std::size_t chunks, const ChunkSteps& steps) {
   if (chunks == 0) return {};
-  SlotPool* pool = HETEX_TRY(dev.resource<SlotPool>("staging.slots", [] { return Result<std::shared_ptr<SlotPool>>(std::make_shared<SlotPool>()); }));
+  SlotPool* pool = HETEX_TRY(dev.resource<SlotPool>(
+      "staging.slots", [] { return Result<std::shared_ptr<SlotPool>>(std::make_shared<SlotPool>()); }));
   slots = std::max<std::size_t>(1, std::min(slots, chunks));
   std::vector<InFlight> ring(slots);
   // Whatever happens, no slot goes back to the pool (or away) while the device may still use it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Chunked host -> device -> host work for batches larger than one dispatch: each chunk is packed
 // by the host into a host-visible upload buffer, copied to device memory (on the transfer queue
@@ -45,7 +46,8 @@ struct ChunkSteps {
 
 // Runs chunks 0..chunks-1 through `slots` slots of `sizes`; returns once every chunk is unpacked,
 // or at the first error, after the device has finished with every slot.
-Status run_chunks(Device& device, const SlotSizes& sizes, std::size_t slots, std::size_t chunks, const ChunkSteps& steps);
+Status run_chunks(Device& device, const SlotSizes& sizes, std::size_t slots, std::size_t chunks,
+                  const ChunkSteps& steps);
 
 // How many chunks of at most `per_chunk` items `items` items make.
 inline std::size_t chunk_count(std::size_t items, std::size_t per_chunk) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "async/fake_gpu.hpp"
 
 #include <atomic>
@@ -171,7 +172,8 @@ class FakeStream final : public detail::StreamImpl {
   Status copy(void* dst, const void* src, std::size_t bytes) override {
     HETEX_TRY_VOID(check());
     const std::size_t n = dev_->copies.fetch_add(1);
-    if (n == dev_->fail_copy.load()) return Error(Errc::invalid_argument, "fake copy " + std::to_string(n) + " failed (injected)");
+    if (n == dev_->fail_copy.load())
+      return Error(Errc::invalid_argument, "fake copy " + std::to_string(n) + " failed (injected)");
     if (bytes == 0) return {};
     if (dev_->kind_of(src) == MemoryKind::host) {
       // Pageable: read now, as the driver copies it into its own staging before returning.
@@ -196,7 +198,8 @@ class FakeStream final : public detail::StreamImpl {
     HETEX_TRY_VOID(check());
     launch_failed_ = false;
     launch(native());
-    if (launch_failed_) return Error(Errc::invalid_argument, "fake kernel launch failed: invalid configuration (injected)");
+    if (launch_failed_)
+      return Error(Errc::invalid_argument, "fake kernel launch failed: invalid configuration (injected)");
     return record();
   }
 
@@ -291,7 +294,9 @@ FakeGpu::~FakeGpu() {
 
 bool FakeGpu::healthy() const { return state_->healthy.load(); }
 std::uint64_t FakeGpu::generation() const { return state_->generation.load(); }
-Result<hetex::MemoryInfo> FakeGpu::memory_info() { return hetex::MemoryInfo{info_.total_memory / 2, info_.total_memory}; }
+Result<hetex::MemoryInfo> FakeGpu::memory_info() {
+  return hetex::MemoryInfo{info_.total_memory / 2, info_.total_memory};
+}
 
 Result<void*> FakeGpu::allocate(MemoryKind kind, std::size_t bytes) {
   if (kind != MemoryKind::pinned && kind != MemoryKind::device)
@@ -337,7 +342,9 @@ std::size_t FakeGpu::live_allocations() const {
   return state_->memory.size();
 }
 
-void fake_enqueue(hetex::NativeStream s, std::function<void()> work) { FakeStream::from(s).enqueue(std::move(work), true); }
+void fake_enqueue(hetex::NativeStream s, std::function<void()> work) {
+  FakeStream::from(s).enqueue(std::move(work), true);
+}
 void fake_fail_launch(hetex::NativeStream s) { FakeStream::from(s).fail_launch(); }
 void fake_fault(hetex::NativeStream s) {
   auto& fs = FakeStream::from(s);

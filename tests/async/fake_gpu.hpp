@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A fake GPU behind the backend seam (hetex/core/backend.hpp), for testing code written against
 // it on machines without a GPU: "device" memory is host memory, each stream runs its work in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The staging pipeline's behaviour, written once and run on every backend present: the fake GPU
 // (tests/async/test_staging.cpp, everywhere) and CUDA (tests/gpu/test_staging_gpu.cpp and
@@ -79,7 +80,8 @@ class XorWork final : public hd::StagedWork {
   std::vector<std::size_t> landed;  // chunk indices, in landing order
 
   Status pack(hd::Chunk& c, const hd::SlotMemory& m) override {
-    if (bad_pack_at == c.index) return hetex::Error(Errc::invalid_argument, "chunk " + std::to_string(c.index) + " is malformed");
+    if (bad_pack_at == c.index)
+      return hetex::Error(Errc::invalid_argument, "chunk " + std::to_string(c.index) + " is malformed");
     const std::size_t n = c.end - c.begin;
     if (m.device_in.size() < n || m.device_out.size() < n) return hetex::Error(Errc::internal, "slot too small");
     c.upload(m.device_in.data(), in_.data() + c.begin, n, in_.page_locked());
@@ -161,8 +163,8 @@ inline ::testing::AssertionResult output_is(HostBytes& in, HostBytes& out, const
     for (std::size_t i = cuts[c]; i < cuts[c + 1]; ++i) {
       const std::uint8_t want = c < n ? std::uint8_t(in.data()[i] ^ key(c)) : std::uint8_t(0xEE);
       if (out.data()[i] != want)
-        return ::testing::AssertionFailure() << "byte " << i << " of chunk " << c << " is " << int(out.data()[i])
-                                             << ", expected " << int(want);
+        return ::testing::AssertionFailure()
+               << "byte " << i << " of chunk " << c << " is " << int(out.data()[i]) << ", expected " << int(want);
     }
   return ::testing::AssertionSuccess();
 }

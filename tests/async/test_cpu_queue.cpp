@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -152,8 +153,7 @@ TEST(CpuQueue, ConcurrencyLimitHolds) {
       q.post([&] {
         int now = running.fetch_add(1) + 1;
         int seen = peak.load();
-        while (now > seen && !peak.compare_exchange_weak(seen, now)) {
-        }
+        while (now > seen && !peak.compare_exchange_weak(seen, now)) {}
         std::this_thread::sleep_for(20us);
         running.fetch_sub(1);
       });

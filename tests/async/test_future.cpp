@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -378,7 +379,8 @@ TEST(FutureStress, ConcurrentSetAndThen) {
 // own, never on the caller's stack.
 class FakeGate final : public detail::Gate {
  public:
-  explicit FakeGate(std::vector<std::thread>& threads, std::mutex& threads_m) : threads_(threads), threads_m_(threads_m) {}
+  explicit FakeGate(std::vector<std::thread>& threads, std::mutex& threads_m)
+      : threads_(threads), threads_m_(threads_m) {}
 
   void complete(Status s) {
     std::vector<detail::UniqueFunction<void(Status)>> waiting;

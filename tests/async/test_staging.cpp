@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The staging pipeline on the fake GPU (fake_gpu.hpp): the shared cases (staging_cases.hpp, also
 // run on CUDA by tests/gpu), and the transfers built on it, with device work lagging behind the
 // host so that a slot reused too early would show as corrupted data.

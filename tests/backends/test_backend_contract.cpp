@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The backend contract (docs/design/backends.md), written once and run against every backend
 // present: the simulated GPU everywhere, CUDA where a GPU is (it skips, with the reason, elsewhere).
 #include <gtest/gtest.h>
@@ -265,7 +266,8 @@ TEST_P(BackendContract, RunsAnOperationWithTheImplementationForItsKind) {
 }
 
 TEST_P(BackendContract, ALostDeviceFailsEveryCallUntilItComesBack) {
-  if (!lost) GTEST_SKIP() << "this backend cannot lose a device and get it back in-process (test_gpu_fault retires one)";
+  if (!lost)
+    GTEST_SKIP() << "this backend cannot lose a device and get it back in-process (test_gpu_fault retires one)";
   auto s = stream();
   ASSERT_TRUE(s);
   Memory m(dev(), MemoryKind::device, 4096), h(dev(), MemoryKind::pinned, 4096);

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The hetex command line, end to end: output formats, per-input errors, exit statuses.
 #   test_cli.sh path/to/hetex
 set -u

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs a built tree to a temporary prefix and uses it as a user would: the CMake package
 # (find_package(hetex)) and pkg-config (hetex.pc) each build and run tests/consumer, and the
 # installed `hetex` command runs.

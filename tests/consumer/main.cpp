@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Uses an installed hetex through its public headers only: a runtime, a vector operation through
 // the scheduler and the CPU executor, a SHA-256 digest. Exit 0 when every answer is right.
 #include <cstdio>
@@ -43,7 +44,7 @@ int main() {
     std::fprintf(stderr, "consumer: SHA-256(\"abc\") is wrong\n");
     return 1;
   }
-  std::printf("consumer: hetex works (%zu sums, %zu products, sum[%zu] = %g, on %s)\n", n, n, n - 1,
-              double(sum[n - 1]), runtime->cpu().describe().c_str());
+  std::printf("consumer: hetex works (%zu sums, %zu products, sum[%zu] = %g, on %s)\n", n, n, n - 1, double(sum[n - 1]),
+              runtime->cpu().describe().c_str());
   return 0;
 }

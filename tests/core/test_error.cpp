@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -70,6 +71,5 @@ TEST(Error, ContextKeepsCategory) {
   auto c = e.with_context("uploading batch 3");
   EXPECT_EQ(c.code(), Errc::out_of_memory);
   EXPECT_EQ(c.message(), "uploading batch 3: cudaMalloc failed");
-  for (int i = 0; i <= static_cast<int>(Errc::internal); ++i)
-    EXPECT_NE(to_string(static_cast<Errc>(i)), "unknown");
+  for (int i = 0; i <= static_cast<int>(Errc::internal); ++i) EXPECT_NE(to_string(static_cast<Errc>(i)), "unknown");
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +12,8 @@ TEST(DeviceId, ParsesAndPrints) {
   EXPECT_EQ(DeviceId::parse("cpu").value(), (DeviceId{DeviceKind::cpu, 0}));
   EXPECT_EQ(DeviceId::parse("cuda:3").value(), (DeviceId{DeviceKind::cuda, 3}));
   EXPECT_EQ(DeviceId::parse("gpu:1").value().to_string(), "cuda:1");
-  for (const char* name : {"sim:2", "vulkan:0", "remote:17"}) EXPECT_EQ(DeviceId::parse(name).value().to_string(), name);
+  for (const char* name : {"sim:2", "vulkan:0", "remote:17"})
+    EXPECT_EQ(DeviceId::parse(name).value().to_string(), name);
   EXPECT_EQ(DeviceId::parse("sim:2").value(), DeviceId::sim(2));
   for (const char* bad : {"", "cuda", "cuda:", "cuda:-1", "cuda:1x", "tpu:0", "CPU"}) {
     auto r = DeviceId::parse(bad);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs the dist tests as one job: every rank runs every test, in the same order. Under a launcher
 // (mpirun -n N) the ranks are MPI ranks; started by hand, the process is one rank without MPI.
 // Rank 0 prints gtest's usual report; the other ranks print only their failures, marked with

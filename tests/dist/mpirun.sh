@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # mpirun as the dist tests use it: N ranks on this host over loopback and shared memory.
 #   mpirun.sh N [mpirun options --] program args...
 # Open MPI refuses to run as root unless told (CI runs as root), and refuses more ranks than

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex::dist across the ranks of one job. Every test is collective: each rank runs it, in the
 // same order (tests/dist/main.cpp starts MPI under a launcher, or one rank without it).
 #include <gtest/gtest.h>
@@ -56,7 +57,8 @@ struct Affine {
   std::atomic<std::uint64_t> poison{~0ull};
   int work = 0;
   Operation<SpanBatch<std::uint64_t>, std::uint64_t> op{
-      "dist_affine", [this](const SpanBatch<std::uint64_t>& in, std::span<std::uint64_t> out) -> Status {
+      "dist_affine",
+      [this](const SpanBatch<std::uint64_t>& in, std::span<std::uint64_t> out) -> Status {
         for (std::size_t i = 0; i < in.size(); ++i) {
           if (in[i] == poison.load()) return Error(Errc::invalid_argument, "poisoned item");
           std::uint64_t x = in[i];

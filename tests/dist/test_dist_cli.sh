@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The hetex command line as a job of MPI ranks on this host, end to end:
 #   test_dist_cli.sh path/to/hetex path/to/mpirun.sh
 # Each command's output under mpirun is byte for byte that of one process, whatever the number

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Device health: the circuit breaker, with a clock the test steps (no sleeps).
 #include <gtest/gtest.h>
 
@@ -14,7 +15,8 @@ using Admit = CircuitBreaker::Admit;
 struct Fixture {
   CircuitBreaker::Clock::time_point now{};
   std::vector<DeviceState> changes;
-  CircuitBreaker breaker{{.backoff = 100ms, .max_backoff = 350ms}, [this] { return now; },
+  CircuitBreaker breaker{{.backoff = 100ms, .max_backoff = 350ms},
+                         [this] { return now; },
                          [this](DeviceState s) { changes.push_back(s); }};
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -110,7 +111,7 @@ TEST(CostModel, AFreshRunReplacesItsBucketsWindow) {
   m.record(kCpu, 1 << 20, 2.0);
   m.record_afresh(kCpu, 4096, 1e-3);
   EXPECT_NEAR(*m.predict(kCpu, 4096), 1e-3, 1e-12);
-  EXPECT_EQ(m.samples(kCpu, 4096), 6u);  // calibrated still: it was measured before
+  EXPECT_EQ(m.samples(kCpu, 4096), 6u);                // calibrated still: it was measured before
   EXPECT_NEAR(*m.predict(kCpu, 1 << 20), 2.0, 1e-12);  // other sizes keep theirs
 }
 
@@ -209,13 +210,12 @@ TEST(CostModel, AFileOfAnUnknownVersionIsNotUsedAndSaysSo) {
 TEST(CostModel, NumbersOutOfRangeMakeTheFileMalformed) {
   const auto bad = temp_file("range.json");
   const std::string entry = R"("op": "op", "device": "cpu", "residency": "host", "samples": [[1, 1]])";
-  for (const std::string& doc :
-       {std::string(R"({"version": 1e300, "entries": []})"),
-        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 1e300, "count": 1}]})",
-        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 2.5, "count": 1}]})",
-        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 48, "count": 1}]})",
-        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 3, "count": -1e300}]})",
-        R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 3, "count": -1}]})"}) {
+  for (const std::string& doc : {std::string(R"({"version": 1e300, "entries": []})"),
+                                 R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 1e300, "count": 1}]})",
+                                 R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 2.5, "count": 1}]})",
+                                 R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 48, "count": 1}]})",
+                                 R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 3, "count": -1e300}]})",
+                                 R"({"version": 1, "entries": [{)" + entry + R"(, "bucket": 3, "count": -1}]})"}) {
     std::ofstream(bad) << doc;
     CostModel m;
     auto st = m.load(bad);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -20,8 +21,8 @@ TEST(FaultPlan, ParsesEveryKey) {
 }
 
 TEST(FaultPlan, RejectsNonsenseWithAClearMessage) {
-  for (const char* bad : {"oom", "oom=2", "oom=-0.1", "oom=x", "boom=0.1", "slow=0.1:3", "slow=0.1:3h", "seed=x",
-                          "oom=0.6,kernel=0.6"}) {
+  for (const char* bad :
+       {"oom", "oom=2", "oom=-0.1", "oom=x", "boom=0.1", "slow=0.1:3", "slow=0.1:3h", "seed=x", "oom=0.6,kernel=0.6"}) {
     auto p = FaultPlan::parse(bad);
     ASSERT_FALSE(p) << bad;
     EXPECT_EQ(p.error().code(), Errc::invalid_argument) << bad;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -90,7 +91,7 @@ TEST(Adaptive, ADeviceWhoseFirstRunsDisagreeIsExploredUntilItsWindowIsFull) {
 
 TEST(Adaptive, RoutesToTheEarliestFinish) {
   CostModel m;
-  calibrate(m, kCpu, 5e-6, 1e9);      // cheap to start, 1 G items/s
+  calibrate(m, kCpu, 5e-6, 1e9);     // cheap to start, 1 G items/s
   calibrate(m, kGpu, 250e-6, 1e10);  // 250 us to start, 10 G items/s
   AdaptiveRouter r;
   AdaptivePolicy p{0, 2.0};  // no re-probing in this test
@@ -111,14 +112,16 @@ TEST(Adaptive, ReprobesTheRunnerUpOnlyWhenItIsClose) {
   AdaptiveRouter r;
   AdaptivePolicy p{8, 2.0};
   int probes = 0;
-  for (int i = 0; i < 64; ++i) probes += r.route(p, m, "op", Residency::host, kCpuGpu, 1 << 12).shares[0].candidate == 1;
+  for (int i = 0; i < 64; ++i)
+    probes += r.route(p, m, "op", Residency::host, kCpuGpu, 1 << 12).shares[0].candidate == 1;
   EXPECT_EQ(probes, 8);
   CostModel far;
   calibrate(far, kCpu, 1e-6, 1e9);
   calibrate(far, kGpu, 1e-3, 1e9);  // hundreds of times slower at this size: never worth a probe
   AdaptiveRouter r2;
   probes = 0;
-  for (int i = 0; i < 64; ++i) probes += r2.route(p, far, "op", Residency::host, kCpuGpu, 1 << 12).shares[0].candidate == 1;
+  for (int i = 0; i < 64; ++i)
+    probes += r2.route(p, far, "op", Residency::host, kCpuGpu, 1 << 12).shares[0].candidate == 1;
   EXPECT_EQ(probes, 0);
 }
 
@@ -239,7 +242,8 @@ TEST(Split, SplitsMeasuredSlowerThanTheBestDeviceStop) {
       for (int i = 0; i < 3; ++i) m->record(CostModel::Key::split("op", Residency::host), n, *seconds);
     return m;
   };
-  EXPECT_EQ(route_split(*model_with_splits_taking(std::nullopt), "op", Residency::host, kCpuGpu, mins, n).shares.size(), 2u);
+  EXPECT_EQ(route_split(*model_with_splits_taking(std::nullopt), "op", Residency::host, kCpuGpu, mins, n).shares.size(),
+            2u);
   EXPECT_EQ(route_split(*model_with_splits_taking(2.7e-3), "op", Residency::host, kCpuGpu, mins, n).shares.size(), 2u);
   // Contention: the split took longer than the GPU alone would.
   auto plan = route_split(*model_with_splits_taking(5e-3), "op", Residency::host, kCpuGpu, mins, n);

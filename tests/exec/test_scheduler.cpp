@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -129,9 +130,8 @@ TEST(Scheduler, ItemErrorsAreReportedAndTheRestStillComputed) {
 }
 
 TEST(Scheduler, AnOperationThatThrowsIsAnErrorNotACrash) {
-  Operation<SpanBatch<int>, int> thrower("thrower", [](const SpanBatch<int>&, std::span<int>) -> Status {
-    throw std::runtime_error("boom");
-  });
+  Operation<SpanBatch<int>, int> thrower(
+      "thrower", [](const SpanBatch<int>&, std::span<int>) -> Status { throw std::runtime_error("boom"); });
   auto s = Scheduler::create(cpu_runtime(), base_options()).value();
   std::vector<int> in(1000), out(1000);
   auto r = s->run(thrower, SpanBatch<int>{in}, std::span(out)).value();
@@ -184,7 +184,8 @@ TEST(Scheduler, AdaptiveFollowsTheModelToTheFasterDevice) {
   o.simulated_gpus = {{.latency = 10us}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
   for (int i = 0; i < 3; ++i) {
-    s->cost_model().record(CostModel::Key::alone("affine", DeviceId::cpu(), Residency::host), 8192, 1.0);  // as if the CPU were hopeless
+    s->cost_model().record(CostModel::Key::alone("affine", DeviceId::cpu(), Residency::host), 8192,
+                           1.0);  // as if the CPU were hopeless
     s->cost_model().record(CostModel::Key::alone("affine", DeviceId::sim(0), Residency::host), 8192, 1e-4);
   }
   auto in = iota_items(8192);
@@ -232,8 +233,7 @@ TEST(Scheduler, SplitUsesEveryDeviceAndStealsFromAMispredictedOne) {
 std::unique_ptr<Scheduler> two_gpus_alone(double rate) {
   auto o = base_options();
   o.policy = SplitPolicy{};
-  o.simulated_gpus = {{.latency = 20us, .items_per_second = rate},
-                      {.latency = 20us, .items_per_second = rate}};
+  o.simulated_gpus = {{.latency = 20us, .items_per_second = rate}, {.latency = 20us, .items_per_second = rate}};
   auto s = Scheduler::create(cpu_runtime(), o).value();
   believe(*s, DeviceId::sim(0), 20e-6, rate);
   believe(*s, DeviceId::sim(1), 20e-6, rate);
@@ -501,8 +501,7 @@ void exactly_once_under_faults(Policy policy) {
   Affine a;
   auto o = base_options();
   o.policy = std::move(policy);
-  o.simulated_gpus = {{.latency = 20us, .items_per_second = 5e8},
-                      {.latency = 40us, .items_per_second = 2e8}};
+  o.simulated_gpus = {{.latency = 20us, .items_per_second = 5e8}, {.latency = 40us, .items_per_second = 2e8}};
   FaultPlan plan;
   plan.out_of_memory = 0.08;
   plan.kernel_fault = 0.06;
@@ -551,7 +550,9 @@ void exactly_once_under_faults(Policy policy) {
   EXPECT_EQ(delivered, items.load());
 }
 
-TEST(Scheduler, ExactlyOnceUnderRandomFaultsAdaptive) { exactly_once_under_faults(AdaptivePolicy{.probe_interval = 0}); }
+TEST(Scheduler, ExactlyOnceUnderRandomFaultsAdaptive) {
+  exactly_once_under_faults(AdaptivePolicy{.probe_interval = 0});
+}
 TEST(Scheduler, ExactlyOnceUnderRandomFaultsSplit) { exactly_once_under_faults(SplitPolicy{}); }
 TEST(Scheduler, ExactlyOnceUnderRandomFaultsThreshold) { exactly_once_under_faults(ThresholdPolicy{500}); }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The bench report reader (report_from_json): anything parses to a report or an error naming
 // the field; a report that parsed renders and round-trips through JSON.
 #include <cstdio>

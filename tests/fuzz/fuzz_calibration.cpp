@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The calibration file a scheduler loads at start (the cost model's JSON): anything on disk
 // loads or is refused with an error, and what loaded saves and loads again.
 #include <sys/mman.h>
@@ -19,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ::close(fd);
   if (!loaded) return 0;
   (void)model.predict({"op", "cpu", hetex::Residency::host}, 1000);
-  const auto saved = std::filesystem::temp_directory_path() / ("hetex-fuzz-calibration-" + std::to_string(::getpid()) + ".json");
+  const auto saved =
+      std::filesystem::temp_directory_path() / ("hetex-fuzz-calibration-" + std::to_string(::getpid()) + ".json");
   if (model.save(saved)) {
     hetex::CostModel again;
     auto st = again.load(saved);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HETEX_DEVICES: the device list a runtime is restricted to.
 #include <string>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Image files as `hetex image` reads them: decode (stb, with hetex's size checks), the
 // completeness check a batch re-run uses to skip finished outputs, and for small images the
 // CPU pipeline the command runs on them.
@@ -21,8 +22,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::abort();
   }
   if (img->shape.pixels() > 4096) return 0;
-  for (const image::Pipeline& p : {image::Pipeline{.gray = true, .sigma = 1.5, .ksize = 0, .edges = image::Edges::magnitude},
-                                   image::Pipeline{.gray = false, .sigma = 0.8, .ksize = 0, .edges = image::Edges::none}}) {
+  for (const image::Pipeline& p :
+       {image::Pipeline{.gray = true, .sigma = 1.5, .ksize = 0, .edges = image::Edges::magnitude},
+        image::Pipeline{.gray = false, .sigma = 0.8, .ksize = 0, .edges = image::Edges::none}}) {
     // The serial kernel: the same row code as run_cpu, without waking a thread pool per input.
     auto out = image::make_image(image::output_shape(p, img->shape));
     if (!image::run_cpu_serial(p, image::view(*img), out.pixels)) continue;

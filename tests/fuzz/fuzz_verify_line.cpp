@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // `hetex verify` input: its line splitting (LineReader, with a small line limit) and each line's
 // parser. Every line the reader returns is the input's line; a parsed line re-encodes to it.
 #include <sys/mman.h>

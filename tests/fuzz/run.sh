@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Fuzzes each harness for a bounded time, starting from its corpus (copied to a scratch
 # directory: the inputs libFuzzer adds stay out of the tree).
 #   tests/fuzz/run.sh BUILD_DIR [SECONDS_PER_HARNESS]     (the fuzz preset's build: build/fuzz)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What every GPU test starts from: the process's runtime, a skip with the reason where no GPU
 // can run (CI has none), and a fixture holding the first GPU and a stream on it.
@@ -16,8 +17,8 @@ inline const hetex::Runtime& gpu_runtime() {
   return rt;
 }
 
-#define HETEX_REQUIRE_GPU()                       \
-  if (!::hetex_test::gpu_runtime().has_gpu())     \
+#define HETEX_REQUIRE_GPU()                   \
+  if (!::hetex_test::gpu_runtime().has_gpu()) \
   GTEST_SKIP() << "no usable CUDA GPU: " << ::hetex_test::gpu_runtime().gpu_unavailable_reason()
 
 class GpuTest : public ::testing::Test {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "kernels.hpp"
 
 #include <algorithm>
@@ -5,26 +6,31 @@
 namespace hetex_test {
 namespace {
 __global__ void add_one_kernel(std::uint32_t* d, std::size_t n) {
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x) d[i] += 1;
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x)
+    d[i] += 1;
 }
 __global__ void slow_add_one_kernel(std::uint32_t* d, std::size_t n, unsigned us) {
   if (us) {
     const auto start = clock64();
     // ~1.5 GHz or more on the GPUs we target: 1000 cycles per microsecond is a lower bound.
-    while (clock64() - start < static_cast<long long>(us) * 1500) {
-    }
+    while (clock64() - start < static_cast<long long>(us) * 1500) {}
   }
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x) d[i] += 1;
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x)
+    d[i] += 1;
 }
 __global__ void trap_kernel() { __trap(); }
 __global__ void illegal_kernel(volatile int* p) { *p = 42; }
 __global__ void empty() {}
 __global__ void lcg_kernel(const std::uint32_t* in, std::uint32_t* out, std::size_t n, unsigned rounds) {
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x)
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x)
     out[i] = hetex_test::lcg_rounds_host(in[i], rounds);
 }
 __global__ void xor_kernel(const std::uint8_t* in, std::uint8_t* out, std::size_t n, std::uint8_t key) {
-  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n; i += std::size_t(gridDim.x) * blockDim.x)
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x)
     out[i] = in[i] ^ key;
 }
 }  // namespace

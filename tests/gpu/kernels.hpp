@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Small kernels for the GPU tests, behind host functions so the tests themselves are plain C++.
 #include <cstddef>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 verification on the GPU against libsodium's verdicts: RFC 8032 vectors, the crafted
 // edge cases, 2 x 10^5 random signatures over every slicing and stream count, messages larger
 // than a staging chunk, bad arguments, and concurrent callers. Skips without a GPU.

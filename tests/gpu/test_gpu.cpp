@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // GPU suite: runs on the lent GPU machine; skips, with the reason, where no GPU is usable.
 #include <gtest/gtest.h>
 
@@ -85,8 +86,9 @@ TEST_F(Gpu, AnEmptyBufferStillBelongsToItsGpu) {
 }
 
 TEST_F(Gpu, RoundTripsRandomDataAtAwkwardSizes) {
-  for (std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(1023), std::size_t(1025),
-                        std::size_t(65535), std::size_t(65537), (std::size_t(1) << 20) + 1, (std::size_t(3) << 21) - 1}) {
+  for (std::size_t n :
+       {std::size_t(0), std::size_t(1), std::size_t(7), std::size_t(1023), std::size_t(1025), std::size_t(65535),
+        std::size_t(65537), (std::size_t(1) << 20) + 1, (std::size_t(3) << 21) - 1}) {
     SCOPED_TRACE(n);
     auto host = random_words(n, n + 1);
     auto buf = DeviceBuffer<std::uint32_t>::allocate(gpu, n).value();

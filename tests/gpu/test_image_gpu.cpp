@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The image pipeline on the GPU equals the CPU's result (and so OpenCV's): device-resident and
 // host to host, fused and separable paths, every border, stripes with halos.
 #include <gtest/gtest.h>
@@ -23,13 +24,14 @@ namespace {
 const Pipeline kPipelines[] = {
     Pipeline{.sigma = 2.0, .ksize = 11, .edges = Edges::magnitude},  // the benchmark's
     Pipeline{.sigma = 1.0, .edges = Edges::binary, .threshold = 0.1},
-    Pipeline{.edges = Edges::magnitude},                               // Sobel alone
-    Pipeline{.gray = true, .sigma = 3.0},                              // gray + blur, fused
+    Pipeline{.edges = Edges::magnitude},   // Sobel alone
+    Pipeline{.gray = true, .sigma = 3.0},  // gray + blur, fused
     Pipeline{.gray = true},
-    Pipeline{.sigma = 1.5},                                            // colour blur: separable
-    Pipeline{.sigma = 12.0, .edges = Edges::magnitude},                // radius 36: separable
+    Pipeline{.sigma = 1.5},                              // colour blur: separable
+    Pipeline{.sigma = 12.0, .edges = Edges::magnitude},  // radius 36: separable
 };
-const Shape kShapes[] = {{1, 1, 4}, {1, 29, 1}, {31, 1, 3}, {2, 3, 4}, {33, 33, 3}, {65, 40, 4}, {257, 131, 1}, {640, 481, 4}};
+const Shape kShapes[] = {{1, 1, 4},   {1, 29, 1},  {31, 1, 3},    {2, 3, 4},
+                         {33, 33, 3}, {65, 40, 4}, {257, 131, 1}, {640, 481, 4}};
 
 std::string name(const Shape& s, const Pipeline& p) {
   return std::to_string(s.width) + "x" + std::to_string(s.height) + "x" + std::to_string(s.channels) + " sigma " +
@@ -119,7 +121,8 @@ TEST_F(ImageGpu, StreamingThousandFilesEqualsCpuInOrder) {
 TEST_F(ImageGpu, ScheduledFramesEqualCpuUnderAdaptiveAndSplit) {
   for (Policy policy : {Policy{AdaptivePolicy{}}, Policy{SplitPolicy{}}}) {
     auto sched =
-        Scheduler::create(hetex_test::gpu_runtime(), {.policy = policy, .calibration_file = std::filesystem::path{}}).value();
+        Scheduler::create(hetex_test::gpu_runtime(), {.policy = policy, .calibration_file = std::filesystem::path{}})
+            .value();
     std::set<std::string> used;
     for (const auto& p : {kPipelines[0], kPipelines[5]}) {
       Image in = test_image(Shape{1920, 1080, 4}, 11, false);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fused pipelines on the GPU, differential against the CPU path on random data (skips without a GPU).
 // The same pipeline object runs on both: .on(rt.cpu()) and .on(gpu) (or a device-buffer source).
 
@@ -23,7 +24,6 @@ using hetex_test::random_values;
 using hetex_test::tolerance;
 
 const std::vector<std::size_t> kSizes = {0, 1, 2, 3, 31, 127, 1023, 1025, 65535, 65537, 1000003, (1u << 24) + 1};
-
 
 template <class T>
 std::vector<T> to_host(hetex::Stream& s, const hetex::DeviceBuffer<T>& b) {
@@ -138,7 +138,8 @@ void shapes_and_sources(hetex::Stream& stream, const hetex::Device& gpu) {
 
   // for_each runs the function on the device for every survivor.
   auto hits = hetex::DeviceBuffer<unsigned long long>::allocate(gpu, 1).value();
-  ASSERT_TRUE(hetex::upload(s(), std::span<const unsigned long long>(std::vector<unsigned long long>{0}), hits.write()).wait());
+  ASSERT_TRUE(
+      hetex::upload(s(), std::span<const unsigned long long>(std::vector<unsigned long long>{0}), hits.write()).wait());
   unsigned long long* h = hits.view().data();
   ASSERT_TRUE(pipeline(dev).filter(even).for_each([h] __host__ __device__(int) {
 #if defined(__CUDA_ARCH__)
@@ -174,14 +175,17 @@ void nan_and_user_structs(hetex::Stream& stream, const hetex::Device& gpu) {
 TEST_F(GpuTest, PipelineNanAndUserStructsOnTheGpu) { nan_and_user_structs(s(), gpu); }
 
 void chosen_by_the_scheduler(const hetex::Device& gpu) {
-  auto sched = hetex::Scheduler::create(hetex_test::gpu_runtime(), {.calibration_file = std::filesystem::path()}).value();
+  auto sched =
+      hetex::Scheduler::create(hetex_test::gpu_runtime(), {.calibration_file = std::filesystem::path()}).value();
   const auto v = random_values<int>(1 << 22, 47);
   auto pl = pipeline(v).map([] __host__ __device__(int x) { return (long long)x * x; });
   const long long expect = pl.sum().value();
   for (int i = 0; i < 8; ++i) EXPECT_EQ(pl.on(*sched).sum().value(), expect) << "run " << i;
   // Exploration ran it on both devices.
   const auto key = pl.cost_key("sum");
-  EXPECT_GE(sched->cost_model().samples(hetex::CostModel::Key::alone(key, hetex::DeviceId::cpu(), hetex::Residency::host), v.size()), 3u);
+  EXPECT_GE(sched->cost_model().samples(
+                hetex::CostModel::Key::alone(key, hetex::DeviceId::cpu(), hetex::Residency::host), v.size()),
+            3u);
   EXPECT_GE(sched->cost_model().samples({key, gpu.id().to_string(), hetex::Residency::host}, v.size()), 3u);
 }
 TEST_F(GpuTest, PipelineChosenByTheScheduler) { chosen_by_the_scheduler(gpu); }
@@ -193,9 +197,9 @@ void split_by_the_scheduler(const hetex::Device& gpu) {
                                         {.policy = hetex::SplitPolicy{}, .calibration_file = std::filesystem::path()})
                    .value();
   const auto v = random_values<int>(1 << 22, 53);
-  auto pl = pipeline(v).map([] __host__ __device__(int x) { return (long long)x * x; }).filter([] __host__ __device__(long long y) {
-    return y % 3 != 0;
-  });
+  auto pl = pipeline(v)
+                .map([] __host__ __device__(int x) { return (long long)x * x; })
+                .filter([] __host__ __device__(long long y) { return y % 3 != 0; });
   const long long sum = pl.sum().value();
   const std::size_t count = pl.count().value();
   const auto lo = pl.min().value(), hi = pl.max().value();
@@ -203,8 +207,9 @@ void split_by_the_scheduler(const hetex::Device& gpu) {
     for (std::size_t n = 1024; n <= (std::size_t(1) << 24); n *= 2)
       for (int i = 0; i < 3; ++i)
         for (const auto& d : sched->devices())  // every GPU there is, not only `gpu`
-          sched->cost_model().record(hetex::CostModel::Key::alone(pl.cost_key(terminal), d.device, hetex::Residency::host), n,
-                                     1e-4 + n * 1e-9);
+          sched->cost_model().record(
+              hetex::CostModel::Key::alone(pl.cost_key(terminal), d.device, hetex::Residency::host), n,
+              1e-4 + n * 1e-9);
   for (int i = 0; i < 4; ++i) {
     EXPECT_EQ(pl.on(*sched).sum().value(), sum) << "run " << i;
     EXPECT_EQ(pl.on(*sched).count().value(), count) << "run " << i;
@@ -213,7 +218,8 @@ void split_by_the_scheduler(const hetex::Device& gpu) {
   }
   // Both devices ran a part, and what each did beside the other was recorded.
   for (const hetex::DeviceId device : {hetex::DeviceId::cpu(), gpu.id()})
-    EXPECT_TRUE(sched->cost_model().ratio(hetex::CostModel::Key::beside(pl.cost_key("sum"), device, hetex::Residency::host)))
+    EXPECT_TRUE(
+        sched->cost_model().ratio(hetex::CostModel::Key::beside(pl.cost_key("sum"), device, hetex::Residency::host)))
         << device.to_string();
 }
 TEST_F(GpuTest, PipelineSplitByTheScheduler) { split_by_the_scheduler(gpu); }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // DevicePool and PinnedPool on a GPU; skips, with the reason, where no GPU is usable.
 #include <gtest/gtest.h>
 

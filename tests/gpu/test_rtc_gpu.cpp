@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Run-time kernels launched on a GPU (skips without one): results checked against the host.
 
 #include <gtest/gtest.h>
@@ -24,8 +25,8 @@ extern "C" __global__ void saxpy(const float* x, float* y, float a, unsigned lon
 )";
 
 TEST_F(GpuTest, RtcKernelRunsAndMatchesTheHost) {
-  auto k = rtc::compile<hetex::ReadView<float>, hetex::ReadWriteView<float>, float, std::size_t>(
-      kSaxpy, "saxpy", {.device = gpu});
+  auto k = rtc::compile<hetex::ReadView<float>, hetex::ReadWriteView<float>, float, std::size_t>(kSaxpy, "saxpy",
+                                                                                                 {.device = gpu});
   ASSERT_TRUE(k) << k.error().describe();
   const std::size_t n = 1000003;
   std::mt19937 rng(5);
@@ -47,13 +48,14 @@ TEST_F(GpuTest, RtcKernelRunsAndMatchesTheHost) {
 }
 
 TEST_F(GpuTest, RtcLaunchRefusesHostMemoryAndBadShapes) {
-  auto k = rtc::compile<hetex::ReadView<float>, hetex::ReadWriteView<float>, float, std::size_t>(
-      kSaxpy, "saxpy", {.device = gpu});
+  auto k = rtc::compile<hetex::ReadView<float>, hetex::ReadWriteView<float>, float, std::size_t>(kSaxpy, "saxpy",
+                                                                                                 {.device = gpu});
   ASSERT_TRUE(k) << k.error().describe();
   std::vector<float> host(16);
   auto dy = hetex::DeviceBuffer<float>::allocate(gpu, 16).value();
   auto r = k->launch(s(), {.grid = {1}, .block = {16}}, hetex::ReadView<float>(std::span<const float>(host)), dy.view(),
-                     1.0f, std::size_t(16)).get();
+                     1.0f, std::size_t(16))
+               .get();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), hetex::Errc::invalid_argument);
   // 4096 threads per block is more than any GPU allows: a launch error, as a value.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The scheduler with the real CUDA executor: results checked against the CPU on random data,
 // injected faults redone on the CPU, Split across CPU and GPU.
 #include <gtest/gtest.h>
@@ -49,7 +50,8 @@ TEST_F(GpuScheduler, GpuOnlyMatchesTheCpu) {
   auto s = make(PinnedPolicy{rt.gpus().front().id()});
   for (std::size_t n : {std::size_t(1), std::size_t(1000), std::size_t(1) << 20, kN}) {
     std::vector<float> out(n, -1);
-    auto r = s->run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(out)).value();
+    auto r = s->run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(out))
+                 .value();
     ASSERT_TRUE(r.all_ok());
     ASSERT_EQ(r.stats.devices.size(), 1u);
     EXPECT_EQ(r.stats.devices[0].device, DeviceId::cuda(0));
@@ -82,7 +84,8 @@ TEST_F(GpuScheduler, InjectedFaultsOnTheRealGpuAreRedoneOnTheCpu) {
   for (int i = 0; i < 40; ++i) {
     const std::size_t n = 1 + rng() % (std::size_t(1) << 21);
     std::vector<float> out(n, -1);
-    auto r = s->run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(out)).value();
+    auto r = s->run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(out))
+                 .value();
     ASSERT_TRUE(r.all_ok()) << r.status().error().describe();
     expect_sum(out, n);
     faults += r.stats.faults.size();
@@ -113,9 +116,9 @@ TEST_F(GpuScheduler, SplitSharesThenFollowsMeasuredSpeed) {
     const auto* src = din.view().data();
     auto* dst = dout.view().data();
     const std::size_t n = in.size();
-    HETEX_TRY_VOID(s.enqueue([=](NativeStream ns) { hetex_test::lcg_rounds(ns, src, dst, n, kRounds); }, din.read(),
-                             dout.write())
-                       .get());
+    HETEX_TRY_VOID(
+        s.enqueue([=](NativeStream ns) { hetex_test::lcg_rounds(ns, src, dst, n, kRounds); }, din.read(), dout.write())
+            .get());
     return download(s, dout.read(), out).wait();
   });
   auto s = make(SplitPolicy{});
@@ -141,9 +144,11 @@ TEST_F(GpuScheduler, SplitSharesThenFollowsMeasuredSpeed) {
     // What each round did, for reading a failure: device, range, s(tolen), milliseconds.
     std::string chunks;
     for (const auto& c : r.stats.chunks)
-      chunks += " " + c.device.to_string() + "[" + std::to_string(c.begin) + "," + std::to_string(c.end) + ")" + (c.stolen ? "s" : "") +
+      chunks += " " + c.device.to_string() + "[" + std::to_string(c.begin) + "," + std::to_string(c.end) + ")" +
+                (c.stolen ? "s" : "") +
                 std::to_string(std::chrono::duration<double, std::milli>(c.finish - c.start).count()).substr(0, 5);
-    std::printf("round %d: %.1f ms [%s]:%s\n", i, r.stats.total_seconds * 1e3, r.stats.route.describe().c_str(), chunks.c_str());
+    std::printf("round %d: %.1f ms [%s]:%s\n", i, r.stats.total_seconds * 1e3, r.stats.route.describe().c_str(),
+                chunks.c_str());
     if (r.stats.route.reason == RouteReason::calibrating) {
       EXPECT_EQ(splits, 0) << "round " << i << ": calibrating again after splitting";
       ASSERT_EQ(r.stats.devices.size(), 1u) << "round " << i;
@@ -179,7 +184,8 @@ TEST_F(GpuScheduler, PinnedAndPageableDataAreModelledApart) {
   std::vector<float> out(n);
   const auto cpu_pageable = CostModel::Key::alone("vector_add", DeviceId::cpu(), Residency::host);
   const auto cpu_pinned = CostModel::Key::alone("vector_add", DeviceId::cpu(), Residency::pinned);
-  auto r = s->run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(out)).value();
+  auto r =
+      s->run(ops::vector_add(), ZipBatch<float>{std::span(a).first(n), std::span(b).first(n)}, std::span(out)).value();
   ASSERT_TRUE(r.all_ok());
   expect_sum(out, n);
   EXPECT_EQ(s->cost_model().samples(cpu_pageable, n), 1u);
@@ -211,7 +217,7 @@ TEST(GpuTransfer, DownloadWaitsForStagingStillFeedingAnUploadOnAnotherStream) {
   auto dx = DeviceBuffer<std::uint32_t>::allocate(rt.gpus().front(), n).value();
   for (int round = 0; round < 4; ++round) {
     auto up = upload(sa, std::span<const std::uint32_t>(x), dx.write());  // staging still in flight...
-    auto back = download(sb, dy.read()).get().value();                   // ...while this reuses it
+    auto back = download(sb, dy.read()).get().value();                    // ...while this reuses it
     ASSERT_TRUE(up.wait());
     ASSERT_TRUE(back == y) << "round " << round;
     auto xs = download(sa, dx.read()).get().value();

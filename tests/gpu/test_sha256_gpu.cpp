@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SHA-256 on the GPU against OpenSSL: host->host (sha256_gpu, and the pipeline with small chunks
 // so that every path runs on modest data) and device-resident (sha256_gpu_device). Skips with
 // the reason where no GPU is usable.
@@ -29,7 +30,8 @@ using hetex_test::reference;
 using hetex_test::uniform_batch;
 
 ::testing::AssertionResult matches_openssl(const ops::MessageBatch& in, std::span<const Digest> out) {
-  if (out.size() != in.size()) return ::testing::AssertionFailure() << out.size() << " digests for " << in.size() << " messages";
+  if (out.size() != in.size())
+    return ::testing::AssertionFailure() << out.size() << " digests for " << in.size() << " messages";
   for (std::size_t i = 0; i < in.size(); ++i)
     if (out[i] != reference(in[i]))
       return ::testing::AssertionFailure() << "message " << i << " (" << in[i].size() << " bytes): got " << hex(out[i])
@@ -67,7 +69,9 @@ TEST_F(Sha256Gpu, FipsVectorsAndOneMillionA) {
   pm.add(std::string());
   pm.add(std::string("abc"));
   pm.add(std::string("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"));
-  pm.add(std::string("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"));
+  pm.add(
+      std::string("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnop"
+                  "qrstnopqrstu"));
   pm.add(std::string(1000000, 'a'));  // 15,626 blocks in one GPU lane
   std::vector<Digest> out(pm.size());
   ASSERT_TRUE(hash(pm.view(), out));
@@ -269,7 +273,9 @@ TEST_F(Sha256Gpu, DeviceResidentChecksItsArguments) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Errc::invalid_argument);
   std::vector<Digest> host_out(pm.size());
-  r = ops::sha256_gpu_device(streams[0], b->data.read(), b->offsets.read(), WriteView<Digest>(std::span<Digest>(host_out))).get();
+  r = ops::sha256_gpu_device(streams[0], b->data.read(), b->offsets.read(),
+                             WriteView<Digest>(std::span<Digest>(host_out)))
+          .get();
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Errc::invalid_argument);
   std::vector<Digest> none;
@@ -281,7 +287,7 @@ TEST_F(Sha256Gpu, DeviceResidentChecksItsArguments) {
 TEST_F(Sha256Gpu, DeviceResidentBadOffsetsStayInsideTheData) {
   auto pm = random_batch(1000, 200, 14);
   std::vector<std::uint64_t> offs(pm.view().offsets.begin(), pm.view().offsets.end());
-  offs[10] = offs[11] + 5;        // decreasing
+  offs[10] = offs[11] + 5;             // decreasing
   offs[500] = std::uint64_t(1) << 60;  // far past the data
   const ops::MessageBatch bad{pm.view().data, offs};
   auto b = upload_batch(streams[0], bad, 0);

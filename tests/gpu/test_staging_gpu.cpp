@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The staging pipeline's cases (tests/async/staging_cases.hpp) on CUDA: the same tests the fake
 // GPU runs everywhere, with a real kernel, real DMA and a real launch failure. The device-lost
 // case retires the GPU, so it runs in test_gpu_fault (a process of its own).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A fault inside a kernel retires its GPU for the rest of the process (CUDA cannot recover a
 // context after a sticky error), so each test here runs in a process of its own: ctest runs
 // every test separately, and gpu-bundle/run.sh runs *_fault binaries one test at a time.
@@ -87,8 +88,7 @@ TEST_F(GpuFault, IllegalAddressFailsEveryWaiterAndContinuation) {
 
 TEST_F(GpuFault, SchedulerRedoesAFaultedGpuChunkOnTheCpuAndRetiresTheDevice) {
   Operation<SpanBatch<std::uint32_t>, std::uint32_t> op(
-      "plus_one_or_trap",
-      [](const SpanBatch<std::uint32_t>& in, std::span<std::uint32_t> out) -> Status {
+      "plus_one_or_trap", [](const SpanBatch<std::uint32_t>& in, std::span<std::uint32_t> out) -> Status {
         for (std::size_t i = 0; i < in.size(); ++i) out[i] = in[i] + 1;
         return {};
       });

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Each layer of the library includes only itself and the layers below it (docs/design/
 # memory-and-transfers.md: memory depends on core alone, so memory and async form no cycle).
 # Levels: core 0, memory 1, async 2, exec 3, parallel and ops 4 (siblings: neither includes the

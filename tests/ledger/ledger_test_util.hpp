@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Shared by the ledger tests: signature verdicts by libsodium, workload files, a sink that keeps
 // blocks in memory, temporary directories.
@@ -49,7 +50,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device rd;
-    path_ = std::filesystem::temp_directory_path() / ("hetex-ledger-test-" + std::to_string(rd()) + std::to_string(rd()));
+    path_ =
+        std::filesystem::temp_directory_path() / ("hetex-ledger-test-" + std::to_string(rd()) + std::to_string(rd()));
     std::filesystem::create_directories(path_);
   }
   ~TempDir() {
@@ -87,7 +89,10 @@ struct MemorySink final : BlockSink {
   std::size_t fail_at_height = 0;  // commit() of this height fails (0: never)
   Status commit(const CommittedBlock& b) override {
     if (b.header.height == fail_at_height) return Error(Errc::io, "injected commit failure");
-    blocks.push_back({b.header, b.hash, {b.ids.begin(), b.ids.end()}, {b.statuses.begin(), b.statuses.end()},
+    blocks.push_back({b.header,
+                      b.hash,
+                      {b.ids.begin(), b.ids.end()},
+                      {b.statuses.begin(), b.statuses.end()},
                       {b.accounts.begin(), b.accounts.end()}});
     return {};
   }

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # hetex ledger end to end: gen, run, state; a bad line named with its number and nothing of its
 # block committed; refusals of another genesis, another block size, bad genesis files.
 #   test_cli.sh path/to/hetex

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Crash and resume: `hetex ledger run --sync` is killed (SIGKILL) at random moments and started
 # again with the same database and input until it finishes; its state, receipts and tip must
 # equal those of an uninterrupted run: no transaction lost, none applied twice.

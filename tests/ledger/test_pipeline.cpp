@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The whole pipeline on generated files: blocks equal to the reference, chained headers, RFC 6962
 // roots; a GPU that faults loses nothing; a bad line stops the run before its block commits.
 #include <gtest/gtest.h>
@@ -219,7 +220,8 @@ TEST(Pipeline, MetricsCountEveryStageAndTheTraceShowsBlocksOverlapping) {
   const auto text = registry.prometheus_text();
   for (const char* stage : {"parse", "verify", "hash", "execute", "commit"})
     EXPECT_NE(text.find(std::string("hetex_ledger_stage_items_total{stage=\"") + stage + "\"} 1200"), std::string::npos)
-        << stage << "\n" << text;
+        << stage << "\n"
+        << text;
   EXPECT_NE(text.find("hetex_ledger_blocks_total 12"), std::string::npos);
   EXPECT_NE(text.find("hetex_ledger_height 12"), std::string::npos);
   EXPECT_NE(text.find("hetex_ledger_executions_total"), std::string::npos);
@@ -236,7 +238,8 @@ TEST(Pipeline, MetricsCountEveryStageAndTheTraceShowsBlocksOverlapping) {
   const auto json = nlohmann::json::parse(trace->chrome_trace_json());
   for (const auto& e : json["traceEvents"])
     if (e["ph"] == "X" && e["cat"] == "ledger")
-      spans.push_back({e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>(), e["args"]["height"].get<std::int64_t>()});
+      spans.push_back({e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>(),
+                       e["args"]["height"].get<std::int64_t>()});
   EXPECT_EQ(spans.size(), 5u * 12u);
   bool overlap = false;
   for (const auto& a : spans)
@@ -256,7 +259,8 @@ TEST(Stages, MerkleRootsFollowRfc6962) {
   }
   // A width that goes through the scheduler (levels >= 2048 nodes), odd at several levels.
   std::vector<Hash> many(5001);
-  for (std::size_t i = 0; i < many.size(); ++i) many[i] = sha256_of(std::span(reinterpret_cast<const std::uint8_t*>(&i), sizeof i));
+  for (std::size_t i = 0; i < many.size(); ++i)
+    many[i] = sha256_of(std::span(reinterpret_cast<const std::uint8_t*>(&i), sizeof i));
   EXPECT_EQ(merkle_root(*sched, many).value(), merkle_root_reference(many));
   // The definition by hand for three leaves: node(node(leaf0, leaf1), leaf2).
   auto leaf = [](const Hash& id) {

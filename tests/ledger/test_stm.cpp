@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The parallel executor (Block-STM) on transaction types other than transfers: arbitrary read and
 // write sets, writes that depend on what was read, chains of conflicts, ESTIMATE waits, misuse.
 // Every result is compared with the plain sequential executor on the same program.
@@ -75,7 +76,8 @@ void expect_same_as_serial(const P& program, const BlockIndex<P>& index, const E
                            const SerialResult<P>& want, const std::string& what) {
   ASSERT_FALSE(want.misused) << what;
   ASSERT_EQ(got.outputs.size(), want.outputs.size()) << what;
-  for (std::size_t t = 0; t < want.outputs.size(); ++t) ASSERT_EQ(got.outputs[t], want.outputs[t]) << what << " tx " << t;
+  for (std::size_t t = 0; t < want.outputs.size(); ++t)
+    ASSERT_EQ(got.outputs[t], want.outputs[t]) << what << " tx " << t;
   std::map<typename P::Key, typename P::Value> written;
   for (std::size_t s = 0; s < index.slots(); ++s)
     if (got.final_values[s]) written[index.slot_key[s]] = *got.final_values[s];
@@ -223,7 +225,8 @@ struct ScriptedProgram {
     using namespace std::chrono_literals;
     if (t == 0) {
       const auto deadline = std::chrono::steady_clock::now() + 2s;
-      while (shared->tx2_runs.load() == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(1ms);
+      while (shared->tx2_runs.load() == 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(1ms);
       a.write(X, 1);
       return 1;
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The RocksDB store: blocks committed through the pipeline survive a reopen, a run resumes after
 // the tip, and a database from another genesis or block size is refused.
 #include <gtest/gtest.h>
@@ -9,7 +10,7 @@
 namespace hetex::ledger {
 namespace {
 
-#define REQUIRE_STORE()                                                    \
+#define REQUIRE_STORE() \
   if (!store_available()) GTEST_SKIP() << "built without RocksDB (HETEX_ROCKSDB)"
 
 SchedulerOptions quiet_options() {
@@ -21,7 +22,8 @@ SchedulerOptions quiet_options() {
 }
 
 std::unique_ptr<Scheduler> cpu_scheduler() {
-  return Scheduler::create(Runtime::create({.devices = "cpu", .announce_cpu_only = false}).value(), quiet_options()).value();
+  return Scheduler::create(Runtime::create({.devices = "cpu", .announce_cpu_only = false}).value(), quiet_options())
+      .value();
 }
 
 TEST(Store, WithoutRocksDbItSaysSo) {
@@ -66,7 +68,8 @@ TEST(Store, ANewDatabaseHoldsTheGenesisAndRefusesAnotherOne) {
 TEST(Store, CommittedBlocksSurviveAndARunResumesAfterTheTip) {
   REQUIRE_STORE();
   test::TempDir dir;
-  const auto w = generate_workload({.accounts = 60, .transactions = 1000, .zipf = 1, .invalid = 0.1, .seed = 23}).value();
+  const auto w =
+      generate_workload({.accounts = 60, .transactions = 1000, .zipf = 1, .invalid = 0.1, .seed = 23}).value();
   const auto lines = test::transfer_lines(w.transfers);
   test::write_lines(dir / "all.txt", lines);
   test::write_lines(dir / "first.txt", std::vector<std::string>(lines.begin(), lines.begin() + 400));

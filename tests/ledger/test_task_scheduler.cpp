@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Block-STM's collaborative scheduler, driven step by step on one thread: which task comes next,
 // dependencies, aborts, and when the block is done.
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The text formats: transfers and genesis files, with an error that says what and where for
 // every kind of bad input.
 #include <gtest/gtest.h>
@@ -29,7 +30,8 @@ TEST(Text, ATransferRoundTripsAndItsIdHashesTheLine) {
   EXPECT_EQ(parse_transfer(upper).value(), t);
   EXPECT_NE(transaction_id(upper), transaction_id(line));
   EXPECT_EQ(transaction_id(line + "\r"), transaction_id(line));
-  EXPECT_EQ(transaction_id(line), sha256_of(std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size())));
+  EXPECT_EQ(transaction_id(line),
+            sha256_of(std::span(reinterpret_cast<const std::uint8_t*>(line.data()), line.size())));
   // The signed message: from || to || amount LE || nonce LE.
   const auto m = signing_message(t);
   EXPECT_TRUE(std::equal(t.from.begin(), t.from.end(), m.begin()));
@@ -84,7 +86,8 @@ TEST(Text, TheGenesisIsCheckedForDuplicatesOverflowAndFormat) {
   EXPECT_NE(big.error().message().find("genesis line 2: the balances add up to more than 2^64 - 1"), std::string::npos);
   auto bad = parse_genesis(la + "\n" + to_hex(b) + "\n");
   ASSERT_FALSE(bad);
-  EXPECT_NE(bad.error().message().find("genesis line 2: expected 2 fields, found 1 (missing balance)"), std::string::npos)
+  EXPECT_NE(bad.error().message().find("genesis line 2: expected 2 fields, found 1 (missing balance)"),
+            std::string::npos)
       << bad.error().message();
   auto extra = parse_genesis(la + " 5\n");
   ASSERT_FALSE(extra);

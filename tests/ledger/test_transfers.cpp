@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Transfers on the parallel executor against the one-by-one reference, block by block: uniform
 // and heavily skewed accounts, every kind of invalid transaction, several thread counts.
 #include <gtest/gtest.h>
@@ -64,14 +65,15 @@ TEST_P(SerialEquivalence, BlockByBlockStateAndReceiptsEqualTheReference) {
 
 INSTANTIATE_TEST_SUITE_P(
     Workloads, SerialEquivalence,
-    ::testing::Values(Case{"uniform", {.accounts = 500, .transactions = 1500, .zipf = 0, .invalid = 0.2, .seed = 1}},
-                      Case{"zipf1_2", {.accounts = 500, .transactions = 1500, .zipf = 1.2, .invalid = 0.2, .seed = 2}},
-                      // Nearly every transfer involves the first account or two.
-                      Case{"zipf3", {.accounts = 200, .transactions = 1500, .zipf = 3.0, .invalid = 0.2, .seed = 3}},
-                      // Three accounts, small balances: long conflict chains and many overdrafts.
-                      Case{"three_accounts",
-                           {.accounts = 3, .transactions = 1000, .invalid = 0.1, .seed = 4, .balance = 300, .max_amount = 200}},
-                      Case{"all_valid", {.accounts = 50, .transactions = 1000, .zipf = 0.8, .invalid = 0, .seed = 5}}),
+    ::testing::Values(
+        Case{"uniform", {.accounts = 500, .transactions = 1500, .zipf = 0, .invalid = 0.2, .seed = 1}},
+        Case{"zipf1_2", {.accounts = 500, .transactions = 1500, .zipf = 1.2, .invalid = 0.2, .seed = 2}},
+        // Nearly every transfer involves the first account or two.
+        Case{"zipf3", {.accounts = 200, .transactions = 1500, .zipf = 3.0, .invalid = 0.2, .seed = 3}},
+        // Three accounts, small balances: long conflict chains and many overdrafts.
+        Case{"three_accounts",
+             {.accounts = 3, .transactions = 1000, .invalid = 0.1, .seed = 4, .balance = 300, .max_amount = 200}},
+        Case{"all_valid", {.accounts = 50, .transactions = 1000, .zipf = 0.8, .invalid = 0, .seed = 5}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Transfers, TheRulesOnAHandfulOfAccounts) {
@@ -82,15 +84,15 @@ TEST(Transfers, TheRulesOnAHandfulOfAccounts) {
     return VerifiedTransfer{Transfer{from, to, amount, nonce, {}}, ok};
   };
   const std::vector<VerifiedTransfer> txs = {
-      t(a, b, 30, 0),            // applied: a 70/1, b 35/0
-      t(a, c, 10, 0),            // bad nonce
-      t(a, c, 71, 1),            // insufficient
-      t(a, c, 70, 1),            // applied, c created: a 0/2, c 70/0
-      t(stranger, a, 1, 0),      // unknown sender
-      t(b, b, 35, 0),            // to oneself: nonce only, b 35/1
-      t(b, b, 36, 1),            // insufficient even to oneself
-      t(c, a, 5, 0, false),      // bad signature (checked first)
-      t(c, a, 0, 0),             // a zero amount is fine: c 70/1
+      t(a, b, 30, 0),        // applied: a 70/1, b 35/0
+      t(a, c, 10, 0),        // bad nonce
+      t(a, c, 71, 1),        // insufficient
+      t(a, c, 70, 1),        // applied, c created: a 0/2, c 70/0
+      t(stranger, a, 1, 0),  // unknown sender
+      t(b, b, 35, 0),        // to oneself: nonce only, b 35/1
+      t(b, b, 36, 1),        // insufficient even to oneself
+      t(c, a, 5, 0, false),  // bad signature (checked first)
+      t(c, a, 0, 0),         // a zero amount is fine: c 70/1
   };
   for (unsigned threads : {1u, 4u}) {
     AccountState s = state;
@@ -99,9 +101,9 @@ TEST(Transfers, TheRulesOnAHandfulOfAccounts) {
     auto r = exec.execute(index, s).value();
     s.apply(index.slot_key, r.final_values);
     using S = TxStatus;
-    EXPECT_EQ(r.outputs, (std::vector<S>{S::applied, S::bad_nonce, S::insufficient_balance, S::applied,
-                                         S::unknown_sender, S::applied, S::insufficient_balance, S::bad_signature,
-                                         S::applied}));
+    EXPECT_EQ(r.outputs,
+              (std::vector<S>{S::applied, S::bad_nonce, S::insufficient_balance, S::applied, S::unknown_sender,
+                              S::applied, S::insufficient_balance, S::bad_signature, S::applied}));
     EXPECT_EQ(*s.find(a), (Account{0, 2}));
     EXPECT_EQ(*s.find(b), (Account{35, 1}));
     EXPECT_EQ(*s.find(c), (Account{70, 1}));

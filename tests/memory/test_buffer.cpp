@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <numeric>
@@ -10,9 +11,13 @@ using namespace hetex;
 
 // The access modes are enforced by the compiler.
 template <class V>
-concept writable = requires(V v) { v[0] = 1; };
+concept writable = requires(V v) {
+  v[0] = 1;
+};
 template <class V>
-concept readable = requires(V v) { int(v[0]); };
+concept readable = requires(V v) {
+  int(v[0]);
+};
 static_assert(!writable<ReadView<int>>, "writing through a ReadView must not compile");
 static_assert(readable<ReadView<int>>);
 static_assert(writable<ReadWriteView<int>>);
@@ -28,7 +33,10 @@ static_assert(DeviceCopyable<float>);
 static_assert(!DeviceCopyable<std::vector<int>>);
 static_assert(!DeviceCopyable<int*>);
 template <class T>
-concept bufferable = requires { typename DeviceBuffer<T>; DeviceBuffer<T>::allocate(std::declval<Device>(), 1); };
+concept bufferable = requires {
+  typename DeviceBuffer<T>;
+  DeviceBuffer<T>::allocate(std::declval<Device>(), 1);
+};
 static_assert(bufferable<int>);
 static_assert(!bufferable<std::string>, "a non-trivially-copyable element type must not compile");
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Pool behaviour that needs no GPU: the pinned pool (page-locked with a GPU, plain host memory
 // without one) and the device pool's refusal on the CPU. tests/gpu/test_pool_gpu.cpp covers the
 // device pool on a GPU.
@@ -32,7 +33,9 @@ PinnedBuffer<std::byte> take(PinnedPool& pool, std::size_t bytes) {
 
 // Pools take the same element types as buffers.
 template <class T>
-concept acquirable = requires(PinnedPool& p) { p.acquire<T>(1); };
+concept acquirable = requires(PinnedPool& p) {
+  p.acquire<T>(1);
+};
 static_assert(acquirable<double>);
 static_assert(!acquirable<std::string>);
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Runs `promtool check metrics` (Debian package prometheus) on an exposition: Prometheus' own
 // parser and linter, the reference for what a scraper accepts.
@@ -47,8 +48,8 @@ inline CheckResult promtool_check(const std::string& promtool, const std::string
   return r;
 }
 
-#define REQUIRE_PROMTOOL(var)                                                                         \
-  const std::string var = hetex_test::find_on_path("promtool");                                                   \
+#define REQUIRE_PROMTOOL(var)                                   \
+  const std::string var = hetex_test::find_on_path("promtool"); \
   if (var.empty()) GTEST_SKIP() << "promtool is not on PATH (it comes with the Debian package prometheus)"
 
 }  // namespace hetex_test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -105,7 +106,7 @@ TEST(Counter, IsMonotonicAndExact) {
   c.inc();
   c.inc(2);
   c.inc(0.5);
-  c.inc(-10);  // ignored
+  c.inc(-10);   // ignored
   c.inc(qnan);  // ignored
   c.inc(0);
   EXPECT_EQ(c.value(), 3.5);
@@ -184,7 +185,8 @@ TEST(BucketHelpers, ExponentialLinearAndLatency) {
   auto e = exponential_buckets(1e-6, 10, 8);
   ASSERT_TRUE(e);
   ASSERT_EQ(e->size(), 8u);
-  for (std::size_t i = 0; i < e->size(); ++i) EXPECT_NEAR((*e)[i], 1e-6 * std::pow(10.0, static_cast<double>(i)), 1e-15 * std::pow(10.0, static_cast<double>(i)));
+  for (std::size_t i = 0; i < e->size(); ++i)
+    EXPECT_NEAR((*e)[i], 1e-6 * std::pow(10.0, static_cast<double>(i)), 1e-15 * std::pow(10.0, static_cast<double>(i)));
   auto r = exponential_buckets_range(1e-6, 10, 15);
   ASSERT_TRUE(r);
   EXPECT_EQ(r->front(), 1e-6);
@@ -258,7 +260,8 @@ TEST(Concurrency, RacingRegistrationsAgree) {
   for (auto& th : pool) th.join();
   double total = 0;
   for (int m = 0; m < 20; ++m)
-    for (int k = 0; k < 7; ++k) total += reg.counter("m" + std::to_string(m) + "_total", "h", {{"k", std::to_string(k)}})->value();
+    for (int k = 0; k < 7; ++k)
+      total += reg.counter("m" + std::to_string(m) + "_total", "h", {{"k", std::to_string(k)}})->value();
   EXPECT_EQ(total, 800);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -32,13 +33,22 @@ BenchReport full_report() {
   r.suite = "full";
   r.started_utc = "2025-06-14T09:31:07Z";
   r.duration_s = 412.7;
-  r.machine = {"AMD EPYC 9654 96-Core Processor", 16, {"avx2", "sha_ni"},
+  r.machine = {"AMD EPYC 9654 96-Core Processor",
+               16,
+               {"avx2", "sha_ni"},
                {{"NVIDIA H200", "cuda:0", 150110011392ull, 132, "9.0", 53.1, 51.8},
                 {"NVIDIA H200", "cuda:1", (1ull << 63) + 1, 132, "9.0", 0, 0}},
-               "Linux 6.8.0 x86_64", "0.1.0"};
+               "Linux 6.8.0 x86_64",
+               "0.1.0"};
   r.skipped = {"image workload: built without OpenCV"};
-  Workload sha{"sha256", "SHA-256, 64-byte messages", "messages", "host memory to host memory", {}, 1u << 20,
-               std::uint64_t{16384}, {"verified against OpenSSL"}};
+  Workload sha{"sha256",
+               "SHA-256, 64-byte messages",
+               "messages",
+               "host memory to host memory",
+               {},
+               1u << 20,
+               std::uint64_t{16384},
+               {"verified against OpenSSL"}};
   sha.series = {make_series("cpu_1", "CPU 1 thread", SeriesKind::cpu, {{1024, 13.1e6}, {1u << 20, 13.6e6}}),
                 make_series("gpu0", "NVIDIA H200 (cuda:0)", SeriesKind::gpu, {{1024, 0.1 + 0.2}, {1u << 20, 6.51e8}}),
                 make_series("split", "Split", SeriesKind::hybrid, {{1u << 20, 5.5e8}}),
@@ -46,7 +56,8 @@ BenchReport full_report() {
   sha.series[0].points[0].seconds = 1e-9;  // a value that needs every digit to come back
   Workload empty{"image", "", "", "", {}, 0, std::nullopt, {}};
   r.workloads = {sha, empty};
-  r.timeline = Timeline{"Split: SHA-256", {{"cpu", "chunk 0", 0, 812.5, 131072}, {"cuda:0", "chunk 1", 120.25, 1750, 524288}}};
+  r.timeline =
+      Timeline{"Split: SHA-256", {{"cpu", "chunk 0", 0, 812.5, 131072}, {"cuda:0", "chunk 1", 120.25, 1750, 524288}}};
   return r;
 }
 
@@ -191,8 +202,8 @@ TEST(ReportJson, NamesAMissingField) {
   expect_field_error(edited([](json& d) { d["machine"]["gpus"][1].erase("memory_bytes"); }),
                      "machine.gpus[1].memory_bytes", "missing");
   expect_field_error(edited([](json& d) { d.erase("suite"); }), "suite", "missing");
-  expect_field_error(edited([](json& d) { d["timeline"]["events"][1].erase("items"); }),
-                     "timeline.events[1].items", "missing");
+  expect_field_error(edited([](json& d) { d["timeline"]["events"][1].erase("items"); }), "timeline.events[1].items",
+                     "missing");
 }
 
 TEST(ReportJson, NamesAMistypedField) {
@@ -202,8 +213,7 @@ TEST(ReportJson, NamesAMistypedField) {
                      "not a non-negative integer");
   expect_field_error(edited([](json& d) { d["workloads"][0]["series"][2]["kind"] = "tpu"; }),
                      "workloads[0].series[2].kind", "\"tpu\"");
-  expect_field_error(edited([](json& d) { d["machine"]["cpu_cores"] = 1.5; }), "machine.cpu_cores",
-                     "not an integer");
+  expect_field_error(edited([](json& d) { d["machine"]["cpu_cores"] = 1.5; }), "machine.cpu_cores", "not an integer");
   expect_field_error(edited([](json& d) { d["duration_s"] = "fast"; }), "duration_s", "not a number");
   expect_field_error(edited([](json& d) { d["workloads"] = json::object(); }), "workloads", "not an array");
   expect_field_error(edited([](json& d) { d["machine"]["simd"][1] = 7; }), "machine.simd[1]", "not a string");
@@ -383,7 +393,7 @@ TEST(ReportHtml, IsSelfContainedWithAChartLinePerNonEmptySeries) {
 
   EXPECT_EQ(html.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_EQ(count(html, "<svg"), count(html, "</svg>"));
-  EXPECT_EQ(count(html, "<svg"), 2u);  // the SHA-256 chart and the timeline; the empty workload gets none
+  EXPECT_EQ(count(html, "<svg"), 2u);       // the SHA-256 chart and the timeline; the empty workload gets none
   EXPECT_EQ(count(html, "<polyline"), 4u);  // the four series with usable points
   for (const char* tag : {"section", "table", "g", "title", "text", "tr", "details"})
     EXPECT_EQ(count(html, std::string("<") + tag + ">") + count(html, std::string("<") + tag + " "),
@@ -446,8 +456,10 @@ TEST(ReportHtml, HandlesNoWorkloadsSinglePointsAndEmptyTimelines) {
 
 TEST(ReportHtml, TimelineFromAnEpochClockReadsFromTheFirstEvent) {
   BenchReport r;
-  r.timeline = Timeline{"epoch", {{"cpu", "a", 1.7e15, 500, 10}, {"cuda:0", "b", 1.7e15 + 250, 1000, 20},
-                                  {"cpu", "overlaps a", 1.7e15 + 250, 500, 10}}};
+  r.timeline = Timeline{"epoch",
+                        {{"cpu", "a", 1.7e15, 500, 10},
+                         {"cuda:0", "b", 1.7e15 + 250, 1000, 20},
+                         {"cpu", "overlaps a", 1.7e15 + 250, 500, 10}}};
   const std::string html = render_html(r);
   EXPECT_NE(html.find("time since the first event"), std::string::npos);
   EXPECT_NE(html.find(">0.2 ms</text>"), std::string::npos) << html;  // the span is 1.25 ms

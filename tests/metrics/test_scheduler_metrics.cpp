@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The scheduler observed: counters agree with the batches' own statistics, the exposition is
 // valid Prometheus text, the HTTP endpoint serves it, and the trace shows each device's work.
 #include <httplib.h>
@@ -30,7 +31,8 @@ struct Observed : ::testing::Test {
   Registry reg;
   std::shared_ptr<TraceRecorder> trace = std::make_shared<TraceRecorder>();
   std::shared_ptr<SchedulerMetrics> metrics = SchedulerMetrics::create(reg, trace).value();
-  Operation<SpanBatch<int>, int> twice{"twice", [](const SpanBatch<int>& in, std::span<int> out) -> Status {
+  Operation<SpanBatch<int>, int> twice{"twice",
+                                       [](const SpanBatch<int>& in, std::span<int> out) -> Status {
                                          for (std::size_t i = 0; i < in.size(); ++i) out[i] = 2 * in[i];
                                          return {};
                                        },

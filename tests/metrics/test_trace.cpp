@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -76,7 +77,7 @@ TEST(TraceRecorder, OverlappingEventsGetTheirOwnLane) {
   TraceRecorder rec;
   const auto t0 = rec.origin();
   rec.record("batch", "ops", "cuda:0", t0, 10ms);
-  rec.record("kernel", "ops", "cuda:0", t0 + 1ms, 2ms);  // nested in batch: same lane
+  rec.record("kernel", "ops", "cuda:0", t0 + 1ms, 2ms);         // nested in batch: same lane
   rec.record("other stream", "ops", "cuda:0", t0 + 5ms, 10ms);  // overlaps batch's end: lane 2
   const auto p = parse(rec);
   ASSERT_EQ(p.events.size(), 3u);
@@ -96,7 +97,8 @@ TEST(TraceRecorder, RandomEventsNestWithinEveryLane) {
   const char* tracks[] = {"cpu", "cuda:0", "cuda:1"};
   for (int i = 0; i < 600; ++i) {
     const char* track = tracks[next(3)];
-    rec.record(track, "t", track, rec.origin() + std::chrono::microseconds(next(10000)), std::chrono::microseconds(next(800)));
+    rec.record(track, "t", track, rec.origin() + std::chrono::microseconds(next(10000)),
+               std::chrono::microseconds(next(800)));
   }
   const auto p = parse(rec);
   ASSERT_EQ(p.events.size(), 600u);
@@ -109,11 +111,13 @@ TEST(TraceRecorder, RandomEventsNestWithinEveryLane) {
   }
   EXPECT_GT(lanes.size(), 3u);  // random overlap needs extra lanes
   for (auto& [tid, spans] : lanes) {
-    std::sort(spans.begin(), spans.end(), [](auto a, auto b) { return a.first != b.first ? a.first < b.first : a.second > b.second; });
+    std::sort(spans.begin(), spans.end(),
+              [](auto a, auto b) { return a.first != b.first ? a.first < b.first : a.second > b.second; });
     std::vector<double> open;
     for (auto [b, e] : spans) {
       while (!open.empty() && open.back() <= b) open.pop_back();
-      ASSERT_TRUE(open.empty() || e <= open.back()) << "lane " << p.thread_names.at(tid) << " has a partial overlap at " << b;
+      ASSERT_TRUE(open.empty() || e <= open.back())
+          << "lane " << p.thread_names.at(tid) << " has a partial overlap at " << b;
       open.push_back(e);
     }
   }

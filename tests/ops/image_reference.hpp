@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Test images and OpenCV's results for the image pipeline (shared by the CPU and GPU tests).
 #include <algorithm>
@@ -51,7 +52,8 @@ inline int max_diff(const std::vector<std::uint8_t>& a, const std::vector<std::u
 
 #if defined(HETEX_HAVE_OPENCV)
 inline cv::Mat as_mat(const Image& img) {
-  return cv::Mat(img.shape.height, img.shape.width, CV_8UC(img.shape.channels), const_cast<std::uint8_t*>(img.pixels.data()))
+  return cv::Mat(img.shape.height, img.shape.width, CV_8UC(img.shape.channels),
+                 const_cast<std::uint8_t*>(img.pixels.data()))
       .clone();
 }
 inline std::vector<std::uint8_t> bytes_of(const cv::Mat& m) {

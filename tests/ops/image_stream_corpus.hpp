@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A directory of small images of mixed sizes and formats (a few corrupt) for the streaming tests.
 #include <filesystem>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the SHA-256 tests (CPU, host-compiled core, GPU) check against, and the batches they hash.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 batch verification: the API, the CPU paths (libsodium, serial and over all cores) and
 // the portable core (the GPU kernel's code compiled for the host), each against libsodium's
 // own verdicts on the RFC 8032 vectors, crafted edge cases and a large random batch.
@@ -119,7 +120,7 @@ TEST(Ed25519Random, EveryPathMatchesSodiumOnRandomSignatures) {
   std::atomic<bool> ok{true};
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, b.size(), 256), [&](const tbb::blocked_range<std::size_t>& rg) {
     const auto st = ops::detail::ed25519_verify_portable(b.slice(rg.begin(), rg.end()),
-                                                          std::span(out).subspan(rg.begin(), rg.size()));
+                                                         std::span(out).subspan(rg.begin(), rg.size()));
     if (!st) ok = false;
   });
   EXPECT_TRUE(ok);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Ed25519 test inputs shared by the CPU tests (tests/ops) and the GPU tests (tests/gpu): the RFC
 // 8032 vectors, crafted edge cases (small-order and non-canonical points, S >= L, mixed-order
@@ -47,7 +48,8 @@ inline void sodium_ready() {
 
 inline Bytes from_hex(std::string_view hex) {
   Bytes out;
-  for (std::size_t i = 0; i + 1 < hex.size(); i += 2) out.push_back(std::uint8_t(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
+  for (std::size_t i = 0; i + 1 < hex.size(); i += 2)
+    out.push_back(std::uint8_t(std::stoi(std::string(hex.substr(i, 2)), nullptr, 16)));
   return out;
 }
 template <std::size_t N>
@@ -102,20 +104,26 @@ inline std::vector<RfcVector> rfc8032_vectors() {
   return {
       {"TEST 1", "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
-       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b"},
+       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e39701cf9b46bd25bf5f0595bbe2"
+       "4655141438e7a100b"},
       {"TEST 2", "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
        "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
-       "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
+       "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613d0f11d8c387b2eaeb4302ae"
+       "eb00d291612bb0c00"},
       {"TEST 3", "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
        "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
-       "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"},
+       "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28"
+       "dc027beceea1ec40a"},
       {"TEST 1024", "f5e5767cf153319517630f226876b86c8160cc583bc013744c6bf255f5cc0ee5",
        "278117fc144c72340f67d0f2316e8386ceffbf2b2428c9c51fef7c597f1d426e", test1024,
-       "0aab4c900501b3e24d7cdf4663326a3a87df5e4843b2cbdb67cbf6e460fec350aa5371b1508f9f4528ecea23c436d94b5e8fcd4f681e30a6ac00a9704a188a03"},
+       "0aab4c900501b3e24d7cdf4663326a3a87df5e4843b2cbdb67cbf6e460fec350aa5371b1508f9f4528ecea23c436d94b5e8fcd4f681e30a"
+       "6ac00a9704a188a03"},
       {"TEST SHA(abc)", "833fe62409237b9d62ec77587520911e9a759cec1d19755b7da901b96dca3d42",
        "ec172b93ad5e563bf4932c70e1245034c35467ef2efd4d64ebf819683467e2bf",
-       "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
-       "dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17ad9bef1177331a704"},
+       "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80"
+       "e2a9ac94fa54ca49f",
+       "dc2a4459e7369633a52b1bf277839a00201009a3efbf3ecb69bea2186c26b58909351fc9ac90b3ecfdfbc7c66431e0303dca179c138ac17"
+       "ad9bef1177331a704"},
   };
 }
 
@@ -146,7 +154,8 @@ inline std::vector<Verdict> sodium_verdicts(const VerifyBatch& b) {
   tbb::parallel_for(std::size_t(0), b.size(), [&](std::size_t i) {
     const auto m = b.messages[i];
     static const std::uint8_t empty = 0;
-    v[i] = crypto_sign_verify_detached(b.signatures[i].data(), m.empty() ? &empty : m.data(), m.size(), b.keys[i].data()) == 0
+    v[i] = crypto_sign_verify_detached(b.signatures[i].data(), m.empty() ? &empty : m.data(), m.size(),
+                                       b.keys[i].data()) == 0
                ? Verdict::valid
                : Verdict::invalid;
   });
@@ -156,15 +165,16 @@ inline std::vector<Verdict> sodium_verdicts(const VerifyBatch& b) {
 // Equal verdicts, or the first few differences with what the items were.
 inline ::testing::AssertionResult same_verdicts(const std::vector<Verdict>& want, std::span<const Verdict> got,
                                                 const Dataset& d) {
-  if (want.size() != got.size()) return ::testing::AssertionFailure() << "sizes " << want.size() << " vs " << got.size();
+  if (want.size() != got.size())
+    return ::testing::AssertionFailure() << "sizes " << want.size() << " vs " << got.size();
   std::size_t bad = 0;
   std::ostringstream os;
   for (std::size_t i = 0; i < want.size(); ++i) {
     if (want[i] == got[i]) continue;
     if (++bad <= 8)
-      os << "\n  item " << i << (d.labels.empty() ? "" : " (" + d.labels[i] + ")") << ": libsodium "
-         << int(want[i]) << ", got " << int(got[i]) << "; key " << to_hex(d.keys[i]) << " sig " << to_hex(d.sigs[i])
-         << " message of " << d.msgs.view()[i].size() << " bytes";
+      os << "\n  item " << i << (d.labels.empty() ? "" : " (" + d.labels[i] + ")") << ": libsodium " << int(want[i])
+         << ", got " << int(got[i]) << "; key " << to_hex(d.keys[i]) << " sig " << to_hex(d.sigs[i]) << " message of "
+         << d.msgs.view()[i].size() << " bytes";
   }
   if (bad == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << bad << " of " << want.size() << " verdicts differ from libsodium" << os.str();
@@ -224,7 +234,8 @@ inline Scalar random_scalar() {
 }
 inline Point32 base_times(const Scalar& s) {
   Point32 p{};
-  if (crypto_scalarmult_ed25519_base_noclamp(p.data(), s.v.data()) != 0) throw std::runtime_error("scalarmult_base failed");
+  if (crypto_scalarmult_ed25519_base_noclamp(p.data(), s.v.data()) != 0)
+    throw std::runtime_error("scalarmult_base failed");
   return p;
 }
 // h = SHA-512(R || A || M) mod L
@@ -372,8 +383,8 @@ inline Dataset edge_cases() {
   }
   for (int k : {0, 1})
     for (bool sign : {false, true})
-      small.push_back({encoding_of_y(p_plus(std::uint64_t(k)), sign),
-                       "y = p + " + std::to_string(k) + (sign ? ", sign set" : "")});
+      small.push_back(
+          {encoding_of_y(p_plus(std::uint64_t(k)), sign), "y = p + " + std::to_string(k) + (sign ? ", sign set" : "")});
   for (const auto& [enc, what] : small) {
     Signature s = good;
     std::memcpy(s.data(), enc.data(), 32);
@@ -524,20 +535,22 @@ inline RandomDataset random_dataset(std::size_t n, std::uint64_t seed) {
     if (rng() % 3 == 0) {
       bad[i] = 1;
       switch (rng() % 7) {
-        case 0: s[rng() % 32] ^= std::uint8_t(1 << (rng() % 8)); break;        // R
-        case 1: s[32 + rng() % 32] ^= std::uint8_t(1 << (rng() % 8)); break;   // S
-        case 2: k[rng() % 32] ^= std::uint8_t(1 << (rng() % 8)); break;        // key
-        case 3:                                                                 // message
-          if (m.empty()) m.push_back(std::uint8_t(rng()));
-          else m[rng() % m.size()] ^= std::uint8_t(1 << (rng() % 8));
+        case 0: s[rng() % 32] ^= std::uint8_t(1 << (rng() % 8)); break;       // R
+        case 1: s[32 + rng() % 32] ^= std::uint8_t(1 << (rng() % 8)); break;  // S
+        case 2: k[rng() % 32] ^= std::uint8_t(1 << (rng() % 8)); break;       // key
+        case 3:                                                               // message
+          if (m.empty())
+            m.push_back(std::uint8_t(rng()));
+          else
+            m[rng() % m.size()] ^= std::uint8_t(1 << (rng() % 8));
           break;
-        case 4: s[32 + 31] |= std::uint8_t(0x20 << (rng() % 3)); break;       // S >= L
-        case 5: {                                                               // R of small order
+        case 4: s[32 + 31] |= std::uint8_t(0x20 << (rng() % 3)); break;  // S >= L
+        case 5: {                                                        // R of small order
           const Point32 t = encode_point(torsion_points()[rng() % 8]);
           std::memcpy(s.data(), t.data(), 32);
           break;
         }
-        default: s[rng() % 64] ^= std::uint8_t(1 + rng() % 255); break;          // a byte
+        default: s[rng() % 64] ^= std::uint8_t(1 + rng() % 255); break;  // a byte
       }
     }
     keys[i] = k;

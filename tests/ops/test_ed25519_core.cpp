@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The portable Ed25519 core piece by piece (the arithmetic the GPU kernel runs, compiled for the
 // host): field arithmetic against OpenSSL bignums, including inputs at the documented limb
 // bounds; scalar reduction against libsodium; SHA-512 against OpenSSL; the small-order blocklist
@@ -53,8 +54,10 @@ Bn value(const ed::Fe& f) {
     const long long v = f.v[i];
     BN_set_word(term.get(), static_cast<unsigned long>(v < 0 ? -v : v));
     BN_lshift(term.get(), term.get(), ed::limb_offset(i));
-    if (v < 0) BN_sub(acc.get(), acc.get(), term.get());
-    else BN_add(acc.get(), acc.get(), term.get());
+    if (v < 0)
+      BN_sub(acc.get(), acc.get(), term.get());
+    else
+      BN_add(acc.get(), acc.get(), term.get());
   }
   BN_nnmod(acc.get(), acc.get(), prime(), ctx());
   return acc;
@@ -70,7 +73,8 @@ std::array<std::uint8_t, 32> canonical(const ed::Fe& f) {
 ed::Fe random_fe(std::mt19937_64& rng, int scale, bool extreme = false) {
   ed::Fe f{};
   for (int i = 0; i < 10; ++i) {
-    const std::int64_t bound = scale * ((i & 1) ? (std::int64_t(1) << 24) + (std::int64_t(1) << 16) : std::int64_t(1) << 25);
+    const std::int64_t bound =
+        scale * ((i & 1) ? (std::int64_t(1) << 24) + (std::int64_t(1) << 16) : std::int64_t(1) << 25);
     std::int64_t v = extreme ? bound : std::int64_t(rng() % std::uint64_t(bound + 1));
     if (rng() & 1) v = -v;
     f.v[i] = std::int32_t(v);
@@ -163,18 +167,18 @@ TEST(Ed25519Scalar, ReductionMatchesSodium) {
     inputs.push_back(x);
   }
   std::array<std::uint8_t, 64> edge{};
-  inputs.push_back(edge);                         // 0
+  inputs.push_back(edge);  // 0
   edge.fill(0xff);
-  inputs.push_back(edge);                         // 2^512 - 1
+  inputs.push_back(edge);  // 2^512 - 1
   edge.fill(0);
   std::memcpy(edge.data(), group_order().data(), 32);
-  inputs.push_back(edge);                         // L
+  inputs.push_back(edge);  // L
   edge[0] -= 1;
-  inputs.push_back(edge);                         // L - 1
+  inputs.push_back(edge);  // L - 1
   edge.fill(0);
   for (int i = 0; i < 32; ++i) edge[32 + i] = group_order()[i];  // L * 2^256
   inputs.push_back(edge);
-  for (int top = 0; top < 64; ++top) {            // single high bytes
+  for (int top = 0; top < 64; ++top) {  // single high bytes
     edge.fill(0);
     edge[top] = 0xff;
     inputs.push_back(edge);
@@ -357,9 +361,8 @@ TEST(Ed25519Points, DoubleScalarMultiplicationMatchesSodium) {
     Point32 sb = base_times(s), ha{}, want{};
     ASSERT_EQ(crypto_scalarmult_ed25519_noclamp(ha.data(), h.v.data(), a_enc.data()), 0);
     ASSERT_EQ(crypto_core_ed25519_sub(want.data(), sb.data(), ha.data()), 0);
-    const ed::Bytes32 got =
-        ed::encode(ed::sb_minus_ha(ed::load_bytes32(s.v.data()), ed::load_bytes32(h.v.data()), a_point,
-                                   hetex::ops::detail::ed25519_base_table()));
+    const ed::Bytes32 got = ed::encode(ed::sb_minus_ha(ed::load_bytes32(s.v.data()), ed::load_bytes32(h.v.data()),
+                                                       a_point, hetex::ops::detail::ed25519_base_table()));
     Point32 got_bytes;
     ed::store_bytes32(got_bytes.data(), got);
     ASSERT_EQ(to_hex(got_bytes), to_hex(want)) << "iteration " << iter;

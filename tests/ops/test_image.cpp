@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The image operations on the CPU against OpenCV, the Gaussian taps, and image files.
 #include <gtest/gtest.h>
 
@@ -64,8 +65,8 @@ struct Case {
   bool structured;
 };
 const Case kCases[] = {
-    {{1, 1, 1}, false},   {{1, 1, 4}, false},  {{1, 17, 1}, true},  {{23, 1, 3}, true},
-    {{2, 2, 4}, false},   {{7, 5, 1}, true},   {{13, 13, 3}, false}, {{37, 23, 4}, true},
+    {{1, 1, 1}, false},   {{1, 1, 4}, false},   {{1, 17, 1}, true},    {{23, 1, 3}, true},
+    {{2, 2, 4}, false},   {{7, 5, 1}, true},    {{13, 13, 3}, false},  {{37, 23, 4}, true},
     {{64, 48, 1}, false}, {{101, 67, 4}, true}, {{333, 211, 3}, true},
 };
 
@@ -121,11 +122,10 @@ TEST(ImageOpenCV, SobelDerivativesAreExact) {
 TEST(ImageOpenCV, FusedPipelineMatches) {
   HETEX_REQUIRE_OPENCV();
   for (const auto& c : kCases)
-    for (const Pipeline& p : {Pipeline{.sigma = 2.0, .ksize = 11, .edges = Edges::magnitude},
-                              Pipeline{.sigma = 1.0, .edges = Edges::magnitude},
-                              Pipeline{.edges = Edges::magnitude},
-                              Pipeline{.sigma = 1.4, .edges = Edges::binary, .threshold = 0.1},
-                              Pipeline{.gray = true, .sigma = 3.0}}) {
+    for (const Pipeline& p :
+         {Pipeline{.sigma = 2.0, .ksize = 11, .edges = Edges::magnitude},
+          Pipeline{.sigma = 1.0, .edges = Edges::magnitude}, Pipeline{.edges = Edges::magnitude},
+          Pipeline{.sigma = 1.4, .edges = Edges::binary, .threshold = 0.1}, Pipeline{.gray = true, .sigma = 3.0}}) {
       Image in = test_image(c.shape, 21, c.structured);
       auto ours = run_cpu(p, view(in)).value();
       auto ref = hetex_test::opencv_pipeline(in, p);
@@ -171,9 +171,7 @@ struct TempDir {
   std::string operator/(const std::string& name) const { return (path / name).string(); }
 };
 
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+void write_file(const std::string& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 }  // namespace
 
@@ -311,7 +309,8 @@ TEST(ImageFiles, APngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
   Image img = test_image({5, 5, 1}, 3);
   auto png = encode(view(img), FileFormat::png).value();
   std::size_t idat = 8;
-  while (idat + 8 <= png.size() && !std::equal(png.begin() + long(idat) + 4, png.begin() + long(idat) + 8, "IDAT")) ++idat;
+  while (idat + 8 <= png.size() && !std::equal(png.begin() + long(idat) + 4, png.begin() + long(idat) + 8, "IDAT"))
+    ++idat;
   ASSERT_LE(idat + 8, png.size());
   png[idat] = 0x3f, png[idat + 1] = 0xff, png[idat + 2] = 0xff, png[idat + 3] = 0xff;
   auto r = decode(png, "claims.png");
@@ -324,7 +323,8 @@ TEST(ImageFiles, APngChunkLongerThanTheFileIsRefusedBeforeDecoding) {
 // Found by fuzz_image_decode: stb_image 2.27 reads PNM header numbers into an int unchecked; a
 // width of 2^32 + 1 wraps to 1 (a wrong image, not an error). hetex refuses such a header first.
 TEST(ImageFiles, APnmHeaderNumberBeyondRangeIsRefused) {
-  for (std::string header : {"P5\n4294967297 1\n255\n", "P6\n1 1\n66666666666666666666\n", "P5\n# c\r99999999 1\n255\n"}) {
+  for (std::string header :
+       {"P5\n4294967297 1\n255\n", "P6\n1 1\n66666666666666666666\n", "P5\n# c\r99999999 1\n255\n"}) {
     auto r = decode(std::vector<std::uint8_t>(header.begin(), header.end()), "big.pgm");
     ASSERT_FALSE(r) << header;
     EXPECT_NE(r.error().message().find("big.pgm: corrupt PPM/PGM header"), std::string::npos) << r.error().message();

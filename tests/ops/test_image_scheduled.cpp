@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The image pipeline through the scheduler: rows split between the CPU and a simulated GPU (which
 // runs the CPU code on its rows, so the slicing and halos are what is tested here; the real GPU is
 // in tests/gpu), with and without injected faults, must give exactly the whole-frame CPU result.

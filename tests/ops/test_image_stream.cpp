@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Streaming many image files (CPU path here; tests/gpu runs the same corpus on the GPU).
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The public SHA-256 operations on the CPU (and the GPU entry points where no GPU can run).
 #include "hetex/ops/sha256.hpp"
 #include "ops/sha256_reference.hpp"
@@ -30,7 +31,9 @@ TEST_P(Sha256Cpu, FipsVectors) {
   pm.add(std::string());
   pm.add(std::string("abc"));
   pm.add(std::string("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"));
-  pm.add(std::string("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"));
+  pm.add(
+      std::string("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnop"
+                  "qrstnopqrstu"));
   pm.add(std::string(1000000, 'a'));
   std::vector<Digest> out(pm.size());
   ASSERT_TRUE(GetParam()(pm.view(), out));
@@ -99,7 +102,9 @@ TEST_P(Sha256Cpu, InvalidBatchesAreInvalidArgument) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Paths, Sha256Cpu, ::testing::Values(&ops::sha256_cpu_serial, &ops::sha256_cpu),
-                         [](const auto& info) { return info.index == 0 ? std::string("Serial") : std::string("AllCores"); });
+                         [](const auto& info) {
+                           return info.index == 0 ? std::string("Serial") : std::string("AllCores");
+                         });
 
 TEST(Sha256Gpu, RefusesWithoutStreamsOrWithoutCuda) {
   ops::PackedMessages pm;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The SHA-256 arithmetic the GPU runs (src/ops/sha256_core.hpp), compiled for the host and
 // checked against OpenSSL; and the host half of the GPU pipeline: chunk planning, packing into
 // staging, and the kernel's warp loop run on a packed chunk.
@@ -101,21 +102,24 @@ TEST(Sha256Core, FipsVectors) {
   EXPECT_EQ(hex(core_hash(std::string("abc"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(hex(core_hash(std::string("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"))),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
-  EXPECT_EQ(hex(core_hash(std::string("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnop"
-                                      "qrlmnopqrsmnopqrstnopqrstu"))),
-            "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+  EXPECT_EQ(
+      hex(core_hash(std::string("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnop"
+                                "qrlmnopqrsmnopqrstnopqrstu"))),
+      "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
 }
 
 TEST(Sha256Core, OneMillionAIsOneLongMessage) {
   // 15,626 blocks through one lane: the long-message path of the kernel, on a misaligned start.
-  EXPECT_EQ(hex(core_hash(std::string(1000000, 'a'), 7)), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  EXPECT_EQ(hex(core_hash(std::string(1000000, 'a'), 7)),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
 TEST(Sha256Core, EveryLengthTo300AtEveryAlignment) {
   const auto bytes = random_bytes(16 + 300, 1);
   for (std::size_t lead = 0; lead < 16; ++lead) {
     for (std::size_t len = 0; len <= 300; ++len) {
-      ASSERT_EQ(core_hash(bytes, lead, len), openssl(bytes.data() + lead, len)) << "length " << len << " at offset " << lead;
+      ASSERT_EQ(core_hash(bytes, lead, len), openssl(bytes.data() + lead, len))
+          << "length " << len << " at offset " << lead;
     }
   }
 }
@@ -136,8 +140,7 @@ TEST(Sha256Core, DataEndingMidGranuleIsNotReadPast) {
   const Source src{buf.data(), 35};
   core::Lane lane;
   lane.begin(5, 30);
-  while (!lane.step(src)) {
-  }
+  while (!lane.step(src)) {}
   Digest got{};
   core::store_digest(lane.state, got.data());
   EXPECT_EQ(got, want);
@@ -175,7 +178,8 @@ namespace {
 
 // plan_chunks + pack_chunk + the kernel's warp loop on the host, as gpu_with_options does with
 // a GPU; host chunks go through sha256_cpu as there.
-Status emulate_gpu(const ops::MessageBatch& in, std::span<Digest> out, const core::GpuOptions& o, std::size_t slots = 3) {
+Status emulate_gpu(const ops::MessageBatch& in, std::span<Digest> out, const core::GpuOptions& o,
+                   std::size_t slots = 3) {
   const auto plan = core::plan_chunks(in, o, slots);
   std::vector<std::uint8_t> staging;
   for (const auto& c : plan) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Random inputs and float tolerances shared by the CPU and GPU pipeline tests.
 
@@ -27,8 +28,10 @@ std::vector<T> random_values(std::size_t n, unsigned seed) {
 // Tolerance of a float result that sums `terms` values of magnitude up to `scale`, in any order.
 template <class T>
 double tolerance(std::size_t terms, double scale) {
-  if constexpr (std::is_integral_v<T>) return 0;
-  else return 4 * std::numeric_limits<T>::epsilon() * std::sqrt(double(terms) + 1) * (double(terms) + 1) * scale;
+  if constexpr (std::is_integral_v<T>)
+    return 0;
+  else
+    return 4 * std::numeric_limits<T>::epsilon() * std::sqrt(double(terms) + 1) * (double(terms) + 1) * scale;
 }
 
 }  // namespace hetex_test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The CPU path of fused pipelines against the std:: algorithms, on random data of awkward sizes.
 
 #include <gtest/gtest.h>
@@ -22,7 +23,6 @@ using hetex::pipeline;
 
 // 0, 1, primes, 2^k ± 1 around the TBB grain (2^14) and a large prime.
 const std::vector<std::size_t> kSizes = {0, 1, 2, 3, 31, 127, 1023, 1025, 16383, 16385, 65537, 1000003};
-
 
 template <class T>
 class PipelineTyped : public ::testing::Test {};
@@ -193,7 +193,9 @@ TEST(Pipeline, PlacementOnTheCpuAndThroughTheScheduler) {
   for (int i = 0; i < 4; ++i) EXPECT_EQ(pl.on(*sched).sum().value(), expect);
   // Each run taught the cost model about this pipeline on the CPU.
   const auto key = pl.cost_key("sum");
-  EXPECT_EQ(sched->cost_model().samples(hetex::CostModel::Key::alone(key, hetex::DeviceId::cpu(), hetex::Residency::host), v.size()), 4u);
+  EXPECT_EQ(sched->cost_model().samples(
+                hetex::CostModel::Key::alone(key, hetex::DeviceId::cpu(), hetex::Residency::host), v.size()),
+            4u);
 }
 
 }  // namespace

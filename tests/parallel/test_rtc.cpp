@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Run-time compilation: NVRTC needs no GPU, so compiling, its errors and the caches are tested
 // everywhere the CUDA backend is built. Launches are tested in tests/gpu/test_rtc_gpu.cpp.
 
@@ -52,13 +53,15 @@ TEST_F(Rtc, CompilesAndCachesInMemoryThenOnDisk) {
   EXPECT_EQ(rtc::cache_stats().compiles, before.compiles + 1);
   EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir_), std::filesystem::directory_iterator{}), 1);
 
-  auto again = rtc::compile<hetex::ReadView<float>, hetex::WriteView<float>, float, std::size_t>(src, "scale", options_);
+  auto again =
+      rtc::compile<hetex::ReadView<float>, hetex::WriteView<float>, float, std::size_t>(src, "scale", options_);
   ASSERT_TRUE(again);
   EXPECT_EQ(rtc::cache_stats().memory_hits, before.memory_hits + 1);
   EXPECT_EQ(rtc::cache_stats().compiles, before.compiles + 1);
 
   rtc::clear_memory_cache();
-  auto from_disk = rtc::compile<hetex::ReadView<float>, hetex::WriteView<float>, float, std::size_t>(src, "scale", options_);
+  auto from_disk =
+      rtc::compile<hetex::ReadView<float>, hetex::WriteView<float>, float, std::size_t>(src, "scale", options_);
   ASSERT_TRUE(from_disk) << from_disk.error().describe();
   EXPECT_EQ(rtc::cache_stats().disk_hits, before.disk_hits + 1);
   EXPECT_EQ(rtc::cache_stats().compiles, before.compiles + 1);
@@ -87,7 +90,8 @@ TEST_F(Rtc, CompileErrorsCarryTheLogWithLineNumbers) {
 
 TEST_F(Rtc, LaunchParametersAreCheckedAgainstTheKernel) {
   // The kernel writes through its first parameter, but the handle says it only reads it.
-  auto k = rtc::compile<hetex::ReadView<float>, hetex::ReadView<float>, float, std::size_t>(unique_source(), "scale", options_);
+  auto k = rtc::compile<hetex::ReadView<float>, hetex::ReadView<float>, float, std::size_t>(unique_source(), "scale",
+                                                                                            options_);
   ASSERT_FALSE(k);
   EXPECT_EQ(k.error().code(), hetex::Errc::compile_error);
   EXPECT_NE(k.error().message().find("does not take the parameters"), std::string::npos) << k.error().message();

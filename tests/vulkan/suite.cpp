@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The suite's process-wide pieces: the shared device and instance are destroyed when the tests
 // end (so the drivers free what they hold), and in the asan build LeakSanitizer is off for this
 // binary: lavapipe, the validation layer and LLVM keep allocations for the life of the process,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Run-time GLSL: a kernel compiled from source runs; the memory and disk caches answer a second
 // compile; a wrong source is a compile_error carrying the compiler's log with line numbers; and
 // the Khronos validation layer, which the suite runs under, reports misuse to the test.
@@ -32,7 +33,8 @@ void main() {
 )";
 
 std::filesystem::path fresh_cache_dir(const char* name) {
-  auto dir = std::filesystem::temp_directory_path() / ("hetex-vk-test-" + std::string(name) + "-" + std::to_string(::getpid()));
+  auto dir = std::filesystem::temp_directory_path() /
+             ("hetex-vk-test-" + std::string(name) + "-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   return dir;
 }
@@ -108,7 +110,8 @@ TEST(VulkanCompiler, ErrorsCarryTheLogWithLineNumbers) {
   vk::GlslOptions o;
   o.disk_cache = false;
   o.file_name = "broken.comp";
-  const std::string source = "#version 460\nlayout(local_size_x = 1) in;\n\nvoid main() {\n  uint x = undefined_name;\n}\n";
+  const std::string source =
+      "#version 460\nlayout(local_size_x = 1) in;\n\nvoid main() {\n  uint x = undefined_name;\n}\n";
   auto r = vk::compile_glsl(source, o);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), Errc::compile_error);

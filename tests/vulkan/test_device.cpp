@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The device layer: discovery and the default selection, VkResult mapping, buffers and their
 // out-of-memory refusals, copies through the queues, timeline gates as hetex futures, and a lost
 // device retiring itself.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Ed25519 verification on Vulkan with libsodium's verdicts, with 64-bit shader integers and with
 // the 32-bit fallback: the RFC 8032 vectors, the crafted edge cases (small-order and
 // non-canonical points, S >= L, mixed-order keys), a random batch of real signatures (a third

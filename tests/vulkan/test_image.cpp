@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The image pipeline on Vulkan against the CPU pipeline and OpenCV, byte for byte: every stage
 // combination on gray, RGB and RGBA images of odd sizes, images taller than a stripe, radii the
 // fused kernel takes and one it does not, colour blurs (separable passes), device-resident
@@ -34,8 +35,9 @@ class VulkanImage : public VulkanTest {
     EXPECT_TRUE(hetex::image::run_cpu(p, hetex::image::view(img), want));
     auto st = vk::image_run(device(), p, hetex::image::view(img), got);
     EXPECT_TRUE(st) << st.error().describe();
-    EXPECT_EQ(hetex_test::max_diff(want, got), 0) << img.shape.width << "x" << img.shape.height << "x" << img.shape.channels
-                                                  << " sigma " << p.sigma << " edges " << int(p.edges);
+    EXPECT_EQ(hetex_test::max_diff(want, got), 0)
+        << img.shape.width << "x" << img.shape.height << "x" << img.shape.channels << " sigma " << p.sigma << " edges "
+        << int(p.edges);
     return got;
   }
 };

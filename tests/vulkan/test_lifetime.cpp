@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every Vulkan object hetex makes is destroyed: a device and instance of their own run each
 // workload once and are then destroyed; the validation layer reports any object left behind
 // (at vkDestroyDevice and vkDestroyInstance), which fails the test.
@@ -35,7 +36,8 @@ TEST(VulkanLifetime, DestroyingTheDeviceLeavesNoObjectBehind) {
     const auto img = hetex::image::make_image({40, 30, 3});
     std::vector<std::uint8_t> edges(40 * 30);
     if (dev->info().storage8)
-      ASSERT_TRUE(vk::image_run(*dev, {.sigma = 1.0, .edges = hetex::image::Edges::magnitude}, hetex::image::view(img), edges));
+      ASSERT_TRUE(
+          vk::image_run(*dev, {.sigma = 1.0, .edges = hetex::image::Edges::magnitude}, hetex::image::view(img), edges));
     ASSERT_TRUE(vk::reduce<float>(*dev, {"x * 2.0", "y > 1.0"}, x));
     ed25519_test::Dataset d;
     for (const auto& v : ed25519_test::rfc8032_vectors())

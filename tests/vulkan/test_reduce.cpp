@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // map -> filter -> sum/count/min/max on Vulkan against hetex::pipeline on the CPU: the built-in
 // stages and run-time compiled ones, float, int and uint elements, odd sizes over several chunks,
 // nothing surviving, NaNs, device-resident data.
@@ -49,7 +50,9 @@ TEST_F(VulkanTest, FloatSquareBelowAQuarterMatchesThePipeline) {
   const auto v = random_floats(n, 1);
   auto got = vk::reduce<float>(device(), vk::square_below_quarter(), v);
   ASSERT_TRUE(got) << got.error().describe();
-  auto cpu = [&] { return hetex::pipeline(v).map([](float x) { return x * x; }).filter([](float y) { return y < 0.25f; }); };
+  auto cpu = [&] {
+    return hetex::pipeline(v).map([](float x) { return x * x; }).filter([](float y) { return y < 0.25f; });
+  };
   EXPECT_EQ(got->count, cpu().count().value());
   EXPECT_EQ(got->min, cpu().min().value());
   EXPECT_EQ(got->max, cpu().max().value());
@@ -76,7 +79,9 @@ TEST_F(VulkanTest, IntegerReductionsAreExact) {
   auto gu = vk::reduce<std::uint32_t>(device(), spec, uv);
   ASSERT_TRUE(gu) << gu.error().describe();
   auto cpu = [&] {
-    return hetex::pipeline(uv).map([](std::uint32_t x) { return 3u * x + 1u; }).filter([](std::uint32_t y) { return (y & 2u) == 0u; });
+    return hetex::pipeline(uv).map([](std::uint32_t x) { return 3u * x + 1u; }).filter([](std::uint32_t y) {
+      return (y & 2u) == 0u;
+    });
   };
   EXPECT_EQ(gu->sum, cpu().sum().value());
   EXPECT_EQ(gu->count, cpu().count().value());

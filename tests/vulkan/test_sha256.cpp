@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SHA-256 on Vulkan against OpenSSL: the FIPS 180-4 vectors, every length to 300 at every
 // alignment (one batch), random and equal-length batches over several chunks, a message longer
 // than a chunk (hashed on the CPU), malformed batches, and device-resident batches whose bad
@@ -31,8 +32,8 @@ std::vector<Digest> openssl_all(const MessageBatch& b) {
   if (want.size() != got.size()) return ::testing::AssertionFailure() << "sizes differ";
   for (std::size_t i = 0; i < want.size(); ++i)
     if (want[i] != got[i])
-      return ::testing::AssertionFailure() << "message " << i << ": want " << hetex_test::hex(want[i]) << ", got "
-                                           << hetex_test::hex(got[i]);
+      return ::testing::AssertionFailure()
+             << "message " << i << ": want " << hetex_test::hex(want[i]) << ", got " << hetex_test::hex(got[i]);
   return ::testing::AssertionSuccess();
 }
 
@@ -52,7 +53,8 @@ class VulkanSha256 : public VulkanTest {
 TEST_F(VulkanSha256, FipsVectors) {
   PackedMessages pm;
   for (const char* m : {"", "abc", "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-                        "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu"})
+                        "abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopq"
+                        "rsmnopqrstnopqrstu"})
     pm.add(std::string_view(m));
   const auto got = hash(pm.view());
   EXPECT_EQ(hetex_test::hex(got[0]), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
@@ -123,8 +125,8 @@ TEST_F(VulkanSha256, DeviceResidentClampsBadOffsets) {
   const MessageBatch b = pm.view();
   std::vector<std::uint64_t> offs(b.offsets.begin(), b.offsets.end());
   const std::uint64_t bytes = b.offsets.back();
-  offs[100] = bytes + 12345;                  // past the data: clamped to its end
-  offs[200] = std::uint64_t(1) << 40;         // far past, high word set
+  offs[100] = bytes + 12345;           // past the data: clamped to its end
+  offs[200] = std::uint64_t(1) << 40;  // far past, high word set
   const std::size_t n = b.size();
   auto stage = vk::Buffer::create(dev, bytes + 8 * (n + 1), vk::MemoryUse::upload).value();
   std::memcpy(stage.host().data(), b.data.data(), bytes);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Vector add and multiply on Vulkan against the CPU implementation, bit for bit: odd sizes,
 // batches of several chunks, device-resident buffers, and bad arguments.
 #include <gtest/gtest.h>
@@ -30,7 +31,8 @@ class VulkanVector : public vk_test::VulkanTest, public ::testing::WithParamInte
 }  // namespace
 
 TEST_P(VulkanVector, HostToHostMatchesTheCpuBitForBit) {
-  for (std::size_t n : {std::size_t(1), std::size_t(3), std::size_t(1001), std::size_t(65'537), (std::size_t(1) << 22) + 7}) {
+  for (std::size_t n :
+       {std::size_t(1), std::size_t(3), std::size_t(1001), std::size_t(65'537), (std::size_t(1) << 22) + 7}) {
     const auto x = random_floats(n, 1 + n), y = random_floats(n, 2 + n);
     std::vector<float> want(n), got(n, -0.0f);
     ASSERT_TRUE(hetex::ops::vector_cpu(GetParam(), {x, y}, want));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The Vulkan suite's fixture: one instance with the Khronos validation layer (synchronization
 // validation on) and one device for the whole binary. Every validation message fails the test
@@ -75,8 +76,8 @@ inline Shared& shared() {
   return *s;
 }
 
-#define HETEX_REQUIRE_VULKAN()                                                   \
-  do {                                                                           \
+#define HETEX_REQUIRE_VULKAN()                                                        \
+  do {                                                                                \
     if (!::vk_test::shared().device) GTEST_SKIP() << ::vk_test::shared().skip_reason; \
   } while (0)
 

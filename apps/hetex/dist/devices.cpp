@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex devices as a rank of an MPI job: every rank describes its own devices and rank 0 prints
 // them all, rank by rank (text), or as {"mpi": {...}, "ranks": [{rank, host, cpu, gpus}, ...]}.
 #include <cstdio>
@@ -32,7 +33,8 @@ int dist_devices(bool json, bool skip_bandwidth) {
                         {"ranks", nlohmann::json::array()}};
   int status = 0;
   std::string text = "mpi     " + c->library() + ", " + std::to_string(c->size()) + " rank" +
-                     (c->size() > 1 ? "s" : "") + (c->cuda_aware() ? ", CUDA-aware" : ", not CUDA-aware (data moves through host memory)") + "\n";
+                     (c->size() > 1 ? "s" : "") +
+                     (c->cuda_aware() ? ", CUDA-aware" : ", not CUDA-aware (data moves through host memory)") + "\n";
   for (const auto& s : *all) {
     auto r = nlohmann::json::parse(s);
     text += "\nrank " + std::to_string(r["rank"].get<int>()) + " on " + r["host"].get<std::string>() + "\n";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex image across ranks. A chunk is a run of image files in name order. Where every rank sees
 // the input directory alike and writes into the same output directory (a shared file system),
 // a chunk travels as its file indices and its rank reads, filters and writes the images itself
@@ -28,7 +29,8 @@ constexpr double kCostPerFile = 64 << 10;
 
 class ImageJob final : public dist::ChunkSource, public dist::ChunkWorker {
  public:
-  ImageJob(Session& s, const DistImage& a, std::vector<image::FileJob> jobs, std::vector<std::string> identity, bool shared)
+  ImageJob(Session& s, const DistImage& a, std::vector<image::FileJob> jobs, std::vector<std::string> identity,
+           bool shared)
       : s_(s), a_(a), jobs_(std::move(jobs)), identity_(std::move(identity)), shared_(shared) {
     for (std::size_t i = 0; i < jobs_.size(); ++i) total_ += cost_of(i);
   }
@@ -124,8 +126,8 @@ class ImageJob final : public dist::ChunkSource, public dist::ChunkWorker {
     }
     std::vector<std::string> path_errors(by_path.size());
     if (!by_path.empty()) {
-      image::StreamOptions o{.pipeline = a_.pipeline, .device = s_.device(), .progress = false,
-                             .jpeg_quality = a_.quality};
+      image::StreamOptions o{
+          .pipeline = a_.pipeline, .device = s_.device(), .progress = false, .jpeg_quality = a_.quality};
       o.on_done = [&](std::size_t k, const image::FileJob&, const Status& st) {
         if (!st) path_errors[k] = st.error().message();
       };
@@ -207,8 +209,10 @@ int dist_image(const DistImage& a, const Common& common, const DistArgs& args) {
   std::string listing_error;
   if (a.batch) {
     auto listed = image::jobs_for_directory(a.in, a.out);
-    if (listed) jobs = std::move(*listed);
-    else listing_error = listed.error().message();
+    if (listed)
+      jobs = std::move(*listed);
+    else
+      listing_error = listed.error().message();
   } else if (auto f = image::format_for(a.out); !f) {
     listing_error = f.error().message();
   } else {
@@ -224,9 +228,9 @@ int dist_image(const DistImage& a, const Common& common, const DistArgs& args) {
     fingerprint += j.input + "|" + identity.back() + "\n";
   }
   const auto& p = a.pipeline;
-  fingerprint += "gray=" + std::to_string(p.gray) + " sigma=" + std::to_string(p.sigma) + " ksize=" +
-                 std::to_string(p.ksize) + " edges=" + std::to_string(static_cast<int>(p.edges)) + " threshold=" +
-                 std::to_string(p.threshold) + " quality=" + std::to_string(a.quality);
+  fingerprint += "gray=" + std::to_string(p.gray) + " sigma=" + std::to_string(p.sigma) +
+                 " ksize=" + std::to_string(p.ksize) + " edges=" + std::to_string(static_cast<int>(p.edges)) +
+                 " threshold=" + std::to_string(p.threshold) + " quality=" + std::to_string(a.quality);
   const bool shared = s->comm().size() > 1 && a.batch && s->everyone_sees(fingerprint) && everyone_writes_to(*s, a.out);
   // Without a shared file system only rank 0's listing counts: the others learn its names.
   if (!shared && s->comm().size() > 1) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "dist/session.hpp"
 
 #include <openssl/sha.h>
@@ -130,8 +131,10 @@ std::unique_ptr<Session> Session::open(const char* command, const Common& common
     } else {
       s->observer_ = *observer;
       auto sched = make_scheduler(common.device, *sched_metrics, s->comm_.is_root());
-      if (sched) s->sched_ = std::move(*sched);
-      else failure = sched.error().describe();
+      if (sched)
+        s->sched_ = std::move(*sched);
+      else
+        failure = sched.error().describe();
     }
     if (failure.empty() && common.metrics_port >= 0) {
       auto server = s->observer_->serve(static_cast<std::uint16_t>(common.metrics_port));
@@ -146,15 +149,18 @@ std::unique_ptr<Session> Session::open(const char* command, const Common& common
     }
   } else {
     auto sched = make_scheduler(common.device, nullptr, s->comm_.is_root());
-    if (sched) s->sched_ = std::move(*sched);
-    else failure = sched.error().describe();
+    if (sched)
+      s->sched_ = std::move(*sched);
+    else
+      failure = sched.error().describe();
   }
   s->device_ = common.device;
   if (failure.empty() && s->comm_.is_root() && !args.output.empty()) {
     s->output_fd_ = ::open(args.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (s->output_fd_ < 0) failure = args.output + ": cannot create: " + std::strerror(errno);
   }
-  if (!failure.empty()) std::fprintf(stderr, "hetex %s: %s: %s\n", command, s->comm_.describe(s->comm_.rank()).c_str(), failure.c_str());
+  if (!failure.empty())
+    std::fprintf(stderr, "hetex %s: %s: %s\n", command, s->comm_.describe(s->comm_.rank()).c_str(), failure.c_str());
   auto ok = s->comm_.all(failure.empty());
   if (!ok || !*ok) return nullptr;
   return s;
@@ -242,8 +248,7 @@ void Session::conclude(const Result<dist::JobReport>& r) {
     const std::string output = args_.output.empty() ? "the output" : args_.output;
     if (status == 3 && !args_.journal.empty())
       say(output + " so far is complete; the journal " + args_.journal +
-          " holds every chunk finished: run the same command with --journal " + args_.journal +
-          " to do only the rest");
+          " holds every chunk finished: run the same command with --journal " + args_.journal + " to do only the rest");
     else if (status == 3)
       say(output + " so far is complete; no journal was kept (--journal FILE makes a run resumable)");
     std::fflush(stderr);
@@ -264,7 +269,8 @@ void Session::conclude(const Result<dist::JobReport>& r) {
     std::this_thread::sleep_for(std::chrono::seconds(30));
     std::_Exit(3);
   }
-  std::fprintf(stderr, "hetex %s: %s: %s\n", command_.c_str(), comm_.describe(comm_.rank()).c_str(), e.message().c_str());
+  std::fprintf(stderr, "hetex %s: %s: %s\n", command_.c_str(), comm_.describe(comm_.rank()).c_str(),
+               e.message().c_str());
   std::fflush(stderr);
   comm_.abort(status);
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What every distributed command shares: the job's ranks, each rank's scheduler, metrics and
 // trace, the journal options, rank 0's output, and how a failed job ends.

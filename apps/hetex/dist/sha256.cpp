@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex sha256 across ranks. A chunk is a run of files in argument order, sized by bytes. Where
 // every rank sees every regular file alike (a shared file system) a chunk travels as its file
 // indices and its rank reads the files; anything else (standard input, FIFOs, or files only

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // hetex verify across ranks. A chunk is a byte range of the input, cut after a newline: the
 // lines that start in it. Where every rank sees the input file (a shared file system) a chunk
 // travels as its range alone and its rank reads it; otherwise rank 0 reads the input (a file or
@@ -74,7 +75,8 @@ class Input {
 
 class VerifyJob final : public dist::ChunkSource, public dist::ChunkWorker {
  public:
-  VerifyJob(Session& s, Input in, bool shared, std::uint64_t size) : s_(s), in_(std::move(in)), shared_(shared), size_(size) {}
+  VerifyJob(Session& s, Input in, bool shared, std::uint64_t size)
+      : s_(s), in_(std::move(in)), shared_(shared), size_(size) {}
 
   // --- rank 0
   std::uint64_t position() const override { return pos_; }
@@ -146,8 +148,14 @@ class VerifyJob final : public dist::ChunkSource, public dist::ChunkWorker {
     for (auto st : status) {
       ++lines_;
       switch (static_cast<LineStatus>(st)) {
-        case LineStatus::valid: out += "valid\n"; ++valid_; break;
-        case LineStatus::invalid: out += "invalid\n"; ++invalid_; break;
+        case LineStatus::valid:
+          out += "valid\n";
+          ++valid_;
+          break;
+        case LineStatus::invalid:
+          out += "invalid\n";
+          ++invalid_;
+          break;
         default:
           out += "error: line " + std::to_string(lines_) + ": " + std::string(HETEX_TRY(in.get_string())) + "\n";
           ++malformed_;
@@ -164,7 +172,9 @@ class VerifyJob final : public dist::ChunkSource, public dist::ChunkWorker {
     if (static_cast<Mode>(payload[0]) == Mode::read_range) {
       owned.resize(r.end - r.begin);
       const auto got = HETEX_TRY(pread_all(in_.fd(), owned.data(), owned.size(), r.begin, in_.name()));
-      if (got != owned.size()) return Error(Errc::io, in_.name() + " is shorter on " + s_.comm().describe(s_.comm().rank()) + " than rank 0 said");
+      if (got != owned.size())
+        return Error(Errc::io,
+                     in_.name() + " is shorter on " + s_.comm().describe(s_.comm().rank()) + " than rank 0 said");
       text = owned;
     } else {
       text = payload.subspan(1);
@@ -195,8 +205,8 @@ class VerifyJob final : public dist::ChunkSource, public dist::ChunkWorker {
     }
     std::vector<ops::Verdict> verdicts(keys.size());
     if (!keys.empty()) {
-      auto rep = HETEX_TRY(s_.scheduler().run(ops::ed25519_verify(), ops::VerifyBatch{keys, sigs, msgs.view()},
-                                              std::span(verdicts)));
+      auto rep = HETEX_TRY(
+          s_.scheduler().run(ops::ed25519_verify(), ops::VerifyBatch{keys, sigs, msgs.view()}, std::span(verdicts)));
       if (!rep.all_ok()) return rep.status().error();
     }
     std::size_t v = 0;
@@ -220,7 +230,8 @@ class VerifyJob final : public dist::ChunkSource, public dist::ChunkWorker {
     std::uint8_t block[1 << 16];
     for (std::uint64_t at = want - 1; at < size_; at += sizeof block) {
       const auto got = HETEX_TRY(pread_all(in_.fd(), block, sizeof block, at, in_.name()));
-      if (const void* nl = std::memchr(block, '\n', got)) return at + (static_cast<const std::uint8_t*>(nl) - block) + 1;
+      if (const void* nl = std::memchr(block, '\n', got))
+        return at + (static_cast<const std::uint8_t*>(nl) - block) + 1;
       if (got < sizeof block) break;
     }
     return size_;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "../bench_thrust.hpp"
 
 namespace hetex::cli::bench {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A build without MPI: no distributed paths, no --journal (hetex::dist is not built).
 #include "dist_cli.hpp"
 

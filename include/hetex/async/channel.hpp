@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Channel<T>: a bounded multi-producer/multi-consumer queue between pipeline stages. A full
 // channel blocks (or refuses) senders, which is the backpressure that keeps a fast stage from
@@ -30,7 +31,8 @@ class Channel {
   explicit Channel(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
   static Result<std::shared_ptr<Channel>> create(std::size_t capacity) {
     if (capacity == 0)
-      return Error(Errc::invalid_argument, "Channel capacity must be at least 1 (a rendezvous channel is not supported)");
+      return Error(Errc::invalid_argument,
+                   "Channel capacity must be at least 1 (a rendezvous channel is not supported)");
     return std::make_shared<Channel>(capacity);
   }
 
@@ -104,7 +106,8 @@ class Channel {
       std::lock_guard lock(m_);
       if (closed_) return;
       closed_ = true;
-      waiting.assign(std::make_move_iterator(async_receivers_.begin()), std::make_move_iterator(async_receivers_.end()));
+      waiting.assign(std::make_move_iterator(async_receivers_.begin()),
+                     std::make_move_iterator(async_receivers_.end()));
       async_receivers_.clear();
     }
     not_full_.notify_all();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // CpuQueue: runs tasks on CPU cores through a oneTBB arena of its own, so a queue's concurrency
 // limit holds regardless of what else in the process uses TBB. Tasks run concurrently, in no
@@ -29,7 +30,8 @@ namespace detail {
 // Runs f() into p; see settle_with for what f may return.
 template <class F, class U>
 void run_task(F& f, Promise<U>& p) noexcept {
-  settle_with(p, [&]() -> decltype(auto) { return f(); }, "a CpuQueue task");
+  settle_with(
+      p, [&]() -> decltype(auto) { return f(); }, "a CpuQueue task");
 }
 
 }  // namespace detail

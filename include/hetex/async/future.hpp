@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Future<T>: the one asynchronous result type of hetex, for CPU tasks and device work alike.
 //
@@ -221,15 +222,8 @@ class Promise {
   }
 
   template <class U = T>
-    requires(!std::is_void_v<U>)
-  void set_value(U&& v) {
-    settle(Result<T>(std::forward<U>(v)));
-  }
-  void set_value()
-    requires std::is_void_v<T>
-  {
-    settle(Result<T>());
-  }
+  requires(!std::is_void_v<U>) void set_value(U&& v) { settle(Result<T>(std::forward<U>(v))); }
+  void set_value() requires std::is_void_v<T> { settle(Result<T>()); }
   void set_error(Error e) { settle(Result<T>(std::move(e))); }
   void set_result(Result<T> r) { settle(std::move(r)); }
 
@@ -301,16 +295,19 @@ void settle_with(Promise<U>& p, Invoke&& invoke, const char* who) noexcept {
 template <class T, class F, class U>
 void run_continuation(F& f, Result<T> r, Promise<U>& p) {
   if constexpr (takes_result_v<T, F>) {
-    settle_with(p, [&]() -> decltype(auto) { return f(std::move(r)); }, "a continuation");
+    settle_with(
+        p, [&]() -> decltype(auto) { return f(std::move(r)); }, "a continuation");
   } else {
     if (!r) {
       p.set_error(std::move(r).error());
       return;
     }
     if constexpr (std::is_void_v<T>) {
-      settle_with(p, [&]() -> decltype(auto) { return f(); }, "a continuation");
+      settle_with(
+          p, [&]() -> decltype(auto) { return f(); }, "a continuation");
     } else {
-      settle_with(p, [&]() -> decltype(auto) { return f(std::move(*r)); }, "a continuation");
+      settle_with(
+          p, [&]() -> decltype(auto) { return f(std::move(*r)); }, "a continuation");
     }
   }
 }
@@ -386,8 +383,8 @@ Future<std::tuple<Result<Ts>...>> when_all(Future<Ts>... futures) {
 
 template <class T>
 struct WhenAny {
-  std::size_t index;                // the first input found ready
-  std::vector<Future<T>> futures;   // all inputs, handed back; futures[index] is ready
+  std::size_t index;               // the first input found ready
+  std::vector<Future<T>> futures;  // all inputs, handed back; futures[index] is ready
 };
 
 // Ready when the first input is. An empty input list is an invalid_argument error.
@@ -395,7 +392,8 @@ template <class T>
 Future<WhenAny<T>> when_any(std::vector<Future<T>> futures) {
   if (futures.empty()) return make_error_future<WhenAny<T>>(Error(Errc::invalid_argument, "when_any of no futures"));
   for (auto& f : futures)
-    if (!f.valid()) return make_error_future<WhenAny<T>>(Error(Errc::invalid_argument, "when_any given an empty Future"));
+    if (!f.valid())
+      return make_error_future<WhenAny<T>>(Error(Errc::invalid_argument, "when_any given an empty Future"));
   constexpr std::size_t undecided = static_cast<std::size_t>(-1);
   struct Race {
     std::vector<Future<T>> inputs;

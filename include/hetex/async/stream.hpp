@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Stream: an in-order queue of work on one GPU (a CUDA stream underneath). Event: a point in a
 // stream that other streams and the host can wait for.
@@ -66,8 +67,9 @@ class Stream {
   template <class T>
   Future<void> copy(ReadView<T> src, WriteView<T> dst) {
     if (src.size() != dst.size())
-      return make_error_future<void>(Error(Errc::invalid_argument, "copy: source has " + std::to_string(src.size()) +
-                                                                       " elements, destination " + std::to_string(dst.size())));
+      return make_error_future<void>(Error(
+          Errc::invalid_argument,
+          "copy: source has " + std::to_string(src.size()) + " elements, destination " + std::to_string(dst.size())));
     return copy_bytes(dst.data(), dst.memory(), dst.owner(), src.data(), src.memory(), src.owner(), src.size_bytes());
   }
 
@@ -78,7 +80,8 @@ class Stream {
 
  private:
   Stream(Device d, std::shared_ptr<detail::StreamImpl> impl) : device_(std::move(d)), impl_(std::move(impl)) {}
-  Future<void> enqueue_impl(detail::UniqueFunction<void(NativeStream)> launch, std::span<detail::Allocation* const> uses);
+  Future<void> enqueue_impl(detail::UniqueFunction<void(NativeStream)> launch,
+                            std::span<detail::Allocation* const> uses);
 
   Device device_;
   std::shared_ptr<detail::StreamImpl> impl_;

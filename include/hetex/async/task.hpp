@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Task<T>: a coroutine whose result is a Future<T>.
 //
@@ -69,8 +70,8 @@ class TaskPromiseBase {
   template <class P>
   void finish(std::coroutine_handle<P> h) noexcept {
     Promise<T> out = std::move(out_);
-    Result<T> r = result_ ? std::move(*result_)
-                          : Result<T>(Error(Errc::internal, "a Task<T> body ended without co_return"));
+    Result<T> r =
+        result_ ? std::move(*result_) : Result<T>(Error(Errc::internal, "a Task<T> body ended without co_return"));
     h.destroy();  // `this` is gone from here on
     out.set_result(std::move(r));
   }
@@ -131,7 +132,9 @@ struct FailAwaiter {
 struct ResumeOnAwaiter {
   CpuQueue* queue;
   bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) { queue->post([h] { h.resume(); }); }
+  void await_suspend(std::coroutine_handle<> h) {
+    queue->post([h] { h.resume(); });
+  }
   void await_resume() const noexcept {}
 };
 

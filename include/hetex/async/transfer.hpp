@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Host <-> device transfers whose ownership is explicit.
 //
@@ -102,7 +103,8 @@ Completion upload(Stream& s, std::span<const T> src, WriteView<T> dst) {
 
 template <DeviceCopyable T>
 Future<void> upload(Stream& s, std::vector<T>&& src, WriteView<T> dst) {
-  if (auto st = detail::check_sizes("upload", src.size(), dst.size()); !st) return make_error_future<void>(std::move(st).error());
+  if (auto st = detail::check_sizes("upload", src.size(), dst.size()); !st)
+    return make_error_future<void>(std::move(st).error());
   auto g = detail::upload_bytes(s, dst.data(), dst.owner(), src.data(), src.size() * sizeof(T),
                                 detail::SourceUse::freed_on_return);
   // The data has been copied out of `src` by now; what remains in flight reads staging memory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The backend interface: what a kind of device implements, in one folder src/<backend>/, so that
 // every layer above (buffers, pools, streams, futures, the scheduler) works with it unchanged.
@@ -122,7 +123,7 @@ class GpuDevice {
 
 struct GpuDiscovery {
   std::vector<std::shared_ptr<GpuDevice>> devices;  // by index
-  std::string reason;  // why there are none, when there are none
+  std::string reason;                               // why there are none, when there are none
 };
 
 // One kind of device whose devices are found on the machine.

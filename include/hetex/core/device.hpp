@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What a device is: the CPU, or one device of a backend (a CUDA GPU, the simulated GPU, a Vulkan
 // GPU, a remote rank). DeviceId names a device cheaply and exactly; Device is a copyable handle.
@@ -50,8 +51,8 @@ std::ostream& operator<<(std::ostream& os, const DeviceId& id);  // as to_string
 
 struct CpuInfo {
   std::string model;
-  unsigned logical_cores = 0;   // hardware threads hetex may use
-  unsigned physical_cores = 0;  // 0 when the OS does not say
+  unsigned logical_cores = 0;     // hardware threads hetex may use
+  unsigned physical_cores = 0;    // 0 when the OS does not say
   std::vector<std::string> simd;  // e.g. "avx2", "avx512f", "sha", "aes"
 };
 

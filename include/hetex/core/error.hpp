@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Errors as values. Every fallible hetex call returns Result<T>; nothing throws across the API
 // except Result::value() on an error (a programming mistake the caller chose to make).
@@ -87,7 +88,6 @@ class [[nodiscard]] Result<void> {
   bool failed_ = false;
 };
 
-
 namespace detail {
 template <class T>
 struct is_result : std::false_type {};
@@ -103,17 +103,27 @@ class [[nodiscard]] Result {
   using value_type = T;
 
   template <class U = T>
-    requires std::is_constructible_v<T, U&&> && (!std::is_same_v<std::remove_cvref_t<U>, Result>) &&
-             (!std::is_same_v<std::remove_cvref_t<U>, Error>)
-  Result(U&& value) : v_(std::in_place_index<0>, std::forward<U>(value)) {}
+  requires std::is_constructible_v<T, U&&> &&
+      (!std::is_same_v<std::remove_cvref_t<U>, Result>)&&(!std::is_same_v<std::remove_cvref_t<U>, Error>)
+          Result(U&& value)
+      : v_(std::in_place_index<0>, std::forward<U>(value)) {}
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}
 
   bool has_value() const noexcept { return v_.index() == 0; }
   explicit operator bool() const noexcept { return has_value(); }
 
-  T& value() & { check(); return std::get<0>(v_); }
-  const T& value() const& { check(); return std::get<0>(v_); }
-  T&& value() && { check(); return std::get<0>(std::move(v_)); }
+  T& value() & {
+    check();
+    return std::get<0>(v_);
+  }
+  const T& value() const& {
+    check();
+    return std::get<0>(v_);
+  }
+  T&& value() && {
+    check();
+    return std::get<0>(std::move(v_));
+  }
 
   T& operator*() & noexcept { return std::get<0>(v_); }
   const T& operator*() const& noexcept { return std::get<0>(v_); }
@@ -165,15 +175,15 @@ inline Error make_error(Errc code, std::string message) { return Error(code, std
 
 // Propagates an error from an expression yielding Result<T>; evaluates to the value otherwise.
 // GCC/Clang statement expression: the project builds with both, never with MSVC.
-#define HETEX_TRY(expr)                                         \
-  ({                                                            \
-    auto&& hetex_try_result_ = (expr);                          \
+#define HETEX_TRY(expr)                                                  \
+  ({                                                                     \
+    auto&& hetex_try_result_ = (expr);                                   \
     if (!hetex_try_result_) return std::move(hetex_try_result_).error(); \
-    std::move(*hetex_try_result_);                              \
+    std::move(*hetex_try_result_);                                       \
   })
 
-#define HETEX_TRY_VOID(expr)                                    \
-  do {                                                          \
-    auto&& hetex_try_result_ = (expr);                          \
+#define HETEX_TRY_VOID(expr)                                             \
+  do {                                                                   \
+    auto&& hetex_try_result_ = (expr);                                   \
     if (!hetex_try_result_) return std::move(hetex_try_result_).error(); \
   } while (0)

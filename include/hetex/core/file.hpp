@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Files named by users: read with one clear error per file, written so that no reader ever sees
 // half a file.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A Gate is device work the host must observe: a recorded CUDA event, say. Futures become ready
 // through gates, and buffers shared between host and device track their in-flight users with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Runtime: the devices this process may use. GPUs are discovered once per process; a Runtime is
 // a view over them, restricted by RuntimeOptions::devices or the HETEX_DEVICES environment

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The simulated GPU: a device of its own backend (src/sim) for machines without a GPU, so that
 // routing, splitting, fallback and the backend contract are exercised anywhere. Its memory is host

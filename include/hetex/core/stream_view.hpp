@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // StreamView: a plain, non-owning handle to a stream of one GPU (what RMM's cuda_stream_view is
 // to a cudaStream_t). Layers below `async` (memory pools) order their work on a stream through

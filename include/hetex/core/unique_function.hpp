@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // A move-only type-erased callable (std::move_only_function is C++23; we are on C++20).
 
@@ -26,8 +27,9 @@ class UniqueFunction<R(Args...)> {
  public:
   UniqueFunction() = default;
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, UniqueFunction>) && std::is_invocable_r_v<R, F&, Args...>
-  UniqueFunction(F&& f) : impl_(std::make_unique<Impl<std::decay_t<F>>>(std::decay_t<F>(std::forward<F>(f)))) {}
+  requires(!std::is_same_v<std::remove_cvref_t<F>, UniqueFunction>) &&
+      std::is_invocable_r_v<R, F&, Args...> UniqueFunction(F&& f)
+      : impl_(std::make_unique<Impl<std::decay_t<F>>>(std::decay_t<F>(std::forward<F>(f)))) {}
 
   UniqueFunction(UniqueFunction&&) noexcept = default;
   UniqueFunction& operator=(UniqueFunction&&) noexcept = default;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // How the scheduler and the executors hold a submitted batch: type-erased, so their machinery is
 // not a template. Internal to hetex; Operation (exec/operation.hpp) is the public face.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Bytes on the wire: what a chunk's input and result become between ranks. ByteWriter appends
 // plain values, strings and arrays; ByteReader reads them back with every length checked, so a
@@ -20,13 +21,13 @@ class ByteWriter {
  public:
   explicit ByteWriter(std::vector<std::uint8_t>& out) : out_(out) {}
   template <class T>
-    requires std::is_trivially_copyable_v<T>
+  requires std::is_trivially_copyable_v<T>
   void put(const T& v) {
     const auto* p = reinterpret_cast<const std::uint8_t*>(&v);
     out_.insert(out_.end(), p, p + sizeof(T));
   }
   template <class T>
-    requires std::is_trivially_copyable_v<T>
+  requires std::is_trivially_copyable_v<T>
   void put_array(std::span<const T> items) {  // the count, then the items, 8-byte aligned
     pad(8);
     put<std::uint64_t>(items.size());
@@ -52,8 +53,7 @@ class ByteReader {
  public:
   explicit ByteReader(std::span<const std::uint8_t> in) : in_(in) {}
   template <class T>
-    requires std::is_trivially_copyable_v<T>
-  Result<T> get() {
+  requires std::is_trivially_copyable_v<T> Result<T> get() {
     if (in_.size() - pos_ < sizeof(T)) return truncated(sizeof(T));
     T v;
     std::memcpy(&v, in_.data() + pos_, sizeof(T));
@@ -63,8 +63,7 @@ class ByteReader {
   // A view of an array written by put_array; it points into the reader's buffer, whose start
   // must be 8-byte aligned (every buffer hetex::dist receives into is).
   template <class T>
-    requires std::is_trivially_copyable_v<T>
-  Result<std::span<const T>> get_array() {
+  requires std::is_trivially_copyable_v<T> Result<std::span<const T>> get_array() {
     static_assert(alignof(T) <= 8);
     HETEX_TRY_VOID(align(8));
     const auto n = HETEX_TRY(get<std::uint64_t>());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The ranks of one job: a communicator, with each rank's host, and the few collectives the
 // distributed jobs need at their start. No MPI header is needed to use it.

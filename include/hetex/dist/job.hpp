@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One job across every rank: the engine under hetex::dist::run and the distributed CLI.
 //
@@ -103,14 +104,14 @@ class JobObserver {
 };
 
 struct JobOptions {
-  double chunk_seconds = 0.5;    // target run time of a chunk on the rank it goes to
-  double probe_cost = 0;         // the first chunk of each rank; 0: the source's min_cost
-  double min_cost = 1;           // no chunk smaller (except the input's last)
-  double max_cost = 1e18;        // no chunk larger
-  double growth = 8;             // a rank's next chunk is at most this many times its last
-  int depth = 2;                 // chunks in flight per rank
-  std::size_t window = 0;        // chunks made and not yet delivered; 0: 4 * depth * ranks
-  bool root_computes = true;     // rank 0 runs chunks too
+  double chunk_seconds = 0.5;  // target run time of a chunk on the rank it goes to
+  double probe_cost = 0;       // the first chunk of each rank; 0: the source's min_cost
+  double min_cost = 1;         // no chunk smaller (except the input's last)
+  double max_cost = 1e18;      // no chunk larger
+  double growth = 8;           // a rank's next chunk is at most this many times its last
+  int depth = 2;               // chunks in flight per rank
+  std::size_t window = 0;      // chunks made and not yet delivered; 0: 4 * depth * ranks
+  bool root_computes = true;   // rank 0 runs chunks too
   std::chrono::milliseconds heartbeat{1000};
   std::chrono::milliseconds timeout{60'000};  // silence (or a stuck chunk) that ends the job
   std::filesystem::path journal;              // empty: none
@@ -122,16 +123,16 @@ struct RankReport {
   int rank = 0;
   std::string host;
   std::size_t chunks = 0;
-  double cost = 0;          // cost units this rank computed
-  double rate = 0;          // its last measured throughput, cost units per second
+  double cost = 0;  // cost units this rank computed
+  double rate = 0;  // its last measured throughput, cost units per second
 };
 
 struct JobReport {
-  std::vector<RankReport> ranks;  // rank 0: every rank; others: their own only
-  std::size_t chunks = 0;         // chunks computed in this run
-  std::uint64_t units = 0;        // the coordinate length they cover
-  std::size_t journal_chunks = 0; // chunks delivered from the journal
-  double journal_cost = 0;        // ...and their cost, when known (0 otherwise)
+  std::vector<RankReport> ranks;    // rank 0: every rank; others: their own only
+  std::size_t chunks = 0;           // chunks computed in this run
+  std::uint64_t units = 0;          // the coordinate length they cover
+  std::size_t journal_chunks = 0;   // chunks delivered from the journal
+  double journal_cost = 0;          // ...and their cost, when known (0 otherwise)
   std::uint64_t journal_units = 0;  // the coordinate length they cover
   double seconds = 0;
 };

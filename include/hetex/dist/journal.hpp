@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The journal of a distributed job: every chunk's result, appended as it arrives, so that a run
 // that ended early can be resumed. A file of records, each checksummed:
@@ -45,7 +46,8 @@ class Journal {
   std::size_t records() const noexcept { return records_; }
 
  private:
-  Journal(std::filesystem::path path, int fd, std::size_t records) : path_(std::move(path)), fd_(fd), records_(records) {}
+  Journal(std::filesystem::path path, int fd, std::size_t records)
+      : path_(std::move(path)), fd_(fd), records_(records) {}
   std::filesystem::path path_;
   int fd_ = -1;
   std::size_t records_ = 0;

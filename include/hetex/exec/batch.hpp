@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The batch model: N independent items in, N results out, in order, one per item.
 //
@@ -63,8 +64,8 @@ struct ChunkRecord {
   std::size_t begin = 0;
   std::size_t end = 0;
   Outcome outcome = Outcome::done;
-  bool fallback = false;   // CPU work re-running items a GPU failed
-  bool stolen = false;     // taken from another device's share (Split)
+  bool fallback = false;        // CPU work re-running items a GPU failed
+  bool stolen = false;          // taken from another device's share (Split)
   Errc error = Errc::internal;  // meaningful when outcome != done
   std::chrono::steady_clock::time_point start;
   std::chrono::steady_clock::time_point finish;
@@ -77,9 +78,9 @@ std::string_view to_string(ChunkRecord::Outcome o) noexcept;
 
 struct DeviceUsage {
   DeviceId device;
-  std::size_t items = 0;       // results this device delivered
+  std::size_t items = 0;  // results this device delivered
   std::size_t chunks = 0;
-  double busy_seconds = 0;     // wall time spent running this batch's chunks
+  double busy_seconds = 0;        // wall time spent running this batch's chunks
   double queue_wait_seconds = 0;  // submit -> first chunk started here
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Measured cost of running an operation on a device, learnt online: per size bucket (powers of
 // two) the recent run times, predicted by interpolating between the measured buckets nearest to
@@ -57,9 +58,9 @@ class CostCurve {
 
 class CostModel {
  public:
-  static constexpr int kBuckets = 48;           // sizes up to 2^47 items
-  static constexpr std::size_t kWindow = 5;     // samples kept per bucket
-  static constexpr std::size_t kCalibrated = 3; // samples before a bucket is trusted...
+  static constexpr int kBuckets = 48;            // sizes up to 2^47 items
+  static constexpr std::size_t kWindow = 5;      // samples kept per bucket
+  static constexpr std::size_t kCalibrated = 3;  // samples before a bucket is trusted...
   // ... when they agree: the slowest no more than this many times the fastest (per item). Else
   // the bucket needs its whole window, whose median outvotes two disturbed runs.
   static constexpr double kSettledSpread = 1.5;
@@ -68,12 +69,14 @@ class CostModel {
   static constexpr std::size_t kDecimation = 8;
 
   struct Key {
-    std::string op;  // the operation, and its cost class if any ("sha256/1k")
+    std::string op;   // the operation, and its cost class if any ("sha256/1k")
     DeviceId device;  // DeviceId{} for Measured::split
     Residency residency = Residency::host;
     Measured measured = Measured::alone;
 
-    static Key alone(std::string op, DeviceId device, Residency where) { return {std::move(op), device, where, Measured::alone}; }
+    static Key alone(std::string op, DeviceId device, Residency where) {
+      return {std::move(op), device, where, Measured::alone};
+    }
     static Key beside(std::string op, DeviceId device, Residency where) {
       return {std::move(op), device, where, Measured::beside};
     }
@@ -129,7 +132,7 @@ class CostModel {
     std::size_t next = 0;
     std::size_t count = 0;
     std::size_t skipped = 0;  // runs not recorded since the window filled (decimation)
-    Sample typical() const;  // median time, with the mean n of the window
+    Sample typical() const;   // median time, with the mean n of the window
     bool calibrated() const;
   };
   struct Table {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One batch interface over every way of running work. CpuExecutor runs a batch on all cores
 // (TBB), GpuExecutor on one GPU with no fallback (a baseline, and for callers who must know where

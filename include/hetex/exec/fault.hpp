@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Injected faults, so the fallback logic is exercised everywhere: on a machine without a GPU
 // (against simulated GPUs) and on the GPU machine (against the real CUDA executor, where an
@@ -22,7 +23,7 @@ struct FaultPlan {
   double device_lost = 0;    // the attempt fails with device_lost before running
   double slow = 0;           // the attempt is delayed by slow_delay
   std::chrono::microseconds slow_delay{2000};
-  std::uint64_t seed = 0;    // 0: seeded from the clock
+  std::uint64_t seed = 0;  // 0: seeded from the clock
 
   bool empty() const noexcept { return out_of_memory == 0 && kernel_fault == 0 && device_lost == 0 && slow == 0; }
   static Result<FaultPlan> parse(std::string_view spec);

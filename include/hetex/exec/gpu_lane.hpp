@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // One GPU's working set for running operations: the device and a few streams of it, created once
 // and reused by every chunk, so a GPU implementation overlaps uploads, kernels and downloads by

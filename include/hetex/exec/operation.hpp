@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // An operation: one implementation per backend for a batch of items. The CPU implementation is
 // required (it is also where failed GPU work lands, and what a simulated GPU runs); the CUDA one
@@ -87,7 +88,8 @@ class Operation {
     if (lane.device().kind() == DeviceKind::sim)
       return detail::run_host_kernel(lane.stream(0).impl(), in.size(), [&] { return run_cpu(in, out); });
     if (!info_.runs_on(lane.device().kind()))
-      return Error(Errc::unavailable, "operation " + info_.name + " has no implementation for " + lane.device().id().to_string());
+      return Error(Errc::unavailable,
+                   "operation " + info_.name + " has no implementation for " + lane.device().id().to_string());
     return detail::call_guarded(info_.name, gpu_, lane, in, out);
   }
 

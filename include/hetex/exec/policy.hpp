@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Scheduling policies: how a Scheduler decides where each batch runs. The rules and their
 // reasons: docs/design/scheduler.md.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Why a batch went where it did: a reason the program can compare, and its description in words.
 
@@ -33,9 +34,9 @@ std::string_view to_string(RouteReason reason) noexcept;
 
 struct Route {
   RouteReason reason = RouteReason::none;
-  DeviceId device;          // the device the reason names (where the batch went, or was pinned to)
-  DeviceId instead;         // pinned_unusable: where the batch went instead
-  std::size_t items = 0;    // the batch's size
+  DeviceId device;            // the device the reason names (where the batch went, or was pinned to)
+  DeviceId instead;           // pinned_unusable: where the batch went instead
+  std::size_t items = 0;      // the batch's size
   std::size_t threshold = 0;  // above_threshold: the policy's threshold
 
   // In words: "calibrating cuda:0 at 65536 items", "equal-finish split", "" for none.

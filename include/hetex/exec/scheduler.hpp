@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The hybrid scheduler: one batch interface over the CPU and every GPU.
 //
@@ -64,7 +65,7 @@ struct SchedulerOptions {
   Policy policy = AdaptivePolicy{};
   std::size_t queue_capacity = 64;  // batches admitted and not yet finished
   WhenFull when_full = WhenFull::block;
-  bool use_gpus = true;                      // the runtime's healthy GPUs
+  bool use_gpus = true;  // the runtime's healthy GPUs
   // Simulated GPUs (core/simulated_gpu.hpp) added after the real ones: simulated_gpus[i] is sim:i.
   std::vector<SimulatedGpu> simulated_gpus;
   // Faults to inject into GPU attempts; unset: read HETEX_FAULTS.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The pipeline's Prometheus metrics and trace. Families (all prefixed hetex_ledger_):
 //   stage_seconds{stage}        histogram: time a stage spent on one block
@@ -51,7 +52,8 @@ class LedgerMetrics {
   };
   std::array<std::optional<PerStage>, kStages> stages_;
   std::array<std::optional<metrics::Counter>, kTxStatusCount> txs_;
-  std::optional<metrics::Counter> blocks_, executions_, reexecutions_, validations_, aborts_, dependencies_, sequential_;
+  std::optional<metrics::Counter> blocks_, executions_, reexecutions_, validations_, aborts_, dependencies_,
+      sequential_;
   std::optional<metrics::Gauge> height_;
   std::shared_ptr<metrics::TraceRecorder> trace_;
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The ledger pipeline: a transactions file in, committed blocks out.
 //
@@ -38,9 +39,9 @@ namespace hetex::ledger {
 
 struct PipelineOptions {
   std::size_t block_size = 10'000;
-  unsigned executor_threads = 0;   // 0: every hardware thread
-  double min_parallelism = 2.0;    // stm::ExecutorOptions
-  std::size_t queue_blocks = 2;    // capacity of each channel between stages
+  unsigned executor_threads = 0;  // 0: every hardware thread
+  double min_parallelism = 2.0;   // stm::ExecutorOptions
+  std::size_t queue_blocks = 2;   // capacity of each channel between stages
   std::shared_ptr<LedgerMetrics> metrics{};
   // After each block's commit, in height order (on the commit stage's thread).
   std::function<void(const CommittedBlock&)> on_commit{};
@@ -50,9 +51,9 @@ struct RunSummary {
   std::uint64_t first_height = 0, last_height = 0;  // blocks committed by this run (none: 0, 0)
   std::size_t blocks = 0, transactions = 0;
   std::array<std::size_t, kTxStatusCount> by_status{};
-  double seconds = 0;                          // wall time of the whole run
-  std::array<double, kStages> stage_seconds{}; // busy time of each stage
-  stm::ExecutionStats execution;               // summed over blocks (parallel: any block parallel)
+  double seconds = 0;                           // wall time of the whole run
+  std::array<double, kStages> stage_seconds{};  // busy time of each stage
+  stm::ExecutionStats execution;                // summed over blocks (parallel: any block parallel)
   std::size_t sequential_blocks = 0;
   // Where the scheduler ran the stages' batches: operation -> device -> items, and the items a
   // GPU failed that the CPU redid.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Reads a transactions file in blocks: consecutive groups of block_size lines (the last block may
 // be shorter). The text is kept, because a transaction's id is the hash of its line.
@@ -17,9 +18,9 @@
 namespace hetex::ledger {
 
 struct RawBlock {
-  std::uint64_t height = 0;      // 1 for the file's first block
-  std::uint64_t first_line = 0;  // the file's line number (1-based) of the block's first line
-  std::string text;              // the lines end to end, without their newlines (or a trailing '\r')
+  std::uint64_t height = 0;            // 1 for the file's first block
+  std::uint64_t first_line = 0;        // the file's line number (1-based) of the block's first line
+  std::string text;                    // the lines end to end, without their newlines (or a trailing '\r')
   std::vector<std::uint64_t> offsets;  // line i is text[offsets[i], offsets[i + 1])
 
   std::size_t size() const noexcept { return offsets.empty() ? 0 : offsets.size() - 1; }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The pipeline's stages that run on the hybrid scheduler, each usable on its own:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The ledger's durable copy in RocksDB: accounts, block headers, receipts and the chain's tip.
 // Each block is one atomic WriteBatch (its account writes, header, receipts and the new tip
@@ -41,9 +42,9 @@ struct Tip {
 struct CommittedBlock {
   BlockHeader header;
   Hash hash{};
-  std::span<const Hash> ids;                                 // per transaction
-  std::span<const TxStatus> statuses;                        // per transaction
-  std::span<const std::pair<PublicKey, Account>> accounts;   // the accounts the block changed
+  std::span<const Hash> ids;                                // per transaction
+  std::span<const TxStatus> statuses;                       // per transaction
+  std::span<const std::pair<PublicKey, Account>> accounts;  // the accounts the block changed
 };
 
 // Where the pipeline hands its blocks, in height order, each once.

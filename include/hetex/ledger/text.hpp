@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The ledger's text formats.
 //   transactions: one per line, "<from hex> <to hex> <amount> <nonce> <signature hex>"

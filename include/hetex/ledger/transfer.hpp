@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Transfers as the parallel executor's Program, the account state they run against, and the
 // one-by-one reference that defines what applying a transfer means.

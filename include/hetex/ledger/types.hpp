@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The ledger's data: accounts, transfers, receipts and block headers (docs/design/ledger.md has
 // the rules; this header has the byte layouts that hashes and signatures cover).

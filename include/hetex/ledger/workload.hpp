@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Generated ledgers for tests and benchmarks (and `hetex ledger gen`): accounts with real Ed25519
 // keys, and transfers signed by libsodium that are valid in order, except for a chosen share made

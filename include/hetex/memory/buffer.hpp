@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Typed RAII buffers. Sizes are in elements; memory is aligned to at least 256 bytes; buffers
 // are move-only; allocation failure is an out_of_memory Error, never an exception or abort.
@@ -155,19 +156,16 @@ class Buffer {
   Buffer& operator=(const Buffer&) = delete;
 
   // Device, mapped and managed buffers live on a GPU: `device` must be one.
-  static Result<Buffer> allocate(const Device& device, std::size_t count)
-    requires(K != MemoryKind::pinned)
-  {
+  static Result<Buffer> allocate(const Device& device, std::size_t count) requires(K != MemoryKind::pinned) {
     if (!device.is_gpu())
-      return Error(Errc::unavailable, std::string(to_string(K)) + " buffers need a GPU, and " + device.id().to_string() +
+      return Error(Errc::unavailable, std::string(to_string(K)) + " buffers need a GPU, and " +
+                                          device.id().to_string() +
                                           " is the CPU; use PinnedBuffer or std::vector for host memory");
     return make(device.backend_ptr(), count);
   }
   // Page-locked when a GPU is present (registered with every GPU); plain aligned host memory
   // on a machine without one, so host code works the same.
-  static Result<Buffer> allocate(std::size_t count)
-    requires(K == MemoryKind::pinned)
-  {
+  static Result<Buffer> allocate(std::size_t count) requires(K == MemoryKind::pinned) {
     return make(detail::gpu_for_pinned(), count);
   }
 
@@ -186,28 +184,20 @@ class Buffer {
   WriteView<T> write() noexcept { return view(); }
 
   // Pinned memory belongs to the host alone: plain span access.
-  std::span<T> span() noexcept
-    requires(K == MemoryKind::pinned)
-  {
+  std::span<T> span() noexcept requires(K == MemoryKind::pinned) {
     return {static_cast<T*>(alloc_ ? alloc_->host_ptr() : nullptr), n_};
   }
-  std::span<const T> span() const noexcept
-    requires(K == MemoryKind::pinned)
-  {
+  std::span<const T> span() const noexcept requires(K == MemoryKind::pinned) {
     return {static_cast<const T*>(alloc_ ? alloc_->host_ptr() : nullptr), n_};
   }
 
   // Mapped and managed memory: host access, refused (Errc::busy) while device work that uses
   // the buffer is in flight.
-  Result<HostAccess<T>> host()
-    requires(K == MemoryKind::mapped || K == MemoryKind::managed)
-  {
+  Result<HostAccess<T>> host() requires(K == MemoryKind::mapped || K == MemoryKind::managed) {
     return host_access(false);
   }
   // The same, but waits for that device work instead of refusing.
-  Result<HostAccess<T>> host_wait()
-    requires(K == MemoryKind::mapped || K == MemoryKind::managed)
-  {
+  Result<HostAccess<T>> host_wait() requires(K == MemoryKind::mapped || K == MemoryKind::managed) {
     return host_access(true);
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Memory pools for work that runs batch after batch: the memory of one batch serves the next,
 // so steady state costs no cudaMalloc and no cudaHostRegister. Both hand out ordinary buffers:
@@ -42,12 +43,12 @@ struct DevicePoolOptions {
 };
 
 struct PoolStats {
-  std::size_t bytes_in_use = 0;       // requested bytes of live buffers
+  std::size_t bytes_in_use = 0;  // requested bytes of live buffers
   std::size_t peak_bytes_in_use = 0;
-  std::size_t bytes_reserved = 0;     // what the pool holds from the device, in use or cached
+  std::size_t bytes_reserved = 0;  // what the pool holds from the device, in use or cached
   std::size_t limit_bytes = 0;
-  std::uint64_t allocations = 0;      // successful requests
-  std::uint64_t failures = 0;         // requests refused by the limit or failed by the device
+  std::uint64_t allocations = 0;  // successful requests
+  std::uint64_t failures = 0;     // requests refused by the limit or failed by the device
 };
 
 class DevicePool : public std::enable_shared_from_this<DevicePool> {
@@ -106,10 +107,10 @@ struct PinnedPoolOptions {
 };
 
 struct PinnedPoolStats {
-  std::uint64_t hits = 0;            // requests served from the cache
-  std::uint64_t misses = 0;          // requests that allocated (and registered) a new block
-  std::size_t bytes_cached = 0;      // free blocks waiting for reuse
-  std::size_t bytes_in_use = 0;      // blocks handed out (whole blocks: a size class, not the request)
+  std::uint64_t hits = 0;        // requests served from the cache
+  std::uint64_t misses = 0;      // requests that allocated (and registered) a new block
+  std::size_t bytes_cached = 0;  // free blocks waiting for reuse
+  std::size_t bytes_in_use = 0;  // blocks handed out (whole blocks: a size class, not the request)
   std::size_t peak_bytes_in_use = 0;
 };
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Views: a typed window on memory that says where it lives and how it may be used. Kernels and
 // executors take views, not raw pointers, so the access mode is checked by the compiler:
@@ -38,8 +39,7 @@ class View {
 
   // A read-write view narrows to read-only or write-only; nothing widens.
   template <Access B>
-    requires(A == Access::read_write && B != Access::read_write)
-  operator View<T, B>() const noexcept {
+  requires(A == Access::read_write && B != Access::read_write) operator View<T, B>() const noexcept {
     return View<T, B>(data_, size_, kind_, device_, owner_);
   }
 
@@ -62,11 +62,7 @@ class View {
 
   // Host-side element access, for host kinds only (the caller checks host_accessible()).
   // Read-only views hand out const references; write-only views offer no reads at all.
-  element_type& operator[](std::size_t i) const noexcept
-    requires(A != Access::write)
-  {
-    return data_[i];
-  }
+  element_type& operator[](std::size_t i) const noexcept requires(A != Access::write) { return data_[i]; }
 
   // The buffer this view came from (nullptr for plain host memory); hetex uses it to track
   // device work on memory the host can also touch.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The three metric kinds as cheap handles. A handle points at a cell owned by its Registry and
 // stays valid for the registry's life; copying one is copying a pointer. Updates are lock-free

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Registry: named metric families, exposed as Prometheus text (format 0.0.4) or JSON.
 //
@@ -33,7 +34,7 @@ std::string_view to_string(MetricType type) noexcept;
 namespace detail {
 struct FamilyData;
 struct RegistryState;
-}
+}  // namespace detail
 
 // A handle to a family of Counter, Gauge or Histogram; valid for its registry's life.
 template <class Metric>
@@ -77,8 +78,7 @@ class Registry {
                                    std::vector<std::string> label_names = {});
   // buckets: finite upper bounds, strictly increasing (a trailing +Inf is accepted and implied
   // anyway); may be empty, leaving only +Inf. Histograms may not use the label name "le".
-  Result<HistogramFamily> histogram_family(std::string_view name, std::string_view help,
-                                           std::vector<double> buckets,
+  Result<HistogramFamily> histogram_family(std::string_view name, std::string_view help, std::vector<double> buckets,
                                            std::vector<std::string> label_names = {});
 
   // Register (or find) the family whose label names are those of `labels`, and return the child

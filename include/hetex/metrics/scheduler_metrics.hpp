@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the scheduler does, as Prometheus metrics and a Chrome trace.
 //
@@ -42,8 +43,18 @@ class SchedulerMetrics final : public SchedulerObserver {
   SchedulerMetrics(CounterFamily items, CounterFamily chunks, CounterFamily fallback, CounterFamily errors,
                    CounterFamily batches, CounterFamily failed, HistogramFamily batch_s, HistogramFamily chunk_s,
                    Gauge depth, GaugeFamily up, GaugeFamily pool, std::shared_ptr<TraceRecorder> trace)
-      : items_(items), chunks_(chunks), fallback_(fallback), errors_(errors), batches_(batches), failed_(failed),
-        batch_s_(batch_s), chunk_s_(chunk_s), depth_(depth), up_(up), pool_(pool), trace_(std::move(trace)) {}
+      : items_(items),
+        chunks_(chunks),
+        fallback_(fallback),
+        errors_(errors),
+        batches_(batches),
+        failed_(failed),
+        batch_s_(batch_s),
+        chunk_s_(chunk_s),
+        depth_(depth),
+        up_(up),
+        pool_(pool),
+        trace_(std::move(trace)) {}
 
   CounterFamily items_, chunks_, fallback_, errors_, batches_, failed_;
   HistogramFamily batch_s_, chunk_s_;

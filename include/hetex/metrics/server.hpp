@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // MetricsServer: a registry over HTTP, for Prometheus to scrape.
 //   GET /metrics       text exposition format 0.0.4

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // TraceRecorder: complete events (a named span of time on a track such as "cpu" or "cuda:0"),
 // written as Chrome trace-event JSON for Perfetto (ui.perfetto.dev) or chrome://tracing.
@@ -9,9 +10,9 @@
 //                {{"items", batch.size()}, {"op", "sha256"}});
 //   trace.write_chrome_trace("run.trace.json");
 //
-// Thread-safe; recording builds the event, then takes a short lock to append it. Bounded: past max_events, events are dropped and
-// counted (dropped()), so that a long run cannot exhaust memory. Times are microseconds since the
-// recorder was created.
+// Thread-safe; recording builds the event, then takes a short lock to append it. Bounded: past max_events, events are
+// dropped and counted (dropped()), so that a long run cannot exhaust memory. Times are microseconds since the recorder
+// was created.
 //
 // Overlapping events on one track (two streams of one GPU, batches on a CPU pool) are valid
 // input: the viewers need the events of one thread to nest, so the export spreads a track over
@@ -41,8 +42,8 @@ struct TraceArg {
   TraceArg(std::string k, std::string_view v) : key(std::move(k)), value(std::string(v)) {}
   TraceArg(std::string k, const char* v) : key(std::move(k)), value(std::string(v)) {}  // not bool
   template <std::integral I>
-    requires(!std::same_as<I, bool>)
-  TraceArg(std::string k, I v) : key(std::move(k)), value(static_cast<std::int64_t>(v)) {}
+  requires(!std::same_as<I, bool>) TraceArg(std::string k, I v)
+      : key(std::move(k)), value(static_cast<std::int64_t>(v)) {}
   TraceArg(std::string k, double v) : key(std::move(k)), value(v) {}
   TraceArg(std::string k, bool v) : key(std::move(k)), value(v) {}
 
@@ -63,11 +64,11 @@ class TraceRecorder {
   void record(std::string_view name, std::string_view category, std::string_view track, Clock::time_point start,
               Clock::duration duration, std::vector<TraceArg> args);
 
-  std::size_t size() const;                      // events held
-  std::size_t dropped() const noexcept;          // events refused for want of room
+  std::size_t size() const;              // events held
+  std::size_t dropped() const noexcept;  // events refused for want of room
   std::size_t capacity() const noexcept { return max_events_; }
   Clock::time_point origin() const noexcept { return origin_; }
-  void clear();                                  // drops events and resets dropped(); keeps the origin
+  void clear();  // drops events and resets dropped(); keeps the origin
 
   // {"traceEvents":[...],"displayTimeUnit":"ms","otherData":{"dropped_events":n}} with a ph "X"
   // event per record (pid 1, tid = track lane, ts/dur in µs) and ph "M" metadata naming the

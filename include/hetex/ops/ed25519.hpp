@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Batched Ed25519 signature verification on the CPU and the GPU, with libsodium 1.0.18's verdict
 // (crypto_sign_verify_detached) on every input: S >= L, small-order R or A, non-canonical or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // 8-bit images (gray, RGB, RGBA, channels interleaved, rows packed) and the filters hetex runs on
 // them: grayscale, Gaussian blur, Sobel, and the fused pipeline (gray) -> blur -> Sobel.
@@ -79,9 +80,9 @@ enum class Edges : std::uint8_t {
   binary,     // output 255 where the magnitude reaches threshold * 255, else 0 (the design notes' step())
 };
 struct Pipeline {
-  bool gray = false;   // convert to gray first (implied by edges)
-  double sigma = 0;    // Gaussian sigma; 0 and ksize 0: no blur
-  int ksize = 0;       // taps; 0 takes gaussian_ksize(sigma)
+  bool gray = false;  // convert to gray first (implied by edges)
+  double sigma = 0;   // Gaussian sigma; 0 and ksize 0: no blur
+  int ksize = 0;      // taps; 0 takes gaussian_ksize(sigma)
   Edges edges = Edges::none;
   double threshold = 0.1;  // for Edges::binary, a fraction of full scale, in (0, 8]
 };
@@ -100,8 +101,8 @@ Result<Image> run_cpu(const Pipeline& p, ImageView in);
 Status run_cpu_serial(const Pipeline& p, ImageView in, std::span<std::uint8_t> out);
 
 // The single operations, as OpenCV names them.
-Result<Image> to_gray(ImageView in);                                      // cvtColor RGB[A]2GRAY
-Result<Image> gaussian_blur(ImageView in, double sigma, int ksize = 0);   // GaussianBlur, per channel
+Result<Image> to_gray(ImageView in);                                     // cvtColor RGB[A]2GRAY
+Result<Image> gaussian_blur(ImageView in, double sigma, int ksize = 0);  // GaussianBlur, per channel
 Result<Image> sobel_magnitude(ImageView gray);
 Result<Image> edge_map(ImageView gray, double threshold);
 // Sobel(gray, CV_16S, 1, 0) and Sobel(gray, CV_16S, 0, 1), 3x3; each span holds width*height.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Reading and writing PNG, JPEG and PPM/PGM files (stb underneath). Images load as 8-bit gray,
 // RGB or RGBA (gray + alpha becomes RGBA); 16-bit files are reduced to 8 bits.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The image pipeline through the hybrid scheduler. The items of a batch are the output rows of
 // one frame: Adaptive sends the frame to the device predicted to finish it first, and Split

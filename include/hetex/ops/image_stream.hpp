@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Many image files through the pipeline, with bounded memory, in order.
 //

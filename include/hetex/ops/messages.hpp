@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 
 #include <cstddef>
@@ -31,7 +32,8 @@ struct MessageBatch {
   // Offsets must be non-decreasing and inside `data`; every operation checks this before it
   // touches a byte, so a bad batch is an invalid_argument error rather than a read out of bounds.
   Status validate() const {
-    if (offsets.size() == 1) return Error(Errc::invalid_argument, "message batch has one offset; n messages need n + 1");
+    if (offsets.size() == 1)
+      return Error(Errc::invalid_argument, "message batch has one offset; n messages need n + 1");
     for (std::size_t i = 0; i + 1 < offsets.size(); ++i)
       if (offsets[i + 1] < offsets[i])
         return Error(Errc::invalid_argument, "message batch offsets decrease at message " + std::to_string(i));

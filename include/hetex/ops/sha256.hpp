@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Batched SHA-256 (FIPS 180-4): one digest per message of a MessageBatch, on the CPU or a GPU.
 //

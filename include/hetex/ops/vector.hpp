@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Element-wise vector arithmetic as batch operations: out[i] = x[i] (+|*) y[i]. The CPU
 // implementation is a loop the compiler vectorizes; the CUDA one streams pieces of the batch

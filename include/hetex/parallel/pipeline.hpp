@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Fused data-parallel pipelines: a source, any number of map and filter stages, and one terminal
 // that runs the whole chain as ONE pass over the data.
@@ -233,10 +234,10 @@ template <class Chain>
 inline constexpr bool chain_device_callable_v = true;
 template <class Prev, class F>
 inline constexpr bool chain_device_callable_v<MapStage<Prev, F>> =
-    chain_device_callable_v<Prev> && is_device_callable_v<F>;
+    chain_device_callable_v<Prev>&& is_device_callable_v<F>;
 template <class Prev, class P>
 inline constexpr bool chain_device_callable_v<FilterStage<Prev, P>> =
-    chain_device_callable_v<Prev> && is_device_callable_v<P>;
+    chain_device_callable_v<Prev>&& is_device_callable_v<P>;
 
 // Combining functions the terminals use; device-callable by construction.
 struct Plus {
@@ -249,8 +250,10 @@ struct Plus {
 
 template <class T>
 HETEX_HD bool is_nan(const T& x) {
-  if constexpr (std::is_floating_point_v<T>) return x != x;
-  else return false;
+  if constexpr (std::is_floating_point_v<T>)
+    return x != x;
+  else
+    return false;
 }
 
 // min()/max() accumulate (value, present); NaN wins so that the result is order-independent.
@@ -262,8 +265,10 @@ struct Extremum {
     if (!b.ok) return a;
     if (is_nan(a.value)) return a;
     if (is_nan(b.value)) return b;
-    if constexpr (Min) return (b.value < a.value) ? b : a;
-    else return (a.value < b.value) ? b : a;
+    if constexpr (Min)
+      return (b.value < a.value) ? b : a;
+    else
+      return (a.value < b.value) ? b : a;
   }
 };
 
@@ -301,8 +306,10 @@ struct LiftOr {  // a dropped element becomes the identity
   T identity;
   template <class M>
   HETEX_HD T operator()(const M& m) const {
-    if constexpr (is_always_v<M>) return static_cast<T>(m.value);
-    else return m.ok ? static_cast<T>(m.value) : identity;
+    if constexpr (is_always_v<M>)
+      return static_cast<T>(m.value);
+    else
+      return m.ok ? static_cast<T>(m.value) : identity;
   }
 };
 template <class T>
@@ -310,23 +317,29 @@ struct LiftZero {  // a dropped element becomes T{}: a sum's identity, known whe
                    // the select is one AND with the mask rather than a blend of two registers
   template <class M>
   HETEX_HD T operator()(const M& m) const {
-    if constexpr (is_always_v<M>) return static_cast<T>(m.value);
-    else return m.ok ? static_cast<T>(m.value) : T{};
+    if constexpr (is_always_v<M>)
+      return static_cast<T>(m.value);
+    else
+      return m.ok ? static_cast<T>(m.value) : T{};
   }
 };
 struct LiftCount {
   template <class M>
   HETEX_HD unsigned long long operator()(const M& m) const {
-    if constexpr (is_always_v<M>) return 1ull;
-    else return m.ok ? 1ull : 0ull;
+    if constexpr (is_always_v<M>)
+      return 1ull;
+    else
+      return m.ok ? 1ull : 0ull;
   }
 };
 template <class T>
 struct LiftMaybe {
   template <class M>
   HETEX_HD Maybe<T> operator()(const M& m) const {
-    if constexpr (is_always_v<M>) return {m.value, true};
-    else return {m.value, m.ok};
+    if constexpr (is_always_v<M>)
+      return {m.value, true};
+    else
+      return {m.value, m.ok};
   }
 };
 
@@ -411,8 +424,10 @@ void cpu_scan_in_place(std::vector<T>& v, Op op, std::optional<T> init) {
         for (std::size_t i = r.begin(); i < r.end(); ++i) {
           const T x = v[i];
           if (final) {
-            if (init) v[i] = sum.ok ? static_cast<T>(op(*init, sum.value)) : *init;
-            else v[i] = sum.ok ? static_cast<T>(op(sum.value, x)) : x;
+            if (init)
+              v[i] = sum.ok ? static_cast<T>(op(*init, sum.value)) : *init;
+            else
+              v[i] = sum.ok ? static_cast<T>(op(sum.value, x)) : x;
           }
           sum = combine(sum, Acc{x, true});
         }
@@ -438,8 +453,7 @@ Result<Device> pipeline_gpu(int index);
 // Which device runs `n` items of the pipeline `key`: while either device is uncalibrated at this
 // size, the one with fewer runs (exploration); then the one the cost model predicts faster.
 Device pipeline_choose(Scheduler& scheduler, const std::string& key, std::size_t n, bool gpu_possible);
-void pipeline_record(Scheduler& scheduler, const std::string& key, const Device& device, std::size_t n,
-                     double seconds);
+void pipeline_record(Scheduler& scheduler, const std::string& key, const Device& device, std::size_t n, double seconds);
 // Under a Split policy: the shares of n items (one, while a device is being calibrated at this
 // size), as the scheduler's route_split plans them; empty under any other policy.
 struct PipelineShare {
@@ -541,37 +555,48 @@ class Pipeline {
 
   template <class Op>
   Result<value_type> reduce(value_type init, Op op) const {
-    return run<Op>("reduce", [&]() -> value_type {
-      using T = value_type;
-      using A = hetex::detail::Maybe<T>;
-      hetex::detail::MaybeCombine<T, Op> combine{op};
-      hetex::detail::Fused<Chain, hetex::detail::LiftMaybe<T>> f{chain_, {}};
-      A r = hetex::detail::cpu_fold(src_, f, A{T{}, false}, combine);
-      return r.ok ? static_cast<T>(op(init, r.value)) : init;
-    }, [&](auto& gpu) { return gpu.reduce(init, op); });
+    return run<Op>(
+        "reduce",
+        [&]() -> value_type {
+          using T = value_type;
+          using A = hetex::detail::Maybe<T>;
+          hetex::detail::MaybeCombine<T, Op> combine{op};
+          hetex::detail::Fused<Chain, hetex::detail::LiftMaybe<T>> f{chain_, {}};
+          A r = hetex::detail::cpu_fold(src_, f, A{T{}, false}, combine);
+          return r.ok ? static_cast<T>(op(init, r.value)) : init;
+        },
+        [&](auto& gpu) { return gpu.reduce(init, op); });
   }
 
   Result<value_type> sum() const {
-    if (auto r = split_fold<value_type>("sum", [](const Pipeline& part) { return part.sum(); },
-                                        [](value_type a, value_type b) { return static_cast<value_type>(a + b); }))
+    if (auto r = split_fold<value_type>(
+            "sum", [](const Pipeline& part) { return part.sum(); },
+            [](value_type a, value_type b) { return static_cast<value_type>(a + b); }))
       return std::move(*r);
-    return run<void>("sum", [&]() -> value_type {
-      using T = value_type;
-      hetex::detail::Fused<Chain, hetex::detail::LiftZero<T>> f{chain_, {}};
-      return hetex::detail::cpu_fold(src_, f, T{}, hetex::detail::Plus{});
-    }, [&](auto& gpu) { return gpu.sum(); });
+    return run<void>(
+        "sum",
+        [&]() -> value_type {
+          using T = value_type;
+          hetex::detail::Fused<Chain, hetex::detail::LiftZero<T>> f{chain_, {}};
+          return hetex::detail::cpu_fold(src_, f, T{}, hetex::detail::Plus{});
+        },
+        [&](auto& gpu) { return gpu.sum(); });
   }
 
   Result<std::size_t> count() const {
     if constexpr (has_filter)
-      if (auto r = split_fold<std::size_t>("count", [](const Pipeline& part) { return part.count(); },
-                                           [](std::size_t a, std::size_t b) { return a + b; }))
+      if (auto r = split_fold<std::size_t>(
+              "count", [](const Pipeline& part) { return part.count(); },
+              [](std::size_t a, std::size_t b) { return a + b; }))
         return std::move(*r);
-    return run<void>("count", [&]() -> std::size_t {
-      if constexpr (!has_filter) return src_.n;
-      hetex::detail::Fused<Chain, hetex::detail::LiftCount> f{chain_, {}};
-      return static_cast<std::size_t>(hetex::detail::cpu_fold(src_, f, 0ull, hetex::detail::Plus{}));
-    }, [&](auto& gpu) { return gpu.count(); });
+    return run<void>(
+        "count",
+        [&]() -> std::size_t {
+          if constexpr (!has_filter) return src_.n;
+          hetex::detail::Fused<Chain, hetex::detail::LiftCount> f{chain_, {}};
+          return static_cast<std::size_t>(hetex::detail::cpu_fold(src_, f, 0ull, hetex::detail::Plus{}));
+        },
+        [&](auto& gpu) { return gpu.count(); });
   }
 
   Result<std::optional<value_type>> min() const { return extremum<true>("min"); }
@@ -601,20 +626,21 @@ class Pipeline {
   }
   // Device sources only: the surviving elements written into `out` (which needs room for every
   // input element); returns how many there are. No allocation, one pass.
-  Result<std::size_t> collect_into(DeviceBuffer<value_type>& out) const
-    requires(device_source)
-  {
-    return run<void>("collect_into", [&]() -> std::size_t { return 0; },
-                     [&](auto& gpu) { return gpu.collect_into(out); });
+  Result<std::size_t> collect_into(DeviceBuffer<value_type>& out) const requires(device_source) {
+    return run<void>(
+        "collect_into", [&]() -> std::size_t { return 0; }, [&](auto& gpu) { return gpu.collect_into(out); });
   }
 
   // f(x) for every surviving element, concurrently and in no particular order.
   template <class F>
   Status for_each(F f) const {
-    auto done = run<F>("for_each", [&] {
-      hetex::detail::cpu_for_each(src_, chain_, f);
-      return true;
-    }, [&](auto& gpu) { return gpu.for_each(f); });
+    auto done = run<F>(
+        "for_each",
+        [&] {
+          hetex::detail::cpu_for_each(src_, chain_, f);
+          return true;
+        },
+        [&](auto& gpu) { return gpu.for_each(f); });
     if (!done) return std::move(done).error();
     return {};
   }
@@ -651,13 +677,16 @@ class Pipeline {
       };
       // The first share (the CPU's, when it has one) runs here, the others on threads of their own.
       std::vector<std::future<Result<R>>> others;
-      for (std::size_t i = 1; i < plan.shares.size(); ++i) others.push_back(std::async(std::launch::async, run_share, i));
+      for (std::size_t i = 1; i < plan.shares.size(); ++i)
+        others.push_back(std::async(std::launch::async, run_share, i));
       Result<R> acc = run_share(0);
       for (auto& f : others) {
         Result<R> r = f.get();
         // (void): nvcc warns (#2810-D) on the unused Result& an assignment returns.
-        if (acc && r) (void)(acc = combine(*acc, *r));
-        else if (acc) (void)(acc = std::move(r).error());
+        if (acc && r)
+          (void)(acc = combine(*acc, *r));
+        else if (acc)
+          (void)(acc = std::move(r).error());
       }
       if (!acc) return acc;
       if (plan.shares.size() == 1) {
@@ -681,20 +710,24 @@ class Pipeline {
   template <bool Min>
   Result<std::optional<value_type>> extremum(const char* name) const {
     using O = std::optional<value_type>;
-    if (auto r = split_fold<O>(name, [](const Pipeline& part) { return part.template extremum<Min>(Min ? "min" : "max"); },
-                               [](const O& a, const O& b) -> O {
-                                 if (!a) return b;
-                                 if (!b) return a;
-                                 return (Min ? *b < *a : *a < *b) ? b : a;
-                               }))
+    if (auto r = split_fold<O>(
+            name, [](const Pipeline& part) { return part.template extremum<Min>(Min ? "min" : "max"); },
+            [](const O& a, const O& b) -> O {
+              if (!a) return b;
+              if (!b) return a;
+              return (Min ? *b < *a : *a < *b) ? b : a;
+            }))
       return std::move(*r);
-    return run<void>(name, [&]() -> std::optional<value_type> {
-      using T = value_type;
-      using A = hetex::detail::Maybe<T>;
-      hetex::detail::Fused<Chain, hetex::detail::LiftMaybe<T>> f{chain_, {}};
-      A r = hetex::detail::cpu_fold(src_, f, A{T{}, false}, hetex::detail::Extremum<T, Min>{});
-      return r.ok ? std::optional<T>(r.value) : std::nullopt;
-    }, [&](auto& gpu) { return gpu.template extremum<Min>(); });
+    return run<void>(
+        name,
+        [&]() -> std::optional<value_type> {
+          using T = value_type;
+          using A = hetex::detail::Maybe<T>;
+          hetex::detail::Fused<Chain, hetex::detail::LiftMaybe<T>> f{chain_, {}};
+          A r = hetex::detail::cpu_fold(src_, f, A{T{}, false}, hetex::detail::Extremum<T, Min>{});
+          return r.ok ? std::optional<T>(r.value) : std::nullopt;
+        },
+        [&](auto& gpu) { return gpu.template extremum<Min>(); });
   }
 
   template <class Op>
@@ -799,7 +832,7 @@ Pipeline<hetex::detail::DeviceSource<T>, hetex::detail::Identity> pipeline(const
   return {{data.view().data(), data.size(), data.device_index()}, {}};
 }
 
-}  // inline namespace HETEX_PIPELINE_ABI
+}  // namespace HETEX_PIPELINE_ABI
 }  // namespace hetex
 
 #if defined(__CUDACC__)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The GPU half of hetex::pipeline (see pipeline.hpp). Included automatically by pipeline.hpp when
 // nvcc compiles the file; including it directly works too. Each terminal is one CUB algorithm over
@@ -192,11 +193,13 @@ struct PipelineGpuRun {
     auto host = PinnedPool::shared().acquire<A>(1);
     if (!host) return std::move(host).error();
     A* d_out = out->view().data();
-    HETEX_TRY_VOID(hetex::detail::cub_call(*c.stream, *c.pool, [&](void* t, std::size_t& b, cudaStream_t s) {
-      return hetex::detail::with_count(n, [&](auto count) {
-        return cub::DeviceReduce::Reduce(t, b, in, d_out, count, op, init, s);
-      });
-    }, "cub::DeviceReduce::Reduce"));
+    HETEX_TRY_VOID(hetex::detail::cub_call(
+        *c.stream, *c.pool,
+        [&](void* t, std::size_t& b, cudaStream_t s) {
+          return hetex::detail::with_count(
+              n, [&](auto count) { return cub::DeviceReduce::Reduce(t, b, in, d_out, count, op, init, s); });
+        },
+        "cub::DeviceReduce::Reduce"));
     cudaError_t err = cudaSuccess;
     A* h = host->span().data();
     auto copied = c.stream->enqueue(
@@ -264,26 +267,31 @@ struct PipelineGpuRun {
     if (n == 0) return std::size_t(0);
     auto begin = hetex::detail::gpu_begin(c.src);
     if constexpr (!P::has_filter) {
-      HETEX_TRY_VOID(hetex::detail::cub_call(*c.stream, *c.pool, [&](void* t, std::size_t& b, cudaStream_t s) -> cudaError_t {
-        if (t == nullptr) {
-          b = 0;
-          return cudaSuccess;
-        }
-        return hetex::detail::with_count(n, [&](auto count) {
-          return cub::DeviceTransform::Transform(begin, out, count, hetex::detail::ChainValue<Chain>{p.chain()}, s);
-        });
-      }, "cub::DeviceTransform::Transform"));
+      HETEX_TRY_VOID(hetex::detail::cub_call(
+          *c.stream, *c.pool,
+          [&](void* t, std::size_t& b, cudaStream_t s) -> cudaError_t {
+            if (t == nullptr) {
+              b = 0;
+              return cudaSuccess;
+            }
+            return hetex::detail::with_count(n, [&](auto count) {
+              return cub::DeviceTransform::Transform(begin, out, count, hetex::detail::ChainValue<Chain>{p.chain()}, s);
+            });
+          },
+          "cub::DeviceTransform::Transform"));
       return n;
     } else {
       auto num = c.pool->template allocate<long long>(*c.stream, 1);
       if (!num) return std::move(num).error();
       long long* d_num = num->view().data();
       auto select = [&](auto in, auto out_it, auto pred) {
-        return hetex::detail::cub_call(*c.stream, *c.pool, [&](void* t, std::size_t& b, cudaStream_t s) {
-          return hetex::detail::with_count(n, [&](auto count) {
-            return cub::DeviceSelect::If(t, b, in, out_it, d_num, count, pred, s);
-          });
-        }, "cub::DeviceSelect::If");
+        return hetex::detail::cub_call(
+            *c.stream, *c.pool,
+            [&](void* t, std::size_t& b, cudaStream_t s) {
+              return hetex::detail::with_count(
+                  n, [&](auto count) { return cub::DeviceSelect::If(t, b, in, out_it, d_num, count, pred, s); });
+            },
+            "cub::DeviceSelect::If");
       };
       if constexpr (hetex::detail::filter_after_maps_v<Chain, typename Src::value_type>) {
         // maps then one filter: select the mapped values with the filter's predicate, as a
@@ -325,7 +333,8 @@ struct PipelineGpuRun {
     } else {
       std::vector<T> v(count);
       if (count) {
-        auto g = hetex::detail::download_bytes(*c.stream, v.data(), d.view().data(), d.allocation().get(), count * sizeof(T));
+        auto g = hetex::detail::download_bytes(*c.stream, v.data(), d.view().data(), d.allocation().get(),
+                                               count * sizeof(T));
         if (!g) return std::move(g).error();
         HETEX_TRY_VOID(c.stream->synchronize());
       }
@@ -363,12 +372,15 @@ struct PipelineGpuRun {
     hetex::detail::Combine<T, Op> combine{op};
     auto run_scan = [&](auto in) -> Status {
       if (count == 0) return {};
-      return hetex::detail::cub_call(*c.stream, *c.pool, [&](void* t, std::size_t& b, cudaStream_t s) {
-        return hetex::detail::with_count(count, [&](auto k) {
-          if (init) return cub::DeviceScan::ExclusiveScan(t, b, in, out, combine, *init, k, s);
-          return cub::DeviceScan::InclusiveScan(t, b, in, out, combine, k, s);
-        });
-      }, "cub::DeviceScan");
+      return hetex::detail::cub_call(
+          *c.stream, *c.pool,
+          [&](void* t, std::size_t& b, cudaStream_t s) {
+            return hetex::detail::with_count(count, [&](auto k) {
+              if (init) return cub::DeviceScan::ExclusiveScan(t, b, in, out, combine, *init, k, s);
+              return cub::DeviceScan::InclusiveScan(t, b, in, out, combine, k, s);
+            });
+          },
+          "cub::DeviceScan");
     };
     if constexpr (P::has_filter) {
       // The survivors first (their number decides the scan's length), then the scan in place.
@@ -398,5 +410,5 @@ struct PipelineGpuRun {
   }
 };
 
-}  // inline namespace HETEX_PIPELINE_ABI
+}  // namespace HETEX_PIPELINE_ABI
 }  // namespace hetex

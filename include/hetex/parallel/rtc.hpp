@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Kernels compiled at run time (NVRTC), with typed launches and errors as values.
 //
@@ -79,10 +80,10 @@ template <class T>
 struct TypeName {
   static constexpr const char* value = nullptr;
 };
-#define HETEX_RTC_TYPE_NAME(T)                  \
-  template <>                                   \
-  struct TypeName<T> {                          \
-    static constexpr const char* value = #T;    \
+#define HETEX_RTC_TYPE_NAME(T)               \
+  template <>                                \
+  struct TypeName<T> {                       \
+    static constexpr const char* value = #T; \
   };
 HETEX_RTC_TYPE_NAME(bool)
 HETEX_RTC_TYPE_NAME(char)
@@ -148,8 +149,10 @@ struct OwnerRef {  // what Stream::enqueue wants of each argument
 };
 template <class T>
 OwnerRef owner_of(const T& x) {
-  if constexpr (Param<T>::is_view) return {x.owner()};
-  else return {};
+  if constexpr (Param<T>::is_view)
+    return {x.owner()};
+  else
+    return {};
 }
 template <class T>
 Status check_arg(const T& x, std::size_t index, int device) {
@@ -159,9 +162,9 @@ Status check_arg(const T& x, std::size_t index, int device) {
                                                std::string(to_string(x.memory())) +
                                                " memory; kernels take device, managed or mapped memory");
     if (x.device_index() != device)
-      return Error(Errc::invalid_argument, "kernel argument " + std::to_string(index) + " is on cuda:" +
-                                               std::to_string(x.device_index()) + ", the stream on cuda:" +
-                                               std::to_string(device));
+      return Error(Errc::invalid_argument, "kernel argument " + std::to_string(index) +
+                                               " is on cuda:" + std::to_string(x.device_index()) +
+                                               ", the stream on cuda:" + std::to_string(device));
   }
   return {};
 }
@@ -203,9 +206,8 @@ class Kernel {
     }
     // The (void) casts here: nvcc warns (#2810-D) on the unused Result& of an assignment.
     Status launched;
-    auto f = stream.enqueue(
-        [&](NativeStream s) { (void)(launched = detail::launch(*k_, s, shape, slots.data())); },
-        detail::owner_of(args)...);
+    auto f = stream.enqueue([&](NativeStream s) { (void)(launched = detail::launch(*k_, s, shape, slots.data())); },
+                            detail::owner_of(args)...);
     if (!launched) return make_error_future<void>(std::move(launched).error());
     return f;
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The store of a build without RocksDB: every entry point says so.
 #include "hetex/ledger/store.hpp"
 
@@ -23,7 +24,9 @@ Result<std::unique_ptr<Store>> Store::open_existing(const std::filesystem::path&
 Tip Store::tip() const { return {}; }
 Hash Store::genesis_hash() const { return {}; }
 std::uint64_t Store::block_size() const { return 0; }
-Status Store::for_each_account(const std::function<void(const PublicKey&, const Account&)>&) const { return no_rocksdb(); }
+Status Store::for_each_account(const std::function<void(const PublicKey&, const Account&)>&) const {
+  return no_rocksdb();
+}
 Result<AccountState> Store::load_accounts() const { return no_rocksdb(); }
 Result<std::optional<Account>> Store::account(const PublicKey&) const { return no_rocksdb(); }
 Result<BlockHeader> Store::header(std::uint64_t) const { return no_rocksdb(); }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Linked when hetex is built without CUDA: GPU verification is unavailable (the CPU paths and
 // the portable core in ed25519.cpp still work).
 #include "hetex/ops/ed25519.hpp"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ops/image.hpp"
 #include "../image_rows.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Built without CUDA: the GPU entry points of SHA-256 say so.
 #include "ops/sha256_detail.hpp"
 

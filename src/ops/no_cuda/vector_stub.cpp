@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #include "hetex/ops/vector.hpp"
 
 namespace hetex::ops {

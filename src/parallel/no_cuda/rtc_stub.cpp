@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Run-time kernels without the CUDA backend: compile() says why it cannot.
 
 #include <cstdlib>

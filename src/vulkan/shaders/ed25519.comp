@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #version 460
 // Ed25519 verification with libsodium 1.0.18's verdicts, one signature per invocation: the
 // Vulkan form of the CUDA kernel, whose arithmetic lives in src/ops/ed25519_*.hpp and sha512_hd.hpp

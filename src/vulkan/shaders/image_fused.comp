@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #version 460
 // The image pipeline (gray) -> Gaussian blur -> Sobel, fused: one 32x32 output tile per
 // workgroup, the (gray) source with its halo, the horizontally blurred rows (Q8) and the blurred

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #version 460
 // The image pipeline's separable passes, for what the fused kernel does not take (a colour blur,
 // or a radius whose tile would not fit in shared memory): gray conversion, horizontal blur into

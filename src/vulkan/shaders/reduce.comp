@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #version 460
 // map -> filter -> sum, count, min and max in one pass over n elements: each invocation folds
 // four elements per 16-byte load (grid-stride), then the subgroup (subgroupAdd/Min/Max), then

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #version 460
 // SHA-256 (FIPS 180-4) of many messages: the Vulkan form of the CUDA kernel (src/ops/sha256_kernel.cuh
 // and sha256_core.hpp say why it is built this way). One invocation hashes one message at a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # The built-in kernels, compiled by glslc at build time and embedded (cmake/HetexVulkan.cmake):
 # each entry is name|source[|DEFINE=value ...[|optimization flag]] (-O unless given).
 # Ed25519 (two phases, 64-bit and 32-bit integer arithmetic) is left to the driver's optimizer

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #version 460
 // out = x + y (OP 0) or x * y (OP 1) over `quads` groups of four floats: one 16-byte load per
 // input and one 16-byte store per iteration, grid-stride. IEEE single-precision adds and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Without the CUDA backend the GPU tests skip before calling any kernel.
 #include <cstdlib>
 

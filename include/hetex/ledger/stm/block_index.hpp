@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The declared keys of a block, indexed once before it executes: every distinct key becomes a
 // slot, and every transaction that declares a write to a slot owns one entry in that slot's

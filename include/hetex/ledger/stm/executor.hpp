@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // stm::Executor: a block of transactions executed on every core with the result of executing
 // them one by one in block order (Block-STM: optimistic execution over multi-version memory,
@@ -52,9 +53,9 @@ struct ExecutorOptions {
 };
 
 struct ExecutionStats {
-  bool parallel = false;         // false: the block ran on one thread, in order
+  bool parallel = false;  // false: the block ran on one thread, in order
   std::size_t transactions = 0;
-  std::size_t executions = 0;    // incarnations run to completion (>= transactions)
+  std::size_t executions = 0;  // incarnations run to completion (>= transactions)
   std::size_t validations = 0;
   std::size_t aborts = 0;        // validations that failed and aborted an incarnation
   std::size_t dependencies = 0;  // executions suspended on an ESTIMATE
@@ -63,7 +64,7 @@ struct ExecutionStats {
 
 template <Program P>
 struct ExecutionResult {
-  std::vector<typename P::Output> outputs;                  // per transaction
+  std::vector<typename P::Output> outputs;                     // per transaction
   std::vector<std::optional<typename P::Value>> final_values;  // per slot: the new value, if written
   // Per slot, what storage.find() returned (nullptr: no value): lets the storage's owner write
   // the final values back without looking the keys up again.
@@ -148,8 +149,7 @@ class Executor {
 
   void misuse(std::uint32_t tx) {
     auto cur = misused_.load();
-    while (tx < cur && !misused_.compare_exchange_weak(cur, tx)) {
-    }
+    while (tx < cur && !misused_.compare_exchange_weak(cur, tx)) {}
   }
 
   // Reads declaration d: its value into `out` and the version seen; or the transaction that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // What the parallel executor (stm::Executor) runs: a Program describes one transaction type.
 //
@@ -123,7 +124,7 @@ concept Program = requires(const P& p, const typename P::Transaction& tx, Declar
   { typename P::KeyHash{}(k) } -> std::convertible_to<std::size_t>;
   requires std::copyable<typename P::Value> && std::default_initializable<typename P::Value>;
   requires std::default_initializable<typename P::Output> && std::movable<typename P::Output>;
-  { p.declare(tx, d) };
+  {p.declare(tx, d)};
   { p.execute(tx, a) } -> std::convertible_to<typename P::Output>;
 };
 

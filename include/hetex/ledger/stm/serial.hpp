@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The plain sequential executor: each transaction in block order against the values left by the
 // ones before it. The reference stm::Executor is checked against (same Program, same outputs and

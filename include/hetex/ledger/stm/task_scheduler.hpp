@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // Block-STM's collaborative scheduler: the threads of stm::Executor take execution and validation
 // tasks from two shared indices, lowest transaction first, so that work near the start of the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 // The executor's own threads, kept for its whole life: a block is too short (a few
 // milliseconds) to pay for starting threads, and its workers spin on shared indices, which wants
