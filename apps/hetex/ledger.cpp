@@ -27,27 +27,4 @@ void add_ledger(CLI::App& app, Common& common, int& status) {
   ledger::add_bench(*cmd, status);
 }
 
-namespace ledger {
-
-Status write_file_atomically(const std::filesystem::path& path, const std::function<Status(std::FILE*)>& write) {
-  auto tmp = path;
-  tmp += ".tmp-" + std::to_string(::getpid());
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (!f) return Error(Errc::io, path.string() + ": cannot create (" + std::strerror(errno) + ")");
-  std::vector<char> buffer(1 << 20);
-  std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
-  Status st = write(f);
-  const bool flushed = std::fflush(f) == 0 && ::fsync(::fileno(f)) == 0;
-  const int saved = errno;
-  std::fclose(f);
-  if (st && !flushed) st = Error(Errc::io, path.string() + ": write failed (" + std::strerror(saved) + ")");
-  std::error_code ec;
-  if (st) std::filesystem::rename(tmp, path, ec);
-  if (st && ec)
-    st = Error(Errc::io, path.string() + ": cannot rename the finished file into place (" + ec.message() + ")");
-  if (!st) std::filesystem::remove(tmp, ec);
-  return st;
-}
-
-}  // namespace ledger
 }  // namespace hetex::cli

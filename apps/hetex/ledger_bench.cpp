@@ -21,6 +21,7 @@
 #include "hetex/ledger/stm/executor.hpp"
 #include "hetex/ledger/store.hpp"
 #include "hetex/ledger/workload.hpp"
+#include "hetex/core/file.hpp"
 #include "ledger_cli.hpp"
 
 namespace hetex::cli::ledger {
@@ -148,7 +149,7 @@ Result<nlohmann::json> bench_e2e(const BenchArgs& a, const Workload& w, const ch
                                  const std::filesystem::path& dir) {
   nlohmann::json out = nlohmann::json::array();
   const auto input = dir / (std::string(name) + ".txt");
-  HETEX_TRY_VOID(write_file_atomically(input, [&](std::FILE* f) -> Status {
+  HETEX_TRY_VOID(write_file_atomic(input, [&](std::FILE* f) -> Status {
     for (const auto& t : w.transfers) std::fprintf(f, "%s\n", format_transfer(t).c_str());
     return {};
   }));
@@ -218,9 +219,7 @@ Status bench(const BenchArgs& a) {
     if (a.dir.empty()) std::filesystem::remove_all(dir);
   }
   if (!a.json.empty()) {
-    std::ofstream out(a.json);
-    out << results.dump(2) << '\n';
-    if (!out) return Error(Errc::io, a.json + ": cannot write");
+    HETEX_TRY_VOID(write_file_atomic(a.json, results.dump(2) + "\n"));
   }
   return {};
 }

@@ -19,8 +19,4 @@ void add_run(CLI::App& ledger, Common& common, int& status);
 void add_state(CLI::App& ledger, int& status);
 void add_bench(CLI::App& ledger, int& status);
 
-// Writes `path` through a temporary file in the same directory, renamed over it only once
-// complete: a reader never sees half a file, and a failed write leaves any old file as it was.
-Status write_file_atomically(const std::filesystem::path& path, const std::function<Status(std::FILE*)>& write);
-
 }  // namespace hetex::cli::ledger

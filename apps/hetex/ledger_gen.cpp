@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "hetex/ledger/workload.hpp"
+#include "hetex/core/file.hpp"
 #include "ledger_cli.hpp"
 
 namespace hetex::cli::ledger {
@@ -40,13 +41,13 @@ void add_gen(CLI::App& ledger, int& status) {
       status = 2;
       return;
     }
-    auto st = write_file_atomically(*genesis, [&](std::FILE* f) -> Status {
+    auto st = write_file_atomic(*genesis, [&](std::FILE* f) -> Status {
       for (const auto& [key, balance] : w->genesis.accounts)
         std::fprintf(f, "%s\n", format_genesis_line(key, balance).c_str());
       return {};
     });
     if (st)
-      st = write_file_atomically(*out, [&](std::FILE* f) -> Status {
+      st = write_file_atomic(*out, [&](std::FILE* f) -> Status {
         for (const auto& t : w->transfers) std::fprintf(f, "%s\n", format_transfer(t).c_str());
         return {};
       });

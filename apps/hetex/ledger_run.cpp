@@ -8,6 +8,7 @@
 
 #include "hetex/ledger/pipeline.hpp"
 #include "hetex/ledger/store.hpp"
+#include "hetex/core/file.hpp"
 #include "ledger_cli.hpp"
 
 namespace hetex::cli::ledger {
@@ -24,7 +25,7 @@ struct RunArgs {
 };
 
 Status export_receipts(const Store& store, const std::string& path) {
-  return write_file_atomically(path, [&](std::FILE* f) {
+  return write_file_atomic(path, [&](std::FILE* f) {
     return store.for_each_receipt([&](std::uint64_t height, std::size_t i, const Hash& id, TxStatus st) {
       std::fprintf(f, "%llu %zu %s %s\n", static_cast<unsigned long long>(height), i, to_hex(id).c_str(),
                    std::string(to_string(st)).c_str());

@@ -204,13 +204,14 @@ Result<std::vector<std::uint8_t>> read_file(const std::filesystem::path& path, I
   return read_all(in);
 }
 
-Status write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+namespace {
+
+// The hidden temporary file beside `path` that write_file_atomic fills and renames: unique per
+// process and call, and not ending in the destination's extension (so a directory listing by
+// extension never picks it up).
+std::filesystem::path temporary_beside(const std::filesystem::path& path) {
   static std::atomic<unsigned> counter{0};
-  const std::string name = path.string();
-  if (!path.has_filename()) return Error(Errc::io, name + ": not a file name");
   const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  // Hidden, unique per process and call, and not ending in the destination's extension (so a
-  // directory listing by extension never picks it up).
   // Appended piece by piece: g++ 12 warns (-Wrestrict, a false positive) on "." + std::string.
   std::string tmp_name = ".";
   tmp_name += path.filename().string();
@@ -219,26 +220,46 @@ Status write_file_atomic(const std::filesystem::path& path, std::span<const std:
   tmp_name += '-';
   tmp_name += std::to_string(counter.fetch_add(1));
   tmp_name += ".tmp";
-  const std::filesystem::path tmp = dir / tmp_name;
+  return dir / tmp_name;
+}
+
+}  // namespace
+
+Status write_file_atomic(const std::filesystem::path& path, const std::function<Status(std::FILE*)>& write) {
+  const std::string name = path.string();
+  if (!path.has_filename()) return Error(Errc::io, name + ": not a file name");
+  const std::filesystem::path tmp = temporary_beside(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-  if (fd < 0) return Error(Errc::io, name + ": cannot create a file in " + dir.string() + ": " + std::strerror(errno));
-  auto fail = [&](const char* what, int err) {
-    ::unlink(tmp.c_str());
-    return Error(Errc::io, name + ": " + what + ": " + std::strerror(err));
-  };
-  for (std::size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      return fail("write failed", err);
-    }
-    done += static_cast<std::size_t>(n);
+  if (fd < 0) {
+    return Error(Errc::io,
+                 name + ": cannot create a file in " + tmp.parent_path().string() + ": " + std::strerror(errno));
   }
-  if (::close(fd) != 0) return fail("write failed", errno);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) return fail("cannot replace the file", errno);
-  return {};
+  std::FILE* f = ::fdopen(fd, "wb");
+  if (!f) {
+    const int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error(Errc::io, name + ": " + std::strerror(err));
+  }
+  std::vector<char> buffer(std::size_t(1) << 20);
+  std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
+  Status st = write(f);
+  const bool written = std::fflush(f) == 0 && !std::ferror(f);
+  const int err = errno;
+  const bool closed = std::fclose(f) == 0;
+  if (st && !(written && closed)) st = Error(Errc::io, name + ": write failed: " + std::strerror(err));
+  if (st && ::rename(tmp.c_str(), path.c_str()) != 0)
+    st = Error(Errc::io, name + ": cannot replace the file: " + std::strerror(errno));
+  if (!st) ::unlink(tmp.c_str());
+  return st;
+}
+
+Status write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes) {
+  return write_file_atomic(path, [&](std::FILE* f) -> Status {
+    if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size())
+      return Error(Errc::io, path.string() + ": write failed: " + std::strerror(errno));
+    return {};
+  });
 }
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view text) {

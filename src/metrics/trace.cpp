@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "hetex/metrics/trace.hpp"
+#include "hetex/core/file.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -144,12 +145,8 @@ std::string TraceRecorder::chrome_trace_json() const {
 }
 
 Status TraceRecorder::write_chrome_trace(const std::filesystem::path& path) const {
-  const std::string text = chrome_trace_json();
-  std::ofstream file(path, std::ios::binary | std::ios::trunc);
-  if (!file) return Error(Errc::io, "cannot open " + path.string() + " for the trace: " + std::strerror(errno));
-  file.write(text.data(), static_cast<std::streamsize>(text.size()));
-  file.close();
-  if (!file) return Error(Errc::io, "writing the trace to " + path.string() + " failed: " + std::strerror(errno));
+  auto written = write_file_atomic(path, chrome_trace_json());
+  if (!written) return std::move(written).error().with_context("the trace");
   return {};
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "vulkan/compiler.hpp"
+#include "hetex/core/file.hpp"
 
 #include <glslang/Public/ResourceLimits.h>
 #include <glslang/Public/ShaderLang.h>
@@ -53,20 +54,7 @@ void write_disk(const std::filesystem::path& file, const Spirv& words) {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
   if (ec) return;
-  auto tmp = file;
-  tmp += ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return;
-    out.write(reinterpret_cast<const char*>(words.data()), static_cast<std::streamsize>(words.size() * 4));
-    if (!out) {
-      out.close();
-      std::filesystem::remove(tmp, ec);
-      return;
-    }
-  }
-  std::filesystem::rename(tmp, file, ec);
-  if (ec) std::filesystem::remove(tmp, ec);
+  (void)write_file_atomic(file, std::span(reinterpret_cast<const std::uint8_t*>(words.data()), words.size() * 4));
 }
 
 // glslang, the Khronos reference compiler that glslc and libshaderc wrap, through its C++ API:

@@ -219,4 +219,29 @@ TEST_F(FileTest, ReadersOfAFileBeingReplacedSeeOneWholeVersion) {
   writer.join();
 }
 
+TEST_F(FileTest, AStreamedAtomicWriteLandsWholeOrLeavesTheOldFile) {
+  const auto p = dir_ / "blocks.txt";
+  ASSERT_TRUE(write_file_atomic(p, std::string_view("old")));
+  std::string expected;
+  auto st = write_file_atomic(p, [&](std::FILE* f) -> Status {
+    for (int i = 0; i < 100000; ++i) {
+      const std::string line = std::to_string(i) + "\n";
+      expected += line;
+      std::fputs(line.c_str(), f);
+    }
+    return {};
+  });
+  ASSERT_TRUE(st) << st.error().describe();
+  EXPECT_EQ(text(*read_file(p)), expected);
+  // A writer that fails part way: its error comes back, the old contents stay, no temporary.
+  st = write_file_atomic(p, [](std::FILE* f) -> Status {
+    std::fputs("half", f);
+    return Error(Errc::invalid_argument, "the input ended early");
+  });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), Errc::invalid_argument);
+  EXPECT_EQ(text(*read_file(p)), expected);
+  EXPECT_EQ(listing(), std::vector<std::string>{"blocks.txt"});
+}
+
 }  // namespace

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "dist/session.hpp"
+#include "hetex/core/file.hpp"
 
 #include <openssl/sha.h>
 #include <fcntl.h>
@@ -232,10 +233,8 @@ bool Session::everyone_sees(const std::string& identity) const {
 void Session::conclude(const Result<dist::JobReport>& r) {
   if (r) {
     if (comm_.is_root() && !args_.trace.empty() && observer_) {
-      std::ofstream f(args_.trace, std::ios::binary | std::ios::trunc);
-      f << observer_->merged_trace_json();
-      f.close();
-      if (!f) say("cannot write the trace to " + args_.trace + ": " + std::strerror(errno));
+      if (auto st = write_file_atomic(args_.trace, observer_->merged_trace_json()); !st)
+        say("cannot write the trace: " + st.error().describe());
     }
     return;
   }

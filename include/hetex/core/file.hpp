@@ -18,7 +18,9 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -84,5 +86,8 @@ Result<std::vector<std::uint8_t>> read_all(InputFile& in);
 // destination is then unchanged and no temporary file is left.
 Status write_file_atomic(const std::filesystem::path& path, std::span<const std::uint8_t> bytes);
 Status write_file_atomic(const std::filesystem::path& path, std::string_view text);
+// For outputs too large to hold: `write` streams the contents into the (buffered) temporary
+// file; an error it returns is returned, and the destination is then unchanged.
+Status write_file_atomic(const std::filesystem::path& path, const std::function<Status(std::FILE*)>& write);
 
 }  // namespace hetex
