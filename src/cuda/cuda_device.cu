@@ -90,7 +90,7 @@ Status CudaDevice::check_healthy() const {
 }
 
 Error CudaDevice::fail(cudaError_t e, const std::string& what) {
-  std::string msg = name() + ": " + what + ": " + describe(e);
+  std::string msg = name() + ": " + what + ": " + cuda::describe(e);
   if (!is_sticky(e)) {
     cudaGetLastError();  // a non-sticky error must not poison this thread's next call
     if (e == cudaErrorMemoryAllocation) {
