@@ -116,6 +116,12 @@ std::string_view kind_name(SeriesKind k) {
 
 std::optional<std::uint64_t> crossover_of(const Workload& w) { return w.crossover ? w.crossover : find_crossover(w); }
 
+std::string crossover_sentence(const Workload& w, const std::string& unit) {
+  const auto cross = crossover_of(w);
+  if (!cross) return "none measured";
+  return "the GPU beats every CPU series from " + format_count(*cross) + " " + unit + " up";
+}
+
 }  // namespace detail
 
 std::optional<std::uint64_t> find_crossover(const Workload& w) {

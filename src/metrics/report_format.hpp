@@ -41,5 +41,7 @@ const Series* baseline(const Workload& w);
 std::string_view kind_name(SeriesKind k);
 // Crossover as stored, else computed; the renderings show this one.
 std::optional<std::uint64_t> crossover_of(const Workload& w);
+// "the GPU beats every CPU series from 64K items up", or "none measured".
+std::string crossover_sentence(const Workload& w, const std::string& unit);
 
 }  // namespace hetex::metrics::detail

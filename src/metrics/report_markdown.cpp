@@ -98,11 +98,7 @@ void block(std::ostream& out, const Workload& w) {
   }
   if (w.series.empty()) out << "| (no series measured) | | | | |\n";
   out << '\n';
-  if (const auto cross = detail::crossover_of(w))
-    out << "- Crossover: the GPU beats every CPU series from " << detail::format_count(*cross) << " " << unit
-        << " up.\n";
-  else
-    out << "- Crossover: none measured.\n";
+  out << "- Crossover: " << detail::crossover_sentence(w, unit) << ".\n";
   for (const auto& n : w.notes) out << "- " << cell(n) << "\n";
 }
 

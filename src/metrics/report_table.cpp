@@ -139,11 +139,7 @@ void block(std::ostream& out, const Workload& w) {
         << right(p ? detail::format_rate(p->per_second) : "—", 16) << right(speedup, 14) << '\n';
   }
   if (w.series.empty()) out << "  (no series measured)\n";
-  if (const auto cross = detail::crossover_of(w))
-    wrapped(out, "  crossover: ",
-            "the GPU beats every CPU series from " + detail::format_count(*cross) + " " + unit + " up");
-  else
-    wrapped(out, "  crossover: ", "none measured");
+  wrapped(out, "  crossover: ", detail::crossover_sentence(w, unit));
   for (const auto& n : w.notes) wrapped(out, "  note: ", n);
 }
 

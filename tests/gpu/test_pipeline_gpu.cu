@@ -186,7 +186,8 @@ void chosen_by_the_scheduler(const hetex::Device& gpu) {
   EXPECT_GE(sched->cost_model().samples(
                 hetex::CostModel::Key::alone(key, hetex::DeviceId::cpu(), hetex::Residency::host), v.size()),
             3u);
-  EXPECT_GE(sched->cost_model().samples({key, gpu.id().to_string(), hetex::Residency::host}, v.size()), 3u);
+  EXPECT_GE(sched->cost_model().samples(hetex::CostModel::Key::alone(key, gpu.id(), hetex::Residency::host), v.size()),
+            3u);
 }
 TEST_F(GpuTest, PipelineChosenByTheScheduler) { chosen_by_the_scheduler(gpu); }
 
