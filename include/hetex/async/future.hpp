@@ -169,9 +169,8 @@ class [[nodiscard]] Future {
     return Future(std::move(s));
   }
 
-  bool valid() const noexcept {
-    return state_ != nullptr;
-  }  ///< false for a default-constructed, moved-from or consumed future
+  /// False for a default-constructed, moved-from or consumed future.
+  bool valid() const noexcept { return state_ != nullptr; }
   bool is_ready() const { return state_ && state_->is_ready(); }  ///< never blocks
   /// Blocks until the result is ready (at once for an invalid future).
   void wait() const {
@@ -231,15 +230,14 @@ class Promise {
     return Future<T>(state_);
   }
 
+  /// Completes the future with `v`; later sets are ignored.
   template <class U = T>
-  requires(!std::is_void_v<U>) void set_value(U&& v) {
-    settle(Result<T>(std::forward<U>(v)));
-  }  ///< completes the future with `v`; later sets are ignored
-  void set_value() requires std::is_void_v<T> { settle(Result<T>()); }
-  void set_error(Error e) {
-    settle(Result<T>(std::move(e)));
-  }                                                       ///< completes the future with `e`; later sets are ignored
-  void set_result(Result<T> r) { settle(std::move(r)); }  ///< completes the future with `r`; later sets are ignored
+  requires(!std::is_void_v<U>) void set_value(U&& v) { settle(Result<T>(std::forward<U>(v))); }
+  void set_value() requires std::is_void_v<T> { settle(Result<T>()); }  ///< the same, for `Future<void>`
+  /// Completes the future with `e`; later sets are ignored.
+  void set_error(Error e) { settle(Result<T>(std::move(e))); }
+  /// Completes the future with `r`; later sets are ignored.
+  void set_result(Result<T> r) { settle(std::move(r)); }
 
  private:
   void settle(Result<T> r) {

@@ -184,12 +184,10 @@ class Buffer {
   bool empty() const noexcept { return n_ == 0; }
   /// -1 for pinned memory (usable with any GPU).
   int device_index() const noexcept { return alloc_ ? alloc_->device_index() : -1; }
-  bool lost() const noexcept {
-    return alloc_ && alloc_->lost();
-  }  ///< a fault retired the device since allocation: the memory is gone
-  bool page_locked() const noexcept {
-    return alloc_ && alloc_->page_locked();
-  }  ///< host memory the GPU can DMA from directly
+  /// A fault retired the device since allocation: the memory is gone.
+  bool lost() const noexcept { return alloc_ && alloc_->lost(); }
+  /// Host memory the GPU can DMA from directly.
+  bool page_locked() const noexcept { return alloc_ && alloc_->page_locked(); }
 
   /// Views carry the address the consumer uses: device address for device and mapped memory.
   ReadView<T> view() const noexcept { return {ptr(), n_, K, device_index(), alloc_.get()}; }
@@ -267,8 +265,8 @@ struct BufferAccess {
 template <class T>
 using DeviceBuffer = Buffer<T, MemoryKind::device>;  ///< GPU memory
 template <class T>
-using PinnedBuffer =
-    Buffer<T, MemoryKind::pinned>;  ///< page-locked host memory (plain aligned host memory without a GPU)
+/// Page-locked host memory (plain aligned host memory without a GPU).
+using PinnedBuffer = Buffer<T, MemoryKind::pinned>;
 template <class T>
 using MappedBuffer = Buffer<T, MemoryKind::mapped>;  ///< page-locked host memory the GPU reads and writes in place
 template <class T>

@@ -56,9 +56,8 @@ class View {
   bool empty() const noexcept { return size_ == 0; }
   MemoryKind memory() const noexcept { return kind_; }
   int device_index() const noexcept { return device_; }  ///< -1 for host memory
-  bool host_accessible() const noexcept {
-    return kind_ == MemoryKind::host || kind_ == MemoryKind::pinned;
-  }  ///< true for host and pinned memory
+  /// True for host and pinned memory.
+  bool host_accessible() const noexcept { return kind_ == MemoryKind::host || kind_ == MemoryKind::pinned; }
 
   /// [offset, offset + count) clamped to the view.
   View subview(std::size_t offset, std::size_t count = static_cast<std::size_t>(-1)) const noexcept {
