@@ -24,9 +24,9 @@
 
 namespace hetex {
 
-template <class T>
 /// A bounded MPMC queue (see the file's description). Thread-safe; usually shared through
 /// shared_ptr (create()) between producer and consumer stages.
+template <class T>
 class Channel {
  public:
   /// Capacity 0 (a rendezvous channel) is not supported and is raised to 1; use create() to get

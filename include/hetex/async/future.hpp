@@ -147,9 +147,9 @@ using continuation_return_t = typename decltype(continuation_call_type<T, F>()):
 template <class T>
 Future<T> make_error_future(Error e);
 
-template <class T>
 /// The eventual `Result<T>` of asynchronous work (see the file's description). Move-only: one
 /// consumer per result. It may be waited on from any thread, by one thread at a time.
+template <class T>
 class [[nodiscard]] Future {
  public:
   using value_type = T;
@@ -176,8 +176,8 @@ class [[nodiscard]] Future {
   void wait() const {
     if (state_) state_->wait();
   }
-  template <class Rep, class Period>
   /// false when `d` passed first.
+  template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) const {
     return !state_ || state_->wait_until(std::chrono::steady_clock::now() + d);
   }
@@ -203,8 +203,8 @@ class [[nodiscard]] Future {
   std::shared_ptr<detail::State<T>> state_;
 };
 
-template <class T>
 /// The producer's side of a Future: sets its result once, from any thread. Move-only.
+template <class T>
 class Promise {
  public:
   Promise() : state_(std::make_shared<detail::State<T>>()) {}
@@ -262,14 +262,14 @@ inline Future<void> make_gated_future(std::shared_ptr<detail::Gate> gate) {
   return Future<void>(std::make_shared<detail::State<void>>(std::move(gate), std::monostate{}));
 }
 
-template <class T>
 /// A future already holding `value`.
+template <class T>
 Future<T> make_ready_future(T value) {
   return Future<T>::ready(Result<T>(std::move(value)));
 }
 inline Future<void> make_ready_future() { return Future<void>::ready(Result<void>()); }
-template <class T>
 /// A future already holding the error `e`.
+template <class T>
 Future<T> make_error_future(Error e) {
   return Future<T>::ready(Result<T>(std::move(e)));
 }
@@ -376,8 +376,8 @@ Future<std::vector<Result<T>>> when_all(std::vector<Future<T>> futures) {
   return result;
 }
 
-template <class... Ts>
 /// Ready when every input is; one Result per input, as a tuple.
+template <class... Ts>
 Future<std::tuple<Result<Ts>...>> when_all(Future<Ts>... futures) {
   struct Join {
     std::tuple<Future<Ts>...> inputs;
@@ -396,8 +396,8 @@ Future<std::tuple<Result<Ts>...>> when_all(Future<Ts>... futures) {
   return result;
 }
 
-template <class T>
 /// The outcome of when_any.
+template <class T>
 struct WhenAny {
   std::size_t index;               ///< the first input found ready
   std::vector<Future<T>> futures;  ///< all inputs, handed back; futures[index] is ready

@@ -143,9 +143,9 @@ struct ResumeOnAwaiter {
 
 }  // namespace detail
 
-template <class T>
 /// A running coroutine and its eventual `Result<T>` (see the file's description). Move-only;
 /// dropping it does not cancel the coroutine.
+template <class T>
 class [[nodiscard]] Task {
  public:
   using promise_type = detail::TaskPromise<T>;
@@ -182,8 +182,8 @@ template <class U>
 detail::FutureAwaiter<U> operator co_await(Future<U>&& f) {
   return detail::FutureAwaiter<U>(std::move(f));
 }
-template <class U>
 /// Awaiting an lvalue Future does not compile: write co_await std::move(f).
+template <class U>
 detail::FutureAwaiter<U> operator co_await(Future<U>& f) {
   static_assert(detail::always_false_v<U>, "co_await consumes a Future: write co_await std::move(f)");
   return detail::FutureAwaiter<U>(std::move(f));
@@ -194,8 +194,8 @@ template <class U>
 detail::FutureAwaiter<U> operator co_await(Task<U>&& t) {
   return detail::FutureAwaiter<U>(std::move(t).future());
 }
-template <class U>
 /// Awaiting an lvalue Task does not compile: write co_await std::move(t).
+template <class U>
 detail::FutureAwaiter<U> operator co_await(Task<U>& t) {
   static_assert(detail::always_false_v<U>, "co_await consumes a Task: write co_await std::move(t)");
   return detail::FutureAwaiter<U>(std::move(t).future());

@@ -94,9 +94,9 @@ inline Status check_sizes(const char* what, std::size_t src, std::size_t dst) {
 
 }  // namespace detail
 
-template <DeviceCopyable T>
 /// Copies `src` to `dst` on `s`, borrowing `src` until the Completion is done.
 /// Errc::invalid_argument when the sizes differ.
+template <DeviceCopyable T>
 Completion upload(Stream& s, std::span<const T> src, WriteView<T> dst) {
   if (auto st = detail::check_sizes("upload", src.size(), dst.size()); !st)
     return Completion(make_error_future<void>(std::move(st).error()));
@@ -106,9 +106,9 @@ Completion upload(Stream& s, std::span<const T> src, WriteView<T> dst) {
                     std::move(verify));
 }
 
-template <DeviceCopyable T>
 /// Copies `src` to `dst` on `s`, taking `src`, which is freed once the device no longer needs it.
 /// Errc::invalid_argument when the sizes differ.
+template <DeviceCopyable T>
 Future<void> upload(Stream& s, std::vector<T>&& src, WriteView<T> dst) {
   if (auto st = detail::check_sizes("upload", src.size(), dst.size()); !st)
     return make_error_future<void>(std::move(st).error());
@@ -119,9 +119,9 @@ Future<void> upload(Stream& s, std::vector<T>&& src, WriteView<T> dst) {
   return detail::gated(std::move(g));
 }
 
-template <DeviceCopyable T>
 /// A new DeviceBuffer holding `src` (taken and freed as upload() does); Errc::out_of_memory when the
 /// buffer cannot be allocated.
+template <DeviceCopyable T>
 Future<DeviceBuffer<T>> to_device(Stream& s, std::vector<T>&& src) {
   auto buf = DeviceBuffer<T>::allocate(s.device(), src.size());
   if (!buf) return make_error_future<DeviceBuffer<T>>(std::move(buf).error());
@@ -133,17 +133,17 @@ Future<DeviceBuffer<T>> to_device(Stream& s, std::vector<T>&& src) {
   return make_gated_future(std::move(*g), std::move(*buf));
 }
 
-template <DeviceCopyable T>
 /// Copies `src` into `dst` on `s`, borrowing `dst` until the Completion is done.
 /// Errc::invalid_argument when the sizes differ.
+template <DeviceCopyable T>
 Completion download(Stream& s, ReadView<T> src, std::span<T> dst) {
   if (auto st = detail::check_sizes("download", src.size(), dst.size()); !st)
     return Completion(make_error_future<void>(std::move(st).error()));
   return Completion(detail::gated(detail::download_bytes(s, dst.data(), src.data(), src.owner(), src.size_bytes())));
 }
 
-template <DeviceCopyable T>
 /// `src` copied into a new vector.
+template <DeviceCopyable T>
 Future<std::vector<T>> download(Stream& s, ReadView<T> src) {
   std::vector<T> out(src.size());
   auto g = detail::download_bytes(s, out.data(), src.data(), src.owner(), src.size_bytes());

@@ -65,8 +65,8 @@ class BadResultAccess : public std::runtime_error {
 
 template <class T>
 class [[nodiscard]] Result;
-template <>
 /// The outcome of a call that returns nothing: success, or an Error (alias Status).
+template <>
 class [[nodiscard]] Result<void> {
  public:
   using value_type = void;
@@ -82,8 +82,8 @@ class [[nodiscard]] Result<void> {
   const Error& error() const& noexcept { return error_; }
   Error&& error() && noexcept { return std::move(error_); }
 
-  template <class F>
   /// f() -> `Result<U>`, called only on success; an error passes through.
+  template <class F>
   auto and_then(F&& f) && {
     using R = std::invoke_result_t<F>;
     if (failed_) return R(std::move(error_));
@@ -102,9 +102,9 @@ template <class T>
 struct is_result<Result<T>> : std::true_type {};
 }  // namespace detail
 
-template <class T>
 /// A value of type T or an Error, like std::expected (C++23). [[nodiscard]]: an ignored Result is
 /// a compile-time warning, and the build treats warnings as errors.
+template <class T>
 class [[nodiscard]] Result {
   static_assert(!std::is_reference_v<T>, "Result<T&> is not supported; use Result<T*> or std::reference_wrapper");
 
@@ -146,8 +146,8 @@ class [[nodiscard]] Result {
   const Error& error() const& noexcept { return std::get<1>(v_); }
   Error&& error() && noexcept { return std::get<1>(std::move(v_)); }
 
-  template <class U>
   /// The value, or `fallback` converted to T on an error.
+  template <class U>
   T value_or(U&& fallback) const& {
     return has_value() ? std::get<0>(v_) : static_cast<T>(std::forward<U>(fallback));
   }

@@ -24,15 +24,15 @@
 
 namespace hetex {
 
-template <class V>
 /// A batch's input: a cheap, copyable view of N items that can be sliced into [b, e) ranges. Views
 /// borrow the caller's data, which must outlive the batch.
+template <class V>
 concept BatchView = std::copyable<V> && requires(const V v, std::size_t b, std::size_t e) {
   { v.size() } -> std::convertible_to<std::size_t>;
   { v.slice(b, e) } -> std::same_as<V>;
 };
-template <class V>
 /// A batch whose items sit in host memory at host_data(): the scheduler asks whether it is pinned.
+template <class V>
 concept HasHostData = requires(const V v) {
   { v.host_data() } -> std::convertible_to<const void*>;
 };

@@ -17,9 +17,9 @@ namespace hetex {
 /// Where an Executor runs work: the CPU, one GPU, or the CPU and every GPU (Scheduler).
 enum class ExecutorKind : std::uint8_t { cpu, gpu, hybrid };
 
-template <class E, class In, class Out>
 /// What every way of running a batch offers: execute(op, input, out) fills `out` (one result or one
 /// error per item, in the report), is_available() and device_kind().
+template <class E, class In, class Out>
 concept Executor = requires(E& e, const Operation<In, Out>& op, In in, std::span<Out> out) {
   { e.execute(op, in, out) } -> std::same_as<Result<ExecReport>>;
   { e.is_available() } -> std::convertible_to<bool>;
@@ -35,10 +35,10 @@ Result<ExecReport> execute_on_gpu(JobBase& job, GpuLane& lane);
 /// thread-safe.
 class CpuExecutor {
  public:
-  template <BatchView In, class Out>
   /// Fills `out`, one slot per input item, on the calling thread and TBB's workers. `in` and `out`
   /// are borrowed for the call. Errc::invalid_argument when the sizes differ; items that fail are in
   /// the report's errors.
+  template <BatchView In, class Out>
   Result<ExecReport> execute(const Operation<In, Out>& op, In in, std::span<Out> out) {
     if (in.size() != out.size()) return size_mismatch(op.name(), in.size(), out.size());
     detail::TypedJob<In, Out> job(op, std::move(in), out);
@@ -65,10 +65,10 @@ class GpuExecutor {
     if (!lane) return std::move(lane).error();
     return GpuExecutor(std::move(*lane));
   }
-  template <BatchView In, class Out>
   /// Fills `out` on the GPU; `in` and `out` are borrowed for the call. Errc::invalid_argument when
   /// the sizes differ, Errc::unavailable when the operation has no implementation for this kind of
   /// device, and the device's error (out_of_memory, kernel_fault, device_lost) when it fails.
+  template <BatchView In, class Out>
   Result<ExecReport> execute(const Operation<In, Out>& op, In in, std::span<Out> out) {
     if (in.size() != out.size()) return CpuExecutor::size_mismatch(op.name(), in.size(), out.size());
     detail::TypedJob<In, Out> job(op, std::move(in), out);

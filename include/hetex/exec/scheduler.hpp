@@ -146,11 +146,11 @@ class Scheduler {
   Scheduler(const Scheduler&) = delete;
   Scheduler& operator=(const Scheduler&) = delete;
 
-  template <BatchView In, class Out>
   /// Admits a batch: fills `out`, one slot per input item, asynchronously. `input` and `out` are
   /// borrowed, and `op` must outlive the batch (see the file's description). The Submission's
   /// error: Errc::invalid_argument when the sizes differ, Errc::busy when the queue is full and
   /// when_full is fail_busy, Errc::cancelled once the scheduler is shutting down.
+  template <BatchView In, class Out>
   Submission submit(const Operation<In, Out>& op, In input, std::span<Out> out) {
     if (input.size() != out.size())
       return Submission(make_error_future<ExecReport>(CpuExecutor::size_mismatch(op.name(), input.size(), out.size())));
@@ -163,7 +163,7 @@ class Scheduler {
     return submit_job(std::make_shared<detail::TypedJob<In, Out>>(op, std::move(input), out), true).get();
   }
 
-  /// The Executor interface.
+  /// run(), under the name the Executor concept uses.
   template <BatchView In, class Out>
   Result<ExecReport> execute(const Operation<In, Out>& op, In input, std::span<Out> out) {
     return run(op, std::move(input), out);

@@ -144,11 +144,11 @@ class HostAccess {
   std::size_t n_;
 };
 
-template <DeviceCopyable T, MemoryKind K>
 /// A typed, move-only, RAII buffer of `count` elements of memory kind K (see the file's
 /// description); the aliases below name the kinds. Dropping it frees the memory (a pool's memory goes
 /// back to its pool). A buffer a device fault has lost reports lost() and refuses further device use
 /// with Errc::device_lost. Not thread-safe: one owner at a time.
+template <DeviceCopyable T, MemoryKind K>
 class Buffer {
   static_assert(K != MemoryKind::host, "use std::vector for ordinary host memory");
 
@@ -264,8 +264,8 @@ struct BufferAccess {
 
 template <class T>
 using DeviceBuffer = Buffer<T, MemoryKind::device>;  ///< GPU memory
-template <class T>
 /// Page-locked host memory (plain aligned host memory without a GPU).
+template <class T>
 using PinnedBuffer = Buffer<T, MemoryKind::pinned>;
 template <class T>
 using MappedBuffer = Buffer<T, MemoryKind::mapped>;  ///< page-locked host memory the GPU reads and writes in place

@@ -26,9 +26,9 @@ namespace detail {
 class Allocation;
 }
 
-template <class T, Access A>
 /// A typed, non-owning window on memory: address, element count, memory kind and device. Cheap to
 /// copy; valid while the memory it views lives (a buffer outlives its views, or the work using them).
+template <class T, Access A>
 class View {
   static_assert(DeviceCopyable<T>, "views hold trivially copyable, non-pointer, non-const element types");
 
