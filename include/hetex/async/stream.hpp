@@ -45,13 +45,12 @@ class Event {
   detail::GatePtr gate_;
 };
 
-/// An in-order queue of work on one GPU (see the file's description). Move-only; its work keeps
-/// running after it is dropped, and any buffers that work uses must outlive it. Use one thread at a
-/// time per stream.
+/// An in-order queue of work on one GPU (see the file's description). Copies share the one
+/// stream; buffers that enqueued work uses must outlive that work.
 class Stream {
  public:
-  /// A new stream on `gpu`. Errc::unavailable on the CPU or an unhealthy device; Errc::device_lost
-  /// after a fault retired it.
+  /// A new stream on `gpu`. Errc::unavailable on the CPU; the backend's error (Errc::device_lost
+  /// after a fault retired the device, say) when it cannot create one.
   static Result<Stream> create(const Device& gpu);
 
   const Device& device() const noexcept { return device_; }  ///< the GPU the stream belongs to

@@ -102,16 +102,16 @@ class Device {
   bool is_cpu() const { return id_.kind == DeviceKind::cpu; }
   /// A device of a backend, which runs work through streams (every kind but the CPU).
   bool is_gpu() const { return gpu_ != nullptr; }
-  std::string name() const;
+  std::string name() const;  ///< the GPU's name, or the CPU's model
   /// "cuda:0 (NVIDIA H100 80GB HBM3, 132 SMs, 79.1 GiB, sm_90)"
   std::string describe() const;
 
-  const CpuInfo* cpu_info() const { return cpu_.get(); }
-  const GpuInfo* gpu_info() const;
+  const CpuInfo* cpu_info() const { return cpu_.get(); }  ///< nullptr for a GPU
+  const GpuInfo* gpu_info() const;                        ///< nullptr for the CPU
   /// false after a fault the device could not recover from.
   bool healthy() const;
-  /// Free and total memory (for the CPU, physical memory); Errc::device_lost or Errc::unavailable
-  /// when the device cannot be asked.
+  /// Free and total memory of a GPU. Errc::unavailable for the CPU; the backend's error
+  /// (Errc::device_lost, say) when the device cannot be asked.
   Result<MemoryInfo> memory_info() const;
 
   /// The backend object (nullptr for the CPU); for hetex's own layers.

@@ -34,6 +34,7 @@ std::string_view to_string(Errc code) noexcept;  ///< "invalid_argument", "out_o
 /// Errors are values, cheap to copy and move; they carry no stack trace and own no resources.
 class Error {
  public:
+  /// An error of category `code`; `message` says what failed and why.
   Error(Errc code, std::string message) : code_(code), message_(std::move(message)) {}
 
   Errc code() const noexcept { return code_; }                      ///< the category, for programs to act on

@@ -39,15 +39,17 @@ namespace hetex::dist {
 template <class In>
 struct Codec;
 
+/// A span of items: the count, then the items.
 template <class T>
-struct Codec<SpanBatch<T>> {  ///< a span of items: the count, then the items
+struct Codec<SpanBatch<T>> {
   static std::size_t bytes(const SpanBatch<T>& in) { return in.items.size_bytes() + 16; }
   static void encode(const SpanBatch<T>& in, ByteWriter& w) { w.put_array(in.items); }
   static Result<SpanBatch<T>> decode(ByteReader& r) { return SpanBatch<T>{HETEX_TRY(r.get_array<T>())}; }
 };
 
+/// Both spans, one after the other.
 template <class T>
-struct Codec<ZipBatch<T>> {  ///< both spans, one after the other
+struct Codec<ZipBatch<T>> {
   static std::size_t bytes(const ZipBatch<T>& in) { return 2 * in.x.size_bytes() + 32; }
   static void encode(const ZipBatch<T>& in, ByteWriter& w) {
     w.put_array(in.x);
@@ -81,8 +83,9 @@ struct Codec<ops::MessageBatch> {
   }
 };
 
+/// Keys, signatures, then the messages as `Codec<MessageBatch>` writes them.
 template <>
-struct Codec<ops::VerifyBatch> {  ///< keys, signatures, then the messages as Codec<MessageBatch> writes them
+struct Codec<ops::VerifyBatch> {
   static std::size_t bytes(const ops::VerifyBatch& in) {
     return in.keys.size_bytes() + in.signatures.size_bytes() + Codec<ops::MessageBatch>::bytes(in.messages) + 32;
   }

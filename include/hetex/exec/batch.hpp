@@ -40,7 +40,7 @@ concept HasHostData = requires(const V v) {
 /// A span of items as a batch.
 template <class T>
 struct SpanBatch {
-  std::span<const T> items;
+  std::span<const T> items;  ///< the items, borrowed
 
   std::size_t size() const noexcept { return items.size(); }
   const void* host_data() const noexcept { return items.data(); }
@@ -51,8 +51,8 @@ struct SpanBatch {
 /// Element-wise pairs from two equally long spans (x[i], y[i]): the shape of binary vector ops.
 template <class T>
 struct ZipBatch {
-  std::span<const T> x;
-  std::span<const T> y;
+  std::span<const T> x;  ///< the first operands, borrowed
+  std::span<const T> y;  ///< the second operands, as long as x
 
   std::size_t size() const noexcept { return x.size(); }
   const void* host_data() const noexcept { return x.data(); }
@@ -66,15 +66,15 @@ struct ChunkRecord {
   /// What became of the attempt: done, failed and retried in smaller pieces, failed and redone on
   /// the CPU, or failed for good (the items carry the error).
   enum class Outcome : std::uint8_t { done, failed_retried, failed_fell_back, failed };
-  DeviceId device;
-  std::size_t begin = 0;
+  DeviceId device;        ///< the device that ran the attempt
+  std::size_t begin = 0;  ///< the items [begin, end) of the batch
   std::size_t end = 0;
-  Outcome outcome = Outcome::done;
-  bool fallback = false;        ///< CPU work re-running items a GPU failed
-  bool stolen = false;          ///< taken from another device's share (Split)
-  Errc error = Errc::internal;  ///< meaningful when outcome != done
-  std::chrono::steady_clock::time_point start;
-  std::chrono::steady_clock::time_point finish;
+  Outcome outcome = Outcome::done;               ///< what became of the attempt
+  bool fallback = false;                         ///< CPU work re-running items a GPU failed
+  bool stolen = false;                           ///< taken from another device's share (Split)
+  Errc error = Errc::internal;                   ///< meaningful when outcome != done
+  std::chrono::steady_clock::time_point start;   ///< when the attempt started on the device
+  std::chrono::steady_clock::time_point finish;  ///< when it finished
 
   std::size_t items() const noexcept { return end - begin; }  ///< end - begin
   /// The attempt that decided these items (done or failed for good).
@@ -86,8 +86,8 @@ std::string_view to_string(ChunkRecord::Outcome o) noexcept;  ///< "done", "fail
 /// What one device did for a batch.
 struct DeviceUsage {
   DeviceId device;
-  std::size_t items = 0;  ///< results this device delivered
-  std::size_t chunks = 0;
+  std::size_t items = 0;          ///< results this device delivered
+  std::size_t chunks = 0;         ///< chunks it ran
   double busy_seconds = 0;        ///< wall time spent running this batch's chunks
   double queue_wait_seconds = 0;  ///< submit -> first chunk started here
 };
@@ -96,7 +96,7 @@ struct DeviceUsage {
 struct RangeError {
   std::size_t begin = 0;
   std::size_t end = 0;
-  Error error;
+  Error error;  ///< the last attempt's error
 };
 
 /// What happened to one batch: where it went and why, per device, failures and timings.
@@ -125,8 +125,8 @@ struct ExecStats {
 
 /// What a batch returns: statistics, and the items that failed (empty when all succeeded).
 struct ExecReport {
-  ExecStats stats;
-  std::vector<RangeError> errors;
+  ExecStats stats;                 ///< what happened
+  std::vector<RangeError> errors;  ///< the items without a result, as ranges in input order
 
   bool all_ok() const noexcept { return errors.empty(); }  ///< every item has a result
   /// The error of item i, or nullptr when it has a result.

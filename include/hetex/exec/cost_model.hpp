@@ -43,8 +43,8 @@ class CostCurve {
  public:
   /// One measurement: n items took `seconds`.
   struct Point {
-    double n;
-    double seconds;
+    double n;        ///< items
+    double seconds;  ///< the run time
   };
   CostCurve() = default;
   explicit CostCurve(std::vector<Point> points) : pts_(std::move(points)) {}
@@ -79,12 +79,15 @@ class CostModel {
     Residency residency = Residency::host;  ///< where the batch's data lived
     Measured measured = Measured::alone;    ///< what was timed
 
+    /// The run times of `device` alone.
     static Key alone(std::string op, DeviceId device, Residency where) {
       return {std::move(op), device, where, Measured::alone};
     }
+    /// How much slower `device` runs beside the others in a split.
     static Key beside(std::string op, DeviceId device, Residency where) {
       return {std::move(op), device, where, Measured::beside};
     }
+    /// The run times of whole splits.
     static Key split(std::string op, Residency where) { return {std::move(op), DeviceId{}, where, Measured::split}; }
     friend auto operator<=>(const Key&, const Key&) = default;
   };

@@ -23,12 +23,12 @@ struct PhaseTimes {
 /// a time.
 class GpuLane {
  public:
-  static constexpr int kDefaultStreams = 3;
+  static constexpr int kDefaultStreams = 3;  ///< one each for uploads, kernels and downloads to overlap
   /// Errc::invalid_argument for the CPU; Stream::create's error otherwise.
   static Result<std::unique_ptr<GpuLane>> create(const Device& gpu, int streams = kDefaultStreams);
 
   const Device& device() const noexcept { return device_; }
-  std::span<Stream> streams() noexcept { return streams_; }
+  std::span<Stream> streams() noexcept { return streams_; }  ///< the lane's streams, on its device
   Stream& stream(std::size_t i) noexcept { return streams_[i % streams_.size()]; }  ///< stream i modulo their number
 
   /// GPU implementations that time their phases report them here; they show in ExecStats.

@@ -34,7 +34,7 @@ struct SplitPolicy {
 };
 /// Always the named device: the CPU-only / GPU-only baselines.
 struct PinnedPolicy {
-  DeviceId device;
+  DeviceId device;  ///< the device every batch goes to
 };
 using Policy = std::variant<ThresholdPolicy, AdaptivePolicy, SplitPolicy, PinnedPolicy>;  ///< one of the policies above
 /// "threshold", "adaptive", "split", "pinned:cuda:0"

@@ -36,11 +36,11 @@ std::string_view to_string(RouteReason reason) noexcept;
 
 /// Where a batch was sent and the rule that decided it (ExecStats::route).
 struct Route {
-  RouteReason reason = RouteReason::none;
-  DeviceId device;            ///< the device the reason names (where the batch went, or was pinned to)
-  DeviceId instead;           ///< pinned_unusable: where the batch went instead
-  std::size_t items = 0;      ///< the batch's size
-  std::size_t threshold = 0;  ///< above_threshold: the policy's threshold
+  RouteReason reason = RouteReason::none;  ///< the rule that decided
+  DeviceId device;                         ///< the device the reason names (where the batch went, or was pinned to)
+  DeviceId instead;                        ///< pinned_unusable: where the batch went instead
+  std::size_t items = 0;                   ///< the batch's size
+  std::size_t threshold = 0;               ///< above_threshold: the policy's threshold
 
   /// In words: "calibrating cuda:0 at 65536 items", "equal-finish split", "" for none.
   std::string describe() const;

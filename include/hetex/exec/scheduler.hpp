@@ -125,7 +125,8 @@ class [[nodiscard]] Submission {
 /// One device as the scheduler sees it now: its state and what it ran so far.
 struct DeviceSnapshot {
   DeviceId device;
-  DeviceState state = DeviceState::healthy;
+  DeviceState state = DeviceState::healthy;  ///< its circuit breaker's state
+  /// Results delivered, chunks run, items it redid for a failed GPU, faults seen.
   std::size_t items = 0, chunks = 0, fallback_items = 0, faults = 0;
   double busy_seconds = 0;     ///< time spent running chunks
   double backlog_seconds = 0;  ///< predicted time of the work queued on it now

@@ -62,8 +62,8 @@ struct StoreOptions {
   bool read_only = false;  ///< for inspection while (or after) another process writes
 };
 
-/// The ledger's RocksDB database (see the file's description). Thread-safe reads; commits come
-/// from one thread, in height order.
+/// The ledger's RocksDB database (see the file's description). Blocks are committed in height
+/// order, each once (BlockSink).
 class Store final : public BlockSink {
  public:
   /// Opens the database in `dir` for a chain from `genesis` in blocks of `block_size`; creates it

@@ -81,7 +81,7 @@ class DevicePool : public std::enable_shared_from_this<DevicePool> {
     return detail::BufferAccess::wrap<B>(std::move(*a), n);
   }
 
-  PoolStats stats() const;
+  PoolStats stats() const;  ///< the counters now
   /// Hands cached memory back to the device. Memory freed on a stream counts as cached only
   /// once the host has seen that stream reach the free (after a synchronize, say).
   Status trim();
@@ -129,6 +129,7 @@ class PinnedPool {
  public:
   static constexpr std::size_t kMinBlockBytes = std::size_t(64) << 10;  ///< the smallest size class
 
+  /// A pool of its own; most callers use shared().
   explicit PinnedPool(PinnedPoolOptions options = {});
   /// Frees the cache; buffers still alive keep their blocks and free them when they die.
   ~PinnedPool();
@@ -149,7 +150,7 @@ class PinnedPool {
     return detail::BufferAccess::wrap<B>(std::move(*a), n);
   }
 
-  PinnedPoolStats stats() const;
+  PinnedPoolStats stats() const;  ///< the counters now
   /// Frees every cached block.
   void trim();
   const PinnedPoolOptions& options() const noexcept;
