@@ -140,7 +140,7 @@ void shapes(benchmark::internal::Benchmark* b) {
     b->Args({len, 0, 2, 2});                                 // ... from pinned memory
     b->Args({len, 0, 3, 1});                                 // pinned DMA alone
     b->Args({len, 0, 4, 4});                                 // pageable upload alone
-    b->Args({len, 14, 1, 16});  // both, the GPU's staging free to use any core (the old split)
+    b->Args({len, 14, 1, 16});  // both, the GPU's staging free to use any core (no cores set aside)
     b->Args({len, 14, 1, 2});
     b->Args({len, 12, 1, 4});
     b->Args({len, 10, 1, 6});

@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=${HETEX_BUNDLE_PRESET:-gpu}
 cmake --preset "$preset" >/dev/null
-# HETEX_BUNDLE_TARGETS="bench_scheduler hetex-cli" builds and ships only those (a quick experiment).
+# HETEX_BUNDLE_TARGETS="bench_scheduler hetex-cli" builds and ships only those (faster, when one benchmark is wanted).
 targets=()
 for t in ${HETEX_BUNDLE_TARGETS:-}; do targets+=(--target "$t"); done
 cmake --build --preset "$preset" -j"$(nproc)" "${targets[@]}"
@@ -27,14 +27,14 @@ for f in build/$preset/tests/test_* build/$preset/bench/bench_* build/$preset/ap
   name=$(basename "$f")
   [[ $name == hetex ]] && name=hetex-cli
   if [[ -n ${HETEX_BUNDLE_TARGETS:-} && " $HETEX_BUNDLE_TARGETS " != *" $name "* ]]; then continue; fi
-  # Suites that never touch a GPU stay behind (CI runs them; the carry limit is 64 MiB).
+  # Suites that never touch a GPU stay behind: CI runs them, and the bundle stays small.
   [[ -z ${HETEX_BUNDLE_TARGETS:-} && $name =~ ^test_(async|memory|metrics)$ ]] && continue
   [[ -f "$f" && -x "$f" ]] && cp "$f" "$out/bin/"
 done
-# Symbols are not needed there, and the carry limit is 64 MiB.
+# Symbols are not needed on the GPU host; stripped binaries keep the bundle small.
 strip "$out"/bin/* 2>/dev/null || true
 # The GPU host has a newer glibc and libstdc++, and its own driver (libcuda): never ship those.
-# NVRTC (109 MB) is not carried either: the GPU host's CUDA toolkit provides it (run.sh finds it).
+# NVRTC (109 MB) is not shipped either: the GPU host's CUDA toolkit provides it (run.sh finds it).
 # Nor the Vulkan loader (libvulkan), which the GPU host gets from Debian packages; the SPIR-V
 # of hetex's kernels is inside the binaries, so no shader compiler is needed there.
 system='^(linux-vdso|ld-linux|libc|libm|libdl|librt|libpthread|libstdc\+\+|libgcc_s|libcuda|libnvidia|libnvrtc|libvulkan)[.-]'
@@ -64,7 +64,7 @@ cat > "$out/run.sh" <<'RUN'
 #!/usr/bin/env bash
 # Runs the GPU test suite, then the benchmarks. Usage: run.sh [benchmark filter regex]
 # HETEX_TESTS: which test binaries (glob, default test_*); HETEX_BENCH: which benchmarks
-# (default bench_*); HETEX_TIMEOUT: seconds per binary (default 300), so a hang cannot eat a lease.
+# (default bench_*); HETEX_TIMEOUT: seconds per binary (default 300), so a hang cannot stall the whole run.
 here=$(cd "$(dirname "$0")" && pwd)
 cuda_lib=$(dirname "$(dirname "$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)")")/lib64
 export LD_LIBRARY_PATH="$here/lib:$cuda_lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"

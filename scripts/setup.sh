@@ -12,7 +12,8 @@ packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev l
           # GLSL); lavapipe (Mesa's CPU Vulkan driver) and the validation layer run its tests.
           libvulkan-dev glslc glslang-dev spirv-tools mesa-vulkan-drivers vulkan-validationlayers
           clang-14 libclang-rt-14-dev   # libFuzzer, for the fuzz build (tests/fuzz)
-          clang-format-14)              # the style check (scripts/check-format.sh)
+          clang-format-14               # the style check (scripts/check-format.sh)
+          doxygen)                      # the API reference (the docs target), checked by scripts/test.sh
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -35,6 +35,9 @@ for preset in default cpu-only asan tsan; do
     tests/consumer/check_install.sh build/default
   fi
 done
+if command -v doxygen >/dev/null; then  # the API reference (Doxygen): no warning about a public header
+  cmake --build --preset cpu-only --target docs 2>&1 | tee build/cpu-only/docs.log; ! grep 'include/hetex/.*warning' build/cpu-only/docs.log || exit 1
+fi
 echo "=== hetex: fuzz build: every corpus, then each harness fuzzed for 10 s"
 cmake --preset fuzz -DHETEX_WERROR=ON >/dev/null
 cmake --build --preset fuzz -j"$jobs"

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Everything the README's tour uses: devices, buffers, streams, futures and coroutines, the
-// scheduler and its metrics, the built-in operations. No CUDA header is pulled in. (Fused
-// pipelines: hetex/parallel/pipeline.hpp; run-time kernels: hetex/parallel/rtc.hpp; images:
-// hetex/ops/image*.hpp.)
+/// @file
+/// Everything the README's tour uses: devices, buffers, streams, futures and coroutines, the
+/// scheduler and its metrics, the built-in operations. No CUDA header is pulled in. (Fused
+/// pipelines: hetex/parallel/pipeline.hpp; run-time kernels: hetex/parallel/rtc.hpp; images:
+/// hetex/ops/image*.hpp.)
 #include "hetex/core/device.hpp"
 #include "hetex/core/error.hpp"
 #include "hetex/core/runtime.hpp"

@@ -275,7 +275,7 @@ Status CostModel::load(const std::filesystem::path& file) {
   std::map<Key, Table> loaded;
   try {
     const auto j = nlohmann::json::parse(in);
-    // Whole numbers in range only: get<int>() of 1e300 would be undefined (found by fuzz_calibration).
+    // Whole numbers in range only: get<int>() of 1e300 would be undefined (fuzz_calibration covers it).
     auto whole = [](const nlohmann::json& v, const char* what, std::int64_t lo, std::int64_t hi) {
       if (!v.is_number_integer() || v.get<std::int64_t>() < lo || v.get<std::int64_t>() > hi)
         throw std::out_of_range(std::string(what) + " " + v.dump());

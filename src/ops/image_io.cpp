@@ -92,8 +92,8 @@ Status check_pnm_length(std::span<const std::uint8_t> b, const std::string& name
 }
 
 // stb_image 2.27 reads a PNM header's numbers into an int without an overflow check (undefined,
-// and a width of 2^32 + 1 would wrap to 1: found by fuzz_image_decode). Numbers beyond what stb
-// accepts anyway are refused first.
+// and a width of 2^32 + 1 would wrap to 1; fuzz_image_decode's corpus holds such a header).
+// Numbers beyond what stb accepts anyway are refused first.
 Status check_pnm_header(std::span<const std::uint8_t> b, const std::string& name) {
   const auto h = pnm_header(b);
   if (h && (h->width > (1L << 24) || h->height > (1L << 24) || h->maxval > 65535))
@@ -102,7 +102,7 @@ Status check_pnm_header(std::span<const std::uint8_t> b, const std::string& name
 }
 
 // stb_image 2.27 (Debian 12's) trusts the code counts of a JPEG Huffman table: counts adding up
-// to more than 256 make it write past its tables (found by tests/fuzz/fuzz_image_decode). Such a
+// to more than 256 make it write past its tables (tests/fuzz/fuzz_image_decode covers it). Such a
 // file is corrupt; every DHT segment is checked before stb sees the file. Markers are found as
 // stb finds them: segments are skipped by their length, and every 0xFF between them is looked at.
 Status check_jpeg_tables(std::span<const std::uint8_t> b, const std::string& name) {
@@ -135,7 +135,7 @@ Status check_jpeg_tables(std::span<const std::uint8_t> b, const std::string& nam
 }
 
 // stb_image 2.27 allocates a PNG chunk's stated length (up to 1 GiB) before it reads the chunk:
-// a hundred-byte file could cost a gigabyte (found by fuzz_image_decode). Every chunk must fit in
+// a hundred-byte file could cost a gigabyte (fuzz_image_decode covers it). Every chunk must fit in
 // what is left of the file.
 Status check_png_chunks(std::span<const std::uint8_t> b, const std::string& name) {
   static constexpr std::uint8_t signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};

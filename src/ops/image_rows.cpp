@@ -21,8 +21,8 @@ namespace hetex::image::detail {
 namespace {
 
 // The hot loops are written on 32-byte GCC/Clang vectors (one AVX2 register, two SSE ones): auto-
-// vectorization of the row loops came out scalar in places (the vertical blur's tap loop was
-// unrolled and jammed into a scalar loop). Wider vectors are lowered badly on AVX2, and GCC
+// vectorization leaves the row loops scalar in places (it unrolls and jams the vertical blur's
+// tap loop into a scalar loop). Wider vectors are lowered badly on AVX2, and GCC
 // scalarizes narrowing vector conversions, so the narrowing to bytes goes through `narrow`, a
 // plain loop the compiler vectorizes with packs.
 using u16x16 = std::uint16_t __attribute__((vector_size(32)));
@@ -37,7 +37,7 @@ using u16x16_u = std::uint16_t __attribute__((vector_size(32), aligned(1), may_a
 using u32x8_u = std::uint32_t __attribute__((vector_size(32), aligned(1), may_alias));
 #if defined(__clang__)
 // clang ignores aligned(1) on vector types and moves such rows with aligned loads and stores,
-// which fault on rows at odd addresses (found by tests/fuzz/fuzz_image_decode): there, rows are
+// which fault on rows at odd addresses (tests/fuzz/fuzz_image_decode covers it): there, rows are
 // read as values and written through a proxy, both with memcpy (unaligned moves once optimized).
 // A vector returned by value would have another ABI with AVX enabled: these are internal and
 // inlined, so no call crosses that boundary.

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Channel<T>: a bounded multi-producer/multi-consumer queue between pipeline stages. A full
-// channel blocks (or refuses) senders, which is the backpressure that keeps a fast stage from
-// running ahead of a slow one. close() ends the stream: receivers drain what is left, then see
-// nullopt; senders fail with Errc::cancelled.
-//
-// Nothing the caller hands in is lost: a send that fails (closed, full, timed out) leaves its
-// argument untouched, so the caller still owns the item.
+/// @file
+/// `Channel<T>`: a bounded multi-producer/multi-consumer queue between pipeline stages. A full
+/// channel blocks (or refuses) senders, which is the backpressure that keeps a fast stage from
+/// running ahead of a slow one. close() ends the stream: receivers drain what is left, then see
+/// nullopt; senders fail with Errc::cancelled.
+///
+/// Nothing the caller hands in is lost: a send that fails (closed, full, timed out) leaves its
+/// argument untouched, so the caller still owns the item.
 
 #include <chrono>
 #include <condition_variable>
@@ -23,12 +24,15 @@
 
 namespace hetex {
 
+/// A bounded MPMC queue (see the file's description). Thread-safe; usually shared through
+/// shared_ptr (create()) between producer and consumer stages.
 template <class T>
 class Channel {
  public:
-  // Capacity 0 (a rendezvous channel) is not supported and is raised to 1; use create() to get
-  // an invalid_argument error for it instead, e.g. when the capacity comes from configuration.
+  /// Capacity 0 (a rendezvous channel) is not supported and is raised to 1; use create() to get
+  /// an invalid_argument error for it instead, e.g. when the capacity comes from configuration.
   explicit Channel(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {}
+  /// Errc::invalid_argument for capacity 0.
   static Result<std::shared_ptr<Channel>> create(std::size_t capacity) {
     if (capacity == 0)
       return Error(Errc::invalid_argument,
@@ -39,7 +43,7 @@ class Channel {
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
 
-  // Blocks while the channel is full. cancelled if it is (or becomes) closed; v is then intact.
+  /// Blocks while the channel is full. cancelled if it is (or becomes) closed; v is then intact.
   Status send(T&& v) {
     std::unique_lock lock(m_);
     ++blocked_senders_;
@@ -48,14 +52,14 @@ class Channel {
     return push(lock, v);
   }
 
-  // busy when full, cancelled when closed; v is intact on either.
+  /// busy when full, cancelled when closed; v is intact on either.
   Status try_send(T&& v) {
     std::unique_lock lock(m_);
     if (!closed_ && items_.size() >= capacity_) return Error(Errc::busy, "channel is full; retry later or use send()");
     return push(lock, v);
   }
 
-  // busy if still full after d, cancelled when closed; v is intact on either.
+  /// busy if still full after d, cancelled when closed; v is intact on either.
   template <class Rep, class Period>
   Status send_for(T&& v, std::chrono::duration<Rep, Period> d) {
     std::unique_lock lock(m_);
@@ -64,7 +68,7 @@ class Channel {
     return push(lock, v);
   }
 
-  // Blocks until an item arrives; nullopt once the channel is closed and drained.
+  /// Blocks until an item arrives; nullopt once the channel is closed and drained.
   std::optional<T> receive() {
     std::unique_lock lock(m_);
     ++blocked_receivers_;
@@ -73,13 +77,13 @@ class Channel {
     return pop(lock);
   }
 
-  // nullopt if nothing is there right now.
+  /// nullopt if nothing is there right now.
   std::optional<T> try_receive() {
     std::unique_lock lock(m_);
     return pop(lock);
   }
 
-  // nullopt on time-out or once closed and drained; closed() tells the two apart.
+  /// nullopt on time-out or once closed and drained; closed() tells the two apart.
   template <class Rep, class Period>
   std::optional<T> receive_for(std::chrono::duration<Rep, Period> d) {
     std::unique_lock lock(m_);
@@ -87,9 +91,9 @@ class Channel {
     return pop(lock);
   }
 
-  // Completes with the next item (nullopt once closed and drained) without parking a thread,
-  // for use from a Task: co_await ch.receive_async(). The future claims the next item when the
-  // channel is empty: drop it unfinished and the item it receives is dropped with it.
+  /// Completes with the next item (nullopt once closed and drained) without parking a thread,
+  /// for use from a Task: co_await ch.receive_async(). The future claims the next item when the
+  /// channel is empty: drop it unfinished and the item it receives is dropped with it.
   Future<std::optional<T>> receive_async() {
     std::unique_lock lock(m_);
     if (!items_.empty() || closed_) return make_ready_future(pop(lock));
@@ -99,7 +103,7 @@ class Channel {
     return f;
   }
 
-  // Wakes every waiter. Further sends fail; items already sent stay receivable.
+  /// Wakes every waiter. Further sends fail; items already sent stay receivable.
   void close() {
     std::vector<Promise<std::optional<T>>> waiting;
     {
@@ -116,18 +120,20 @@ class Channel {
     for (auto& p : waiting) p.set_value(std::nullopt);
   }
 
+  /// true once close() was called (items may still be receivable).
   bool closed() const {
     std::lock_guard lock(m_);
     return closed_;
   }
+  /// Items waiting now.
   std::size_t size() const {
     std::lock_guard lock(m_);
     return items_.size();
   }
-  std::size_t capacity() const noexcept { return capacity_; }
-  // Threads inside send() / receive() right now. One seen here has either passed or is parked
-  // on the condition (the count changes under the lock it waits with): tests use this to know a
-  // thread is blocked without sleeping and hoping.
+  std::size_t capacity() const noexcept { return capacity_; }  ///< items it holds before senders block
+  /// Threads inside send() / receive() right now. One seen here has either passed or is parked
+  /// on the condition (the count changes under the lock it waits with): tests use this to know a
+  /// thread is blocked without sleeping and hoping.
   std::size_t blocked_senders() const {
     std::lock_guard lock(m_);
     return blocked_senders_;
@@ -138,7 +144,7 @@ class Channel {
   }
 
  private:
-  // Called with the lock held and room available (or closed). Moves from v only on success.
+  /// Called with the lock held and room available (or closed). Moves from v only on success.
   Status push(std::unique_lock<std::mutex>& lock, T& v) {
     if (closed_) return Error(Errc::cancelled, "send on a closed channel; the item was not taken");
     if (!async_receivers_.empty()) {

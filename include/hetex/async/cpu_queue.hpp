@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// CpuQueue: runs tasks on CPU cores through a oneTBB arena of its own, so a queue's concurrency
-// limit holds regardless of what else in the process uses TBB. Tasks run concurrently, in no
-// particular order. TBB stays out of this header: the queue is a pimpl with a type-erased post().
-//
-// Tasks run on TBB's worker threads only (a thread waiting on a Future does not join in), and a
-// process has (hardware threads - 1) of those unless a tbb::global_control says otherwise: a
-// queue over every hardware thread runs at most that many tasks at once. Tasks must not block
-// waiting on other tasks of the same queue: with few workers that deadlocks. Chain with
-// then()/then_on() or a Task instead.
+/// @file
+/// CpuQueue: runs tasks on CPU cores through a oneTBB arena of its own, so a queue's concurrency
+/// limit holds regardless of what else in the process uses TBB. Tasks run concurrently, in no
+/// particular order. TBB stays out of this header: the queue is a pimpl with a type-erased post().
+///
+/// Tasks run on TBB's worker threads only (a thread waiting on a Future does not join in), and a
+/// process has (hardware threads - 1) of those unless a tbb::global_control says otherwise: a
+/// queue over every hardware thread runs at most that many tasks at once. Tasks must not block
+/// waiting on other tasks of the same queue: with few workers that deadlocks. Chain with
+/// then()/then_on() or a Task instead.
 
 #include <cstddef>
 #include <exception>
@@ -36,23 +37,25 @@ void run_task(F& f, Promise<U>& p) noexcept {
 
 }  // namespace detail
 
+/// A bounded pool of CPU workers for tasks (see the file's description). Thread-safe: any thread may
+/// submit, including a task of this queue.
 class CpuQueue {
  public:
-  // 0 (the default) means every hardware thread this process may run on.
+  /// 0 (the default) means every hardware thread this process may run on.
   explicit CpuQueue(std::size_t max_concurrency = 0);
-  // Waits for every task already submitted: none is lost, none outlives the queue.
+  /// Waits for every task already submitted: none is lost, none outlives the queue.
   ~CpuQueue();
   CpuQueue(const CpuQueue&) = delete;
   CpuQueue& operator=(const CpuQueue&) = delete;
 
-  // The process-wide queue over all hardware threads, created on first use.
+  /// The process-wide queue over all hardware threads, created on first use.
   static CpuQueue& shared();
 
-  // The most tasks that may run at once.
+  /// The most tasks that may run at once.
   std::size_t max_concurrency() const noexcept;
 
-  // f() may return U, Result<U>, Future<U> (flattened) or void; the result is Future<U>.
-  // Exceptions thrown by f become Errc::internal errors.
+  /// f() may return U, `Result<U>`, `Future<U>` (flattened) or void; the result is `Future<U>`.
+  /// Exceptions thrown by f become Errc::internal errors.
   template <class F>
   auto submit(F&& f) {
     using Fn = std::decay_t<F>;
@@ -64,12 +67,12 @@ class CpuQueue {
     return out;
   }
 
-  // Low level: runs fn on the queue. fn must not throw (an exception escaping it terminates,
-  // as in std::thread); submit() is the throwing-safe way in.
+  /// Low level: runs fn on the queue. fn must not throw (an exception escaping it terminates,
+  /// as in std::thread); submit() is the throwing-safe way in.
   void post(detail::UniqueFunction<void()> fn);
 
-  // Blocks until every task submitted so far, and any they submitted meanwhile, has finished.
-  // Not from a task of this queue: it would wait for itself.
+  /// Blocks until every task submitted so far, and any they submitted meanwhile, has finished.
+  /// Not from a task of this queue: it would wait for itself.
   void wait_idle();
 
  private:
@@ -77,9 +80,9 @@ class CpuQueue {
   std::unique_ptr<Impl> impl_;
 };
 
-// Like fut.then(f), but f runs as a task on `queue` instead of on the thread that completes fut
-// (a device notify thread, say, which should not do heavy work). f takes T or Result<T> and may
-// return U, Result<U> or Future<U>, as with then(). `queue` must outlive fut's completion.
+/// Like fut.then(f), but f runs as a task on `queue` instead of on the thread that completes fut
+/// (a device notify thread, say, which should not do heavy work). f takes T or `Result<T>` and may
+/// return U, `Result<U>` or `Future<U>`, as with then(). `queue` must outlive fut's completion.
 template <class T, class F>
 auto then_on(CpuQueue& queue, Future<T>&& fut, F&& f) {
   using Fn = std::decay_t<F>;

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Future<T>: the one asynchronous result type of hetex, for CPU tasks and device work alike.
-//
-// A state becomes ready either when a Promise sets it, or when its Gate (device work, e.g. a
-// CUDA event) finishes. Waiting on a gated state waits on the gate itself, so a blocked get()
-// costs what a stream synchronize costs; then() asks the gate to notify once, from a hetex
-// thread, so no thread is parked per future. Continuations run on the thread that completes
-// the state; post heavy work to a CpuQueue instead of doing it inline.
+/// @file
+/// `Future<T>`: the one asynchronous result type of hetex, for CPU tasks and device work alike.
+///
+/// A state becomes ready either when a Promise sets it, or when its Gate (device work, e.g. a
+/// CUDA event) finishes. Waiting on a gated state waits on the gate itself, so a blocked get()
+/// costs what a stream synchronize costs; then() asks the gate to notify once, from a hetex
+/// thread, so no thread is parked per future. Continuations run on the thread that completes
+/// the state; post heavy work to a CpuQueue instead of doing it inline.
 
 #include <atomic>
 #include <chrono>
@@ -146,6 +147,8 @@ using continuation_return_t = typename decltype(continuation_call_type<T, F>()):
 template <class T>
 Future<T> make_error_future(Error e);
 
+/// The eventual `Result<T>` of asynchronous work (see the file's description). Move-only: one
+/// consumer per result. It may be waited on from any thread, by one thread at a time.
 template <class T>
 class [[nodiscard]] Future {
  public:
@@ -153,29 +156,34 @@ class [[nodiscard]] Future {
 
   Future() = default;
   explicit Future(std::shared_ptr<detail::State<T>> state) : state_(std::move(state)) {}
-  // One consumer per result: a Future is moved, never copied.
+  /// One consumer per result: a Future is moved, never copied.
   Future(Future&&) noexcept = default;
   Future& operator=(Future&&) noexcept = default;
   Future(const Future&) = delete;
   Future& operator=(const Future&) = delete;
 
+  /// A future that is already ready with `r`.
   static Future ready(Result<T> r) {
     auto s = std::make_shared<detail::State<T>>();
     (void)s->set(std::move(r));
     return Future(std::move(s));
   }
 
+  /// False for a default-constructed, moved-from or consumed future.
   bool valid() const noexcept { return state_ != nullptr; }
-  bool is_ready() const { return state_ && state_->is_ready(); }
+  bool is_ready() const { return state_ && state_->is_ready(); }  ///< never blocks
+  /// Blocks until the result is ready (at once for an invalid future).
   void wait() const {
     if (state_) state_->wait();
   }
+  /// false when `d` passed first.
   template <class Rep, class Period>
   bool wait_for(std::chrono::duration<Rep, Period> d) const {
     return !state_ || state_->wait_until(std::chrono::steady_clock::now() + d);
   }
 
-  // Waits, then moves the result out; the future is invalid afterwards.
+  /// Waits, then moves the result out; the future is invalid afterwards.
+  /// Errc::invalid_argument on an empty or consumed future; otherwise the work's own result.
   Result<T> get() {
     if (!state_) return Error(Errc::invalid_argument, "get() on an empty or already consumed Future");
     state_->wait();
@@ -183,18 +191,19 @@ class [[nodiscard]] Future {
     return s->take();
   }
 
-  // f(T) runs on success only (errors pass through); f(Result<T>) always runs.
-  // f may return U, Result<U> or Future<U>; the result is Future<U>.
+  /// f(T) runs on success only (errors pass through); f(`Result<T>`) always runs.
+  /// f may return U, `Result<U>` or `Future<U>`; the result is `Future<U>`.
   template <class F>
   auto then(F&& f) &&;
 
-  // Non-consuming readiness hook (when_all/when_any, awaiters).
+  /// Non-consuming readiness hook (when_all/when_any, awaiters).
   void on_ready(detail::UniqueFunction<void()> cb) const { state_->on_ready(std::move(cb)); }
 
  private:
   std::shared_ptr<detail::State<T>> state_;
 };
 
+/// The producer's side of a Future: sets its result once, from any thread. Move-only.
 template <class T>
 class Promise {
  public:
@@ -210,10 +219,10 @@ class Promise {
   }
   Promise(const Promise&) = delete;
   Promise& operator=(const Promise&) = delete;
-  // A promise dropped unset completes its future with Errc::cancelled, so no waiter hangs.
+  /// A promise dropped unset completes its future with Errc::cancelled, so no waiter hangs.
   ~Promise() { abandon(); }
 
-  // The one future of this promise; asking twice yields an error future.
+  /// The one future of this promise; asking twice yields an error future.
   Future<T> future() {
     if (retrieved_ || !state_)
       return make_error_future<T>(Error(Errc::invalid_argument, "Promise::future() was already called"));
@@ -221,10 +230,13 @@ class Promise {
     return Future<T>(state_);
   }
 
+  /// Completes the future with `v`; later sets are ignored.
   template <class U = T>
   requires(!std::is_void_v<U>) void set_value(U&& v) { settle(Result<T>(std::forward<U>(v))); }
-  void set_value() requires std::is_void_v<T> { settle(Result<T>()); }
+  void set_value() requires std::is_void_v<T> { settle(Result<T>()); }  ///< the same, for `Future<void>`
+  /// Completes the future with `e`; later sets are ignored.
   void set_error(Error e) { settle(Result<T>(std::move(e))); }
+  /// Completes the future with `r`; later sets are ignored.
   void set_result(Result<T> r) { settle(std::move(r)); }
 
  private:
@@ -241,7 +253,7 @@ class Promise {
   bool retrieved_ = false;
 };
 
-// A future completed by device work: ready when `gate` finishes, holding `value` on success.
+/// A future completed by device work: ready when `gate` finishes, holding `value` on success.
 template <class T>
 Future<T> make_gated_future(std::shared_ptr<detail::Gate> gate, T value) {
   return Future<T>(std::make_shared<detail::State<T>>(std::move(gate), std::move(value)));
@@ -250,11 +262,13 @@ inline Future<void> make_gated_future(std::shared_ptr<detail::Gate> gate) {
   return Future<void>(std::make_shared<detail::State<void>>(std::move(gate), std::monostate{}));
 }
 
+/// A future already holding `value`.
 template <class T>
 Future<T> make_ready_future(T value) {
   return Future<T>::ready(Result<T>(std::move(value)));
 }
 inline Future<void> make_ready_future() { return Future<void>::ready(Result<void>()); }
+/// A future already holding the error `e`.
 template <class T>
 Future<T> make_error_future(Error e) {
   return Future<T>::ready(Result<T>(std::move(e)));
@@ -332,7 +346,7 @@ auto Future<T>::then(F&& f) && {
   return out;
 }
 
-// Ready when every input is; one Result per input, in order.
+/// Ready when every input is; one Result per input, in order.
 template <class T>
 Future<std::vector<Result<T>>> when_all(std::vector<Future<T>> futures) {
   struct Join {
@@ -362,6 +376,7 @@ Future<std::vector<Result<T>>> when_all(std::vector<Future<T>> futures) {
   return result;
 }
 
+/// Ready when every input is; one Result per input, as a tuple.
 template <class... Ts>
 Future<std::tuple<Result<Ts>...>> when_all(Future<Ts>... futures) {
   struct Join {
@@ -381,13 +396,14 @@ Future<std::tuple<Result<Ts>...>> when_all(Future<Ts>... futures) {
   return result;
 }
 
+/// The outcome of when_any.
 template <class T>
 struct WhenAny {
-  std::size_t index;               // the first input found ready
-  std::vector<Future<T>> futures;  // all inputs, handed back; futures[index] is ready
+  std::size_t index;               ///< the first input found ready
+  std::vector<Future<T>> futures;  ///< all inputs, handed back; futures[index] is ready
 };
 
-// Ready when the first input is. An empty input list is an invalid_argument error.
+/// Ready when the first input is. An empty input list is an invalid_argument error.
 template <class T>
 Future<WhenAny<T>> when_any(std::vector<Future<T>> futures) {
   if (futures.empty()) return make_error_future<WhenAny<T>>(Error(Errc::invalid_argument, "when_any of no futures"));

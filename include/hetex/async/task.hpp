@@ -1,22 +1,25 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Task<T>: a coroutine whose result is a Future<T>.
-//
-//   Task<int> stage(Future<int> in) {
-//     Result<int> r = co_await std::move(in);   // suspends; no thread is parked meanwhile
-//     if (!r) co_return r.error();
-//     co_return *r + 1;
-//   }
-//
-// A Task starts eagerly and runs until its first suspension. co_await on a Future<U> or a
-// Task<U> yields Result<U>; the coroutine resumes on the thread that completes what it awaits
-// (co_await resume_on(queue) moves it onto a CpuQueue). An exception escaping the body becomes
-// an Errc::internal error. Task<void> ends with `co_return;`, or with an error through
-// `co_await fail(error);` (a coroutine cannot have both co_return forms).
-//
-// The frame destroys itself when the body ends, before the result is published, so waiters
-// never observe a result while the coroutine's locals still exist. Dropping a Task does not
-// cancel it: the body runs on and its result is discarded.
+/// @file
+/// `Task<T>`: a coroutine whose result is a `Future<T>`.
+///
+/// @code
+/// Task<int> stage(Future<int> in) {
+///   Result<int> r = co_await std::move(in);   // suspends; no thread is parked meanwhile
+///   if (!r) co_return r.error();
+///   co_return *r + 1;
+/// }
+/// @endcode
+///
+/// A Task starts eagerly and runs until its first suspension. co_await on a `Future<U>` or a
+/// `Task<U>` yields `Result<U>`; the coroutine resumes on the thread that completes what it awaits
+/// (co_await resume_on(queue) moves it onto a CpuQueue). An exception escaping the body becomes
+/// an Errc::internal error. `Task<void>` ends with `co_return;`, or with an error through
+/// `co_await fail(error);` (a coroutine cannot have both co_return forms).
+///
+/// The frame destroys itself when the body ends, before the result is published, so waiters
+/// never observe a result while the coroutine's locals still exist. Dropping a Task does not
+/// cancel it: the body runs on and its result is discarded.
 
 #include <atomic>
 #include <coroutine>
@@ -140,6 +143,8 @@ struct ResumeOnAwaiter {
 
 }  // namespace detail
 
+/// A running coroutine and its eventual `Result<T>` (see the file's description). Move-only;
+/// dropping it does not cancel the coroutine.
 template <class T>
 class [[nodiscard]] Task {
  public:
@@ -155,10 +160,10 @@ class [[nodiscard]] Task {
   bool valid() const noexcept { return fut_.valid(); }
   bool is_ready() const { return fut_.is_ready(); }
   void wait() const { fut_.wait(); }
-  // Waits, then moves the result out; the task is invalid afterwards.
+  /// Waits, then moves the result out; the task is invalid afterwards.
   Result<T> get() { return fut_.get(); }
 
-  Future<T> future() && { return std::move(fut_); }
+  Future<T> future() && { return std::move(fut_); }  ///< the result as a Future; the task is invalid afterwards
   operator Future<T>() && { return std::move(fut_); }
 
  private:
@@ -172,34 +177,36 @@ Task<T> detail::TaskPromiseBase<T>::get_return_object() {
   return Task<T>(out_.future());
 }
 
-// co_await std::move(future) -> Result<U>. Awaiting consumes the future.
+/// co_await std::move(future) -> `Result<U>`. Awaiting consumes the future.
 template <class U>
 detail::FutureAwaiter<U> operator co_await(Future<U>&& f) {
   return detail::FutureAwaiter<U>(std::move(f));
 }
+/// Awaiting an lvalue Future does not compile: write co_await std::move(f).
 template <class U>
 detail::FutureAwaiter<U> operator co_await(Future<U>& f) {
   static_assert(detail::always_false_v<U>, "co_await consumes a Future: write co_await std::move(f)");
   return detail::FutureAwaiter<U>(std::move(f));
 }
 
-// co_await child_task(...) -> Result<U>.
+/// co_await child_task(...) -> `Result<U>`.
 template <class U>
 detail::FutureAwaiter<U> operator co_await(Task<U>&& t) {
   return detail::FutureAwaiter<U>(std::move(t).future());
 }
+/// Awaiting an lvalue Task does not compile: write co_await std::move(t).
 template <class U>
 detail::FutureAwaiter<U> operator co_await(Task<U>& t) {
   static_assert(detail::always_false_v<U>, "co_await consumes a Task: write co_await std::move(t)");
   return detail::FutureAwaiter<U>(std::move(t).future());
 }
 
-// co_await fail(error): ends the Task with `error`, as `co_return error;` does for Task<T>.
-// Meant for Task<void>, whose body cannot co_return a value.
+/// co_await fail(error): ends the Task with `error`, as `co_return error;` does for `Task<T>`.
+/// Meant for `Task<void>`, whose body cannot co_return a value.
 inline detail::FailAwaiter fail(Error error) { return detail::FailAwaiter{std::move(error)}; }
 
-// co_await resume_on(queue): continues the coroutine as a task on `queue`, off the thread that
-// completed the last thing it awaited.
+/// co_await resume_on(queue): continues the coroutine as a task on `queue`, off the thread that
+/// completed the last thing it awaited.
 inline detail::ResumeOnAwaiter resume_on(CpuQueue& queue) { return detail::ResumeOnAwaiter{&queue}; }
 
 }  // namespace hetex

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Host <-> device transfers whose ownership is explicit.
-//
-// Borrowing: upload(stream, span, dst) and download(stream, src, span) return a Completion.
-// Until it completes, the host memory handed in must not be modified or freed. A Completion
-// waits in its destructor, so letting it go out of scope before the memory it borrows is safe
-// by construction; debug builds also detect a source modified while an upload reads it.
-//
-// Owning: upload(stream, std::move(vector), dst) and to_device(stream, std::move(vector)) take
-// the vector and free it as soon as the device no longer needs it. download(stream, src)
-// returns a Future of a new vector.
-//
-// Pageable memory (an ordinary std::vector) is staged through pinned memory in chunks, with
-// host copies overlapping the DMA; page-locked memory (PinnedBuffer) is copied directly and
-// asynchronously. Downloads into pageable memory finish before download() returns (only the
-// host can copy out of staging memory); download into a PinnedBuffer to overlap them.
+/// @file
+/// Host <-> device transfers whose ownership is explicit.
+///
+/// Borrowing: upload(stream, span, dst) and download(stream, src, span) return a Completion.
+/// Until it completes, the host memory handed in must not be modified or freed. A Completion
+/// waits in its destructor, so letting it go out of scope before the memory it borrows is safe
+/// by construction; debug builds also detect a source modified while an upload reads it.
+///
+/// Owning: upload(stream, std::move(vector), dst) and to_device(stream, std::move(vector)) take
+/// the vector and free it as soon as the device no longer needs it. download(stream, src)
+/// returns a Future of a new vector.
+///
+/// Pageable memory (an ordinary std::vector) is staged through pinned memory in chunks, with
+/// host copies overlapping the DMA; page-locked memory (PinnedBuffer) is copied directly and
+/// asynchronously. Downloads into pageable memory finish before download() returns (only the
+/// host can copy out of staging memory); download into a PinnedBuffer to overlap them.
 
 #include <span>
 #include <string>
@@ -26,6 +27,8 @@
 
 namespace hetex {
 
+/// A borrowing transfer in flight (see the file's description): waits for it in its destructor, so
+/// the host memory it borrows is never freed under it. Move-only.
 class [[nodiscard]] Completion {
  public:
   Completion() = default;
@@ -45,8 +48,8 @@ class [[nodiscard]] Completion {
   }
   ~Completion() { (void)wait(); }
 
-  bool is_ready() const { return !done_.valid() || done_.is_ready(); }
-  // Waits for the transfer; the borrowed host memory is free again once this returns.
+  bool is_ready() const { return !done_.valid() || done_.is_ready(); }  ///< never blocks
+  /// Waits for the transfer; the borrowed host memory is free again once this returns.
   Status wait() {
     if (done_.valid()) {
       (void)(status_ = done_.get());
@@ -91,6 +94,8 @@ inline Status check_sizes(const char* what, std::size_t src, std::size_t dst) {
 
 }  // namespace detail
 
+/// Copies `src` to `dst` on `s`, borrowing `src` until the Completion is done.
+/// Errc::invalid_argument when the sizes differ.
 template <DeviceCopyable T>
 Completion upload(Stream& s, std::span<const T> src, WriteView<T> dst) {
   if (auto st = detail::check_sizes("upload", src.size(), dst.size()); !st)
@@ -101,6 +106,8 @@ Completion upload(Stream& s, std::span<const T> src, WriteView<T> dst) {
                     std::move(verify));
 }
 
+/// Copies `src` to `dst` on `s`, taking `src`, which is freed once the device no longer needs it.
+/// Errc::invalid_argument when the sizes differ.
 template <DeviceCopyable T>
 Future<void> upload(Stream& s, std::vector<T>&& src, WriteView<T> dst) {
   if (auto st = detail::check_sizes("upload", src.size(), dst.size()); !st)
@@ -112,6 +119,8 @@ Future<void> upload(Stream& s, std::vector<T>&& src, WriteView<T> dst) {
   return detail::gated(std::move(g));
 }
 
+/// A new DeviceBuffer holding `src` (taken and freed as upload() does); Errc::out_of_memory when the
+/// buffer cannot be allocated.
 template <DeviceCopyable T>
 Future<DeviceBuffer<T>> to_device(Stream& s, std::vector<T>&& src) {
   auto buf = DeviceBuffer<T>::allocate(s.device(), src.size());
@@ -124,6 +133,8 @@ Future<DeviceBuffer<T>> to_device(Stream& s, std::vector<T>&& src) {
   return make_gated_future(std::move(*g), std::move(*buf));
 }
 
+/// Copies `src` into `dst` on `s`, borrowing `dst` until the Completion is done.
+/// Errc::invalid_argument when the sizes differ.
 template <DeviceCopyable T>
 Completion download(Stream& s, ReadView<T> src, std::span<T> dst) {
   if (auto st = detail::check_sizes("download", src.size(), dst.size()); !st)
@@ -131,6 +142,7 @@ Completion download(Stream& s, ReadView<T> src, std::span<T> dst) {
   return Completion(detail::gated(detail::download_bytes(s, dst.data(), src.data(), src.owner(), src.size_bytes())));
 }
 
+/// `src` copied into a new vector.
 template <DeviceCopyable T>
 Future<std::vector<T>> download(Stream& s, ReadView<T> src) {
   std::vector<T> out(src.size());

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// The backend interface: what a kind of device implements, in one folder src/<backend>/, so that
-// every layer above (buffers, pools, streams, futures, the scheduler) works with it unchanged.
-// CUDA (src/cuda) and the simulated GPU (src/sim) implement it. What each call promises, who owns
-// what and which calls are thread-safe: docs/design/backends.md. No toolkit header is needed here.
+/// @file
+/// The backend interface: what a kind of device implements, in one folder src/`<backend>`/, so that
+/// every layer above (buffers, pools, streams, futures, the scheduler) works with it unchanged.
+/// CUDA (src/cuda) and the simulated GPU (src/sim) implement it. What each call promises, who owns
+/// what and which calls are thread-safe: docs/design/backends.md. No toolkit header is needed here.
 
 #include <cstddef>
 #include <cstdint>
@@ -18,13 +19,13 @@
 #include "hetex/core/gate.hpp"
 #include "hetex/core/unique_function.hpp"
 
-// cudaStream_t is a CUstream_st*; declared here so CUDA code can pass a NativeStream to CUDA calls.
+/// cudaStream_t is a CUstream_st*; declared here so CUDA code can pass a NativeStream to CUDA calls.
 struct CUstream_st;
 
 namespace hetex {
 
-// A backend's own queue handle, opaque to hetex: a cudaStream_t for CUDA, the backend's queue
-// object for the others. CUDA code passes it wherever a cudaStream_t goes.
+/// A backend's own queue handle, opaque to hetex: a cudaStream_t for CUDA, the backend's queue
+/// object for the others. CUDA code passes it wherever a cudaStream_t goes.
 class NativeStream {
  public:
   NativeStream() noexcept = default;
@@ -38,11 +39,11 @@ class NativeStream {
 };
 
 enum class MemoryKind : std::uint8_t {
-  host,     // ordinary pageable host memory
-  pinned,   // page-locked host memory (fast DMA)
-  mapped,   // page-locked host memory also addressable by the device (zero copy)
-  managed,  // unified memory, migrated on demand
-  device,   // device memory
+  host,     ///< ordinary pageable host memory
+  pinned,   ///< page-locked host memory (fast DMA)
+  mapped,   ///< page-locked host memory also addressable by the device (zero copy)
+  managed,  ///< unified memory, migrated on demand
+  device,   ///< device memory
 };
 std::string_view to_string(MemoryKind kind) noexcept;
 

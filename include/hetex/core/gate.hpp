@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// A Gate is device work the host must observe: a recorded CUDA event, say. Futures become ready
-// through gates, and buffers shared between host and device track their in-flight users with
-// them. Backends implement it; nothing here needs a device toolkit.
+/// @file
+/// A Gate is device work the host must observe: a recorded CUDA event, say. Futures become ready
+/// through gates, and buffers shared between host and device track their in-flight users with
+/// them. Backends implement it; nothing here needs a device toolkit.
 
 #include <memory>
 #include <optional>

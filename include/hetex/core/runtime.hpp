@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Runtime: the devices this process may use. GPUs are discovered once per process; a Runtime is
-// a view over them, restricted by RuntimeOptions::devices or the HETEX_DEVICES environment
-// variable ("cpu", "cuda", "cuda:1,cpu", ...). Without a usable GPU everything runs on the CPU
-// and hetex says so once on stderr.
+/// @file
+/// Runtime: the devices this process may use. GPUs are discovered once per process; a Runtime is
+/// a view over them, restricted by RuntimeOptions::devices or the HETEX_DEVICES environment
+/// variable ("cpu", "cuda", "cuda:1,cpu", ...). Without a usable GPU everything runs on the CPU
+/// and hetex says so once on stderr.
 
 #include <memory>
 #include <optional>
@@ -17,17 +18,17 @@
 namespace hetex {
 
 struct RuntimeOptions {
-  // Comma-separated device list; nullopt reads HETEX_DEVICES (unset: every device).
-  // Items: "cpu", "cuda" or "gpu" (all GPUs), "cuda:N". The CPU is always present: hetex falls
-  // back to it; listing GPUs only decides which GPUs are used.
+  /// Comma-separated device list; nullopt reads HETEX_DEVICES (unset: every device).
+  /// Items: "cpu", "cuda" or "gpu" (all GPUs), "cuda:N". The CPU is always present: hetex falls
+  /// back to it; listing GPUs only decides which GPUs are used.
   std::optional<std::string> devices;
-  // Print the one-line "running on the CPU only" notice when no GPU is usable.
+  /// Print the one-line "running on the CPU only" notice when no GPU is usable.
   bool announce_cpu_only = true;
 };
 
 enum class SelectPolicy {
-  first_gpu_or_cpu,  // the first healthy GPU, else the CPU
-  most_free_memory,  // the healthy GPU with most free memory, else the CPU
+  first_gpu_or_cpu,  ///< the first healthy GPU, else the CPU
+  most_free_memory,  ///< the healthy GPU with most free memory, else the CPU
   most_multiprocessors,
 };
 
@@ -39,17 +40,17 @@ class Runtime {
   const Device& cpu() const { return state_->devices.front(); }
   std::vector<Device> gpus() const;
   bool has_gpu() const { return state_->devices.size() > 1; }
-  // Why there is no GPU (empty when there is one).
+  /// Why there is no GPU (empty when there is one).
   const std::string& gpu_unavailable_reason() const { return state_->gpu_reason; }
 
   Result<Device> device(DeviceId id) const;
-  // "cpu", "cuda:1", "gpu" (= SelectPolicy::first_gpu_or_cpu), "auto" (= most_free_memory)
+  /// "cpu", "cuda:1", "gpu" (= SelectPolicy::first_gpu_or_cpu), "auto" (= most_free_memory)
   Result<Device> select(std::string_view spec) const;
   Device select(SelectPolicy policy) const;
 
  private:
   struct State {
-    std::vector<Device> devices;  // the CPU first, then GPUs by index
+    std::vector<Device> devices;  ///< the CPU first, then GPUs by index
     std::string gpu_reason;
   };
   explicit Runtime(std::shared_ptr<const State> s) : state_(std::move(s)) {}

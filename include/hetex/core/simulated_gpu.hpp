@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// The simulated GPU: a device of its own backend (src/sim) for machines without a GPU, so that
-// routing, splitting, fallback and the backend contract are exercised anywhere. Its memory is host
-// memory and its kernels are host functions, run when enqueued; its queues complete their work as
-// late as the simulated device would: a launch takes latency + items / items_per_second.
-//
-//   auto sim = hetex::make_simulated_gpu(0, {.latency = 20us, .items_per_second = 4e8}).value();
-//   auto stream = hetex::Stream::create(sim).value();   // sim:0, like any other device
-//
-// SchedulerOptions::simulated_gpus adds such devices to a scheduler; an operation runs on them
-// through its CPU implementation.
+/// @file
+/// The simulated GPU: a device of its own backend (src/sim) for machines without a GPU, so that
+/// routing, splitting, fallback and the backend contract are exercised anywhere. Its memory is host
+/// memory and its kernels are host functions, run when enqueued; its queues complete their work as
+/// late as the simulated device would: a launch takes latency + items / items_per_second.
+///
+/// @code
+/// auto sim = hetex::make_simulated_gpu(0, {.latency = 20us, .items_per_second = 4e8}).value();
+/// auto stream = hetex::Stream::create(sim).value();   // sim:0, like any other device
+/// @endcode
+///
+/// SchedulerOptions::simulated_gpus adds such devices to a scheduler; an operation runs on them
+/// through its CPU implementation.
 
 #include <atomic>
 #include <chrono>
@@ -21,16 +24,17 @@
 
 namespace hetex {
 
+/// How a simulated GPU behaves: each launch takes latency + items / items_per_second.
 struct SimulatedGpu {
-  std::chrono::microseconds latency{50};
-  double items_per_second = 1e9;
-  // While *lost is true every call fails with device_lost: a device that goes away and comes
-  // back, for tests of suspension and re-probing.
+  std::chrono::microseconds latency{50};  ///< the fixed cost of each launch
+  double items_per_second = 1e9;          ///< throughput; must be positive
+  /// While *lost is true every call fails with device_lost: a device that goes away and comes
+  /// back, for tests of suspension and re-probing.
   std::shared_ptr<std::atomic<bool>> lost;
 };
 
-// The simulated device sim:<index>. invalid_argument for a negative index or a speed that is not
-// positive.
+/// The simulated device `sim:<index>`. invalid_argument for a negative index or a speed that is not
+/// positive.
 Result<Device> make_simulated_gpu(int index, SimulatedGpu spec = {});
 
 namespace detail {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// A move-only type-erased callable (std::move_only_function is C++23; we are on C++20).
+/// @file
+/// A move-only type-erased callable (std::move_only_function is C++23; we are on C++20).
 
 #include <memory>
 #include <type_traits>

@@ -1,20 +1,23 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// One scheduler batch across every rank of a job.
-//
-//   auto comm = hetex::dist::Comm::init(&argc, &argv).value();
-//   auto sched = hetex::Scheduler::create(hetex::Runtime::create().value()).value();
-//   std::vector<Verdict> out(comm.is_root() ? batch.size() : 0);
-//   auto r = hetex::dist::run(comm, *sched, hetex::ops::ed25519_verify(),
-//                             comm.is_root() ? batch : VerifyBatch{}, std::span(out));
-//
-// Every rank calls run() with its own scheduler; rank 0 passes the input and the output span
-// (the other ranks' are ignored). Rank 0 cuts the input into chunks of items, sends each to the
-// rank that asks next (the input of a chunk only, never the whole batch), and writes the results
-// into `out` in input order. Items that failed on every device of their rank come back as
-// errors, as from Scheduler::run. An input type travels between ranks through its Codec: there
-// are codecs for SpanBatch, ZipBatch, ops::MessageBatch and ops::VerifyBatch; a Codec<In>
-// specialisation adds another.
+/// @file
+/// One scheduler batch across every rank of a job.
+///
+/// @code
+/// auto comm = hetex::dist::Comm::init(&argc, &argv).value();
+/// auto sched = hetex::Scheduler::create(hetex::Runtime::create().value()).value();
+/// std::vector<Verdict> out(comm.is_root() ? batch.size() : 0);
+/// auto r = hetex::dist::run(comm, *sched, hetex::ops::ed25519_verify(),
+///                           comm.is_root() ? batch : VerifyBatch{}, std::span(out));
+/// @endcode
+///
+/// Every rank calls run() with its own scheduler; rank 0 passes the input and the output span
+/// (the other ranks' are ignored). Rank 0 cuts the input into chunks of items, sends each to the
+/// rank that asks next (the input of a chunk only, never the whole batch), and writes the results
+/// into `out` in input order. Items that failed on every device of their rank come back as
+/// errors, as from Scheduler::run. An input type travels between ranks through its Codec: there
+/// are codecs for SpanBatch, ZipBatch, ops::MessageBatch and ops::VerifyBatch; a `Codec<In>`
+/// specialisation adds another.
 
 #include <cstring>
 #include <memory>
@@ -30,12 +33,13 @@
 
 namespace hetex::dist {
 
-// encode(in, out): append a batch (already sliced to a chunk); decode(reader): a view of it
-// into the reader's buffer, which outlives the view for as long as the chunk runs; optionally
-// bytes(in): about what encode appends (the buffer is sized once, not grown).
+/// encode(in, out): append a batch (already sliced to a chunk); decode(reader): a view of it
+/// into the reader's buffer, which outlives the view for as long as the chunk runs; optionally
+/// bytes(in): about what encode appends (the buffer is sized once, not grown).
 template <class In>
 struct Codec;
 
+/// A span of items: the count, then the items.
 template <class T>
 struct Codec<SpanBatch<T>> {
   static std::size_t bytes(const SpanBatch<T>& in) { return in.items.size_bytes() + 16; }
@@ -43,6 +47,7 @@ struct Codec<SpanBatch<T>> {
   static Result<SpanBatch<T>> decode(ByteReader& r) { return SpanBatch<T>{HETEX_TRY(r.get_array<T>())}; }
 };
 
+/// Both spans, one after the other.
 template <class T>
 struct Codec<ZipBatch<T>> {
   static std::size_t bytes(const ZipBatch<T>& in) { return 2 * in.x.size_bytes() + 32; }
@@ -58,7 +63,7 @@ struct Codec<ZipBatch<T>> {
   }
 };
 
-// The bytes of the chunk's messages only, with offsets from 0.
+/// The bytes of the chunk's messages only, with offsets from 0.
 template <>
 struct Codec<ops::MessageBatch> {
   static std::size_t bytes(const ops::MessageBatch& in) { return in.total_bytes() + in.offsets.size_bytes() + 32; }
@@ -78,6 +83,7 @@ struct Codec<ops::MessageBatch> {
   }
 };
 
+/// Keys, signatures, then the messages as `Codec<MessageBatch>` writes them.
 template <>
 struct Codec<ops::VerifyBatch> {
   static std::size_t bytes(const ops::VerifyBatch& in) {
@@ -98,15 +104,16 @@ struct Codec<ops::VerifyBatch> {
   }
 };
 
-// Where a batch's input is. root: rank 0 holds it, and a chunk carries its items to the rank that
-// runs it. every_rank: every rank passes the same input (each read or mapped it, e.g. from a
-// shared file system), and a chunk carries only its range.
+/// Where a batch's input is. root: rank 0 holds it, and a chunk carries its items to the rank that
+/// runs it. every_rank: every rank passes the same input (each read or mapped it, e.g. from a
+/// shared file system), and a chunk carries only its range.
 enum class InputAt : std::uint8_t { root, every_rank };
 
+/// What dist::run reports: the job, and on rank 0 the items without a result.
 struct BatchReport {
-  JobReport job;
-  std::vector<RangeError> errors;  // rank 0: items without a result, by input index
-  bool all_ok() const noexcept { return errors.empty(); }
+  JobReport job;                                           ///< chunks and ranks
+  std::vector<RangeError> errors;                          ///< rank 0: items without a result, by input index
+  bool all_ok() const noexcept { return errors.empty(); }  ///< every item has a result (meaningful on rank 0)
 };
 
 namespace detail {
@@ -204,8 +211,8 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
 
 }  // namespace detail
 
-// options.fingerprint, when a journal is used, should name the input (the journal also records
-// the operation and the item count); probe_cost 0 starts each rank at the operation's CPU grain.
+/// options.fingerprint, when a journal is used, should name the input (the journal also records
+/// the operation and the item count); probe_cost 0 starts each rank at the operation's CPU grain.
 template <BatchView In, class Out>
 Result<BatchReport> run(const Comm& comm, Scheduler& sched, const Operation<In, Out>& op, In input, std::span<Out> out,
                         JobOptions options = {}, InputAt at = InputAt::root) {

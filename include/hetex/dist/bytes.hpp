@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Bytes on the wire: what a chunk's input and result become between ranks. ByteWriter appends
-// plain values, strings and arrays; ByteReader reads them back with every length checked, so a
-// malformed message is an error, never a read out of bounds.
+/// @file
+/// Bytes on the wire: what a chunk's input and result become between ranks. ByteWriter appends
+/// plain values, strings and arrays; ByteReader reads them back with every length checked, so a
+/// malformed message is an error, never a read out of bounds.
 
 #include <algorithm>
 #include <cstdint>
@@ -17,9 +18,12 @@
 
 namespace hetex::dist {
 
+/// Appends values to a byte buffer in the wire format hetex::dist uses (host byte order: every rank
+/// of a job runs on the same architecture). Borrows the buffer.
 class ByteWriter {
  public:
   explicit ByteWriter(std::vector<std::uint8_t>& out) : out_(out) {}
+  /// Appends the bytes of v.
   template <class T>
   requires std::is_trivially_copyable_v<T>
   void put(const T& v) {
@@ -34,24 +38,31 @@ class ByteWriter {
     put_raw(std::as_bytes(items));
     pad(8);
   }
+  /// Zeros up to the next multiple of `alignment`.
   void pad(std::size_t alignment) { out_.resize((out_.size() + alignment - 1) / alignment * alignment, 0); }
+  /// The length, then the characters.
   void put_string(std::string_view s) {
     put<std::uint64_t>(s.size());
     out_.insert(out_.end(), s.begin(), s.end());
   }
+  /// The bytes as they are.
   void put_raw(std::span<const std::byte> bytes) {
     const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
     out_.insert(out_.end(), p, p + bytes.size());
   }
-  std::vector<std::uint8_t>& buffer() noexcept { return out_; }
+  std::vector<std::uint8_t>& buffer() noexcept { return out_; }  ///< the buffer written to
 
  private:
   std::vector<std::uint8_t>& out_;
 };
 
+/// Reads what a ByteWriter wrote, checking every length against the bytes that are there: a short
+/// or corrupt message is an Errc::internal error, never a read out of bounds. Borrows the
+/// buffer; views it hands out point into it.
 class ByteReader {
  public:
   explicit ByteReader(std::span<const std::uint8_t> in) : in_(in) {}
+  /// A value written by put().
   template <class T>
   requires std::is_trivially_copyable_v<T> Result<T> get() {
     if (in_.size() - pos_ < sizeof(T)) return truncated(sizeof(T));
@@ -60,8 +71,8 @@ class ByteReader {
     pos_ += sizeof(T);
     return v;
   }
-  // A view of an array written by put_array; it points into the reader's buffer, whose start
-  // must be 8-byte aligned (every buffer hetex::dist receives into is).
+  /// A view of an array written by put_array; it points into the reader's buffer, whose start
+  /// must be 8-byte aligned (every buffer hetex::dist receives into is).
   template <class T>
   requires std::is_trivially_copyable_v<T> Result<std::span<const T>> get_array() {
     static_assert(alignof(T) <= 8);
@@ -75,6 +86,7 @@ class ByteReader {
     HETEX_TRY_VOID(align(8));
     return std::span<const T>(reinterpret_cast<const T*>(p), n);
   }
+  /// A string written by put_string(), as a view into the buffer.
   Result<std::string_view> get_string() {
     const auto n = HETEX_TRY(get<std::uint64_t>());
     if (n > in_.size() - pos_) return truncated(n);
@@ -82,20 +94,21 @@ class ByteReader {
     pos_ += n;
     return s;
   }
+  /// The next n bytes, as a view into the buffer.
   Result<std::span<const std::uint8_t>> get_raw(std::size_t n) {
     if (n > in_.size() - pos_) return truncated(n);
     auto s = in_.subspan(pos_, n);
     pos_ += n;
     return s;
   }
-  // Skips to the next multiple of `alignment` from the start of the buffer (the end at most).
+  /// Skips to the next multiple of `alignment` from the start of the buffer (the end at most).
   Status align(std::size_t alignment) {
     const std::size_t to = std::min(in_.size(), (pos_ + alignment - 1) / alignment * alignment);
     pos_ = to;
     return {};
   }
-  std::size_t remaining() const noexcept { return in_.size() - pos_; }
-  std::size_t position() const noexcept { return pos_; }
+  std::size_t remaining() const noexcept { return in_.size() - pos_; }  ///< bytes not read yet
+  std::size_t position() const noexcept { return pos_; }                ///< bytes read so far
 
  private:
   Error truncated(std::size_t want) const {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// One GPU's working set for running operations: the device and a few streams of it, created once
-// and reused by every chunk, so a GPU implementation overlaps uploads, kernels and downloads by
-// spreading its pieces over the streams instead of creating streams per call.
+/// @file
+/// One GPU's working set for running operations: the device and a few streams of it, created once
+/// and reused by every chunk, so a GPU implementation overlaps uploads, kernels and downloads by
+/// spreading its pieces over the streams instead of creating streams per call.
 
 #include <memory>
 #include <span>
@@ -13,25 +14,30 @@
 
 namespace hetex {
 
+/// Seconds spent uploading, computing and downloading.
 struct PhaseTimes {
   double h2d = 0, compute = 0, d2h = 0;
 };
 
+/// A GPU and its streams (see the file's description). Owned by one executor, used by one chunk at
+/// a time.
 class GpuLane {
  public:
-  static constexpr int kDefaultStreams = 3;
+  static constexpr int kDefaultStreams = 3;  ///< one each for uploads, kernels and downloads to overlap
+  /// Errc::invalid_argument for the CPU; Stream::create's error otherwise.
   static Result<std::unique_ptr<GpuLane>> create(const Device& gpu, int streams = kDefaultStreams);
 
   const Device& device() const noexcept { return device_; }
-  std::span<Stream> streams() noexcept { return streams_; }
-  Stream& stream(std::size_t i) noexcept { return streams_[i % streams_.size()]; }
+  std::span<Stream> streams() noexcept { return streams_; }  ///< the lane's streams, on its device
+  Stream& stream(std::size_t i) noexcept { return streams_[i % streams_.size()]; }  ///< stream i modulo their number
 
-  // GPU implementations that time their phases report them here; they show in ExecStats.
+  /// GPU implementations that time their phases report them here; they show in ExecStats.
   void report_phases(const PhaseTimes& t) noexcept {
     phases_.h2d += t.h2d;
     phases_.compute += t.compute;
     phases_.d2h += t.d2h;
   }
+  /// The phases reported so far, which are reset.
   PhaseTimes take_phases() noexcept { return std::exchange(phases_, PhaseTimes{}); }
 
  private:

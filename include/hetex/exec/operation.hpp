@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// An operation: one implementation per backend for a batch of items. The CPU implementation is
-// required (it is also where failed GPU work lands, and what a simulated GPU runs); the CUDA one
-// is optional.
-//
-//   Operation<ZipBatch<float>, float> add("vector_add",
-//       [](const ZipBatch<float>& in, std::span<float> out) { ...; return Status{}; });
-//   add.with_gpu([](GpuLane& lane, const ZipBatch<float>& in, std::span<float> out) { ... });
-//
-// The CPU function is called on disjoint chunks from several threads at once, one thread per
-// chunk, so it must be safe to call concurrently and should not start parallel work of its own.
-// The GPU function gets host-resident input and output and returns once `out` is filled.
+/// @file
+/// An operation: one implementation per backend for a batch of items. The CPU implementation is
+/// required (it is also where failed GPU work lands, and what a simulated GPU runs); the CUDA one
+/// is optional.
+///
+/// @code
+/// Operation<ZipBatch<float>, float> add("vector_add",
+///     [](const ZipBatch<float>& in, std::span<float> out) { ...; return Status{}; });
+/// add.with_gpu([](GpuLane& lane, const ZipBatch<float>& in, std::span<float> out) { ... });
+/// @endcode
+///
+/// The CPU function is called on disjoint chunks from several threads at once, one thread per
+/// chunk, so it must be safe to call concurrently and should not start parallel work of its own.
+/// The GPU function gets host-resident input and output and returns once `out` is filled.
 
 #include <functional>
 #include <span>
@@ -24,8 +27,8 @@
 namespace hetex {
 
 struct OperationOptions {
-  std::size_t cpu_grain = 4096;          // items per CPU task
-  std::size_t gpu_min_chunk = 1u << 16;  // fewest items worth a GPU call when splitting a batch
+  std::size_t cpu_grain = 4096;          ///< items per CPU task
+  std::size_t gpu_min_chunk = 1u << 16;  ///< fewest items worth a GPU call when splitting a batch
 };
 
 namespace detail {
@@ -50,9 +53,9 @@ class Operation {
   using output_type = Out;
   using CpuFn = std::function<Status(const In&, std::span<Out>)>;
   using GpuFn = std::function<Status(GpuLane&, const In&, std::span<Out>)>;
-  // Names the cost class of a batch when the cost per item depends on more than the item count
-  // (SHA-256 of 1 KiB messages costs 16x that of 64-byte ones): the scheduler models each class
-  // apart, so what it learned on one does not misroute or mis-split the other.
+  /// Names the cost class of a batch when the cost per item depends on more than the item count
+  /// (SHA-256 of 1 KiB messages costs 16x that of 64-byte ones): the scheduler models each class
+  /// apart, so what it learned on one does not misroute or mis-split the other.
   using CostClassFn = std::function<std::string(const In&)>;
 
   Operation(std::string name, CpuFn cpu, OperationOptions options = {}) : cpu_(std::move(cpu)) {
@@ -73,7 +76,7 @@ class Operation {
   }
 
   const std::string& name() const noexcept { return info_.name; }
-  // "name" or "name/class" for this input.
+  /// "name" or "name/class" for this input.
   std::string cost_key(const In& in) const {
     if (!cost_class_) return info_.name;
     auto c = cost_class_(in);
@@ -83,7 +86,7 @@ class Operation {
   const detail::OpInfo& info() const noexcept { return info_; }
 
   Status run_cpu(const In& in, std::span<Out> out) const { return detail::call_guarded(info_.name, cpu_, in, out); }
-  // On the lane's device, with the implementation for its kind.
+  /// On the lane's device, with the implementation for its kind.
   Status run_gpu(GpuLane& lane, const In& in, std::span<Out> out) const {
     if (lane.device().kind() == DeviceKind::sim)
       return detail::run_host_kernel(lane.stream(0).impl(), in.size(), [&] { return run_cpu(in, out); });

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Reads a transactions file in blocks: consecutive groups of block_size lines (the last block may
-// be shorter). The text is kept, because a transaction's id is the hash of its line.
+/// @file
+/// Reads a transactions file in blocks: consecutive groups of block_size lines (the last block may
+/// be shorter). The text is kept, because a transaction's id is the hash of its line.
 
 #include <cstdint>
 #include <cstdio>
@@ -17,11 +18,12 @@
 
 namespace hetex::ledger {
 
+/// One block of a transactions file, as text: its lines, not parsed yet.
 struct RawBlock {
-  std::uint64_t height = 0;            // 1 for the file's first block
-  std::uint64_t first_line = 0;        // the file's line number (1-based) of the block's first line
-  std::string text;                    // the lines end to end, without their newlines (or a trailing '\r')
-  std::vector<std::uint64_t> offsets;  // line i is text[offsets[i], offsets[i + 1])
+  std::uint64_t height = 0;            ///< 1 for the file's first block
+  std::uint64_t first_line = 0;        ///< the file's line number (1-based) of the block's first line
+  std::string text;                    ///< the lines end to end, without their newlines (or a trailing carriage return)
+  std::vector<std::uint64_t> offsets;  ///< line i is text[offsets[i], offsets[i + 1])
 
   std::size_t size() const noexcept { return offsets.empty() ? 0 : offsets.size() - 1; }
   std::string_view line(std::size_t i) const noexcept {
@@ -32,26 +34,28 @@ struct RawBlock {
   }
 };
 
+/// Reads a transactions file block by block (see the file's description), with bounded memory.
+/// Move-only; one thread at a time.
 class BlockReader {
  public:
-  // Lines longer than this are not transactions (a valid line has at most 298 characters); the
-  // reader stops there rather than buffer without bound.
+  /// Lines longer than this are not transactions (a valid line has at most 298 characters); the
+  /// reader stops there rather than buffer without bound.
   static constexpr std::size_t kMaxLine = 4096;
 
-  // "-" reads standard input.
+  /// "-" reads standard input.
   static Result<BlockReader> open(const std::filesystem::path& file, std::size_t block_size);
   BlockReader(BlockReader&&) noexcept;
   BlockReader& operator=(BlockReader&&) noexcept;
   ~BlockReader();
 
-  // The next block; nullopt at the end of the input.
+  /// The next block; nullopt at the end of the input.
   Result<std::optional<RawBlock>> next();
-  // Passes over up to `blocks` blocks without keeping them; how many there were.
+  /// Passes over up to `blocks` blocks without keeping them; how many there were.
   Result<std::uint64_t> skip(std::uint64_t blocks);
 
  private:
   BlockReader() = default;
-  // Appends the next line (without newline) to *out when out is not null; false at the end.
+  /// Appends the next line (without newline) to *out when out is not null; false at the end.
   Result<bool> read_line(std::string* out);
 
   std::FILE* file_ = nullptr;

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Transfers as the parallel executor's Program, the account state they run against, and the
-// one-by-one reference that defines what applying a transfer means.
+/// @file
+/// Transfers as the parallel executor's Program, the account state they run against, and the
+/// one-by-one reference that defines what applying a transfer means.
 
 #include <cstddef>
 #include <optional>
@@ -16,16 +17,16 @@
 
 namespace hetex::ledger {
 
-// A transfer with its signature's verdict (from the verification stage).
+/// A transfer with its signature's verdict (from the verification stage).
 struct VerifiedTransfer {
   Transfer transfer;
   bool signature_valid = false;
 };
 
-// The rules, in order: a bad signature, a sender without an account, a nonce other than the
-// sender's, an amount above the sender's balance each reject the transfer (no state change);
-// otherwise the amount moves (the receiver's account is created if new; a transfer to oneself
-// moves nothing) and the sender's nonce goes up by one.
+/// The rules, in order: a bad signature, a sender without an account, a nonce other than the
+/// sender's, an amount above the sender's balance each reject the transfer (no state change);
+/// otherwise the amount moves (the receiver's account is created if new; a transfer to oneself
+/// moves nothing) and the sender's nonce goes up by one.
 struct TransferProgram {
   using Key = PublicKey;
   using KeyHash = ledger::KeyHash;
@@ -41,8 +42,8 @@ struct TransferProgram {
   TxStatus execute(const VerifiedTransfer& t, stm::Access<Key, Value>& a) const;
 };
 
-// Accounts in memory (the ledger keeps the whole state here; RocksDB holds the durable copy).
-// find() is safe from many threads while nothing modifies the state.
+/// Accounts in memory (the ledger keeps the whole state here; RocksDB holds the durable copy).
+/// find() is safe from many threads while nothing modifies the state.
 class AccountState {
  public:
   AccountState() = default;
@@ -57,14 +58,14 @@ class AccountState {
     return it == map_.end() ? nullptr : &it->second;
   }
   void set(const PublicKey& k, const Account& a) { map_[k] = a; }
-  // Sets keys[i] to *values[i] wherever values[i] holds one (keys distinct): existing accounts on
-  // every core, new ones after. found[i], when given, is find(keys[i]) as of before (what the
-  // executor saw), which spares a second lookup.
+  /// Sets keys[i] to *values[i] wherever values[i] holds one (keys distinct): existing accounts on
+  /// every core, new ones after. found[i], when given, is find(keys[i]) as of before (what the
+  /// executor saw), which spares a second lookup.
   void apply(std::span<const PublicKey> keys, std::span<const std::optional<Account>> values,
              std::span<const Account* const> found = {});
   std::size_t size() const noexcept { return map_.size(); }
   void reserve(std::size_t n) { map_.reserve(n); }
-  // Every account, sorted by key.
+  /// Every account, sorted by key.
   std::vector<std::pair<PublicKey, Account>> sorted() const;
 
   friend bool operator==(const AccountState& a, const AccountState& b) { return a.map_ == b.map_; }
@@ -73,7 +74,7 @@ class AccountState {
   std::unordered_map<PublicKey, Account, KeyHash, KeyEqual> map_;
 };
 
-// The reference: applies txs one by one to state, in order; one status per transfer.
+/// The reference: applies txs one by one to state, in order; one status per transfer.
 std::vector<TxStatus> apply_in_order(AccountState& state, std::span<const VerifiedTransfer> txs);
 
 }  // namespace hetex::ledger

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Typed RAII buffers. Sizes are in elements; memory is aligned to at least 256 bytes; buffers
-// are move-only; allocation failure is an out_of_memory Error, never an exception or abort.
-//
-//   DeviceBuffer<T>   GPU memory
-//   PinnedBuffer<T>   page-locked host memory (fast, asynchronous DMA)
-//   MappedBuffer<T>   page-locked host memory the GPU reads and writes in place (zero copy)
-//   ManagedBuffer<T>  unified memory, migrated on demand
-//
-// Mapped and managed memory is reachable from both sides, so hetex guards it: host access
-// (host()) is refused while device work that uses the buffer is in flight, and device work is
-// refused while a HostAccess is alive. host_wait() waits instead of refusing.
+/// @file
+/// Typed RAII buffers. Sizes are in elements; memory is aligned to at least 256 bytes; buffers
+/// are move-only; allocation failure is an out_of_memory Error, never an exception or abort.
+///
+/// @code
+/// DeviceBuffer<T>   GPU memory
+/// PinnedBuffer<T>   page-locked host memory (fast, asynchronous DMA)
+/// MappedBuffer<T>   page-locked host memory the GPU reads and writes in place (zero copy)
+/// ManagedBuffer<T>  unified memory, migrated on demand
+/// @endcode
+///
+/// Mapped and managed memory is reachable from both sides, so hetex guards it: host access
+/// (host()) is refused while device work that uses the buffer is in flight, and device work is
+/// refused while a HostAccess is alive. host_wait() waits instead of refusing.
 
 #include <cstddef>
 #include <cstdint>
@@ -29,7 +32,7 @@
 
 namespace hetex {
 
-inline constexpr std::size_t kBufferAlignment = 256;
+inline constexpr std::size_t kBufferAlignment = 256;  ///< every buffer's alignment, in bytes
 
 namespace detail {
 
@@ -118,7 +121,7 @@ struct BufferAccess;
 
 }  // namespace detail
 
-// Host access to a mapped or managed buffer; device work on the buffer is refused while alive.
+/// Host access to a mapped or managed buffer; device work on the buffer is refused while alive.
 template <class T>
 class HostAccess {
  public:
@@ -128,8 +131,8 @@ class HostAccess {
   ~HostAccess() {
     if (alloc_) alloc_->end_host();
   }
-  std::span<T> span() const noexcept { return {data(), n_}; }
-  // Null for a moved-from or empty buffer.
+  std::span<T> span() const noexcept { return {data(), n_}; }  ///< the buffer's elements on the host
+  /// Null for a moved-from or empty buffer.
   T* data() const noexcept { return alloc_ ? static_cast<T*>(alloc_->host_ptr()) : nullptr; }
   std::size_t size() const noexcept { return n_; }
   T& operator[](std::size_t i) const noexcept { return data()[i]; }
@@ -141,6 +144,10 @@ class HostAccess {
   std::size_t n_;
 };
 
+/// A typed, move-only, RAII buffer of `count` elements of memory kind K (see the file's
+/// description); the aliases below name the kinds. Dropping it frees the memory (a pool's memory goes
+/// back to its pool). A buffer a device fault has lost reports lost() and refuses further device use
+/// with Errc::device_lost. Not thread-safe: one owner at a time.
 template <DeviceCopyable T, MemoryKind K>
 class Buffer {
   static_assert(K != MemoryKind::host, "use std::vector for ordinary host memory");
@@ -155,7 +162,9 @@ class Buffer {
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 
-  // Device, mapped and managed buffers live on a GPU: `device` must be one.
+  /// Device, mapped and managed buffers live on a GPU: `device` must be one.
+  /// Errc::unavailable when it is the CPU, Errc::out_of_memory when the device has no room,
+  /// Errc::invalid_argument for a count too large to address.
   static Result<Buffer> allocate(const Device& device, std::size_t count) requires(K != MemoryKind::pinned) {
     if (!device.is_gpu())
       return Error(Errc::unavailable, std::string(to_string(K)) + " buffers need a GPU, and " +
@@ -163,8 +172,9 @@ class Buffer {
                                           " is the CPU; use PinnedBuffer or std::vector for host memory");
     return make(device.backend_ptr(), count);
   }
-  // Page-locked when a GPU is present (registered with every GPU); plain aligned host memory
-  // on a machine without one, so host code works the same.
+  /// Page-locked when a GPU is present (registered with every GPU); plain aligned host memory
+  /// on a machine without one, so host code works the same.
+  /// Errc::out_of_memory when the host cannot provide (or register) the memory.
   static Result<Buffer> allocate(std::size_t count) requires(K == MemoryKind::pinned) {
     return make(detail::gpu_for_pinned(), count);
   }
@@ -172,18 +182,20 @@ class Buffer {
   std::size_t size() const noexcept { return n_; }
   std::size_t size_bytes() const noexcept { return n_ * sizeof(T); }
   bool empty() const noexcept { return n_ == 0; }
-  // -1 for pinned memory (usable with any GPU).
+  /// -1 for pinned memory (usable with any GPU).
   int device_index() const noexcept { return alloc_ ? alloc_->device_index() : -1; }
+  /// A fault retired the device since allocation: the memory is gone.
   bool lost() const noexcept { return alloc_ && alloc_->lost(); }
+  /// Host memory the GPU can DMA from directly.
   bool page_locked() const noexcept { return alloc_ && alloc_->page_locked(); }
 
-  // Views carry the address the consumer uses: device address for device and mapped memory.
+  /// Views carry the address the consumer uses: device address for device and mapped memory.
   ReadView<T> view() const noexcept { return {ptr(), n_, K, device_index(), alloc_.get()}; }
   ReadWriteView<T> view() noexcept { return {ptr(), n_, K, device_index(), alloc_.get()}; }
-  ReadView<T> read() const noexcept { return view(); }
-  WriteView<T> write() noexcept { return view(); }
+  ReadView<T> read() const noexcept { return view(); }  ///< the buffer as input to a transfer or kernel
+  WriteView<T> write() noexcept { return view(); }  ///< the buffer as output: its old contents need not be copied in
 
-  // Pinned memory belongs to the host alone: plain span access.
+  /// Pinned memory belongs to the host alone: plain span access.
   std::span<T> span() noexcept requires(K == MemoryKind::pinned) {
     return {static_cast<T*>(alloc_ ? alloc_->host_ptr() : nullptr), n_};
   }
@@ -191,17 +203,17 @@ class Buffer {
     return {static_cast<const T*>(alloc_ ? alloc_->host_ptr() : nullptr), n_};
   }
 
-  // Mapped and managed memory: host access, refused (Errc::busy) while device work that uses
-  // the buffer is in flight.
+  /// Mapped and managed memory: host access, refused (Errc::busy) while device work that uses
+  /// the buffer is in flight.
   Result<HostAccess<T>> host() requires(K == MemoryKind::mapped || K == MemoryKind::managed) {
     return host_access(false);
   }
-  // The same, but waits for that device work instead of refusing.
+  /// The same, but waits for that device work instead of refusing.
   Result<HostAccess<T>> host_wait() requires(K == MemoryKind::mapped || K == MemoryKind::managed) {
     return host_access(true);
   }
 
-  // For hetex's own layers.
+  /// For hetex's own layers.
   const std::shared_ptr<detail::Allocation>& allocation() const noexcept { return alloc_; }
 
  private:
@@ -251,12 +263,13 @@ struct BufferAccess {
 }  // namespace detail
 
 template <class T>
-using DeviceBuffer = Buffer<T, MemoryKind::device>;
+using DeviceBuffer = Buffer<T, MemoryKind::device>;  ///< GPU memory
+/// Page-locked host memory (plain aligned host memory without a GPU).
 template <class T>
 using PinnedBuffer = Buffer<T, MemoryKind::pinned>;
 template <class T>
-using MappedBuffer = Buffer<T, MemoryKind::mapped>;
+using MappedBuffer = Buffer<T, MemoryKind::mapped>;  ///< page-locked host memory the GPU reads and writes in place
 template <class T>
-using ManagedBuffer = Buffer<T, MemoryKind::managed>;
+using ManagedBuffer = Buffer<T, MemoryKind::managed>;  ///< unified memory, migrated on demand
 
 }  // namespace hetex

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// The three metric kinds as cheap handles. A handle points at a cell owned by its Registry and
-// stays valid for the registry's life; copying one is copying a pointer. Updates are lock-free
-// (relaxed atomics): take the handle once, outside the hot loop, then inc/set/observe freely from
-// any thread.
+/// @file
+/// The three metric kinds as cheap handles. A handle points at a cell owned by its Registry and
+/// stays valid for the registry's life; copying one is copying a pointer. Updates are lock-free
+/// (relaxed atomics): take the handle once, outside the hot loop, then inc/set/observe freely from
+/// any thread.
 
 #include <algorithm>
 #include <atomic>
@@ -45,10 +46,11 @@ struct alignas(64) HistogramCell {
 
 }  // namespace detail
 
-// Monotonic. Negative, zero and NaN increments are ignored (a counter that goes down would read
-// as a reset to Prometheus' rate()); use a Gauge for values that fall.
+/// Monotonic. Negative, zero and NaN increments are ignored (a counter that goes down would read
+/// as a reset to Prometheus' rate()); use a Gauge for values that fall.
 class Counter {
  public:
+  /// Adds v (> 0); lock-free, from any thread.
   void inc(double v = 1.0) noexcept {
     if (!(v > 0)) return;
     if (v < 0x1p63) {
@@ -60,6 +62,7 @@ class Counter {
     }
     cell_->fraction.fetch_add(v, std::memory_order_relaxed);
   }
+  /// The total so far.
   double value() const noexcept {
     return static_cast<double>(cell_->whole.load(std::memory_order_relaxed)) +
            cell_->fraction.load(std::memory_order_relaxed);
@@ -73,11 +76,12 @@ class Counter {
   detail::CounterCell* cell_;
 };
 
+/// A value that goes up and down. Updates are lock-free, from any thread.
 class Gauge {
  public:
-  void set(double v) noexcept { cell_->value.store(v, std::memory_order_relaxed); }
+  void set(double v) noexcept { cell_->value.store(v, std::memory_order_relaxed); }  ///< replaces the value
   void inc(double v = 1.0) noexcept { cell_->value.fetch_add(v, std::memory_order_relaxed); }
-  void dec(double v = 1.0) noexcept { cell_->value.fetch_sub(v, std::memory_order_relaxed); }
+  void dec(double v = 1.0) noexcept { cell_->value.fetch_sub(v, std::memory_order_relaxed); }  ///< subtracts v
   double value() const noexcept { return cell_->value.load(std::memory_order_relaxed); }
 
  private:
@@ -88,10 +92,12 @@ class Gauge {
   detail::GaugeCell* cell_;
 };
 
-// Buckets are cumulative in the exposition: bucket le=b counts observations <= b, +Inf counts
-// them all. NaN observations are ignored: one would turn _sum into NaN for good.
+/// Buckets are cumulative in the exposition: bucket le=b counts observations <= b, +Inf counts
+/// them all. NaN observations are ignored: one would turn _sum into NaN for good.
 class Histogram {
  public:
+  /// Counts v in the first bucket whose bound is >= v, and adds it to the sum; NaN is ignored.
+  /// Lock-free, from any thread.
   void observe(double v) noexcept {
     if (v != v) return;
     const auto& b = *cell_->bounds;
@@ -99,11 +105,14 @@ class Histogram {
     cell_->counts[i].fetch_add(1, std::memory_order_relaxed);
     cell_->sum.fetch_add(v, std::memory_order_relaxed);
   }
+  /// The buckets' upper bounds, without +Inf.
   const std::vector<double>& bounds() const noexcept { return *cell_->bounds; }
-  // Observations so far, and per-bucket cumulative counts (bounds().size() + 1 entries, the
-  // last one for +Inf). Not an atomic snapshot while other threads observe.
+  /// Observations so far, and per-bucket cumulative counts (bounds().size() + 1 entries, the
+  /// last one for +Inf). Not an atomic snapshot while other threads observe.
   std::uint64_t count() const noexcept;
+  /// The sum of the observed values.
   double sum() const noexcept { return cell_->sum.load(std::memory_order_relaxed); }
+  /// Per bucket, observations <= its bound, then the total (+Inf).
   std::vector<std::uint64_t> cumulative_counts() const;
 
  private:
@@ -114,16 +123,16 @@ class Histogram {
   detail::HistogramCell* cell_;
 };
 
-// Bucket helpers. Each checks its arguments (count >= 1, start > 0, factor > 1, width > 0,
-// finite results) and returns invalid_argument otherwise.
-// start, start*factor, ..., start*factor^(count-1)
+/// Bucket helpers. Each checks its arguments (count >= 1, start > 0, factor > 1, width > 0,
+/// finite results) and returns invalid_argument otherwise.
+/// start, start*factor, ..., start*factor^(count-1)
 Result<std::vector<double>> exponential_buckets(double start, double factor, std::size_t count);
-// count bounds from min to max inclusive, evenly spaced on a log scale
+/// count bounds from min to max inclusive, evenly spaced on a log scale
 Result<std::vector<double>> exponential_buckets_range(double min, double max, std::size_t count);
-// start, start+width, ..., start+width*(count-1)
+/// start, start+width, ..., start+width*(count-1)
 Result<std::vector<double>> linear_buckets(double start, double width, std::size_t count);
-// Latency in seconds, 1 µs to 10 s in 1-2-5 steps (22 buckets): exact decimal bounds that read
-// well in dashboards, fine enough for both a CPU hash call and a GPU batch.
+/// Latency in seconds, 1 µs to 10 s in 1-2-5 steps (22 buckets): exact decimal bounds that read
+/// well in dashboards, fine enough for both a CPU hash call and a GPU batch.
 std::vector<double> latency_buckets_seconds();
 
 }  // namespace hetex::metrics

@@ -1,43 +1,47 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Fused data-parallel pipelines: a source, any number of map and filter stages, and one terminal
-// that runs the whole chain as ONE pass over the data.
-//
-//   std::vector<float> v = ...;
-//   float s = hetex::pipeline(v).map([](float x) { return x * x; })
-//                               .filter([](float x) { return x < 1e3f; })
-//                               .sum().value();
-//
-// Nothing runs until a terminal: reduce(init, op), sum(), count(), min(), max(), scan(op),
-// exclusive_scan(init, op), collect(), collect_into(out) or for_each(f). Each returns Result<...>:
-// GPU work can fail (out of memory, a lost device) and that comes back as a value.
-//
-// Where it runs:
-//   - host sources (spans, vectors) and counting ranges run on the CPU, with TBB, unless told
-//     otherwise: .on(device) pins a device; .on(scheduler) lets the scheduler's cost model pick
-//     the faster device for this pipeline and size (it learns from every run);
-//   - device-buffer sources run on their GPU.
-// On the GPU map/filter/reduce is one CUB reduction over a fused transform iterator, and
-// filter→collect is one CUB selection (single-pass, decoupled look-back).
-//
-// GPU execution needs the user's functions to be device code: write them as
-// `[] __host__ __device__ (float x) { ... }` and compile the file with nvcc (a .cu file; hetex's
-// CMake passes --extended-lambda). A function object works when its operator() is
-// __host__ __device__ and it declares `using hetex_device_callable = void;`. In a file compiled
-// without nvcc the same code runs on the CPU; a device-buffer source, which cannot, is a
-// compile-time error there, as is a host-only function reaching a device-buffer source.
-//
-// Semantics:
-//   - reduce(init, op): init op x0 op x1 ...; op must be associative (the order of combination is
-//     unspecified, so float results differ from a sequential loop by rounding); init is used once.
-//   - sum() = reduce(T{}, +); count() counts the survivors of the filters.
-//   - min()/max(): std::nullopt when no element survives; NaN propagates (a NaN anywhere gives
-//     NaN), on the CPU and GPU alike, so the result never depends on the order of combination.
-//   - scan(op) is inclusive, exclusive_scan(init, op) exclusive, over the elements that survive.
-//   - collect(): a std::vector for host sources and counting ranges (wherever they ran), a
-//     DeviceBuffer for device sources.
-//   - for_each(f): f(x) for every surviving element, in no particular order and concurrently.
-//   - Element types are default-constructible and trivially copyable (they cross to devices).
+/// @file
+/// Fused data-parallel pipelines: a source, any number of map and filter stages, and one terminal
+/// that runs the whole chain as ONE pass over the data.
+///
+/// @code
+/// std::vector<float> v = ...;
+/// float s = hetex::pipeline(v).map([](float x) { return x * x; })
+///                             .filter([](float x) { return x < 1e3f; })
+///                             .sum().value();
+/// @endcode
+///
+/// Nothing runs until a terminal: reduce(init, op), sum(), count(), min(), max(), scan(op),
+/// exclusive_scan(init, op), collect(), collect_into(out) or for_each(f). Each returns `Result<...>`:
+/// GPU work can fail (out of memory, a lost device) and that comes back as a value.
+///
+/// Where it runs:
+/// - host sources (spans, vectors) and counting ranges run on the CPU, with TBB, unless told
+///   otherwise: .on(device) pins a device; .on(scheduler) lets the scheduler's cost model pick
+///   the faster device for this pipeline and size (it learns from every run);
+/// - device-buffer sources run on their GPU.
+///
+/// On the GPU map/filter/reduce is one CUB reduction over a fused transform iterator, and
+/// filter→collect is one CUB selection (single-pass, decoupled look-back).
+///
+/// GPU execution needs the user's functions to be device code: write them as
+/// `[] __host__ __device__ (float x) { ... }` and compile the file with nvcc (a .cu file; hetex's
+/// CMake passes --extended-lambda). A function object works when its operator() is
+/// `__host__ __device__` and it declares `using hetex_device_callable = void;`. In a file compiled
+/// without nvcc the same code runs on the CPU; a device-buffer source, which cannot, is a
+/// compile-time error there, as is a host-only function reaching a device-buffer source.
+///
+/// Semantics:
+/// - reduce(init, op): init op x0 op x1 ...; op must be associative (the order of combination is
+///   unspecified, so float results differ from a sequential loop by rounding); init is used once.
+/// - sum() = reduce(T{}, +); count() counts the survivors of the filters.
+/// - min()/max(): std::nullopt when no element survives; NaN propagates (a NaN anywhere gives
+///   NaN), on the CPU and GPU alike, so the result never depends on the order of combination.
+/// - scan(op) is inclusive, exclusive_scan(init, op) exclusive, over the elements that survive.
+/// - collect(): a std::vector for host sources and counting ranges (wherever they ran), a
+///   DeviceBuffer for device sources.
+/// - for_each(f): f(x) for every surviving element, in no particular order and concurrently.
+/// - Element types are default-constructible and trivially copyable (they cross to devices).
 
 #include <algorithm>
 #include <chrono>
@@ -105,9 +109,9 @@ template <class T>
 struct is_std_function_object<std::logical_or<T>> : std::true_type {};
 }  // namespace detail
 
-// Whether F can be called in device code: an nvcc extended __host__ __device__ lambda, a standard
-// arithmetic function object (constexpr, so device-callable under --expt-relaxed-constexpr), or a
-// function object that says so with `using hetex_device_callable = void;`.
+/// Whether F can be called in device code: an nvcc extended `__host__ __device__` lambda, a standard
+/// arithmetic function object (constexpr, so device-callable under --expt-relaxed-constexpr), or a
+/// function object that says so with `using hetex_device_callable = void;`.
 template <class F>
 inline constexpr bool is_device_callable_v =
 #if defined(__CUDACC__)
@@ -115,13 +119,14 @@ inline constexpr bool is_device_callable_v =
 #endif
     detail::declares_device_callable<F>::value || detail::is_std_function_object<F>::value;
 
-// The integers [first, last), generated on the fly: no memory is read.
+/// The integers [first, last), generated on the fly: no memory is read.
 template <class I>
-struct CountingRange {
+struct CountingRange {  ///< see counting()
   static_assert(std::is_integral_v<I>, "counting ranges are of integers");
   I first{};
   I last{};
 };
+/// The integers [first, last) as a pipeline source (empty when last < first).
 template <class I>
 CountingRange<I> counting(I first, I last) {
   return {first, last < first ? first : last};
@@ -481,12 +486,16 @@ template <class Src, class Chain>
 class Pipeline;
 
 #if defined(__CUDACC__)
-// The GPU half of the terminals, defined in pipeline_gpu.cuh (included at the end of this header
-// under nvcc).
+/// The GPU half of the terminals, defined in pipeline_gpu.cuh (included at the end of this header
+/// under nvcc).
 template <class Src, class Chain>
 struct PipelineGpuRun;
 #endif
 
+/// A source and a fused chain of map and filter stages (see the file's description). A cheap value:
+/// each stage returns a new pipeline, and nothing runs until a terminal. It borrows its source,
+/// which must outlive the terminal's run. The terminals return the device's error
+/// (Errc::out_of_memory, Errc::kernel_fault, Errc::device_lost) when GPU work fails.
 template <class Src, class Chain>
 class Pipeline {
   using M = decltype(std::declval<const Chain&>()(std::declval<const Src&>().at(0)));
@@ -502,45 +511,47 @@ class Pipeline {
 #else
   static constexpr bool compiled_by_nvcc = false;
 #endif
-  // What collect() and the scans give: results stay where the source lives.
+  /// What collect() and the scans give: results stay where the source lives.
   using sequence_type = std::conditional_t<device_source, DeviceBuffer<value_type>, std::vector<value_type>>;
   static_assert(std::is_default_constructible_v<value_type> && std::is_trivially_copyable_v<value_type>,
                 "pipeline elements must be default-constructible and trivially copyable");
 
   Pipeline(Src src, Chain chain) : src_(src), chain_(std::move(chain)) {}
 
+  /// Adds a stage: each element x becomes f(x).
   template <class F>
   auto map(F f) const {
     using Next = hetex::detail::MapStage<Chain, F>;
     return rewrap<Next>(Next{chain_, std::move(f)});
   }
+  /// Adds a stage: only the elements with p(x) true go on.
   template <class P>
   auto filter(P p) const {
     using Next = hetex::detail::FilterStage<Chain, P>;
     return rewrap<Next>(Next{chain_, std::move(p)});
   }
 
-  // Run on this device (the CPU or a GPU). Device sources run on their own GPU whatever this says.
+  /// Run on this device (the CPU or a GPU). Device sources run on their own GPU whatever this says.
   Pipeline on(const Device& device) const {
     Pipeline p = *this;
     p.where_ = device;
     return p;
   }
-  // Let the scheduler's cost model pick the device for each run (host sources and counting ranges).
+  /// Let the scheduler's cost model pick the device for each run (host sources and counting ranges).
   Pipeline on(Scheduler& scheduler) const {
     Pipeline p = *this;
     p.where_ = &scheduler;
     return p;
   }
-  // The GPU work of this pipeline goes on `stream` (which must be on the GPU it runs on), so that
-  // it is ordered with the caller's other work there. The stream must outlive the call.
+  /// The GPU work of this pipeline goes on `stream` (which must be on the GPU it runs on), so that
+  /// it is ordered with the caller's other work there. The stream must outlive the call.
   Pipeline on(Stream& stream) const {
     Pipeline p = *this;
     p.stream_ = &stream;
     return p;
   }
 
-  // The scheduler's cost-model key for this pipeline's `terminal` ("sum", "collect", ...).
+  /// The scheduler's cost-model key for this pipeline's `terminal` ("sum", "collect", ...).
   static std::string cost_key(const char* terminal) {
     // Not typeid: nvcc's host pass cannot take it of a type holding an extended lambda.
     return hetex::detail::pipeline_key(__PRETTY_FUNCTION__, terminal);
@@ -553,6 +564,7 @@ class Pipeline {
 
   // ------------------------------------------------------------------------------- terminals
 
+  /// init op x0 op x1 ...; op must be associative (see the file's description).
   template <class Op>
   Result<value_type> reduce(value_type init, Op op) const {
     return run<Op>(
@@ -568,6 +580,7 @@ class Pipeline {
         [&](auto& gpu) { return gpu.reduce(init, op); });
   }
 
+  /// reduce(T{}, +).
   Result<value_type> sum() const {
     if (auto r = split_fold<value_type>(
             "sum", [](const Pipeline& part) { return part.sum(); },
@@ -583,6 +596,7 @@ class Pipeline {
         [&](auto& gpu) { return gpu.sum(); });
   }
 
+  /// The number of elements that survive the filters.
   Result<std::size_t> count() const {
     if constexpr (has_filter)
       if (auto r = split_fold<std::size_t>(
@@ -599,17 +613,19 @@ class Pipeline {
         [&](auto& gpu) { return gpu.count(); });
   }
 
+  /// The smallest surviving element; nullopt when none survives.
   Result<std::optional<value_type>> min() const { return extremum<true>("min"); }
+  /// The largest surviving element; nullopt when none survives.
   Result<std::optional<value_type>> max() const { return extremum<false>("max"); }
 
-  // Inclusive scan over the surviving elements: out[i] = x0 op ... op xi.
+  /// Inclusive scan over the surviving elements: out[i] = x0 op ... op xi.
   template <class Op>
   Result<sequence_type> scan(Op op) const {
     auto cpu = [&] { return scan_cpu(op, std::nullopt); };
     auto gpu = [&](auto& g) { return g.scan(op, std::optional<value_type>()); };
     return run_as<Op, sequence_type>("scan", cpu, gpu);
   }
-  // Exclusive scan: out[0] = init, out[i] = init op x0 op ... op x(i-1).
+  /// Exclusive scan: out[0] = init, out[i] = init op x0 op ... op x(i-1).
   template <class Op>
   Result<sequence_type> exclusive_scan(value_type init, Op op) const {
     auto cpu = [&] { return scan_cpu(op, std::optional<value_type>(init)); };
@@ -617,21 +633,21 @@ class Pipeline {
     return run_as<Op, sequence_type>("exclusive_scan", cpu, gpu);
   }
 
-  // The surviving elements in order: std::vector<T> for host and counting sources,
-  // DeviceBuffer<T> (sized to fit) for device sources.
+  /// The surviving elements in order: `std::vector<T>` for host and counting sources,
+  /// `DeviceBuffer<T>` (sized to fit) for device sources.
   Result<sequence_type> collect() const {
     auto cpu = [&] { return collect_cpu(); };
     auto gpu = [&](auto& g) { return g.collect(); };
     return run_as<void, sequence_type>("collect", cpu, gpu);
   }
-  // Device sources only: the surviving elements written into `out` (which needs room for every
-  // input element); returns how many there are. No allocation, one pass.
+  /// Device sources only: the surviving elements written into `out` (which needs room for every
+  /// input element); returns how many there are. No allocation, one pass.
   Result<std::size_t> collect_into(DeviceBuffer<value_type>& out) const requires(device_source) {
     return run<void>(
         "collect_into", [&]() -> std::size_t { return 0; }, [&](auto& gpu) { return gpu.collect_into(out); });
   }
 
-  // f(x) for every surviving element, concurrently and in no particular order.
+  /// f(x) for every surviving element, concurrently and in no particular order.
   template <class F>
   Status for_each(F f) const {
     auto done = run<F>(
@@ -649,8 +665,8 @@ class Pipeline {
   template <class S, class C>
   friend class Pipeline;
 
-  // Under a Split scheduler, a fold whose parts combine (sum, count, min, max) runs on the CPU
-  // and the GPUs at once, each over the share the cost model gives it; nullopt otherwise.
+  /// Under a Split scheduler, a fold whose parts combine (sum, count, min, max) runs on the CPU
+  /// and the GPUs at once, each over the share the cost model gives it; nullopt otherwise.
   template <class R, class Part, class Combine>
   std::optional<Result<R>> split_fold(const char* terminal, Part part, Combine combine) const {
     if constexpr (device_source || !compiled_by_nvcc || !gpu_capable<void>()) {
@@ -738,15 +754,15 @@ class Pipeline {
   }
   std::vector<value_type> collect_cpu() const { return hetex::detail::cpu_collect<value_type>(src_, chain_); }
 
-  // Whether this instantiation has a GPU path: compiled by nvcc with device-callable functions
-  // (Extra: the terminal's own function).
+  /// Whether this instantiation has a GPU path: compiled by nvcc with device-callable functions
+  /// (Extra: the terminal's own function).
   template <class Extra>
   static constexpr bool gpu_capable() {
     constexpr bool extra_ok = std::is_void_v<Extra> || is_device_callable_v<Extra>;
     return compiled_by_nvcc && hetex::detail::chain_device_callable_v<Chain> && extra_ok;
   }
 
-  // Runs the terminal where the placement says; `cpu()` returns the value, `gpu(runner)` a Result.
+  /// Runs the terminal where the placement says; `cpu()` returns the value, `gpu(runner)` a Result.
   template <class Extra, class Cpu, class Gpu>
   auto run(const char* terminal, Cpu&& cpu, Gpu&& gpu) const {
     return run_as<Extra, std::decay_t<decltype(cpu())>>(terminal, cpu, gpu);
@@ -805,6 +821,7 @@ class Pipeline {
 
 // --------------------------------------------------------------------------------- sources
 
+/// Host memory: the pipeline borrows `data`, which must outlive the terminal's run.
 template <class T>
 Pipeline<hetex::detail::HostSource<T>, hetex::detail::Identity> pipeline(std::span<const T> data) {
   return {{data.data(), data.size()}, {}};
@@ -817,7 +834,7 @@ template <class T, class A>
 Pipeline<hetex::detail::HostSource<T>, hetex::detail::Identity> pipeline(const std::vector<T, A>& data) {
   return {{data.data(), data.size()}, {}};
 }
-// The vector would die before the terminal runs: keep it in a variable.
+/// The vector would die before the terminal runs: keep it in a variable.
 template <class T, class A>
 void pipeline(std::vector<T, A>&& data) = delete;
 
@@ -826,7 +843,7 @@ Pipeline<hetex::detail::CountingSource<I>, hetex::detail::Identity> pipeline(Cou
   return {{r.first, static_cast<std::size_t>(r.last - r.first)}, {}};
 }
 
-// Device memory: the pipeline runs on that GPU (the file must be compiled by nvcc).
+/// Device memory: the pipeline runs on that GPU (the file must be compiled by nvcc).
 template <class T>
 Pipeline<hetex::detail::DeviceSource<T>, hetex::detail::Identity> pipeline(const DeviceBuffer<T>& data) {
   return {{data.view().data(), data.size(), data.device_index()}, {}};

@@ -1,29 +1,32 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Kernels compiled at run time (NVRTC), with typed launches and errors as values.
-//
-//   constexpr const char* src = R"(
-//     extern "C" __global__ void scale(const float* x, float* y, float a, unsigned long n) {
-//       unsigned long i = blockIdx.x * (unsigned long)blockDim.x + threadIdx.x;
-//       if (i < n) y[i] = a * x[i];
-//     })";
-//   auto k = hetex::rtc::compile<hetex::ReadView<float>, hetex::WriteView<float>, float, std::size_t>(src, "scale");
-//   if (!k) std::cerr << k.error().describe();   // compile_error: the NVRTC log, with line numbers
-//   auto done = k->launch(stream, {.grid = {blocks}, .block = {256}}, x.read(), y.write(), 2.0f, n);
-//
-// The parameter list is the kernel's: ReadView<T> is `const T*`, WriteView<T> and
-// ReadWriteView<T> are `T*`, anything else is passed by value. Launching with the wrong number or
-// kind of arguments (a ReadView where the kernel writes) does not compile; when every parameter
-// type has a device spelling (arithmetic types, or a TypeName specialization) the kernel's own
-// signature is checked against the list when it is compiled, and a mismatch is a compile_error.
-// Views must be on the stream's GPU (device, managed or mapped memory).
-//
-// `entry` is a name expression: a kernel name (extern "C" or not) or a template instance
-// ("scale<float>"). Compiled code is cached in memory and on disk, keyed by a hash of the source,
-// entry, options, architecture and NVRTC version: under $XDG_CACHE_HOME/hetex/kernels (or
-// ~/.cache/hetex/kernels). Compiling needs no GPU; launching loads the code through the CUDA
-// runtime (cudaLibraryLoadData), so nothing links the driver library. Without CUDA, compile()
-// returns Errc::unavailable.
+/// @file
+/// Kernels compiled at run time (NVRTC), with typed launches and errors as values.
+///
+/// @code
+/// constexpr const char* src = R"(
+///   extern "C" __global__ void scale(const float* x, float* y, float a, unsigned long n) {
+///     unsigned long i = blockIdx.x * (unsigned long)blockDim.x + threadIdx.x;
+///     if (i < n) y[i] = a * x[i];
+///   })";
+/// auto k = hetex::rtc::compile<hetex::ReadView<float>, hetex::WriteView<float>, float, std::size_t>(src, "scale");
+/// if (!k) std::cerr << k.error().describe();   // compile_error: the NVRTC log, with line numbers
+/// auto done = k->launch(stream, {.grid = {blocks}, .block = {256}}, x.read(), y.write(), 2.0f, n);
+/// @endcode
+///
+/// The parameter list is the kernel's: `ReadView<T>` is `const T*`, `WriteView<T>` and
+/// `ReadWriteView<T>` are `T*`, anything else is passed by value. Launching with the wrong number or
+/// kind of arguments (a ReadView where the kernel writes) does not compile; when every parameter
+/// type has a device spelling (arithmetic types, or a TypeName specialization) the kernel's own
+/// signature is checked against the list when it is compiled, and a mismatch is a compile_error.
+/// Views must be on the stream's GPU (device, managed or mapped memory).
+///
+/// `entry` is a name expression: a kernel name (extern "C" or not) or a template instance
+/// ("`scale<float>`"). Compiled code is cached in memory and on disk, keyed by a hash of the source,
+/// entry, options, architecture and NVRTC version: under $XDG_CACHE_HOME/hetex/kernels (or
+/// ~/.cache/hetex/kernels). Compiling needs no GPU; launching loads the code through the CUDA
+/// runtime (cudaLibraryLoadData), so nothing links the driver library. Without CUDA, compile()
+/// returns Errc::unavailable.
 
 #include <array>
 #include <cstddef>
@@ -44,38 +47,43 @@
 
 namespace hetex::rtc {
 
+/// How compile() builds a kernel and caches it.
 struct Options {
-  std::vector<std::string> flags;  // extra NVRTC options: "-DWIDTH=4", "--use_fast_math", "-I/path"
-  // "sm_90"; unset: the architecture of `device` when given, else of the first GPU, else sm_90.
+  std::vector<std::string> flags;  ///< extra NVRTC options: "-DWIDTH=4", "--use_fast_math", "-I/path"
+  /// "sm_90"; unset: the architecture of `device` when given, else of the first GPU, else sm_90.
   std::optional<std::string> arch;
-  std::optional<Device> device;
-  bool disk_cache = true;
-  std::optional<std::filesystem::path> cache_dir;  // unset: the default above
-  std::string program_name = "kernel.cu";          // the file name the log's lines refer to
+  std::optional<Device> device;                    ///< the GPU the kernel is for (its architecture, unless arch is set)
+  bool disk_cache = true;                          ///< keep compiled code on disk across processes
+  std::optional<std::filesystem::path> cache_dir;  ///< unset: the default above
+  std::string program_name = "kernel.cu";          ///< the file name the log's lines refer to
 };
 
+/// A grid or block size, as CUDA's dim3.
 struct Dim3 {
   std::uint32_t x = 1, y = 1, z = 1;
 };
+/// A launch configuration: grid and block sizes and dynamic shared memory in bytes.
 struct LaunchShape {
   Dim3 grid;
   Dim3 block;
   std::size_t shared_bytes = 0;
 };
 
+/// How compile() requests were served, since the process started.
 struct CacheStats {
   std::uint64_t memory_hits = 0;
   std::uint64_t disk_hits = 0;
   std::uint64_t compiles = 0;
 };
-CacheStats cache_stats();
-// Forgets compiled kernels held in memory (handles already returned stay valid).
+CacheStats cache_stats();  ///< process-wide; thread-safe
+/// Forgets compiled kernels held in memory (handles already returned stay valid).
 void clear_memory_cache();
-std::filesystem::path default_cache_dir();
+std::filesystem::path default_cache_dir();  ///< $XDG_CACHE_HOME/hetex/kernels, or ~/.cache/hetex/kernels
 
-// The CUDA C++ spelling of a parameter type, for the signature check. Specialize it for your own
-// structs (with the same layout in the kernel's source): struct TypeName<Particle> { static
-// constexpr const char* value = "Particle"; };
+/// The CUDA C++ spelling of a parameter type, for the signature check. Specialize it for your own
+/// structs (with the same layout in the kernel's source):
+/// `struct TypeName<Particle> { static constexpr const char* value = "Particle"; };`
+/// (HETEX_RTC_TYPE_NAME(Particle) writes that).
 template <class T>
 struct TypeName {
   static constexpr const char* value = nullptr;
@@ -180,12 +188,14 @@ void* arg_slot(T& x, void*& pointer) {
 
 }  // namespace detail
 
+/// A compiled kernel with the parameter list `Params` (see the file's description). Cheap to copy:
+/// copies share the compiled code.
 template <class... Params>
 class Kernel {
  public:
   explicit Kernel(std::shared_ptr<detail::CompiledKernel> k) : k_(std::move(k)) {}
 
-  // Enqueues the kernel on `stream`; a launch error or a fault in it is the future's error.
+  /// Enqueues the kernel on `stream`; a launch error or a fault in it is the future's error.
   Future<void> launch(Stream& stream, const LaunchShape& shape, typename detail::Param<Params>::arg... args) const {
     const int device = stream.device().id().index;
     {
@@ -212,14 +222,14 @@ class Kernel {
     return f;
   }
 
-  // The kernel's mangled name, as the loader looks it up.
+  /// The kernel's mangled name, as the loader looks it up.
   const std::string& lowered_name() const { return detail::lowered_name(*k_); }
 
  private:
   std::shared_ptr<detail::CompiledKernel> k_;
 };
 
-// Compiles `source` and finds `entry` in it. Params: the kernel's parameters, as above.
+/// Compiles `source` and finds `entry` in it. Params: the kernel's parameters, as above.
 template <class... Params>
 Result<Kernel<Params...>> compile(std::string_view source, std::string_view entry, const Options& options = {}) {
   auto k = detail::compile(source, entry, options, detail::signature_of<Params...>());

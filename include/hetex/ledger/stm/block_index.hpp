@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// The declared keys of a block, indexed once before it executes: every distinct key becomes a
-// slot, and every transaction that declares a write to a slot owns one entry in that slot's
-// version chain (entries ordered by transaction). The index depends on the transactions alone,
-// never on the state, so a pipeline builds it for block n + 1 while block n executes.
+/// @file
+/// The declared keys of a block, indexed once before it executes: every distinct key becomes a
+/// slot, and every transaction that declares a write to a slot owns one entry in that slot's
+/// version chain (entries ordered by transaction). The index depends on the transactions alone,
+/// never on the state, so a pipeline builds it for block n + 1 while block n executes.
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -22,25 +23,27 @@
 
 namespace hetex::ledger::stm {
 
+/// The declared reads and writes of one block's transactions, indexed by key (see the file's
+/// description). Built once per block; read-only while the block executes, so shared by all threads.
 template <Program P>
 struct BlockIndex {
   using Key = typename P::Key;
   using Transaction = typename P::Transaction;
 
-  std::span<const Transaction> txs;  // borrowed: must outlive the index
-  // Transaction t's declarations are [decl_begin[t], decl_begin[t + 1]), in its declared order.
+  std::span<const Transaction> txs;  ///< borrowed: must outlive the index
+  /// Transaction t's declarations are [decl_begin[t], decl_begin[t + 1]), in its declared order.
   std::vector<std::uint32_t> decl_begin;
   std::vector<Key> decl_key;
   std::vector<std::uint8_t> decl_write;
   std::vector<std::uint32_t> decl_slot;
-  // The entries of the declaration's slot that belong to lower transactions are
-  // [slot_entry_begin[slot], decl_below[d]); a write declaration's own entry is decl_below[d].
+  /// The entries of the declaration's slot that belong to lower transactions are
+  /// [slot_entry_begin[slot], decl_below[d]); a write declaration's own entry is decl_below[d].
   std::vector<std::uint32_t> decl_below;
-  std::vector<Key> slot_key;                    // distinct keys (grouped by hash, in no useful order)
-  std::vector<std::uint32_t> slot_entry_begin;  // slots + 1
-  std::vector<std::uint32_t> entry_tx;          // the writer of each entry, ascending per slot
-  // The longest chain of transactions each of which may read a key the one before may write:
-  // no schedule can run the block in fewer sequential steps.
+  std::vector<Key> slot_key;                    ///< distinct keys (grouped by hash, in no useful order)
+  std::vector<std::uint32_t> slot_entry_begin;  ///< slots + 1
+  std::vector<std::uint32_t> entry_tx;          ///< the writer of each entry, ascending per slot
+  /// The longest chain of transactions each of which may read a key the one before may write:
+  /// no schedule can run the block in fewer sequential steps.
   std::size_t critical_path = 0;
 
   std::size_t size() const noexcept { return txs.size(); }
@@ -48,8 +51,8 @@ struct BlockIndex {
   std::size_t entries() const noexcept { return entry_tx.size(); }
 };
 
-// Builds the index of txs (parallel: declarations and the key sort use every core through TBB).
-// invalid_argument if the block is too large for 32-bit indices.
+/// Builds the index of txs (parallel: declarations and the key sort use every core through TBB).
+/// invalid_argument if the block is too large for 32-bit indices.
 template <Program P>
 Result<BlockIndex<P>> index_block(const P& program, std::span<const typename P::Transaction> txs) {
   using Key = typename P::Key;

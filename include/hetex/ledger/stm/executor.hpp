@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// stm::Executor: a block of transactions executed on every core with the result of executing
-// them one by one in block order (Block-STM: optimistic execution over multi-version memory,
-// validation, re-execution in block order; docs/design/ledger.md).
-//
-//   stm::Executor<MyProgram> exec(MyProgram{}, {.threads = 16});
-//   auto index = stm::index_block(program, txs).value();   // may run ahead, on another thread
-//   auto out = exec.execute(index, storage).value();       // storage.find(key) -> const Value*
-//   // out.outputs[t]: transaction t's output; out.final_values[s]: slot s's new value, if written
-//
-// Multi-version memory: every key the block declares is a slot; each transaction that declares a
-// write to it owns an entry in the slot's chain, which holds that transaction's last write (with
-// its incarnation), nothing, or an ESTIMATE (its execution was aborted and will probably write
-// here again). A transaction reads, for each declared key, the entry of the highest lower
-// transaction that holds a value, or the storage's value when none does, and remembers the
-// version it saw; reading an ESTIMATE makes it wait for that transaction. Validation reads the
-// same keys again and compares versions.
-//
-// A block whose declared conflicts leave too little parallelism (critical path longer than
-// size / min_parallelism) runs on one thread, in order, over the same memory: the optimistic
-// machinery would only add work there.
+/// @file
+/// stm::Executor: a block of transactions executed on every core with the result of executing
+/// them one by one in block order (Block-STM: optimistic execution over multi-version memory,
+/// validation, re-execution in block order; docs/design/ledger.md).
+///
+/// @code
+/// stm::Executor<MyProgram> exec(MyProgram{}, {.threads = 16});
+/// auto index = stm::index_block(program, txs).value();   // may run ahead, on another thread
+/// auto out = exec.execute(index, storage).value();       // storage.find(key) -> const Value*
+/// // out.outputs[t]: transaction t's output; out.final_values[s]: slot s's new value, if written
+/// @endcode
+///
+/// Multi-version memory: every key the block declares is a slot; each transaction that declares a
+/// write to it owns an entry in the slot's chain, which holds that transaction's last write (with
+/// its incarnation), nothing, or an ESTIMATE (its execution was aborted and will probably write
+/// here again). A transaction reads, for each declared key, the entry of the highest lower
+/// transaction that holds a value, or the storage's value when none does, and remembers the
+/// version it saw; reading an ESTIMATE makes it wait for that transaction. Validation reads the
+/// same keys again and compares versions.
+///
+/// A block whose declared conflicts leave too little parallelism (critical path longer than
+/// size / min_parallelism) runs on one thread, in order, over the same memory: the optimistic
+/// machinery would only add work there.
 
 #include <atomic>
 #include <barrier>
@@ -39,39 +42,45 @@
 
 namespace hetex::ledger::stm {
 
-// Where values not written in the block come from: find(key) returns the value or nullptr. Called
-// from several threads at once; nothing may modify the storage during execute().
+/// Where values not written in the block come from: find(key) returns the value or nullptr. Called
+/// from several threads at once; nothing may modify the storage during execute().
 template <class S, class P>
 concept Storage = requires(const S& s, const typename P::Key& k) {
   { s.find(k) } -> std::convertible_to<const typename P::Value*>;
 };
 
+/// How an Executor runs blocks.
 struct ExecutorOptions {
-  unsigned threads = 0;  // 0: every hardware thread
-  // Blocks whose critical path allows less than this speed-up run on one thread.
+  unsigned threads = 0;  ///< 0: every hardware thread
+  /// Blocks whose critical path allows less than this speed-up run on one thread.
   double min_parallelism = 2.0;
 };
 
+/// What executing one block took.
 struct ExecutionStats {
-  bool parallel = false;  // false: the block ran on one thread, in order
+  bool parallel = false;  ///< false: the block ran on one thread, in order
   std::size_t transactions = 0;
-  std::size_t executions = 0;  // incarnations run to completion (>= transactions)
-  std::size_t validations = 0;
-  std::size_t aborts = 0;        // validations that failed and aborted an incarnation
-  std::size_t dependencies = 0;  // executions suspended on an ESTIMATE
+  std::size_t executions = 0;    ///< incarnations run to completion (>= transactions)
+  std::size_t validations = 0;   ///< validations run
+  std::size_t aborts = 0;        ///< validations that failed and aborted an incarnation
+  std::size_t dependencies = 0;  ///< executions suspended on an ESTIMATE
+  /// Executions beyond one per transaction.
   std::size_t reexecutions() const noexcept { return executions - transactions; }
 };
 
+/// One block's outcome: the outputs, the final value of every key it wrote, and statistics.
 template <Program P>
 struct ExecutionResult {
-  std::vector<typename P::Output> outputs;                     // per transaction
-  std::vector<std::optional<typename P::Value>> final_values;  // per slot: the new value, if written
-  // Per slot, what storage.find() returned (nullptr: no value): lets the storage's owner write
-  // the final values back without looking the keys up again.
+  std::vector<typename P::Output> outputs;                     ///< per transaction
+  std::vector<std::optional<typename P::Value>> final_values;  ///< per slot: the new value, if written
+  /// Per slot, what storage.find() returned (nullptr: no value): lets the storage's owner write
+  /// the final values back without looking the keys up again.
   std::vector<const typename P::Value*> found;
   ExecutionStats stats;
 };
 
+/// Executes blocks of a Program's transactions on a pool of threads of its own, with the outcome of
+/// running them one after another in order (see the file's description). One block at a time.
 template <Program P>
 class Executor {
  public:
@@ -84,10 +93,10 @@ class Executor {
         options_(options),
         pool_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
-  const P& program() const noexcept { return program_; }
-  unsigned threads() const noexcept { return pool_.size(); }
+  const P& program() const noexcept { return program_; }      ///< the program it runs
+  unsigned threads() const noexcept { return pool_.size(); }  ///< its worker threads, the caller included
 
-  // One block at a time per executor.
+  /// One block at a time per executor.
   template <Storage<P> S>
   Result<ExecutionResult<P>> execute(const BlockIndex<P>& b, const S& storage) {
     const std::size_t n = b.size();
@@ -129,7 +138,7 @@ class Executor {
     Value value{};
   };
 
-  // What one worker needs to run one transaction: its declared keys' values and versions.
+  /// What one worker needs to run one transaction: its declared keys' values and versions.
   struct Scratch {
     std::vector<std::optional<Value>> values;
     std::vector<std::uint8_t> written;
@@ -152,8 +161,8 @@ class Executor {
     while (tx < cur && !misused_.compare_exchange_weak(cur, tx)) {}
   }
 
-  // Reads declaration d: its value into `out` and the version seen; or the transaction that
-  // holds an ESTIMATE there (returned, < the reader), or kNoBlock.
+  /// Reads declaration d: its value into `out` and the version seen; or the transaction that
+  /// holds an ESTIMATE there (returned, < the reader), or kNoBlock.
   static constexpr std::uint32_t kNoBlock = std::numeric_limits<std::uint32_t>::max();
   std::uint32_t read(const BlockIndex<P>& b, std::uint32_t d, std::optional<Value>& out, std::uint64_t& version) {
     const auto slot = b.decl_slot[d];
@@ -177,7 +186,7 @@ class Executor {
     return kNoBlock;
   }
 
-  // Runs incarnation `inc` of tx; the next task for this worker.
+  /// Runs incarnation `inc` of tx; the next task for this worker.
   TaskScheduler::Task execute_task(const BlockIndex<P>& b, std::uint32_t tx, std::uint32_t inc, Scratch& s,
                                    ExecutionResult<P>& r) {
     const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
@@ -252,10 +261,10 @@ class Executor {
     return tasks_.finish_validation(tx, aborted);
   }
 
-  // One wake-up of the workers per block: each loads its share of the slots' storage values and
-  // resets its share of the entries, waits for the others, runs tasks until the block is done,
-  // then gathers its share of the final values (every write happened before the block was
-  // declared done, which each worker has seen).
+  /// One wake-up of the workers per block: each loads its share of the slots' storage values and
+  /// resets its share of the entries, waits for the others, runs tasks until the block is done,
+  /// then gathers its share of the final values (every write happened before the block was
+  /// declared done, which each worker has seen).
   template <class Load>
   void run_parallel(const BlockIndex<P>& b, ExecutionResult<P>& r, Load& load) {
     const std::size_t n = b.size();
@@ -308,7 +317,7 @@ class Executor {
     }
   }
 
-  // One thread, block order: each transaction reads the slots' current values.
+  /// One thread, block order: each transaction reads the slots' current values.
   void run_in_order(const BlockIndex<P>& b, ExecutionResult<P>& r) {
     std::vector<std::optional<Value>>& current = base_;
     std::vector<std::uint8_t> touched(b.slots(), 0);

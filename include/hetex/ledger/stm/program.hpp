@@ -1,25 +1,28 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// What the parallel executor (stm::Executor) runs: a Program describes one transaction type.
-//
-//   struct Counter {                                   // "add tx.delta to every key of tx.keys"
-//     using Key = std::uint64_t;  using Value = std::int64_t;
-//     using Transaction = MyTx;   using Output = bool;
-//     using KeyHash = std::hash<Key>;
-//     void declare(const MyTx& tx, stm::Declare<Key>& d) const { for (auto k : tx.keys) d.write(k); }
-//     bool execute(const MyTx& tx, stm::Access<Key, Value>& a) const {
-//       for (auto k : tx.keys) a.write(k, (a.read(k) ? *a.read(k) : 0) + tx.delta);
-//       return true;
-//     }
-//   };
-//
-// declare() names every key a transaction may read (d.read) or write (d.write, which may also be
-// read); it sees only the transaction, never the state. execute() is a pure function of the
-// transaction and the values of its declared keys: it must not touch anything else, must give
-// the same result for the same values, and may be run several times (Block-STM re-executes a
-// transaction whose reads were invalidated). Reading or writing an undeclared key makes the
-// block fail with invalid_argument. A key with no value reads as nullptr; values are written,
-// never deleted.
+/// @file
+/// What the parallel executor (stm::Executor) runs: a Program describes one transaction type.
+///
+/// @code
+/// struct Counter {                                   // "add tx.delta to every key of tx.keys"
+///   using Key = std::uint64_t;  using Value = std::int64_t;
+///   using Transaction = MyTx;   using Output = bool;
+///   using KeyHash = std::hash<Key>;
+///   void declare(const MyTx& tx, stm::Declare<Key>& d) const { for (auto k : tx.keys) d.write(k); }
+///   bool execute(const MyTx& tx, stm::Access<Key, Value>& a) const {
+///     for (auto k : tx.keys) a.write(k, (a.read(k) ? *a.read(k) : 0) + tx.delta);
+///     return true;
+///   }
+/// };
+/// @endcode
+///
+/// declare() names every key a transaction may read (d.read) or write (d.write, which may also be
+/// read); it sees only the transaction, never the state. execute() is a pure function of the
+/// transaction and the values of its declared keys: it must not touch anything else, must give
+/// the same result for the same values, and may be run several times (Block-STM re-executes a
+/// transaction whose reads were invalidated). Reading or writing an undeclared key makes the
+/// block fail with invalid_argument. A key with no value reads as nullptr; values are written,
+/// never deleted.
 
 #include <algorithm>
 #include <concepts>
@@ -31,8 +34,8 @@
 
 namespace hetex::ledger::stm {
 
-// The keys one transaction declares, in first-declared order, each once (declaring a key again
-// merges: a write wins over a read).
+/// The keys one transaction declares, in first-declared order, each once (declaring a key again
+/// merges: a write wins over a read).
 template <class Key>
 class Declare {
  public:
@@ -61,8 +64,8 @@ class Declare {
   std::vector<std::uint8_t> writes_;
 };
 
-// A transaction's view of its declared keys during one execution: the values it read, updated
-// by its own writes (a transaction reads what it wrote).
+/// A transaction's view of its declared keys during one execution: the values it read, updated
+/// by its own writes (a transaction reads what it wrote).
 template <class Key, class Value>
 class Access {
  public:
@@ -70,12 +73,14 @@ class Access {
          std::span<std::uint8_t> written)
       : keys_(keys), writable_(writable), values_(values), written_(written) {}
 
-  // The key's value, or nullptr when it has none.
+  /// The key's value, or nullptr when it has none.
   const Value* read(const Key& k) {
     const std::size_t i = find(k);
     if (i == kNone) return nullptr;
     return values_[i] ? &*values_[i] : nullptr;
   }
+  /// Sets the key's value. A key not declared is ignored; one declared for reading only is not
+  /// written, and the misuse is recorded (misused()).
   void write(const Key& k, const Value& v) {
     const std::size_t i = find(k);
     if (i == kNone) return;
@@ -86,8 +91,9 @@ class Access {
     values_[i] = v;
     written_[i] = 1;
   }
-  // By declaration index (0 = first declared), without a key comparison.
+  /// By declaration index (0 = first declared), without a key comparison.
   const Value* read_at(std::size_t i) { return values_[i] ? &*values_[i] : nullptr; }
+  /// As write(), by declaration index.
   void write_at(std::size_t i, const Value& v) {
     if (!writable_[i]) {
       misused_ = true;
@@ -97,7 +103,7 @@ class Access {
     written_[i] = 1;
   }
 
-  // True once the transaction read or wrote an undeclared key, or wrote a key declared read-only.
+  /// True once the transaction read or wrote an undeclared key, or wrote a key declared read-only.
   bool misused() const noexcept { return misused_; }
 
  private:
@@ -115,8 +121,8 @@ class Access {
   bool misused_ = false;
 };
 
-// KeyHash hashes keys (to group a block's declarations); keys that collide are still told apart,
-// by their order (Key must be totally ordered).
+/// KeyHash hashes keys (to group a block's declarations); keys that collide are still told apart,
+/// by their order (Key must be totally ordered).
 template <class P>
 concept Program = requires(const P& p, const typename P::Transaction& tx, Declare<typename P::Key>& d,
                            Access<typename P::Key, typename P::Value>& a, const typename P::Key& k) {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// The plain sequential executor: each transaction in block order against the values left by the
-// ones before it. The reference stm::Executor is checked against (same Program, same outputs and
-// final values), kept as simple as it can be.
+/// @file
+/// The plain sequential executor: each transaction in block order against the values left by the
+/// ones before it. The reference stm::Executor is checked against (same Program, same outputs and
+/// final values), kept as simple as it can be.
 
 #include <map>
 #include <optional>
@@ -15,11 +16,12 @@
 
 namespace hetex::ledger::stm {
 
+/// The outcome of execute_serially: what stm::Executor must reproduce.
 template <Program P>
 struct SerialResult {
-  std::vector<typename P::Output> outputs;
-  std::map<typename P::Key, typename P::Value> writes;  // every key written, with its last value
-  bool misused = false;
+  std::vector<typename P::Output> outputs;              ///< per transaction
+  std::map<typename P::Key, typename P::Value> writes;  ///< every key written, with its last value
+  bool misused = false;                                 ///< a transaction wrote a key it declared for reading only
 };
 
 template <Program P, Storage<P> S>

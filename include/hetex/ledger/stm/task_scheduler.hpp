@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// Block-STM's collaborative scheduler: the threads of stm::Executor take execution and validation
-// tasks from two shared indices, lowest transaction first, so that work near the start of the
-// block (which everything after it depends on) is done, and re-done, first.
-//
-// Each transaction has an incarnation number and a state: ready -> executing -> executed, and
-// from executed back to ready (through aborting) when a validation finds that it read a value
-// that has changed since, or from executing to aborting when it read an ESTIMATE (a value that
-// a lower transaction is about to rewrite) and must wait for that transaction. A re-execution is
-// a new incarnation. The block is done when both indices have passed the end and no thread holds
-// a task (checked with a counter of index decreases, so a decrease racing the check is noticed).
+/// @file
+/// Block-STM's collaborative scheduler: the threads of stm::Executor take execution and validation
+/// tasks from two shared indices, lowest transaction first, so that work near the start of the
+/// block (which everything after it depends on) is done, and re-done, first.
+///
+/// Each transaction has an incarnation number and a state: ready -> executing -> executed, and
+/// from executed back to ready (through aborting) when a validation finds that it read a value
+/// that has changed since, or from executing to aborting when it read an ESTIMATE (a value that
+/// a lower transaction is about to rewrite) and must wait for that transaction. A re-execution is
+/// a new incarnation. The block is done when both indices have passed the end and no thread holds
+/// a task (checked with a counter of index decreases, so a decrease racing the check is noticed).
 
 #include <atomic>
 #include <cstdint>
@@ -19,35 +20,39 @@
 
 namespace hetex::ledger::stm {
 
+/// Which transaction to execute or validate next, shared by the executor's threads (see the file's
+/// description). Thread-safe except reset().
 class TaskScheduler {
  public:
-  enum class Kind : std::uint8_t { none, execute, validate };
+  enum class Kind : std::uint8_t { none, execute, validate };  ///< what a task asks for; none: nothing to do now
+  /// Run incarnation `incarnation` of transaction `tx`, or validate it.
   struct Task {
     Kind kind = Kind::none;
     std::uint32_t tx = 0;
     std::uint32_t incarnation = 0;
   };
 
-  // For a block of n transactions, all ready at incarnation 0. Not thread-safe.
+  /// For a block of n transactions, all ready at incarnation 0. Not thread-safe.
   void reset(std::uint32_t n);
 
+  /// Every transaction executed and validated.
   bool done() const noexcept { return done_.load(std::memory_order_acquire); }
-  // The next task, validation first while the validation index is behind the execution index;
-  // Kind::none when there is nothing to do right now (or the block is done).
+  /// The next task, validation first while the validation index is behind the execution index;
+  /// Kind::none when there is nothing to do right now (or the block is done).
   Task next_task();
 
-  // The execution of tx read an ESTIMATE written by `blocking` (< tx). true: tx now waits for
-  // blocking and is re-executed when blocking finishes; the calling thread's task is over.
-  // false: blocking finished meanwhile; execute tx again at once.
+  /// The execution of tx read an ESTIMATE written by `blocking` (< tx). true: tx now waits for
+  /// blocking and is re-executed when blocking finishes; the calling thread's task is over.
+  /// false: blocking finished meanwhile; execute tx again at once.
   bool add_dependency(std::uint32_t tx, std::uint32_t blocking);
-  // The execution of (tx, incarnation) is recorded. wrote_new_key: it wrote a key its previous
-  // incarnation did not, so every later transaction must be validated again. May hand back the
-  // validation of tx itself.
+  /// The execution of (tx, incarnation) is recorded. wrote_new_key: it wrote a key its previous
+  /// incarnation did not, so every later transaction must be validated again. May hand back the
+  /// validation of tx itself.
   Task finish_execution(std::uint32_t tx, std::uint32_t incarnation, bool wrote_new_key);
-  // A validation of (tx, incarnation) failed: true if this call aborted it (only one can), in
-  // which case the caller turns its writes into ESTIMATEs and calls finish_validation(tx, true).
+  /// A validation of (tx, incarnation) failed: true if this call aborted it (only one can), in
+  /// which case the caller turns its writes into ESTIMATEs and calls finish_validation(tx, true).
   bool try_validation_abort(std::uint32_t tx, std::uint32_t incarnation);
-  // May hand back the re-execution of tx.
+  /// May hand back the re-execution of tx.
   Task finish_validation(std::uint32_t tx, bool aborted);
 
  private:
@@ -56,13 +61,13 @@ class TaskScheduler {
     std::mutex m;
     State state = State::ready;
     std::uint32_t incarnation = 0;
-    std::vector<std::uint32_t> dependents;  // transactions waiting for this one
+    std::vector<std::uint32_t> dependents;  ///< transactions waiting for this one
   };
 
   Task next_execution();
   Task next_validation();
   bool try_incarnate(std::uint32_t tx, Task& out);
-  void set_ready(std::uint32_t tx);  // aborting -> ready, next incarnation
+  void set_ready(std::uint32_t tx);  ///< aborting -> ready, next incarnation
   void decrease_execution_index(std::uint32_t target);
   void decrease_validation_index(std::uint32_t target);
   void check_done();

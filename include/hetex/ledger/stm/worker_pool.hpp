@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-// The executor's own threads, kept for its whole life: a block is too short (a few
-// milliseconds) to pay for starting threads, and its workers spin on shared indices, which wants
-// threads that are all running at once rather than tasks a pool may run one after another.
+/// @file
+/// The executor's own threads, kept for its whole life: a block is too short (a few
+/// milliseconds) to pay for starting threads, and its workers spin on shared indices, which wants
+/// threads that are all running at once rather than tasks a pool may run one after another.
 
 #include <condition_variable>
 #include <cstdint>
@@ -13,17 +14,18 @@
 
 namespace hetex::ledger::stm {
 
+/// Threads kept for an executor's life (see the file's description). Not copyable.
 class WorkerPool {
  public:
-  // threads >= 1 workers in all: the caller of run() is worker 0, so threads - 1 are started.
+  /// threads >= 1 workers in all: the caller of run() is worker 0, so threads - 1 are started.
   explicit WorkerPool(unsigned threads);
   ~WorkerPool();
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
 
-  unsigned size() const noexcept { return size_; }
-  // Calls fn(worker) once on every worker, concurrently; returns when all have returned.
-  // One run at a time.
+  unsigned size() const noexcept { return size_; }  ///< workers, the caller of run() included
+  /// Calls fn(worker) once on every worker, concurrently; returns when all have returned.
+  /// One run at a time.
   void run(const std::function<void(unsigned worker)>& fn);
 
  private:
