@@ -29,7 +29,7 @@ for f in build/$preset/tests/test_* build/$preset/bench/bench_* build/$preset/ap
   if [[ -n ${HETEX_BUNDLE_TARGETS:-} && " $HETEX_BUNDLE_TARGETS " != *" $name "* ]]; then continue; fi
   # Suites that never touch a GPU stay behind: CI runs them, and the bundle stays small.
   [[ -z ${HETEX_BUNDLE_TARGETS:-} && $name =~ ^test_(async|memory|metrics)$ ]] && continue
-  [[ -f "$f" && -x "$f" ]] && cp "$f" "$out/bin/"
+  [[ -f "$f" && -x "$f" ]] && cp "$f" "$out/bin/$name"
 done
 # Symbols are not needed on the GPU host; stripped binaries keep the bundle small.
 strip "$out"/bin/* 2>/dev/null || true
