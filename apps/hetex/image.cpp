@@ -4,11 +4,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "commands.hpp"
 #include "dist_cli.hpp"
 #include "hetex/ops/image_io.hpp"
 #include "hetex/ops/image_stream.hpp"
+#include "image_done.hpp"
 #include "input.hpp"
 #include "interrupt.hpp"
 
@@ -27,15 +29,11 @@ struct ImageArgs {
   bool force = false;
 };
 
-// A batch re-run redoes only what is missing: an output that is a whole image and not older
-// than its input was written by an earlier run (outputs are only ever renamed into place whole).
-bool already_done(const image::FileJob& job) {
-  namespace fs = std::filesystem;
+// Whether `out` is `in` itself (the same file or directory by another name): writing would
+// replace the user's input.
+bool same_place(const std::string& in, const std::string& out) {
   std::error_code ec;
-  const auto out_time = fs::last_write_time(job.output, ec);
-  if (ec) return false;
-  const auto in_time = fs::last_write_time(job.input, ec);
-  return !ec && out_time >= in_time && image::check_complete(job.output);
+  return std::filesystem::equivalent(in, out, ec) && !ec;
 }
 
 Result<image::Pipeline> pipeline_of(const ImageArgs& a, const CLI::Option* edges) {
@@ -82,7 +80,8 @@ void add_image(CLI::App& app, Common& common, int& status) {
   add_dist_options(*cmd, *dist, false);
   cmd->footer(
       "Formats by extension: .png, .jpg/.jpeg, .ppm/.pgm. Outputs are written whole or not at all.\n"
-      "With --batch, an output that is complete and newer than its input is skipped (--force redoes it),\n"
+      "With --batch, an output that is complete, newer than its input and made with the same options is skipped\n"
+      "(--force redoes it), "
       "so after Ctrl-C (exit 130) the same command finishes the rest. Exit status 1 if an image failed\n"
       "(each named on stderr; the others are still written).\nExamples:\n"
       "  hetex image photo.jpg edges.png --blur 2 --edges 0.1\n"
@@ -98,9 +97,17 @@ void add_image(CLI::App& app, Common& common, int& status) {
       status = dist_image({a->paths[0], a->paths[1], a->batch, *p, a->quality, a->batch && !a->quiet}, common, *dist);
       return;
     }
+    if (same_place(a->paths[0], a->paths[1])) {
+      std::fprintf(stderr, "hetex image: %s is the input; give another output %s\n", a->paths[1].c_str(),
+                   a->batch ? "directory" : "file");
+      status = 2;
+      return;
+    }
     std::vector<image::FileJob> jobs;
     std::size_t skipped = 0;
+    std::optional<DoneRecord> record;
     if (a->batch) {
+      record.emplace(DoneRecord::open(a->paths[1], *p, a->quality));
       auto listed = image::jobs_for_directory(a->paths[0], a->paths[1]);
       if (!listed) {
         std::fprintf(stderr, "hetex image: %s\n", listed.error().message().c_str());
@@ -108,7 +115,7 @@ void add_image(CLI::App& app, Common& common, int& status) {
         return;
       }
       for (auto& job : *listed) {
-        if (!a->force && already_done(job))
+        if (!a->force && record->done(job))
           ++skipped;
         else
           jobs.push_back(std::move(job));
@@ -123,8 +130,11 @@ void add_image(CLI::App& app, Common& common, int& status) {
     }
     image::StreamOptions options{
         .pipeline = *p, .device = common.device, .progress = a->batch && !a->quiet, .jpeg_quality = a->quality};
-    options.on_done = [](std::size_t, const image::FileJob&, const Status& s) {
-      if (!s) report_error("image", s.error());
+    options.on_done = [&record](std::size_t, const image::FileJob& job, const Status& s) {
+      if (!s)
+        report_error("image", s.error());
+      else if (record)
+        record->add(job);
     };
     options.stop = [] { return interrupted(); };
     auto report = image::process_files(jobs, options);
@@ -132,6 +142,9 @@ void add_image(CLI::App& app, Common& common, int& status) {
       std::fprintf(stderr, "hetex image: %s\n", report.error().describe().c_str());
       status = 2;
       return;
+    }
+    if (record) {
+      if (auto st = record->compact(); !st) report_error("image", st.error());
     }
     if (a->batch) {
       std::string done = std::to_string(report->succeeded) + " written, " + std::to_string(report->failed) + " failed";

@@ -189,7 +189,18 @@ check "image --batch re-run: the redone outputs are whole (f1-f3 have the same i
 check "image --batch: a finished batch re-runs as nothing to do" test $rc -eq 0 -a -n "$(grep '0 written, 0 failed, 4 already done' err)"
 "$hetex" image --batch frames out --blur 1 --edges 0.2 --force 2> err; rc=$?
 check "image --batch --force redoes every image" test $rc -eq 0 -a -n "$(grep '4 written, 0 failed$' err)"
-check "image --batch: no temporary files are left" test -z "$(ls -A out | grep -v -E '^f[0-3]\.p[gp]m$')"
+check "image --batch: no temporary files are left" \
+  test -z "$(ls -A out | grep -v -E '^(f[0-3]\.p[gp]m|\.hetex-image-done)$')"
+"$hetex" image --batch frames out --blur 2 --edges 0.2 2> err; rc=$?
+check "image --batch with other options redoes every image" test $rc -eq 0 -a -n "$(grep '4 written, 0 failed$' err)"
+"$hetex" image --batch frames out --blur 2 --edges 0.2 2> err; rc=$?
+check "image --batch: then the new options' outputs are done" test -n "$(grep '0 written, 0 failed, 4 already done' err)"
+cp -r frames same && before=$(cat same/* | sha256sum)
+"$hetex" image --batch same same --gray 2> err; rc=$?
+check "image --batch IN IN: exit 2, naming the problem" test $rc -eq 2 -a -n "$(grep 'is the input' err)"
+check "image --batch IN IN: the inputs are untouched" test "$(cat same/* | sha256sum)" = "$before"
+"$hetex" image same/f0.pgm ./same/../same/f0.pgm --gray 2> err; rc=$?
+check "image IN IN (another spelling): exit 2" test $rc -eq 2
 
 # Ctrl-C. Each command is stopped while it provably still has work: its stderr is a fifo whose
 # first line shows it is running (the handlers are installed before any command starts).
