@@ -193,8 +193,9 @@ class VulkanBackend final : public hetex::detail::Backend {
         unused = "a software device on the CPU's own cores: used only when asked for (HETEX_DEVICES=vulkan:" +
                  std::to_string(info.index) + ")";
       else if (cuda && info.vendor_id == 0x10de)
-        unused = "an NVIDIA GPU, used through CUDA unless asked for (HETEX_DEVICES=vulkan:" +
-                 std::to_string(info.index) + ")";
+        unused =
+            "an NVIDIA GPU, used through CUDA unless asked for (HETEX_DEVICES=vulkan:" + std::to_string(info.index) +
+            ")";
       d.devices.push_back(std::make_shared<GpuDevice>(*instance, info, std::move(unused)));
     }
     if (d.devices.empty()) d.reason = "no usable Vulkan device";

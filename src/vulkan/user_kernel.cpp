@@ -57,8 +57,8 @@ Status run_user_kernel(GpuLane& lane, const VulkanKernel& kernel, std::span<cons
   }
   std::vector<Buffer> buffers;
   buffers.reserve(bindings.size());
-  for (const auto& b : bindings) buffers.push_back(HETEX_TRY(Buffer::create(shared, std::max<std::size_t>(b.bytes, 4),
-                                                                            MemoryUse::device)));
+  for (const auto& b : bindings)
+    buffers.push_back(HETEX_TRY(Buffer::create(shared, std::max<std::size_t>(b.bytes, 4), MemoryUse::device)));
   Buffer up, down;
   if (up_bytes) up = HETEX_TRY(Buffer::create(shared, up_bytes, MemoryUse::upload));
   if (down_bytes) down = HETEX_TRY(Buffer::create(shared, down_bytes, MemoryUse::readback));

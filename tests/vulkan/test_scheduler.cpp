@@ -140,8 +140,8 @@ TEST_F(VulkanScheduling, ImageRowsMatchTheCpu) {
     SCOPED_TRACE(split ? "split" : "pinned");
     auto s = split ? scheduler(SplitPolicy{}) : scheduler(PinnedPolicy{vk});
     ASSERT_TRUE(s);
-    for (const image::Pipeline& p : {image::Pipeline{.sigma = 2.0, .edges = image::Edges::magnitude},
-                                     image::Pipeline{.sigma = 1.5}}) {
+    for (const image::Pipeline& p :
+         {image::Pipeline{.sigma = 2.0, .edges = image::Edges::magnitude}, image::Pipeline{.sigma = 1.5}}) {
       const auto want = image::run_cpu(p, image::view(img)).value();
       std::vector<std::uint8_t> out(want.pixels.size(), 7);
       if (split) {
