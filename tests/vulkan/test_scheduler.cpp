@@ -226,6 +226,23 @@ TEST_F(VulkanScheduling, AdaptiveEd25519MatchesSodium) {
       false, 6);
 }
 
+// A split needs a share of at least the operation's gpu_min_chunk (4096 signatures) for the
+// device: lavapipe verifies its first piece (half of that) in a few seconds.
+TEST_F(VulkanScheduling, SplitEd25519MatchesSodium) {
+  const auto& min_share = ops::ed25519_verify().info().options.gpu_min_chunk;
+  const auto set = ed25519_test::random_dataset(2 * min_share + 11, 10);
+  const auto want = ed25519_test::sodium_verdicts(set.data.batch());
+  auto s = scheduler(SplitPolicy{});
+  ASSERT_TRUE(s);
+  believe_equal(*s, ops::ed25519_verify().cost_key(set.data.batch()), 1e-4);
+  std::vector<ops::Verdict> out(want.size(), ops::Verdict{7});
+  auto r = s->run(ops::ed25519_verify(), set.data.batch(), std::span(out));
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_TRUE(ed25519_test::same_verdicts(want, out, set.data));
+  EXPECT_GT(items_on(*r, vk), 0u);
+  EXPECT_GT(items_on(*r, DeviceId::cpu()), 0u);
+}
+
 // Every attempt on the Vulkan device fails before it runs: each item is computed on the CPU,
 // exactly once (the records of done work tile the batch), and the results are the CPU's.
 TEST_F(VulkanScheduling, InjectedFaultsAreRedoneOnTheCpuOnce) {
