@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The Vulkan backend's queues and pools (src/vulkan/backend.hpp). A hetex stream is an ordered
-// run of submissions to the device's compute queue: each waits for the stream's previous one
-// (and for the gates handed to wait_for), so work on one stream runs in order, and a timeline
-// point of the queue is the gate of everything submitted up to it.
+// run of submissions: each waits for the stream's previous one (and for the gates handed to
+// wait_for), so work on one stream runs in order, and the timeline point of its last submission
+// is the gate of everything enqueued so far. Copies into device memory go to the device's upload
+// queue, copies out of it to the download queue (transfer-only queues where the device has them,
+// else the compute queue), launches to the compute queue.
 #include <cstring>
 #include <deque>
 
@@ -36,7 +38,8 @@ class Stream final : public hetex::detail::StreamImpl {
       std::memmove(dst, src, bytes);
       return {};
     }
-    auto rec = HETEX_TRY(Recording::begin(*dev_, QueueRole::compute));
+    const QueueRole role = d.buffer && d.buffer->use() == MemoryUse::device ? QueueRole::upload : QueueRole::download;
+    auto rec = HETEX_TRY(Recording::begin(*dev_, role));
     std::vector<std::shared_ptr<void>> keep{s.buffer, d.buffer};
     const Buffer* from = s.buffer.get();
     std::uint64_t from_offset = s.offset;
@@ -46,7 +49,7 @@ class Stream final : public hetex::detail::StreamImpl {
       HETEX_TRY_VOID(staging->flush(0, bytes));
       from = staging.get();
       from_offset = 0;
-      keep.push_back(std::move(staging));
+      spare_after_.push_back(std::move(staging));
     } else if (from->use() != MemoryUse::device) {
       HETEX_TRY_VOID(from->flush(s.offset, bytes));
     }
@@ -64,6 +67,7 @@ class Stream final : public hetex::detail::StreamImpl {
     HETEX_TRY_VOID(synchronize_locked());
     HETEX_TRY_VOID(down->invalidate(0, bytes));
     std::memcpy(dst, down->host().data(), bytes);
+    give_back(std::move(down));
     return {};
   }
 
@@ -78,7 +82,7 @@ class Stream final : public hetex::detail::StreamImpl {
       return copy(dst, zeros.data(), bytes);
     }
     std::lock_guard lock(m_);
-    auto rec = HETEX_TRY(Recording::begin(*dev_, QueueRole::compute));
+    auto rec = HETEX_TRY(Recording::begin(*dev_, QueueRole::upload));
     rec.fill(*d.buffer, d.offset, bytes, 0);
     if (d.buffer->use() != MemoryUse::device) rec.barrier(Access::transfer, Access::host);
     return submit_locked(rec, {d.buffer});
@@ -126,7 +130,7 @@ class Stream final : public hetex::detail::StreamImpl {
   // Keeps `what` alive until the work enqueued so far is done (a stream-ordered free).
   void hold(std::shared_ptr<void> what) {
     std::lock_guard lock(m_);
-    if (last_) held_.push_back({last_, std::move(what)});
+    if (last_) held_.push_back({last_, std::move(what), nullptr});
     reap();
   }
 
@@ -134,7 +138,9 @@ class Stream final : public hetex::detail::StreamImpl {
   struct Held {
     TimelinePoint at;
     std::shared_ptr<void> keep;
+    std::shared_ptr<Buffer> staging;  // back to the spares once `at` is reached
   };
+  static constexpr std::size_t kSpares = 4;  // idle staging buffers kept per use
 
   Status check_room(const Resolved& r, std::size_t bytes, const char* what) const {
     if (!r.buffer || bytes <= r.room) return {};
@@ -143,7 +149,15 @@ class Stream final : public hetex::detail::StreamImpl {
                                              " allocation (" + std::to_string(r.room) + " bytes left)");
   }
 
+  // A host-visible buffer of at least `bytes`: an idle one of this stream's, else a new one.
   Result<std::shared_ptr<Buffer>> staging_buffer(std::uint64_t bytes, MemoryUse use) {
+    auto& spares = spares_[use == MemoryUse::upload ? 0 : 1];
+    for (auto it = spares.begin(); it != spares.end(); ++it)
+      if ((*it)->size() >= bytes) {
+        auto b = std::move(*it);
+        spares.erase(it);
+        return b;
+      }
     auto b = Buffer::create(dev_->shared_from_this(), bytes, use);
     if (!b) return std::move(b).error();
     return std::make_shared<Buffer>(std::move(*b));
@@ -155,12 +169,21 @@ class Stream final : public hetex::detail::StreamImpl {
     return w;
   }
 
+  void give_back(std::shared_ptr<Buffer> b) {
+    auto& spares = spares_[b->use() == MemoryUse::upload ? 0 : 1];
+    if (spares.size() == kSpares) spares.erase(spares.begin());  // the oldest goes
+    spares.push_back(std::move(b));
+  }
+
   Status submit_locked(Recording& rec, std::vector<std::shared_ptr<void>> keep) {
     const auto waits = order();
+    auto staging = std::move(spare_after_);
+    spare_after_.clear();
     last_ = HETEX_TRY(rec.submit(waits));
     waits_.clear();
     for (auto& k : keep)
-      if (k) held_.push_back({last_, std::move(k)});
+      if (k) held_.push_back({last_, std::move(k), nullptr});
+    for (auto& b : staging) held_.push_back({last_, nullptr, std::move(b)});
     reap();
     return {};
   }
@@ -189,6 +212,7 @@ class Stream final : public hetex::detail::StreamImpl {
     while (!held_.empty()) {
       auto done = dev_->poll(held_.front().at);
       if (!done) break;
+      if (held_.front().staging && *done) give_back(std::move(held_.front().staging));
       held_.pop_front();
     }
   }
@@ -199,6 +223,8 @@ class Stream final : public hetex::detail::StreamImpl {
   TimelinePoint last_;
   std::vector<TimelinePoint> waits_;
   std::deque<Held> held_;
+  std::vector<std::shared_ptr<Buffer>> spares_[2];    // idle upload / readback staging buffers
+  std::vector<std::shared_ptr<Buffer>> spare_after_;  // staging of the submission being recorded
   NativeQueue native_;
 };
 
