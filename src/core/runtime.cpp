@@ -49,7 +49,18 @@ Result<Runtime> Runtime::create(RuntimeOptions options) {
   // Every backend's devices, in the order of detail::backends(); why there are none.
   std::vector<std::shared_ptr<detail::GpuDevice>> found;
   std::string reason;
+  // A list that names no device of a backend leaves it undiscovered: HETEX_DEVICES=cpu starts
+  // no driver at all.
+  auto named = [&](const detail::Backend& backend) {
+    if (!options.devices) return true;
+    const std::string_view kind = to_string(backend.kind());
+    for (auto item : split_list(*options.devices))
+      if (item == "gpu" || item.substr(0, item.find(':')) == kind || (item.rfind("gpu:", 0) == 0 && kind == "cuda"))
+        return true;
+    return false;
+  };
   for (auto* backend : detail::backends()) {
+    if (!named(*backend)) continue;
     const auto& d = backend->discover();
     found.insert(found.end(), d.devices.begin(), d.devices.end());
     if (d.devices.empty() && !d.reason.empty()) reason += (reason.empty() ? "" : "; ") + d.reason;
