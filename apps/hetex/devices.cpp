@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "dist_cli.hpp"
 #include "hetex/async/stream.hpp"
+#include "hetex/core/backend.hpp"
 #include "hetex/core/runtime.hpp"
 #include "hetex/memory/buffer.hpp"
 
@@ -91,6 +92,7 @@ Result<DeviceListing> describe_devices(bool skip_bandwidth) {
   if (c.physical_cores) print(", %u physical", c.physical_cores);
   print("\n  features  %s\n", simd.empty() ? "(none detected)" : simd.c_str());
   for (const auto& g : rt.gpus()) {
+    if (g.kind() != DeviceKind::cuda) continue;  // listed below, with their backends' details
     const GpuInfo& i = *g.gpu_info();
     auto mem = g.memory_info();
     std::optional<Bandwidth> bw;
@@ -127,7 +129,30 @@ Result<DeviceListing> describe_devices(bool skip_bandwidth) {
   }
   if (!rt.has_gpu()) {
     out["gpu_unavailable_reason"] = rt.gpu_unavailable_reason();
-    print("no GPU: %s\n", rt.gpu_unavailable_reason().c_str());
+    print("no GPU in use: %s\n", rt.gpu_unavailable_reason().c_str());
+  }
+  // Every device of the other backends (Vulkan), in use or not, with what its backend tells.
+  out["other_devices"] = nlohmann::json::array();
+  for (auto* backend : detail::backends()) {
+    if (backend->kind() == DeviceKind::cuda) continue;
+    for (const auto& g : backend->discover().devices) {
+      const DeviceId id{g->kind(), g->info().index};
+      const bool in_use = static_cast<bool>(rt.device(id));
+      const std::string unused = g->unused_by_default();
+      const std::string use = in_use ? "in use" : unused.empty() ? "not in use (HETEX_DEVICES)" : unused;
+      nlohmann::json j = {{"id", id.to_string()},
+                          {"name", g->info().name},
+                          {"in_use", in_use},
+                          {"software", g->software()},
+                          {"memory_bytes", g->info().total_memory}};
+      if (!in_use) j["unused_reason"] = use;
+      print("%-9s %s\n  use       %s\n", id.to_string().c_str(), g->info().name.c_str(), use.c_str());
+      for (const auto& [key, value] : g->details()) {
+        j[key] = value;
+        print("  %-9s %s\n", key.c_str(), value.c_str());
+      }
+      out["other_devices"].push_back(j);
+    }
   }
   return listing;
 }
@@ -139,8 +164,10 @@ void add_devices(CLI::App& app, int& status) {
   cmd->add_flag("--json", *json, "Print JSON instead of text");
   cmd->add_flag("--skip-bandwidth", *skip_bandwidth, "Do not measure host<->GPU copy bandwidth (about 0.1 s per GPU)");
   cmd->footer(
-      "Shows the CPU (model, cores, SIMD features) and each GPU (memory, SMs, compute capability,\n"
-      "pinned host->device and device->host bandwidth, measured now). HETEX_DEVICES restricts the list.\n"
+      "Shows the CPU (model, cores, SIMD features), each CUDA GPU (memory, SMs, compute capability,\n"
+      "pinned host->device and device->host bandwidth, measured now) and each Vulkan device (vendor,\n"
+      "type, memory, limits; software ones such as lavapipe run only when asked for, with\n"
+      "HETEX_DEVICES=vulkan:N). HETEX_DEVICES restricts the GPUs in use.\n"
       "Examples:\n  hetex devices\n  hetex devices --json | jq '.gpus[].h2d_gbps'\n  HETEX_DEVICES=cpu hetex devices");
   cmd->callback([json, skip_bandwidth, &status] {
     if (under_mpi()) {

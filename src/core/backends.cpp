@@ -7,7 +7,11 @@ namespace hetex::detail {
 std::span<Backend* const> backends() {
   // A backend whose devices are found on the machine adds itself here (and its folder to
   // src/CMakeLists.txt); the simulated GPU is made on request and is not listed.
+#if defined(HETEX_WITH_VULKAN)
+  static Backend* const all[] = {&cuda_backend(), &vulkan_backend()};
+#else
   static Backend* const all[] = {&cuda_backend()};
+#endif
   return all;
 }
 

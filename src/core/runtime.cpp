@@ -28,7 +28,7 @@ std::vector<std::string_view> split_list(std::string_view s) {
 void announce_cpu_only_once(const std::string& reason) {
   static std::atomic<bool> said{false};
   if (said.exchange(true)) return;
-  std::fprintf(stderr, "hetex: no usable CUDA GPU (%s); running on the CPU only.\n", reason.c_str());
+  std::fprintf(stderr, "hetex: no GPU in use (%s); running on the CPU only.\n", reason.c_str());
 }
 
 const std::shared_ptr<const CpuInfo>& cpu_info() {
@@ -49,7 +49,18 @@ Result<Runtime> Runtime::create(RuntimeOptions options) {
   // Every backend's devices, in the order of detail::backends(); why there are none.
   std::vector<std::shared_ptr<detail::GpuDevice>> found;
   std::string reason;
+  // A list that names no device of a backend leaves it undiscovered: HETEX_DEVICES=cpu starts
+  // no driver at all.
+  auto named = [&](const detail::Backend& backend) {
+    if (!options.devices) return true;
+    const std::string_view kind = to_string(backend.kind());
+    for (auto item : split_list(*options.devices))
+      if (item == "gpu" || item.substr(0, item.find(':')) == kind || (item.rfind("gpu:", 0) == 0 && kind == "cuda"))
+        return true;
+    return false;
+  };
   for (auto* backend : detail::backends()) {
+    if (!named(*backend)) continue;
     const auto& d = backend->discover();
     found.insert(found.end(), d.devices.begin(), d.devices.end());
     if (d.devices.empty() && !d.reason.empty()) reason += (reason.empty() ? "" : "; ") + d.reason;
@@ -64,13 +75,21 @@ Result<Runtime> Runtime::create(RuntimeOptions options) {
     for (auto item : split_list(*options.devices)) {
       listed_any = true;
       if (item == "cpu") continue;
-      if (item == "cuda" || item == "gpu") {
+      if (item == "cuda" || item == "gpu" || item == "vulkan") {
         const std::size_t before = wanted.size();
-        for (auto& g : found)
-          if (item == "gpu" || g->kind() == DeviceKind::cuda) wanted.push_back(g);
+        if (item == "vulkan") {
+          // The hardware Vulkan devices; the software ones (lavapipe) when there is no other.
+          for (int software = 0; software < 2 && wanted.size() == before; ++software)
+            for (auto& g : found)
+              if (g->kind() == DeviceKind::vulkan && g->software() == (software == 1)) wanted.push_back(g);
+        } else {
+          for (auto& g : found)
+            if (item == "gpu" ? g->unused_by_default().empty() : g->kind() == DeviceKind::cuda) wanted.push_back(g);
+        }
         if (wanted.size() == before)
-          return Error(Errc::unavailable,
-                       source + "='" + *options.devices + "' asks for GPUs, but none is usable: " + reason);
+          return Error(Errc::unavailable, source + "='" + *options.devices + "' asks for " +
+                                              (item == "gpu" ? "GPUs" : std::string(item) + " devices") +
+                                              ", but none is usable: " + (reason.empty() ? "none found" : reason));
         continue;
       }
       auto id = DeviceId::parse(item);
@@ -92,15 +111,22 @@ Result<Runtime> Runtime::create(RuntimeOptions options) {
     if (!listed_any)
       return Error(Errc::invalid_argument, source + " is empty; list devices such as 'cpu' or 'cuda:0,cpu'");
   } else {
-    wanted = found;
+    // Every device but those that are used only when asked for (a software Vulkan device, a GPU
+    // another backend drives): their reasons say why when nothing else is left.
+    for (auto& g : found) {
+      if (auto why = g->unused_by_default(); why.empty())
+        wanted.push_back(g);
+      else
+        reason += (reason.empty() ? "" : "; ") + id_of(*g).to_string() + " is " + why;
+    }
   }
   std::sort(wanted.begin(), wanted.end(), [&](const auto& a, const auto& b) { return id_of(*a) < id_of(*b); });
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   for (auto& g : wanted) state->devices.push_back(Device::gpu(g));
 
   if (wanted.empty()) {
-    state->gpu_reason = found.empty() ? reason : source + " restricts hetex to the CPU";
-    if (options.announce_cpu_only && found.empty()) announce_cpu_only_once(reason);
+    state->gpu_reason = listed_any ? source + " restricts hetex to the CPU" : reason;
+    if (options.announce_cpu_only && !listed_any) announce_cpu_only_once(reason);
   }
   return Runtime(std::move(state));
 }

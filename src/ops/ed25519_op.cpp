@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "hetex/ops/ed25519.hpp"
+#if defined(HETEX_WITH_VULKAN)
+#include "vulkan/lane_ops.hpp"
+#endif
 
 namespace hetex::ops {
 
@@ -14,6 +17,9 @@ const Operation<VerifyBatch, Verdict>& ed25519_verify() {
     o.with_gpu([](GpuLane& lane, const VerifyBatch& in, std::span<Verdict> out) {
       return ed25519_verify_gpu(lane.streams(), in, out);
     });
+#if defined(HETEX_WITH_VULKAN)
+    o.with_vulkan(vulkan::ed25519_on_lane);
+#endif
     return o;
   }();
   return op;

@@ -6,6 +6,9 @@
 
 #include "hetex/exec/scheduler.hpp"
 #include "image_rows.hpp"
+#if defined(HETEX_WITH_VULKAN)
+#include "vulkan/lane_ops.hpp"
+#endif
 
 namespace hetex::image {
 namespace {
@@ -52,6 +55,14 @@ const Operation<FrameRows, std::uint8_t>& rows_operation() {
       mark_done(done);
       return {};
     });
+#if defined(HETEX_WITH_VULKAN)
+    o.with_vulkan([](GpuLane& lane, const FrameRows& r, std::span<std::uint8_t> done) -> Status {
+      if (!r.plan) return Error(Errc::invalid_argument, "image rows without a pipeline");
+      HETEX_TRY_VOID(vulkan::image_rows_on_lane(lane, *r.plan, r.in, r.out, r.row0, r.row0 + r.rows));
+      mark_done(done);
+      return {};
+    });
+#endif
     return o;
   }();
   return op;

@@ -116,8 +116,12 @@ Result<StreamReport> process_files(std::span<const FileJob> jobs, const StreamOp
   std::unique_ptr<GpuStages> gpu;
   if (options.device != "cpu") {
     auto rt = HETEX_TRY(Runtime::create());
-    if (rt.has_gpu()) {
-      gpu = HETEX_TRY(GpuStages::create(rt.gpus().front(), options.pipeline));
+    // The streamed stages are CUDA kernels: the first CUDA GPU runs them.
+    const auto gpus = rt.gpus();
+    const auto cuda =
+        std::find_if(gpus.begin(), gpus.end(), [](const Device& d) { return d.kind() == DeviceKind::cuda; });
+    if (cuda != gpus.end()) {
+      gpu = HETEX_TRY(GpuStages::create(*cuda, options.pipeline));
     } else if (options.device == "gpu") {
       return Error(Errc::unavailable, "--device gpu, but " + rt.gpu_unavailable_reason());
     }

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "hetex/ops/sha256.hpp"
+#if defined(HETEX_WITH_VULKAN)
+#include "vulkan/lane_ops.hpp"
+#endif
 
 namespace hetex::ops {
 
@@ -16,6 +19,9 @@ const Operation<MessageBatch, Digest>& sha256() {
     o.with_gpu([](GpuLane& lane, const MessageBatch& in, std::span<Digest> out) {
       return sha256_gpu(lane.streams(), in, out);
     });
+#if defined(HETEX_WITH_VULKAN)
+    o.with_vulkan(vulkan::sha256_on_lane);
+#endif
     return o;
   }();
   return op;

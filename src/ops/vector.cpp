@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "hetex/ops/vector.hpp"
 
+#if defined(HETEX_WITH_VULKAN)
+#include "vulkan/lane_ops.hpp"
+#endif
 namespace hetex::ops {
 namespace {
 
@@ -17,6 +20,11 @@ VectorOperation make(VectorKind kind, const char* name) {
   op.with_gpu([kind](GpuLane& lane, const ZipBatch<float>& in, std::span<float> out) {
     return vector_gpu(lane, kind, in, out);
   });
+#if defined(HETEX_WITH_VULKAN)
+  op.with_vulkan([kind](GpuLane& lane, const ZipBatch<float>& in, std::span<float> out) {
+    return vulkan::vector_on_lane(lane, kind, in, out);
+  });
+#endif
   return op;
 }
 

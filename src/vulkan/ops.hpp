@@ -21,6 +21,7 @@
 #include "hetex/ops/messages.hpp"
 #include "hetex/ops/sha256.hpp"
 #include "hetex/ops/vector.hpp"
+#include "ops/image_rows.hpp"
 #include "vulkan/device.hpp"
 #include "vulkan/memory.hpp"
 
@@ -60,6 +61,10 @@ Status ed25519_verify(Device& device, const ops::VerifyBatch& batch, std::span<o
 // One fused kernel for gray outputs whose tile fits the device's shared memory, in stripes of
 // rows; separable passes over the whole image otherwise. Needs storageBuffer8BitAccess.
 Status image_run(Device& device, const image::Pipeline& p, image::ImageView in, std::span<std::uint8_t> out);
+// Output rows [y0, y1) of `plan` over the whole input image `in` into the whole output image
+// `out` (each stripe uploads the halo rows it reads): what the scheduler's image rows run.
+Status image_rows(Device& device, const image::detail::Plan& plan, const std::uint8_t* in, std::uint8_t* out, int y0,
+                  int y1);
 // Device-resident: `in` holds an image of `shape`, `out` the result. A pipeline the fused kernel
 // does not take needs scratch buffers and its taps on the device; that case waits for its work
 // before returning (the point it returns is then already reached).

@@ -152,21 +152,36 @@ Status check_binding(const Device& dev, std::uint64_t bytes, const char* what) {
 }  // namespace
 
 Status image_run(Device& dev, const image::Pipeline& p, image::ImageView in, std::span<std::uint8_t> out) {
-  HETEX_TRY_VOID(check_device(dev));
   const Plan plan = HETEX_TRY(image::detail::make_plan(p, in.shape));
   if (out.size() != plan.out.bytes())
     return Error(Errc::invalid_argument, "output holds " + std::to_string(out.size()) + " bytes; the result needs " +
                                              std::to_string(plan.out.bytes()));
   if (!in.data) return Error(Errc::invalid_argument, "input image has no pixels");
-  if (!plan.blur && !plan.gray && plan.edges == image::Edges::none) {  // nothing to compute
-    std::memcpy(out.data(), in.data, out.size());
-    return {};
-  }
+  return image_rows(dev, plan, in.data, out.data(), 0, plan.in.height);
+}
+
+Status image_rows(Device& dev, const image::detail::Plan& plan, const std::uint8_t* in_data, std::uint8_t* out_data,
+                  int y0, int y1) {
+  HETEX_TRY_VOID(check_device(dev));
   const std::uint64_t in_row = plan.in.row_bytes(), out_row = plan.out.row_bytes();
   const int h = plan.in.height;
+  if (y0 < 0 || y1 > h || y0 > y1)
+    return Error(Errc::invalid_argument, "rows [" + std::to_string(y0) + ", " + std::to_string(y1) +
+                                             ") of an image of " + std::to_string(h) + " rows");
+  if (y0 == y1) return {};
+  if (!plan.blur && !plan.gray && plan.edges == image::Edges::none) {  // nothing to compute
+    std::memcpy(out_data + std::uint64_t(y0) * out_row, in_data + std::uint64_t(y0) * in_row,
+                std::uint64_t(y1 - y0) * out_row);
+    return {};
+  }
+  const image::ImageView in{plan.in, in_data};
 
   if (!fusable(dev, plan)) {
-    // Whole image, one chunk: [taps | pixels] up, the passes, the result down.
+    // Whole image, one chunk: [taps | pixels] up, the passes, the result down (rows [y0, y1) of
+    // it: the passes run over whole images).
+    std::vector<std::uint8_t> whole;
+    if (y0 != 0 || y1 != h) whole.resize(plan.out.bytes());
+    const std::span<std::uint8_t> out(whole.empty() ? out_data : whole.data(), plan.out.bytes());
     HETEX_TRY_VOID(check_binding(dev, plan.in.pixels() * plan.work_channels * 4, "the blur's intermediate image"));
     std::vector<Buffer> scratch;
     const SlotSizes sizes{kTapsBytes + plan.in.bytes(), kTapsBytes + plan.in.bytes(), plan.out.bytes(),
@@ -186,21 +201,25 @@ Status image_run(Device& dev, const image::Pipeline& p, image::ImageView in, std
       hetex::detail::parallel_copy(out.data(), s.down.host().data(), plan.out.bytes());
       return {};
     };
-    return run_chunks(dev, sizes, 1, 1, steps);
+    HETEX_TRY_VOID(run_chunks(dev, sizes, 1, 1, steps));
+    if (!whole.empty())
+      std::memcpy(out_data + std::uint64_t(y0) * out_row, whole.data() + std::uint64_t(y0) * out_row,
+                  std::uint64_t(y1 - y0) * out_row);
+    return {};
   }
 
   // Stripes of about 4 MiB of input rows (whole tiles), each with the halo rows it reads.
   const int halo = plan.radius + (plan.edges != image::Edges::none ? 1 : 0);
   const std::uint64_t budget = std::min<std::uint64_t>(std::uint64_t(4) << 20, dev.info().max_storage_buffer_range / 2);
   int stripe = std::max(kTile, int(budget / std::max<std::uint64_t>(in_row, 1)) / kTile * kTile);
-  stripe = std::min(stripe, (h + kTile - 1) / kTile * kTile);
+  stripe = std::min(stripe, (y1 - y0 + kTile - 1) / kTile * kTile);
   const std::uint64_t in_bytes = std::uint64_t(stripe + 2 * halo) * in_row, out_bytes = std::uint64_t(stripe) * out_row;
   HETEX_TRY_VOID(check_binding(dev, in_bytes, "a stripe of the image"));
-  const std::size_t stripes = chunk_count(std::size_t(h), std::size_t(stripe));
+  const std::size_t stripes = chunk_count(std::size_t(y1 - y0), std::size_t(stripe));
   const SlotSizes sizes{in_bytes, in_bytes, out_bytes, out_bytes};
   auto rows_of = [&](std::size_t k, int& row0, int& rows, int& a, int& b) {
-    row0 = int(k) * stripe;
-    rows = std::min(stripe, h - row0);
+    row0 = y0 + int(k) * stripe;
+    rows = std::min(stripe, y1 - row0);
     a = std::max(0, row0 - halo);
     b = std::min(h, row0 + rows + halo);
   };
@@ -222,7 +241,7 @@ Status image_run(Device& dev, const image::Pipeline& p, image::ImageView in, std
   steps.unpack = [&](std::size_t k, Slot& s) -> Status {
     int row0, rows, a, b;
     rows_of(k, row0, rows, a, b);
-    hetex::detail::parallel_copy(out.data() + std::uint64_t(row0) * out_row, s.down.host().data(),
+    hetex::detail::parallel_copy(out_data + std::uint64_t(row0) * out_row, s.down.host().data(),
                                  std::uint64_t(rows) * out_row);
     return {};
   };

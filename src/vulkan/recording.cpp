@@ -94,7 +94,7 @@ Result<VkDescriptorSet> Recording::allocate_set(VkDescriptorSetLayout layout) {
   return set;
 }
 
-Status Recording::dispatch(const Kernel& kernel, std::initializer_list<Binding> bindings, const void* push,
+Status Recording::dispatch(const Kernel& kernel, std::span<const Binding> bindings, const void* push,
                            std::size_t push_bytes, std::uint32_t x, std::uint32_t y, std::uint32_t z) {
   const std::string what = "dispatching kernel '" + kernel.name() + "'";
   if (bindings.size() != kernel.buffers())

@@ -47,8 +47,12 @@ class Recording {
   void barrier(Access from, Access to);
   // Binds `bindings` (as many as the kernel has, in order) and the push constants (exactly the
   // kernel's push_bytes), and dispatches groups x * y * z.
+  Status dispatch(const Kernel& kernel, std::span<const Binding> bindings, const void* push, std::size_t push_bytes,
+                  std::uint32_t x, std::uint32_t y = 1, std::uint32_t z = 1);
   Status dispatch(const Kernel& kernel, std::initializer_list<Binding> bindings, const void* push,
-                  std::size_t push_bytes, std::uint32_t x, std::uint32_t y = 1, std::uint32_t z = 1);
+                  std::size_t push_bytes, std::uint32_t x, std::uint32_t y = 1, std::uint32_t z = 1) {
+    return dispatch(kernel, std::span<const Binding>(bindings.begin(), bindings.size()), push, push_bytes, x, y, z);
+  }
   template <class Push>
   Status dispatch(const Kernel& kernel, std::initializer_list<Binding> bindings, const Push& push, std::uint32_t x,
                   std::uint32_t y = 1, std::uint32_t z = 1) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The backend contract (docs/design/backends.md), written once and run against every backend
-// present: the simulated GPU everywhere, CUDA where a GPU is (it skips, with the reason, elsewhere).
+// present: the simulated GPU everywhere, CUDA where a GPU is, Vulkan where a Vulkan device is
+// (lavapipe counts; each skips, with the reason, elsewhere).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -48,8 +49,11 @@ std::vector<unsigned char> random_bytes(std::size_t n, unsigned seed) {
 }
 
 // Which backend a test runs against.
-enum class Kind { sim, cuda };
-std::string kind_name(const ::testing::TestParamInfo<Kind>& i) { return i.param == Kind::sim ? "sim" : "cuda"; }
+enum class Kind { sim, cuda, vulkan };
+DeviceKind device_kind(Kind k) {
+  return k == Kind::sim ? DeviceKind::sim : k == Kind::cuda ? DeviceKind::cuda : DeviceKind::vulkan;
+}
+std::string kind_name(const ::testing::TestParamInfo<Kind>& i) { return std::string(to_string(device_kind(i.param))); }
 
 class BackendContract : public ::testing::TestWithParam<Kind> {
  protected:
@@ -57,6 +61,13 @@ class BackendContract : public ::testing::TestWithParam<Kind> {
     if (GetParam() == Kind::sim) {
       lost = std::make_shared<std::atomic<bool>>(false);
       device = make_simulated_gpu(0, {.latency = 20us, .items_per_second = 1e9, .lost = lost}).value();
+      return;
+    }
+    if (GetParam() == Kind::vulkan) {
+      // Asked for by kind: the hardware Vulkan devices, else a software one such as lavapipe.
+      static const auto vk = Runtime::create({.devices = "vulkan", .announce_cpu_only = false});
+      if (!vk) GTEST_SKIP() << "no usable Vulkan device: " << vk.error().describe();
+      device = vk->gpus().front();
       return;
     }
     static const Runtime rt = Runtime::create({.announce_cpu_only = false}).value();
@@ -80,7 +91,7 @@ class BackendContract : public ::testing::TestWithParam<Kind> {
 
 TEST_P(BackendContract, NamesItsDevicesByKindAndIndex) {
   EXPECT_TRUE(device.is_gpu());
-  EXPECT_EQ(device.kind(), GetParam() == Kind::sim ? DeviceKind::sim : DeviceKind::cuda);
+  EXPECT_EQ(device.kind(), device_kind(GetParam()));
   EXPECT_EQ(dev().kind(), device.kind());
   EXPECT_EQ(device.id().index, dev().info().index);
   EXPECT_EQ(device.describe().rfind(device.id().to_string() + " (", 0), 0u) << device.describe();
@@ -285,7 +296,7 @@ TEST_P(BackendContract, ALostDeviceFailsEveryCallUntilItComesBack) {
   EXPECT_TRUE(s->synchronize());
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, BackendContract, ::testing::Values(Kind::sim, Kind::cuda), kind_name);
+INSTANTIATE_TEST_SUITE_P(Backends, BackendContract, ::testing::Values(Kind::sim, Kind::cuda, Kind::vulkan), kind_name);
 
 // What the simulated backend adds to the contract: its queues complete work as late as the
 // simulated device would.

@@ -84,6 +84,14 @@ check "devices --json lists the CPU's SIMD features" grep -q '"simd": \[' dev.js
 "$hetex" devices > dev.txt
 check "devices shows the CPU model, cores and features" \
   test -n "$(grep '^cpu ' dev.txt)" -a -n "$(grep '^  cores ' dev.txt)" -a -n "$(grep '^  features ' dev.txt)"
+# Vulkan devices, where the backend is built and one exists (lavapipe counts): each listed with
+# its vendor and limits, and in use once HETEX_DEVICES names it.
+if grep -q '"id": "vulkan:0"' dev.json; then
+  check "devices lists vulkan:0 with its vendor and limits" \
+    test -n "$(grep '^vulkan:0 ' dev.txt)" -a -n "$(grep '^  vendor ' dev.txt)" -a -n "$(grep '^  limits ' dev.txt)"
+  HETEX_DEVICES=cpu,vulkan:0 "$hetex" devices --json --skip-bandwidth > devvk.json
+  check "devices: HETEX_DEVICES=cpu,vulkan:0 puts vulkan:0 in use" grep -q '"in_use": true' devvk.json
+fi
 
 # --metrics-port: while a command runs (its stdin, a fifo, held open) /metrics answers on
 # 127.0.0.1; the port is printed on stderr (0 picks a free one) once the scheduler is up, so the

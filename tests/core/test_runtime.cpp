@@ -79,3 +79,18 @@ TEST(Runtime, EnvironmentRestrictsDevices) {
   ASSERT_FALSE(bad);
   EXPECT_NE(bad.error().message().find("HETEX_DEVICES"), std::string::npos);
 }
+
+TEST(Runtime, VulkanDevicesAreAskedForByKindOrIndex) {
+  auto far = Runtime::create({.devices = "cpu,vulkan:999", .announce_cpu_only = false});
+  ASSERT_FALSE(far);
+  EXPECT_EQ(far.error().code(), Errc::invalid_argument);
+  EXPECT_NE(far.error().message().find("vulkan:999"), std::string::npos) << far.error().message();
+  // "vulkan": every hardware Vulkan device, else the software ones; none at all is unavailable.
+  auto kind = Runtime::create({.devices = "cpu,vulkan", .announce_cpu_only = false});
+  if (!kind) {
+    EXPECT_EQ(kind.error().code(), Errc::unavailable) << kind.error().describe();
+    return;
+  }
+  ASSERT_TRUE(kind->has_gpu());
+  for (const auto& g : kind->gpus()) EXPECT_EQ(g.kind(), DeviceKind::vulkan);
+}

@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "hetex/core/device.hpp"
@@ -120,6 +121,14 @@ class GpuDevice {
   // What an error from this device's calls or work means for the device. The default: by code,
   // and retired once healthy() is false.
   virtual FaultClass classify(const Error& error) const;
+
+  // Why a Runtime leaves this device out unless it is asked for (empty: used by default). A
+  // software device on the CPU's own cores, or a GPU another backend already drives, says so here.
+  virtual std::string unused_by_default() const { return {}; }
+  // Whether the device is a software implementation running on the host's cores (lavapipe).
+  virtual bool software() const { return false; }
+  // What `hetex devices` shows beyond GpuInfo, as (name, value) lines: vendor, driver, limits.
+  virtual std::vector<std::pair<std::string, std::string>> details() const { return {}; }
 };
 
 struct GpuDiscovery {
@@ -141,6 +150,8 @@ class Backend {
 std::span<Backend* const> backends();
 // The CUDA backend (src/cuda, or src/no_cuda when built without CUDA).
 Backend& cuda_backend();
+// The Vulkan backend (src/vulkan; built with HETEX_WITH_VULKAN).
+Backend& vulkan_backend();
 // The CUDA backend's devices: what CUDA-only code (NVRTC kernels, fused pipelines) runs on.
 const GpuDiscovery& discover_gpus();
 

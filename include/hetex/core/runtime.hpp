@@ -3,8 +3,8 @@
 /// @file
 /// Runtime: the devices this process may use. GPUs are discovered once per process; a Runtime is
 /// a view over them, restricted by RuntimeOptions::devices or the HETEX_DEVICES environment
-/// variable ("cpu", "cuda", "cuda:1,cpu", ...). Without a usable GPU everything runs on the CPU
-/// and hetex says so once on stderr.
+/// variable ("cpu", "cuda", "cuda:1,cpu", "vulkan:0,cpu", ...). Without a usable GPU everything
+/// runs on the CPU and hetex says so once on stderr.
 
 #include <memory>
 #include <optional>
@@ -18,9 +18,12 @@
 namespace hetex {
 
 struct RuntimeOptions {
-  /// Comma-separated device list; nullopt reads HETEX_DEVICES (unset: every device).
-  /// Items: "cpu", "cuda" or "gpu" (all GPUs), "cuda:N". The CPU is always present: hetex falls
-  /// back to it; listing GPUs only decides which GPUs are used.
+  /// Comma-separated device list; nullopt reads HETEX_DEVICES (unset: every device used by
+  /// default, which leaves out software Vulkan devices such as lavapipe and the Vulkan side of
+  /// GPUs CUDA drives). Items: "cpu", "gpu" (every device used by default), "cuda" (all CUDA
+  /// GPUs), "vulkan" (all hardware Vulkan devices, else the software ones), "cuda:N",
+  /// "vulkan:N". The CPU is always present: hetex falls back to it; listing devices only decides
+  /// which others are used.
   std::optional<std::string> devices;
   /// Print the one-line "running on the CPU only" notice when no GPU is usable.
   bool announce_cpu_only = true;

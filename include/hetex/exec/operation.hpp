@@ -2,8 +2,8 @@
 #pragma once
 /// @file
 /// An operation: one implementation per backend for a batch of items. The CPU implementation is
-/// required (it is also where failed GPU work lands, and what a simulated GPU runs); the CUDA one
-/// is optional.
+/// required (it is also where failed GPU work lands, and what a simulated GPU runs); the CUDA and
+/// Vulkan ones are optional.
 ///
 /// @code
 /// Operation<ZipBatch<float>, float> add("vector_add",
@@ -13,7 +13,9 @@
 ///
 /// The CPU function is called on disjoint chunks from several threads at once, one thread per
 /// chunk, so it must be safe to call concurrently and should not start parallel work of its own.
-/// The GPU function gets host-resident input and output and returns once `out` is filled.
+/// The GPU function gets host-resident input and output and returns once `out` is filled; the
+/// Vulkan one (with_vulkan) is called the same way, with a lane of a Vulkan device
+/// (exec/vulkan_kernel.hpp runs a user's own kernel on it).
 
 #include <functional>
 #include <span>
@@ -35,12 +37,14 @@ namespace detail {
 
 struct OpInfo {
   std::string name;
-  bool has_gpu = false;  // a CUDA implementation
+  bool has_gpu = false;     // a CUDA implementation
+  bool has_vulkan = false;  // a Vulkan implementation
   OperationOptions options;
 
-  // Whether the operation has an implementation for this kind of device.
+  /// Whether the operation has an implementation for this kind of device.
   bool runs_on(DeviceKind kind) const noexcept {
-    return kind == DeviceKind::cpu || kind == DeviceKind::sim || (kind == DeviceKind::cuda && has_gpu);
+    return kind == DeviceKind::cpu || kind == DeviceKind::sim || (kind == DeviceKind::cuda && has_gpu) ||
+           (kind == DeviceKind::vulkan && has_vulkan);
   }
 };
 
@@ -70,6 +74,13 @@ class Operation {
     return *this;
   }
 
+  /// The implementation for Vulkan devices: called with a lane of one (its device is vulkan:N).
+  Operation& with_vulkan(GpuFn vulkan) {
+    vulkan_ = std::move(vulkan);
+    info_.has_vulkan = static_cast<bool>(vulkan_);
+    return *this;
+  }
+
   Operation& with_cost_class(CostClassFn f) {
     cost_class_ = std::move(f);
     return *this;
@@ -83,6 +94,7 @@ class Operation {
     return c.empty() ? info_.name : info_.name + "/" + c;
   }
   bool has_gpu() const noexcept { return info_.has_gpu; }
+  bool has_vulkan() const noexcept { return info_.has_vulkan; }
   const detail::OpInfo& info() const noexcept { return info_; }
 
   Status run_cpu(const In& in, std::span<Out> out) const { return detail::call_guarded(info_.name, cpu_, in, out); }
@@ -93,13 +105,14 @@ class Operation {
     if (!info_.runs_on(lane.device().kind()))
       return Error(Errc::unavailable,
                    "operation " + info_.name + " has no implementation for " + lane.device().id().to_string());
-    return detail::call_guarded(info_.name, gpu_, lane, in, out);
+    return detail::call_guarded(info_.name, lane.device().kind() == DeviceKind::vulkan ? vulkan_ : gpu_, lane, in, out);
   }
 
  private:
   detail::OpInfo info_;
   CpuFn cpu_;
   GpuFn gpu_;
+  GpuFn vulkan_;
   CostClassFn cost_class_;
 };
 
