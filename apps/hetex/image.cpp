@@ -107,7 +107,7 @@ void add_image(CLI::App& app, Common& common, int& status) {
     std::size_t skipped = 0;
     std::optional<DoneRecord> record;
     if (a->batch) {
-      record.emplace(DoneRecord::open(a->paths[1], *p, a->quality));
+      record.emplace(a->paths[1], *p, a->quality);
       auto listed = image::jobs_for_directory(a->paths[0], a->paths[1]);
       if (!listed) {
         std::fprintf(stderr, "hetex image: %s\n", listed.error().message().c_str());

@@ -21,12 +21,10 @@ std::string settings_text(const image::Pipeline& p, int quality) {
 
 }  // namespace
 
-DoneRecord DoneRecord::open(const std::filesystem::path& out_dir, const image::Pipeline& p, int quality) {
-  DoneRecord r;
-  r.file_ = out_dir / kRecordName;
-  r.settings_ = settings_text(p, quality);
+DoneRecord::DoneRecord(const std::filesystem::path& out_dir, const image::Pipeline& p, int quality)
+    : file_(out_dir / kRecordName), settings_(settings_text(p, quality)) {
   // A record that cannot be read only means that nothing is skipped.
-  if (auto bytes = read_file(r.file_, {.special_files = false})) {
+  if (auto bytes = read_file(file_, {.special_files = false})) {
     std::string_view text(reinterpret_cast<const char*>(bytes->data()), bytes->size());
     while (!text.empty()) {
       const auto nl = text.find('\n');
@@ -34,10 +32,9 @@ DoneRecord DoneRecord::open(const std::filesystem::path& out_dir, const image::P
       const auto line = text.substr(0, nl);
       text.remove_prefix(nl + 1);
       const auto tab = line.find('\t');
-      if (tab != std::string_view::npos) r.settings_of_[std::string(line.substr(tab + 1))] = line.substr(0, tab);
+      if (tab != std::string_view::npos) settings_of_[std::string(line.substr(tab + 1))] = line.substr(0, tab);
     }
   }
-  return r;
 }
 
 bool DoneRecord::done(const image::FileJob& job) const {

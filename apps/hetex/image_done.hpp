@@ -18,7 +18,7 @@ namespace hetex::cli {
 class DoneRecord {
  public:
   // The record of `out_dir` (empty when there is none yet) for outputs made with `p` at `quality`.
-  static DoneRecord open(const std::filesystem::path& out_dir, const image::Pipeline& p, int quality);
+  DoneRecord(const std::filesystem::path& out_dir, const image::Pipeline& p, int quality);
 
   // Listed with these settings, a whole image, and not older than its input.
   bool done(const image::FileJob& job) const;

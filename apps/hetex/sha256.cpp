@@ -8,21 +8,12 @@
 #include "hetex/ops/sha256.hpp"
 #include "input.hpp"
 #include "interrupt.hpp"
+#include "sha256_line.hpp"
 
 namespace hetex::cli {
 namespace {
 
 constexpr std::size_t kGroupBytes = std::size_t(256) << 20;
-
-std::string hex(const ops::Digest& d) {
-  static const char* digits = "0123456789abcdef";
-  std::string s(64, '0');
-  for (std::size_t i = 0; i < 32; ++i) {
-    s[2 * i] = digits[d[i] >> 4];
-    s[2 * i + 1] = digits[d[i] & 15];
-  }
-  return s;
-}
 
 }  // namespace
 
@@ -91,7 +82,7 @@ void add_sha256(CLI::App& app, Common& common, int& status) {
         status = 2;
         return;
       }
-      for (std::size_t i = 0; i < names.size(); ++i) std::printf("%s  %s\n", hex(out[i]).c_str(), names[i].c_str());
+      for (std::size_t i = 0; i < names.size(); ++i) std::fputs(sha256_line(out[i], names[i]).c_str(), stdout);
       hashed += names.size();
     }
   });

@@ -13,7 +13,10 @@
 namespace hetex::cli {
 namespace {
 
+// A batch is verified once it holds this many lines or this many message bytes, whichever comes
+// first, so memory stays bounded however long the messages are.
 constexpr std::size_t kBatch = std::size_t(1) << 16;
+constexpr std::size_t kBatchBytes = std::size_t(256) << 20;
 // Longer lines are malformed (a 32 MiB message); they cost no more memory than this.
 constexpr std::size_t kMaxLine = std::size_t(64) << 20;
 
@@ -116,7 +119,7 @@ void add_verify(CLI::App& app, Common& common, int& status) {
       p.sigs.push_back(parsed.signature);
       p.msgs.add(std::span<const std::uint8_t>(parsed.message));
       p.lines_out.emplace_back();
-      if (p.keys.size() == kBatch && !flush()) {
+      if ((p.keys.size() == kBatch || p.msgs.bytes() >= kBatchBytes) && !flush()) {
         status = 2;
         return;
       }

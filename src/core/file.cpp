@@ -241,9 +241,19 @@ Status write_file_atomic(const std::filesystem::path& path, const std::function<
     ::unlink(tmp.c_str());
     return Error(Errc::io, name + ": " + std::strerror(err));
   }
+  // A replaced file keeps its permissions (a private file stays private).
+  struct stat old_file {};
+  if (::stat(path.c_str(), &old_file) == 0 && S_ISREG(old_file.st_mode)) (void)::fchmod(fd, old_file.st_mode & 07777);
   std::vector<char> buffer(std::size_t(1) << 20);
   std::setvbuf(f, buffer.data(), _IOFBF, buffer.size());
-  Status st = write(f);
+  Status st;
+  try {
+    st = write(f);
+  } catch (const std::bad_alloc&) {
+    st = Error(Errc::out_of_memory, name + ": out of memory while writing");
+  } catch (const std::exception& e) {
+    st = Error(Errc::internal, name + ": " + e.what());
+  }
   const bool written = std::fflush(f) == 0 && !std::ferror(f);
   const int err = errno;
   const bool closed = std::fclose(f) == 0;

@@ -79,7 +79,7 @@ Result<Journal> Journal::open(const std::filesystem::path& path, const std::stri
   const auto header = header_bytes(fingerprint);
   std::size_t good = 0;  // bytes of the file that are a valid header and whole records
   if (bytes.empty()) {
-    HETEX_TRY_VOID(write_all(fd, header.data(), header.size(), path));
+    if (auto st = write_all(fd, header.data(), header.size(), path); !st) return fail(std::move(st).error());
     good = header.size();
   } else {
     const std::size_t magic = sizeof kMagic - 1;

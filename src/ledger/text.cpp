@@ -4,8 +4,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#include <fstream>
 #include <iterator>
+
+#include "hetex/core/file.hpp"
 
 namespace hetex::ledger {
 namespace {
@@ -80,12 +81,11 @@ void put_u64(std::uint8_t* p, std::uint64_t v) noexcept {
   for (int i = 0; i < 8; ++i) p[i] = static_cast<std::uint8_t>(v >> (8 * i));
 }
 
-Result<std::string> read_file(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Error(Errc::io, file.string() + ": cannot open (missing, a directory, or not readable)");
-  std::string text(std::istreambuf_iterator<char>(in), {});
-  if (in.bad()) return Error(Errc::io, file.string() + ": read error");
-  return text;
+// The whole file as text; a directory, an unreadable file or one that changes while read is an
+// Errc::io error naming it (hetex::read_file's rules).
+Result<std::string> read_text(const std::filesystem::path& file) {
+  auto bytes = HETEX_TRY(hetex::read_file(file));
+  return std::string(bytes.begin(), bytes.end());
 }
 
 }  // namespace
@@ -178,7 +178,7 @@ Result<Genesis> parse_genesis(std::string_view text) {
 }
 
 Result<Genesis> read_genesis(const std::filesystem::path& file) {
-  const auto text = HETEX_TRY(read_file(file));
+  const auto text = HETEX_TRY(read_text(file));
   auto g = parse_genesis(text);
   if (!g) return g.error().with_context(file.string());
   return g;

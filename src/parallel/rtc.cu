@@ -14,6 +14,7 @@
 #include <sstream>
 #include <unistd.h>
 
+#include "hetex/core/file.hpp"
 #include "hetex/parallel/rtc.hpp"
 
 namespace hetex::rtc {
@@ -123,20 +124,13 @@ void write_disk(const std::filesystem::path& file, const CompiledKernel& k) {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
   if (ec) return;
-  auto tmp = file;
-  tmp += ".tmp" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return;
-    out << kMagic << k.lowered() << '\n';
-    out.write(k.image().data(), static_cast<std::streamsize>(k.image().size()));
-    if (!out) {
-      std::filesystem::remove(tmp, ec);
-      return;
-    }
-  }
-  std::filesystem::rename(tmp, file, ec);  // atomic: readers see the old file or the whole new one
-  if (ec) std::filesystem::remove(tmp, ec);
+  std::string bytes(kMagic);
+  bytes += k.lowered();
+  bytes += '\n';
+  bytes += k.image();
+  // Whole or not at all, under a name unique to this call: two threads compiling the same kernel
+  // never interleave their writes.
+  (void)write_file_atomic(file, bytes);
 }
 
 Error nvrtc_error(nvrtcResult r, const std::string& what) {

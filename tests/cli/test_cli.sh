@@ -34,6 +34,12 @@ check "sha256: exit 1 when a file is missing" test $rc -eq 1
 check "sha256: the missing file is named" grep -q 'missing.txt' err
 check "sha256: three digests, in argument order" test "$(cut -d' ' -f3 sums | tr '\n' ,)" = "a.txt,b.bin,empty,"
 check "sha256: sha256sum -c accepts the output" sha256sum --quiet -c sums
+odd=$'back\\slash and\nnew line'
+printf 'x' > "$odd"
+"$hetex" sha256 "$odd" > odd.sum
+check "sha256: names with a backslash or a newline are escaped as sha256sum escapes them" \
+  test "$(cat odd.sum)" = "$(sha256sum "$odd")"
+check "sha256: sha256sum -c reads the escaped line back" sha256sum --quiet -c odd.sum
 printf 'abc' | "$hetex" sha256 - > stdin.sum
 check "sha256: - reads stdin" grep -q '^ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad  -$' stdin.sum
 # Every kind of bad path gets its own error; the rest are still hashed (as sha256sum does).

@@ -97,6 +97,7 @@ check "sha256, 3 ranks: the other files are still hashed" test "$(wc -l < dir.ou
 run3 sha256 "${sha_args[@]}" --output s3o.out > s3o.stdout 2> /dev/null
 check "sha256, 3 ranks, --output FILE: the file holds the output, standard output nothing" \
   test -z "$(cat s3o.stdout)" -a -n "$(cmp s3o.out sha.ref && echo same)"
+check "sha256, 3 ranks, --output FILE: nothing partial is left" test ! -e s3o.out.partial
 HETEX_DIST_READ=root run3 sha256 "${sha_args[@]}" > s3r.out 2> /dev/null
 check "sha256, 3 ranks, rank 0 reads for all: identical output" cmp -s s3r.out sha.ref
 printf 'abc' | "$hetex" sha256 files/f1 - files/f2 > stdin.ref
@@ -174,11 +175,14 @@ wait $job
 # --- a rank killed mid-job, then resumed from the journal -------------------------------------------
 awk '{ for (i = 0; i < 6; i++) print }' sigs.txt > many.txt  # 144000 lines
 "$hetex" verify --input many.txt > many.ref 2> /dev/null
+echo "an earlier run's output" > killed.out
 HETEX_DIST_FAULTS=kill=2@4 run3 verify --input many.txt --chunk-seconds 0.02 --journal j1 --output killed.out 2> killed.err; rc=$?
 check "a rank killed mid-job: the job fails (status $rc)" test $rc -ne 0
 check "a rank killed mid-job: hetex names the rank and its host" grep -q "rank 2 (host $host) gave no notice: it died or was killed" killed.err
-check "a rank killed mid-job: the --output file is whole lines" test ! -s killed.out -o "$(tail -c 1 killed.out | od -An -c | tr -d ' ')" = '\n'
-check "a rank killed mid-job: the --output file is the start of the right output" cmp -s killed.out <(head -c "$(stat -c %s killed.out)" many.ref)
+check "a rank killed mid-job: an earlier --output file is left as it was" test "$(cat killed.out)" = "an earlier run's output"
+check "a rank killed mid-job: FILE.partial is whole lines" test ! -s killed.out.partial -o "$(tail -c 1 killed.out.partial | od -An -c | tr -d ' ')" = '\n'
+check "a rank killed mid-job: FILE.partial is the start of the right output" \
+  cmp -s killed.out.partial <(head -c "$(stat -c %s killed.out.partial)" many.ref)
 check "a rank killed mid-job: the journal holds chunks" test -s j1
 # Standard output passes through mpirun, which may cut its last line when it aborts: what it
 # shows is still the start of the right output.
@@ -208,8 +212,11 @@ HETEX_DIST_FAULTS=hang=1@2 timeout 120 "$mpi" 3 "$hetex" sha256 "${sha_args[@]}"
   --journal j2 --output hung.out 2> hung.err; rc=$?
 check "a hung rank: the job ends (status $rc), not the test's timeout" test $rc -ne 0 -a $rc -ne 124
 check "a hung rank: hetex names it and its host" grep -Eq "rank 1 \(host $host\) (sent nothing|has held chunk)" hung.err
-check "a hung rank: the output is the start of the right output" cmp -s hung.out <(head -c "$(stat -c %s hung.out)" sha.ref)
-check "a hung rank: the output so far is whole lines" test ! -s hung.out -o "$(tail -c 1 hung.out | od -An -c | tr -d ' ')" = '\n'
+check "a hung rank: no output file of that name (the job is not complete)" test ! -e hung.out
+check "a hung rank: the output so far is the start of the right output" \
+  cmp -s hung.out.partial <(head -c "$(stat -c %s hung.out.partial)" sha.ref)
+check "a hung rank: the output so far is whole lines" \
+  test ! -s hung.out.partial -o "$(tail -c 1 hung.out.partial | od -An -c | tr -d ' ')" = '\n'
 run3 sha256 "${sha_args[@]}" --journal j2 > hung-resumed.out 2> /dev/null
 check "a hung rank: resumed from the journal, identical" cmp -s hung-resumed.out sha.ref
 

@@ -157,8 +157,11 @@ std::unique_ptr<Session> Session::open(const char* command, const Common& common
   }
   s->device_ = common.device;
   if (failure.empty() && s->comm_.is_root() && !args.output.empty()) {
-    s->output_fd_ = ::open(args.output.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (s->output_fd_ < 0) failure = args.output + ": cannot create: " + std::strerror(errno);
+    // The output grows in FILE.partial and becomes FILE only once complete: a job that stops
+    // leaves an earlier FILE as it was, never a file of that name that looks complete.
+    const std::string partial = args.output + ".partial";
+    s->output_fd_ = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (s->output_fd_ < 0) failure = partial + ": cannot create: " + std::strerror(errno);
   }
   if (!failure.empty())
     std::fprintf(stderr, "hetex %s: %s: %s\n", command, s->comm_.describe(s->comm_.rank()).c_str(), failure.c_str());
@@ -231,6 +234,13 @@ bool Session::everyone_sees(const std::string& identity) const {
 }
 
 void Session::conclude(const Result<dist::JobReport>& r) {
+  if (r && output_fd_ >= 0) {
+    const std::string partial = args_.output + ".partial";
+    const bool closed = ::close(output_fd_) == 0;
+    output_fd_ = -1;
+    if (!closed || ::rename(partial.c_str(), args_.output.c_str()) != 0)
+      say("cannot put the output in place: " + partial + " holds it (" + std::strerror(errno) + ")");
+  }
   if (r) {
     if (comm_.is_root() && !args_.trace.empty() && observer_) {
       if (auto st = write_file_atomic(args_.trace, observer_->merged_trace_json()); !st)
@@ -244,7 +254,7 @@ void Session::conclude(const Result<dist::JobReport>& r) {
   const int status = e.code() == Errc::invalid_argument ? 2 : 3;
   if (comm_.is_root()) {
     say(e.message());
-    const std::string output = args_.output.empty() ? "the output" : args_.output;
+    const std::string output = args_.output.empty() ? "the output" : args_.output + ".partial";
     if (status == 3 && !args_.journal.empty())
       say(output + " so far is complete; the journal " + args_.journal +
           " holds every chunk finished: run the same command with --journal " + args_.journal + " to do only the rest");

@@ -13,6 +13,7 @@
 #include "dist/session.hpp"
 #include "hetex/dist/bytes.hpp"
 #include "hetex/ops/sha256.hpp"
+#include "sha256_line.hpp"
 
 namespace hetex::cli {
 namespace dist_cmd {
@@ -47,16 +48,6 @@ Result<std::vector<std::uint8_t>> read_whole(const std::string& name, const dist
   }
   if (fd != STDIN_FILENO) ::close(fd);
   return bytes;
-}
-
-std::string hex(const ops::Digest& d) {
-  static const char* digits = "0123456789abcdef";
-  std::string s(64, '0');
-  for (std::size_t i = 0; i < 32; ++i) {
-    s[2 * i] = digits[d[i] >> 4];
-    s[2 * i + 1] = digits[d[i] & 15];
-  }
-  return s;
 }
 
 class Sha256Job final : public dist::ChunkSource, public dist::ChunkWorker {
@@ -113,7 +104,7 @@ class Sha256Job final : public dist::ChunkSource, public dist::ChunkWorker {
       ops::Digest d;
       auto raw = HETEX_TRY(in.get_raw(d.size()));
       std::copy(raw.begin(), raw.end(), d.begin());
-      out += hex(d) + "  " + files_[i] + "\n";
+      out += sha256_line(d, files_[i]);
     }
     return s_.emit(out, this);
   }

@@ -78,6 +78,8 @@ class PackedMessages {
     add(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(message.data()), message.size()));
   }
   std::size_t size() const noexcept { return offsets_.empty() ? 0 : offsets_.size() - 1; }
+  /// The bytes of all messages together.
+  std::size_t bytes() const noexcept { return data_.size(); }
   /// Valid until the next add() or the end of this object.
   MessageBatch view() const noexcept { return {data_, offsets_}; }
 
