@@ -23,8 +23,34 @@ for layer in "${!level[@]}"; do
     done < <(grep -rE '^#include "(hetex/)?[a-z_]+/' "$dir" || true)
   done
 done
+# Distribution and the ledger sit on the public API: they include hetex/... headers (never
+# hetex/detail) and their own folder, nothing private of the library.
+for part in dist ledger; do
+  for dir in "$root/include/hetex/$part" "$root/src/$part"; do
+    [[ -d $dir ]] || continue
+    while IFS= read -r line; do
+      echo "layering: ${line%%:*} ($part) includes a private header: ${line#*:}"
+      bad=1
+    done < <(grep -rE '^#include "' "$dir" | grep -vE "#include \"(hetex/|$part/)" | grep -vE '#include "[a-z_]+\.(hpp|inc)"' || true;
+             grep -rE '^#include "hetex/detail/' "$dir" || true)
+  done
+done
+# A backend (src/cuda, src/sim, src/vulkan) implements core's interface with core, memory and
+# async; only the files with the Vulkan kernels of built-in operations (src/vulkan/ops*,
+# lane_ops.hpp, user_kernel.cpp) sit at the ops level.
+for backend in cuda sim vulkan; do
+  dir=$root/src/$backend
+  [[ -d $dir ]] || continue
+  while IFS= read -r line; do
+    file=${line%%:*}
+    case ${file##*/} in ops*|lane_ops.hpp|user_kernel.cpp) continue ;; esac
+    echo "layering: ${file#$root/} (the $backend backend) includes a layer above async: ${line#*:}"
+    bad=1
+  done < <(grep -rE '^#include "(hetex/)?(exec|parallel|ops|metrics|dist|ledger)/' "$dir" || true)
+done
 if (( bad )); then
-  echo "layering: a layer may include only the layers below it (core < memory < async < exec < parallel, ops < metrics)"
+  echo "layering: a layer may include only the layers below it (core < memory < async < exec < parallel, ops < metrics;"
+  echo "  backends: core, memory, async; dist and ledger: the public headers)"
   exit 1
 fi
 echo "layering: every layer includes only the layers below it"
