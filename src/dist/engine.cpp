@@ -28,7 +28,15 @@ using detail::Message;
 using detail::Wire;
 
 std::atomic<bool> g_stop{false};
-extern "C" void on_stop_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
+// The handler installed before ours (the application's own Ctrl-C handling, say): it still runs.
+struct sigaction g_previous {};
+
+extern "C" void on_stop_signal(int sig) {
+  g_stop.store(true, std::memory_order_relaxed);
+  const auto previous = g_previous.sa_handler;
+  if (!(g_previous.sa_flags & SA_SIGINFO) && previous != SIG_DFL && previous != SIG_IGN && previous != on_stop_signal)
+    previous(sig);
+}
 
 double seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 std::string fmt_seconds(double s) {
@@ -613,7 +621,7 @@ void install_stop_handler() {
   sa.sa_handler = on_stop_signal;
   sigemptyset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART;
-  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGTERM, &sa, &g_previous);
 }
 void request_stop() noexcept { g_stop.store(true); }
 bool stop_requested() noexcept { return g_stop.load(); }

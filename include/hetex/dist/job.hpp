@@ -156,7 +156,8 @@ Result<JobReport> run_job(const Comm& comm, ChunkSource* source, ChunkWorker& wo
 /// The launcher is stopping the job (SIGTERM under mpirun: a rank died, or mpirun was
 /// interrupted). run_job then stops at once: rank 0 writes nothing more, waits briefly for every
 /// rank's "stopping" notice and returns an error naming the ranks that gave none (those died);
-/// workers send their notice and return. Installed by install_stop_handler(); tests may call
+/// workers send their notice and return. Installed by install_stop_handler(), which keeps
+/// calling a SIGTERM handler installed before it (an application's own); tests may call
 /// request_stop() directly.
 void install_stop_handler();
 void request_stop() noexcept;    ///< what the stop handler does: makes run_job stop
