@@ -39,6 +39,9 @@ Result<std::size_t> pread_all(int fd, std::uint8_t* p, std::size_t n, std::uint6
   return got;
 }
 
+// Longer lines are not read whole (as `hetex verify` bounds them).
+constexpr std::size_t kMaxLine = std::size_t(64) << 20;
+
 class Input {
  public:
   static Result<Input> open(const std::string& name) {
@@ -106,6 +109,11 @@ class VerifyJob final : public dist::ChunkSource, public dist::ChunkWorker {
           cut = buf_.size();
           break;
         }
+        // Memory stays bounded: a line this long ends the job (the single-process command
+        // reports it as a malformed line and goes on).
+        if (buf_.size() - off_ > want + kMaxLine)
+          return Error(Errc::invalid_argument, in_.name() + ": a line after byte " + std::to_string(pos_) +
+                                                   " is longer than " + std::to_string(kMaxLine >> 20) + " MiB");
         HETEX_TRY_VOID(fill(buf_.size() - off_ + (std::size_t(1) << 20)));
       }
       if (pos_ + (cut - off_) > limit) cut = off_ + (limit - pos_);  // a journal chunk starts there
