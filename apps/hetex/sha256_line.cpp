@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "sha256_line.hpp"
 
+#include "hetex/core/hex.hpp"
+
 namespace hetex::cli {
 
 std::string sha256_line(const ops::Digest& digest, const std::string& name) {
-  static const char* digits = "0123456789abcdef";
   std::string escaped;
   bool escape = false;
   for (char c : name) {
@@ -22,10 +23,7 @@ std::string sha256_line(const ops::Digest& digest, const std::string& name) {
     }
   }
   std::string line = escape ? "\\" : "";
-  for (std::uint8_t b : digest) {
-    line += digits[b >> 4];
-    line += digits[b & 15];
-  }
+  line += to_hex(digest);
   line += "  ";
   line += escape ? escaped : name;
   line += '\n';

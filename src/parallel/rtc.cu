@@ -16,6 +16,7 @@
 
 #include "hetex/core/file.hpp"
 #include "hetex/parallel/rtc.hpp"
+#include "hetex/core/hex.hpp"
 
 namespace hetex::rtc {
 namespace detail {
@@ -70,15 +71,9 @@ Cache& cache() {
 }
 
 std::string hex_sha256(const std::string& data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
+  std::uint8_t md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : md) {
-    out += digits[b >> 4];
-    out += digits[b & 15];
-  }
-  return out;
+  return to_hex(md);
 }
 
 std::string nvrtc_version() {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "vulkan/compiler.hpp"
 #include "hetex/core/file.hpp"
+#include "hetex/core/hex.hpp"
 
 #include <glslang/Public/ResourceLimits.h>
 #include <glslang/Public/ShaderLang.h>
@@ -30,12 +31,9 @@ Cache& cache() {
 }
 
 std::string hex_sha256(const std::string& data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
+  std::uint8_t md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : md) out += {digits[b >> 4], digits[b & 15]};
-  return out;
+  return to_hex(md);
 }
 
 std::shared_ptr<const Spirv> read_disk(const std::filesystem::path& file) {

@@ -9,6 +9,7 @@
 
 #include "vulkan/error.hpp"
 #include "vulkan/handle.hpp"
+#include "hetex/core/hex.hpp"
 
 namespace hetex::vulkan {
 namespace {
@@ -53,13 +54,6 @@ DeviceType device_type(VkPhysicalDeviceType t) {
     case VK_PHYSICAL_DEVICE_TYPE_CPU: return DeviceType::cpu;
     default: return DeviceType::other;
   }
-}
-
-std::string hex(const std::uint8_t* p, std::size_t n) {
-  static const char* digits = "0123456789abcdef";
-  std::string s;
-  for (std::size_t i = 0; i < n; ++i) s += {digits[p[i] >> 4], digits[p[i] & 15]};
-  return s;
 }
 
 }  // namespace
@@ -133,7 +127,7 @@ PhysicalDeviceInfo describe_physical_device(VkPhysicalDevice pd, std::uint32_t i
     auto p2 = vk_struct<VkPhysicalDeviceProperties2>(VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2);
     p2.pNext = &p11;
     vkGetPhysicalDeviceProperties2(pd, &p2);
-    info.uuid = hex(p11.deviceUUID, VK_UUID_SIZE);
+    info.uuid = to_hex(std::span<const std::uint8_t>(p11.deviceUUID, VK_UUID_SIZE));
     info.subgroup_size = p11.subgroupSize;
     const bool in_compute = (p11.subgroupSupportedStages & VK_SHADER_STAGE_COMPUTE_BIT) != 0;
     info.subgroup_arithmetic = in_compute && (p11.subgroupSupportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT);

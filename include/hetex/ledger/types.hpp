@@ -14,6 +14,7 @@
 #include <string>
 #include <string_view>
 
+#include "hetex/core/hex.hpp"
 #include "hetex/ops/ed25519.hpp"
 #include "hetex/ops/sha256.hpp"
 
@@ -75,9 +76,9 @@ Hash block_hash(const BlockHeader& h);
 /// One SHA-256 on the calling thread.
 Hash sha256_of(std::span<const std::uint8_t> bytes);
 
-/// Lower-case hex, and its inverse (false on a wrong length or a non-hex character).
-std::string to_hex(std::span<const std::uint8_t> bytes);
-bool from_hex(std::string_view text, std::span<std::uint8_t> out) noexcept;
+/// Lower-case hex, and its inverse (core/hex.hpp).
+using hetex::from_hex;
+using hetex::to_hex;
 
 /// Hashes a public key for hash tables (keys are uniformly random bytes: the first eight do).
 struct KeyHash {
