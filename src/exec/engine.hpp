@@ -39,8 +39,9 @@ struct JobState;
 
 // One device the scheduler runs work on: the CPU, or a device of a backend with its lane.
 struct Slot {
-  Slot(Device d, CircuitBreaker::Options breaker_options, std::function<void(DeviceState)> on_change)
-      : id(d.id()), device(std::move(d)), breaker(breaker_options, &Clock::now, std::move(on_change)) {}
+  Slot(Device d, CircuitBreaker::Options breaker_options, CircuitBreaker::Now now,
+       std::function<void(DeviceState)> on_change)
+      : id(d.id()), device(std::move(d)), breaker(breaker_options, std::move(now), std::move(on_change)) {}
 
   const DeviceId id;
   const Device device;

@@ -125,6 +125,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
   auto* e = engine.get();
 
   const detail::CircuitBreaker::Options breaker{options.breaker_backoff, options.breaker_max_backoff};
+  const detail::CircuitBreaker::Now now =
+      options.breaker_clock ? options.breaker_clock : detail::CircuitBreaker::Now(&detail::Clock::now);
   for (const auto& d : devices) {
     std::unique_ptr<GpuLane> lane;
     if (!d.is_cpu()) {
@@ -139,7 +141,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(const Runtime& runtime, Sch
     auto on_change = [obs = options.observer, id = d.id()](DeviceState s) {
       if (obs) obs->on_device_state(id, s);
     };
-    auto s = std::make_unique<detail::Slot>(d, breaker, on_change);
+    auto s = std::make_unique<detail::Slot>(d, breaker, now, on_change);
     s->lane = std::move(lane);
     s->totals.device = s->id;
     e->slots.push_back(std::move(s));

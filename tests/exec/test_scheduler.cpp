@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
+#include <memory>
 #include <filesystem>
 #include <numeric>
 #include <random>
@@ -47,6 +49,15 @@ SchedulerOptions base_options() {
   o.calibration_file = std::filesystem::path{};
   return o;
 }
+
+// A clock the test moves by hand: the breaker's back-offs pass when the test says so.
+struct SteppedClock {
+  std::shared_ptr<std::atomic<std::int64_t>> ms = std::make_shared<std::atomic<std::int64_t>>(0);
+  std::function<std::chrono::steady_clock::time_point()> now() const {
+    return [ms = ms] { return std::chrono::steady_clock::time_point(std::chrono::milliseconds(ms->load())); };
+  }
+  void advance(std::chrono::milliseconds d) const { *ms += d.count(); }
+};
 
 // Tells the cost model that `device` runs "affine" in fixed + n / rate seconds, calibrated at
 // every power-of-two size in [lo, hi].
@@ -355,6 +366,8 @@ TEST(Scheduler, LostDeviceIsSuspendedFallsBackAndIsProbedAgain) {
   o.policy = PinnedPolicy{DeviceId::sim(0)};
   o.simulated_gpus = {{.latency = 10us, .lost = lost}};
   o.breaker_backoff = 50ms;
+  const SteppedClock clock;
+  o.breaker_clock = clock.now();
   auto s = Scheduler::create(cpu_runtime(), o).value();
   auto in = iota_items(4096);
   std::vector<std::uint64_t> out(in.size());
@@ -369,7 +382,7 @@ TEST(Scheduler, LostDeviceIsSuspendedFallsBackAndIsProbedAgain) {
   EXPECT_EQ(r2.stats.device(DeviceId::sim(0)), nullptr);
   // Back-off over, the device is back: the probe succeeds and it is healthy again.
   lost->store(false);
-  std::this_thread::sleep_for(60ms);
+  clock.advance(60ms);
   auto r3 = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
   ASSERT_NE(r3.stats.device(DeviceId::sim(0)), nullptr);
   EXPECT_EQ(r3.stats.device(DeviceId::sim(0))->items, 4096u);
@@ -384,12 +397,14 @@ TEST(Scheduler, AProbeThePolicyPassesOverIsOfferedAgain) {
   o.policy = ThresholdPolicy{1000};
   o.simulated_gpus = {{.latency = 10us, .lost = lost}};
   o.breaker_backoff = 20ms;
+  const SteppedClock clock;
+  o.breaker_clock = clock.now();
   auto s = Scheduler::create(cpu_runtime(), o).value();
   auto big = iota_items(2000), small = iota_items(100);
   std::vector<std::uint64_t> out(big.size());
   (void)s->run(a.op, SpanBatch<std::uint64_t>{big}, std::span(out)).value();  // trips sim:0
   EXPECT_EQ(s->devices().at(1).state, DeviceState::suspended);
-  std::this_thread::sleep_for(30ms);
+  clock.advance(30ms);
   // Back-off over: this batch may probe sim:0, but the threshold sends it to the CPU.
   (void)s->run(a.op, SpanBatch<std::uint64_t>{small}, std::span(out).first(small.size())).value();
   EXPECT_EQ(s->devices().at(1).state, DeviceState::suspended);
@@ -406,17 +421,26 @@ TEST(Scheduler, FailedProbeDoublesTheBackoff) {
   o.policy = PinnedPolicy{DeviceId::sim(0)};
   o.simulated_gpus = {{.latency = 10us, .lost = lost}};
   o.breaker_backoff = 30ms;
+  const SteppedClock clock;
+  o.breaker_clock = clock.now();
   auto s = Scheduler::create(cpu_runtime(), o).value();
   auto in = iota_items(1024);
   std::vector<std::uint64_t> out(in.size());
   (void)s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();  // trips: 30 ms
-  std::this_thread::sleep_for(40ms);
+  clock.advance(29ms);
+  auto early = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();  // 29 < 30: not probed
+  EXPECT_TRUE(early.stats.faults.empty());
+  clock.advance(1ms);
   auto probe = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();  // probe fails: 60 ms
   EXPECT_EQ(probe.stats.faults.size(), 1u);
-  std::this_thread::sleep_for(40ms);  // 40 < 60: still suspended
+  clock.advance(59ms);  // 59 < 60: still suspended
   auto quiet = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
   EXPECT_TRUE(quiet.stats.faults.empty());
   EXPECT_EQ(s->devices().at(1).faults, 2u);
+  clock.advance(1ms);  // 60: probed again, and it fails again
+  auto second = s->run(a.op, SpanBatch<std::uint64_t>{in}, std::span(out)).value();
+  EXPECT_EQ(second.stats.faults.size(), 1u);
+  EXPECT_EQ(s->devices().at(1).faults, 3u);
 }
 
 TEST(Scheduler, FullQueueFailsBusyOrBlocks) {

@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -82,7 +83,10 @@ struct SchedulerOptions {
   std::optional<std::filesystem::path> calibration_file;
   std::chrono::milliseconds breaker_backoff{500};         ///< the wait before a suspended device is first probed again
   std::chrono::milliseconds breaker_max_backoff{60'000};  ///< the back-off doubles after each failed probe, up to this
-  std::shared_ptr<SchedulerObserver> observer;            ///< told of chunks, batches and device states; may be null
+  /// The clock the back-offs are measured on; empty: std::chrono::steady_clock. Tests step one
+  /// of their own instead of sleeping.
+  std::function<std::chrono::steady_clock::time_point()> breaker_clock;
+  std::shared_ptr<SchedulerObserver> observer;  ///< told of chunks, batches and device states; may be null
   /// Cores given to each GPU while the CPU runs its share of a split batch: the GPU lane's host
   /// work (staging copies of pageable data, packing, launches) runs on them, and the CPU's share on
   /// the rest; for data in pageable and in pinned memory (docs/design/scheduler.md).
