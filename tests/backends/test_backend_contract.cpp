@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <future>
 #include <cstring>
 #include <numeric>
 #include <random>
@@ -181,14 +182,19 @@ TEST_P(BackendContract, GatesBecomeFuturesAndNotifyOnceOffTheCallersThread) {
   ASSERT_TRUE(gate);
   std::atomic<int> calls{0};
   std::atomic<bool> on_caller{false};
+  std::promise<void> notified;
   const auto caller = std::this_thread::get_id();
   (*gate)->notify([&](Status s) {
     EXPECT_TRUE(s);
     on_caller = std::this_thread::get_id() == caller;
-    ++calls;
+    if (++calls == 1) notified.set_value();
   });
-  for (int i = 0; i < 2000 && calls.load() == 0; ++i) std::this_thread::sleep_for(1ms);
-  std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(notified.get_future().wait_for(std::chrono::seconds(20)), std::future_status::ready)
+      << "the gate's callback never came";
+  // Work enqueued later and waited for: a second call of the first callback would be due by now.
+  auto later = st->impl().record();
+  ASSERT_TRUE(later);
+  EXPECT_TRUE((*later)->wait());
   EXPECT_EQ(calls.load(), 1);
   EXPECT_FALSE(on_caller.load());
 }
