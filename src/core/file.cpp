@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <optional>
 #include <utility>
@@ -270,6 +271,12 @@ Status write_file_atomic(const std::filesystem::path& path, std::span<const std:
       return Error(Errc::io, path.string() + ": write failed: " + std::strerror(errno));
     return {};
   });
+}
+
+std::filesystem::path cache_directory() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "hetex";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "hetex";
+  return std::filesystem::temp_directory_path() / "hetex";
 }
 
 Status write_file_atomic(const std::filesystem::path& path, std::string_view text) {

@@ -324,15 +324,7 @@ std::filesystem::path default_calibration_file(const std::string& machine) {
   for (unsigned char c : machine) h = (h ^ c) * 1099511628211ull;
   char name[64];
   std::snprintf(name, sizeof name, "calibration-%016llx.json", static_cast<unsigned long long>(h));
-  std::filesystem::path dir;
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) {
-    dir = x;
-  } else if (const char* home = std::getenv("HOME"); home && *home) {
-    dir = std::filesystem::path(home) / ".cache";
-  } else {
-    dir = std::filesystem::temp_directory_path();
-  }
-  return dir / "hetex" / name;
+  return cache_directory() / name;
 }
 
 }  // namespace hetex

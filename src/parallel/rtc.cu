@@ -247,10 +247,6 @@ void clear_memory_cache() {
   c.kernels.clear();
 }
 
-std::filesystem::path default_cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "hetex" / "kernels";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "hetex" / "kernels";
-  return std::filesystem::temp_directory_path() / "hetex" / "kernels";
-}
+std::filesystem::path default_cache_dir() { return cache_directory() / "kernels"; }
 
 }  // namespace hetex::rtc

@@ -141,10 +141,6 @@ void clear_compile_memory_cache() {
   c.entries.clear();
 }
 
-std::filesystem::path default_spirv_cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "hetex" / "spirv";
-  if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache" / "hetex" / "spirv";
-  return std::filesystem::temp_directory_path() / "hetex" / "spirv";
-}
+std::filesystem::path default_spirv_cache_dir() { return cache_directory() / "spirv"; }
 
 }  // namespace hetex::vulkan

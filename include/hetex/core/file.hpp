@@ -94,4 +94,8 @@ Status write_file_atomic(const std::filesystem::path& path, std::string_view tex
 /// file; an error it returns is returned, and the destination is then unchanged.
 Status write_file_atomic(const std::filesystem::path& path, const std::function<Status(std::FILE*)>& write);
 
+/// Where hetex keeps what it may recompute (calibration, compiled kernels): $XDG_CACHE_HOME/hetex,
+/// else ~/.cache/hetex, else hetex in the temporary directory. Not created here.
+std::filesystem::path cache_directory();
+
 }  // namespace hetex
