@@ -152,6 +152,9 @@ TEST(BlockStm, TheIndexNamesEachKeyOnceAndItsWritersInBlockOrder) {
   EXPECT_EQ(b.entry_tx, (std::vector<std::uint32_t>{1, 0, 2, 1}));
   // tx 0 -> tx 1 (reads 7) -> tx 3 (reads 9); tx 2 depends on tx 0 only.
   EXPECT_EQ(b.critical_path, 3u);
+  // Writes a higher transaction declares: tx 0's key 7 (tx 1, tx 2), tx 1's key 9 (tx 3); not tx
+  // 1's key 5 (only tx 0, lower, reads it), nor tx 2's key 7 (the last to declare it).
+  EXPECT_EQ(b.writes_read_later, (std::vector<std::uint8_t>{1, 1, 0, 0}));
 }
 
 // tx i reads key i - 1 and writes key i: every transaction depends on the one before it, so

@@ -275,7 +275,8 @@ class Executor {
           wrote_[d] = 0;
         }
       }
-      return tasks_.finish_execution(tx, inc, wrote_new);
+      // A new key that no higher transaction declares cannot change what they read.
+      return tasks_.finish_execution(tx, inc, wrote_new && b.writes_read_later[tx]);
     }
   }
 
@@ -320,7 +321,9 @@ class Executor {
     }
     wrote_.assign(decls, 0);
     tasks_.reset(static_cast<std::uint32_t>(n));
-    std::vector<Scratch> scratch(pool_.size());
+    scratch_.resize(pool_.size());
+    for (auto& s : scratch_) s.stats = {};
+    auto& scratch = scratch_;
     std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
@@ -403,6 +406,7 @@ class Executor {
   ExecutorOptions options_;
   WorkerPool pool_;
   PathChoice choice_;
+  std::vector<Scratch> scratch_;  // per worker, kept between blocks
   TaskScheduler tasks_;
   std::vector<std::optional<Value>> base_;
   std::unique_ptr<Entry[]> entries_;
