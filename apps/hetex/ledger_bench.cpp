@@ -61,35 +61,32 @@ Result<Workload> generate(const BenchArgs& a, std::size_t accounts, double zipf,
 // choice chose between.
 struct ExecutorRun {
   double seconds = 1e300;     // best of the repeats
-  stm::ExecutionStats stats;  // summed over the last repeat's blocks
+  stm::ExecutionStats stats;  // summed over the last repeat's blocks (so are the block counts)
   std::size_t parallel_blocks = 0, in_order_blocks = 0, probe_blocks = 0;
   AccountState final_state;
 };
 
-Result<ExecutorRun> run_executor(const BenchArgs& a, const Workload& w,
-                                 std::span<const stm::BlockIndex<TransferProgram>> blocks,
-                                 stm::Executor<TransferProgram>& exec) {
-  ExecutorRun out;
-  for (int rep = 0; rep < a.repeats; ++rep) {
-    AccountState state(w.genesis);
-    out.stats = {};
-    out.parallel_blocks = out.in_order_blocks = out.probe_blocks = 0;
-    const auto t = Clock::now();
-    for (const auto& idx : blocks) {
-      auto r = HETEX_TRY(exec.execute(idx, state));
-      state.apply(idx.slot_key, r.final_values, r.found);
-      out.stats.executions += r.stats.executions;
-      out.stats.transactions += r.stats.transactions;
-      out.stats.aborts += r.stats.aborts;
-      out.stats.dependencies += r.stats.dependencies;
-      out.stats.validations += r.stats.validations;
-      (r.stats.parallel ? out.parallel_blocks : out.in_order_blocks) += 1;
-      out.probe_blocks += r.stats.probe;
-    }
-    out.seconds = std::min(out.seconds, seconds_since(t));
-    out.final_state = std::move(state);
+// One timed repetition of exec over every block, kept if it is the best so far.
+Status run_executor(const Workload& w, std::span<const stm::BlockIndex<TransferProgram>> blocks,
+                    stm::Executor<TransferProgram>& exec, ExecutorRun& out) {
+  AccountState state(w.genesis);
+  out.stats = {};
+  out.parallel_blocks = out.in_order_blocks = out.probe_blocks = 0;
+  const auto t = Clock::now();
+  for (const auto& idx : blocks) {
+    auto r = HETEX_TRY(exec.execute(idx, state));
+    state.apply(idx.slot_key, r.final_values, r.found);
+    out.stats.executions += r.stats.executions;
+    out.stats.transactions += r.stats.transactions;
+    out.stats.aborts += r.stats.aborts;
+    out.stats.dependencies += r.stats.dependencies;
+    out.stats.validations += r.stats.validations;
+    (r.stats.parallel ? out.parallel_blocks : out.in_order_blocks) += 1;
+    out.probe_blocks += r.stats.probe;
   }
-  return out;
+  out.seconds = std::min(out.seconds, seconds_since(t));
+  out.final_state = std::move(state);
+  return {};
 }
 
 Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, const char* name) {
@@ -101,8 +98,14 @@ Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, con
     blocks.push_back(
         HETEX_TRY(stm::index_block(program, std::span(txs).subspan(b, std::min(a.block_size, txs.size() - b)))));
   const double index_s = seconds_since(t);
+  stm::Executor<TransferProgram> parallel(program, {.threads = a.threads, .path = stm::Path::parallel});
+  stm::Executor<TransferProgram> in_order(program, {.threads = a.threads, .path = stm::Path::in_order});
+  stm::Executor<TransferProgram> executor(program, {.threads = a.threads});
+  const auto* exec = &executor;
+  ExecutorRun forced_parallel, forced_in_order, chosen;
   double best_serial = 1e300;
   AccountState final_serial;
+  // Interleaved, so that whatever else the machine does falls on every contender alike.
   for (int rep = 0; rep < a.repeats; ++rep) {
     AccountState serial(w.genesis);
     t = Clock::now();
@@ -110,16 +113,10 @@ Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, con
       (void)apply_in_order(serial, std::span(txs).subspan(b, std::min(a.block_size, txs.size() - b)));
     best_serial = std::min(best_serial, seconds_since(t));
     final_serial = std::move(serial);
+    HETEX_TRY_VOID(run_executor(w, blocks, parallel, forced_parallel));
+    HETEX_TRY_VOID(run_executor(w, blocks, in_order, forced_in_order));
+    HETEX_TRY_VOID(run_executor(w, blocks, executor, chosen));
   }
-  auto forced = [&](stm::Path path) -> Result<ExecutorRun> {
-    stm::Executor<TransferProgram> e(program, {.threads = a.threads, .path = path});
-    return run_executor(a, w, blocks, e);
-  };
-  const auto forced_parallel = HETEX_TRY(forced(stm::Path::parallel));
-  const auto forced_in_order = HETEX_TRY(forced(stm::Path::in_order));
-  stm::Executor<TransferProgram> executor(program, {.threads = a.threads});
-  const auto* exec = &executor;
-  const auto chosen = HETEX_TRY(run_executor(a, w, blocks, executor));
   for (const auto* run : {&forced_parallel, &forced_in_order, &chosen})
     if (!(run->final_state == final_serial))
       return Error(Errc::internal,
