@@ -70,7 +70,8 @@ struct ExecutorOptions {
   Path path = Path::measured;
   /// Path::measured: blocks whose critical path allows less than this speed-up run in order.
   double min_parallelism = 2.0;
-  /// Path::measured: every probe_every-th choice runs the path measured dearer, to measure it again.
+  /// Path::measured: the fewest choices between two runs of the path measured dearer, to measure
+  /// it again (stm::PathChoice).
   unsigned probe_every = 16;
   /// Path::measured: what a block just run cost, in seconds, given its statistics (which path ran)
   /// and the wall time execute() took. Empty: the wall time. Tests inject a cost of their own.

@@ -10,9 +10,13 @@
 ///
 /// The rule: each path's cost is its seconds per transaction, an exponentially weighted mean
 /// over the blocks it ran (weight kWeight for the newest). A path never measured runs next
-/// (parallel first). Otherwise the cheaper path runs, except every probe_every-th block, which
-/// runs the other one so that its figure follows a changing workload or machine.
+/// (parallel first). Otherwise the cheaper path runs, except for a probe of the dearer one now
+/// and then, so that its figure follows a changing workload or machine. Probes are
+/// probe_every * max(1, dearer / cheaper - 1) choices apart (at most 16 * probe_every): what
+/// they cost beyond the cheaper path stays within 1 / probe_every of the run however far apart
+/// the paths are, and paths close to each other are compared often.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
@@ -24,16 +28,20 @@ class PathChoice {
  public:
   static constexpr double kWeight = 0.5;  ///< of the newest block in a path's mean cost
 
-  /// probe_every >= 2: every probe_every-th choice runs the path that is not the cheaper one.
+  /// probe_every >= 2: the fewest choices between two probes of the dearer path.
   explicit PathChoice(unsigned probe_every = 16) : probe_every_(probe_every < 2 ? 2 : probe_every) {}
 
   /// True: the next block runs the parallel path; false: in order. Counts as one choice.
   bool next_parallel() {
-    ++choices_;
     if (!measured_[1]) return true;
     if (!measured_[0]) return false;
     const bool parallel_cheaper = cost_[1] <= cost_[0];
-    return choices_ % probe_every_ == 0 ? !parallel_cheaper : parallel_cheaper;
+    const double cheaper = cost_[parallel_cheaper], dearer = cost_[!parallel_cheaper];
+    const double most = 16.0 * probe_every_;
+    const double apart = cheaper > 0 ? std::min(most, probe_every_ * std::max(1.0, dearer / cheaper - 1)) : most;
+    if (++since_probe_ < apart) return parallel_cheaper;
+    since_probe_ = 0;
+    return !parallel_cheaper;
   }
   /// What a block of `transactions` cost on one path, in seconds. Blocks without transactions
   /// say nothing and are ignored.
@@ -49,7 +57,7 @@ class PathChoice {
 
  private:
   unsigned probe_every_;
-  std::uint64_t choices_ = 0;
+  std::uint64_t since_probe_ = 0;  ///< choices since the last probe (or since both were measured)
   double cost_[2] = {0, 0};
   bool measured_[2] = {false, false};
 };
