@@ -56,65 +56,102 @@ Result<Workload> generate(const BenchArgs& a, std::size_t accounts, double zipf,
   return w;
 }
 
-// The parallel executor (index, then execute + apply, block after block) against apply_in_order.
+// The executor (index, then execute + apply, block after block; each block on the path it
+// measures cheaper) against apply_in_order; also each of its two paths forced, to show what the
+// choice chose between.
+struct ExecutorRun {
+  double seconds = 1e300;     // best of the repeats
+  stm::ExecutionStats stats;  // summed over the last repeat's blocks (so are the block counts)
+  std::size_t parallel_blocks = 0, in_order_blocks = 0, probe_blocks = 0;
+  AccountState final_state;
+};
+
+// One timed repetition of exec over every block, kept if it is the best so far.
+Status run_executor(const Workload& w, std::span<const stm::BlockIndex<TransferProgram>> blocks,
+                    stm::Executor<TransferProgram>& exec, ExecutorRun& out) {
+  AccountState state(w.genesis);
+  out.stats = {};
+  out.parallel_blocks = out.in_order_blocks = out.probe_blocks = 0;
+  const auto t = Clock::now();
+  for (const auto& idx : blocks) {
+    auto r = HETEX_TRY(exec.execute(idx, state));
+    state.apply(idx.slot_key, r.final_values, r.found);
+    out.stats.executions += r.stats.executions;
+    out.stats.transactions += r.stats.transactions;
+    out.stats.aborts += r.stats.aborts;
+    out.stats.dependencies += r.stats.dependencies;
+    out.stats.validations += r.stats.validations;
+    (r.stats.parallel ? out.parallel_blocks : out.in_order_blocks) += 1;
+    out.probe_blocks += r.stats.probe;
+  }
+  out.seconds = std::min(out.seconds, seconds_since(t));
+  out.final_state = std::move(state);
+  return {};
+}
+
 Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, const char* name) {
   const auto txs = as_verified(w);
   const TransferProgram program;
-  stm::Executor<TransferProgram> exec(program, {.threads = a.threads});
   std::vector<stm::BlockIndex<TransferProgram>> blocks;
   auto t = Clock::now();
   for (std::size_t b = 0; b < txs.size(); b += a.block_size)
     blocks.push_back(
         HETEX_TRY(stm::index_block(program, std::span(txs).subspan(b, std::min(a.block_size, txs.size() - b)))));
   const double index_s = seconds_since(t);
-  double best_parallel = 1e300, best_serial = 1e300;
-  stm::ExecutionStats stats;
-  AccountState final_parallel, final_serial;
+  stm::Executor<TransferProgram> parallel(program, {.threads = a.threads, .path = stm::Path::parallel});
+  stm::Executor<TransferProgram> in_order(program, {.threads = a.threads, .path = stm::Path::in_order});
+  stm::Executor<TransferProgram> executor(program, {.threads = a.threads});
+  const auto* exec = &executor;
+  ExecutorRun forced_parallel, forced_in_order, chosen;
+  double best_serial = 1e300;
+  AccountState final_serial;
+  // Interleaved, so that whatever else the machine does falls on every contender alike.
   for (int rep = 0; rep < a.repeats; ++rep) {
-    AccountState state(w.genesis);
-    stats = {};
-    t = Clock::now();
-    for (const auto& idx : blocks) {
-      auto r = HETEX_TRY(exec.execute(idx, state));
-      state.apply(idx.slot_key, r.final_values, r.found);
-      stats.executions += r.stats.executions;
-      stats.transactions += r.stats.transactions;
-      stats.aborts += r.stats.aborts;
-      stats.dependencies += r.stats.dependencies;
-      stats.validations += r.stats.validations;
-      stats.parallel |= r.stats.parallel;
-    }
-    best_parallel = std::min(best_parallel, seconds_since(t));
-    final_parallel = std::move(state);
     AccountState serial(w.genesis);
     t = Clock::now();
     for (std::size_t b = 0; b < txs.size(); b += a.block_size)
       (void)apply_in_order(serial, std::span(txs).subspan(b, std::min(a.block_size, txs.size() - b)));
     best_serial = std::min(best_serial, seconds_since(t));
     final_serial = std::move(serial);
+    HETEX_TRY_VOID(run_executor(w, blocks, parallel, forced_parallel));
+    HETEX_TRY_VOID(run_executor(w, blocks, in_order, forced_in_order));
+    HETEX_TRY_VOID(run_executor(w, blocks, executor, chosen));
   }
-  if (!(final_parallel == final_serial))
-    return Error(Errc::internal,
-                 std::string("executor benchmark ") + name + ": the parallel state differs from the reference");
+  for (const auto* run : {&forced_parallel, &forced_in_order, &chosen})
+    if (!(run->final_state == final_serial))
+      return Error(Errc::internal,
+                   std::string("executor benchmark ") + name + ": the executor's state differs from the reference");
   const double n = double(txs.size());
+  const auto& s = chosen.stats;
   std::printf(
-      "executor %-10s %u threads: parallel %.3f s (%.0f tps), +index %.3f s (%.0f tps); sequential %.3f s "
-      "(%.0f tps); speed-up %.2fx (%.2fx with the index); %zu re-executions, %zu aborts, %zu waits%s\n",
-      name, exec.threads(), best_parallel, n / best_parallel, index_s, n / (best_parallel + index_s), best_serial,
-      n / best_serial, best_serial / best_parallel, best_serial / (best_parallel + index_s), stats.reexecutions(),
-      stats.aborts, stats.dependencies, stats.parallel ? "" : " (one-thread path)");
+      "executor %-10s %u threads: executor %.3f s (%.0f tps), +index %.3f s (%.0f tps); sequential %.3f s "
+      "(%.0f tps); speed-up %.2fx (%.2fx with the index); paths: %zu blocks parallel, %zu in order (%zu probes); "
+      "%zu re-executions, %zu aborts, %zu waits; forced parallel %.3f s (%.2fx), forced in order %.3f s (%.2fx)\n",
+      name, exec->threads(), chosen.seconds, n / chosen.seconds, index_s, n / (chosen.seconds + index_s), best_serial,
+      n / best_serial, best_serial / chosen.seconds, best_serial / (chosen.seconds + index_s), chosen.parallel_blocks,
+      chosen.in_order_blocks, chosen.probe_blocks, s.reexecutions(), s.aborts, s.dependencies, forced_parallel.seconds,
+      best_serial / forced_parallel.seconds, forced_in_order.seconds, best_serial / forced_in_order.seconds);
   return nlohmann::json{{"workload", name},
-                        {"threads", exec.threads()},
+                        {"threads", exec->threads()},
                         {"transactions", txs.size()},
-                        {"parallel_s", best_parallel},
+                        {"executor_s", chosen.seconds},
                         {"index_s", index_s},
                         {"sequential_s", best_serial},
-                        {"speedup", best_serial / best_parallel},
-                        {"speedup_with_index", best_serial / (best_parallel + index_s)},
-                        {"reexecutions", stats.reexecutions()},
-                        {"aborts", stats.aborts},
-                        {"waits", stats.dependencies},
-                        {"parallel_path", stats.parallel}};
+                        {"speedup", best_serial / chosen.seconds},
+                        {"speedup_with_index", best_serial / (chosen.seconds + index_s)},
+                        {"parallel_blocks", chosen.parallel_blocks},
+                        {"in_order_blocks", chosen.in_order_blocks},
+                        {"probe_blocks", chosen.probe_blocks},
+                        {"parallel_s_per_tx", exec->path_choice().seconds_per_transaction(true)},
+                        {"in_order_s_per_tx", exec->path_choice().seconds_per_transaction(false)},
+                        {"reexecutions", s.reexecutions()},
+                        {"aborts", s.aborts},
+                        {"waits", s.dependencies},
+                        {"validations", s.validations},
+                        {"forced_parallel_s", forced_parallel.seconds},
+                        {"forced_parallel_reexecutions", forced_parallel.stats.reexecutions()},
+                        {"forced_parallel_validations", forced_parallel.stats.validations},
+                        {"forced_in_order_s", forced_in_order.seconds}};
 }
 
 Result<nlohmann::json> bench_verify(const BenchArgs& a, const Workload& w, bool has_gpu) {
@@ -171,7 +208,8 @@ Result<nlohmann::json> bench_e2e(const BenchArgs& a, const Workload& w, const ch
     std::printf("; stages busy:");
     for (std::size_t i = 0; i < kStages; ++i)
       std::printf(" %s %.2f", std::string(to_string(static_cast<Stage>(i))).c_str(), r.stage_seconds[i]);
-    std::printf(" s\n");
+    std::printf(" s; execute: %zu blocks parallel, %zu in order\n", r.blocks - r.sequential_blocks,
+                r.sequential_blocks);
     nlohmann::json stages;
     for (std::size_t i = 0; i < kStages; ++i)
       stages[std::string(to_string(static_cast<Stage>(i)))] = r.stage_seconds[i];
@@ -181,6 +219,8 @@ Result<nlohmann::json> bench_e2e(const BenchArgs& a, const Workload& w, const ch
                    {"seconds", r.seconds},
                    {"tps", tps},
                    {"stage_busy_s", stages},
+                   {"parallel_blocks", r.blocks - r.sequential_blocks},
+                   {"in_order_blocks", r.sequential_blocks},
                    {"device_items", r.device_items}});
     store.reset();
     std::filesystem::remove_all(db);

@@ -119,7 +119,7 @@ int run(const RunArgs& a, const Common& common) {
       std::printf(" %s %.3f", std::string(to_string(static_cast<Stage>(i))).c_str(), s.stage_seconds[i]);
     std::printf(
         "\nexecutor: %u threads, %zu executions (%zu re-executions), %zu validations, %zu aborts, "
-        "%zu waits on estimates, %zu of %zu blocks on one thread\n",
+        "%zu waits on estimates, %zu of %zu blocks in order on one thread (the rest in parallel)\n",
         a.threads ? a.threads : std::max(1u, std::thread::hardware_concurrency()), s.execution.executions,
         s.execution.reexecutions(), s.execution.validations, s.execution.aborts, s.execution.dependencies,
         s.sequential_blocks, s.blocks);

@@ -47,7 +47,7 @@ Result<std::shared_ptr<LedgerMetrics>> LedgerMetrics::create(metrics::Registry& 
       reg.counter("hetex_ledger_dependencies_total", "Executions suspended on an ESTIMATE of a lower transaction"));
   m->sequential_ =
       HETEX_TRY(reg.counter("hetex_ledger_sequential_blocks_total",
-                            "Blocks executed on one thread (their conflicts left too little parallelism)"));
+                            "Blocks executed in order on one thread (measured cheaper, or too little parallelism)"));
   return m;
 }
 

@@ -127,8 +127,8 @@ Result<RunSummary> run_pipeline(Scheduler& sched, const std::filesystem::path& i
   RunSummary summary;
   const auto t_start = Clock::now();
   const TransferProgram program;
-  stm::Executor<TransferProgram> executor(program,
-                                          {.threads = o.executor_threads, .min_parallelism = o.min_parallelism});
+  stm::Executor<TransferProgram> executor(
+      program, {.threads = o.executor_threads, .path = o.executor_path, .min_parallelism = o.min_parallelism});
 
   auto timed = [&](Stage s, const Block& b, auto&& work) -> Status {
     const auto t0 = Clock::now();

@@ -96,18 +96,18 @@ TEST(BlockStm, ArbitraryReadAndWriteSetsGiveTheSequentialResultAtEveryThreadCoun
       const auto want = execute_serially(program, std::span<const RandomTx>(txs), storage);
       const auto index = index_block(program, std::span<const RandomTx>(txs)).value();
       for (unsigned threads : {1u, 2u, 4u, 8u}) {
-        // min_parallelism 0: the optimistic path even where the conflicts would send a block to
-        // the one-thread path, which is tested too.
-        for (double gate : {0.0, 2.0}) {
-          Executor<RandomProgram> exec(program, {.threads = threads, .min_parallelism = gate});
+        // Each path forced (the optimistic one even where the conflicts would send a block to
+        // the in-order path), and the measured choice.
+        for (Path path : {Path::parallel, Path::in_order, Path::measured}) {
+          Executor<RandomProgram> exec(program, {.threads = threads, .path = path});
           auto got = exec.execute(index, storage);
           ASSERT_TRUE(got) << got.error().describe();
           const std::string what = "keys " + std::to_string(keys) + " round " + std::to_string(round) + " threads " +
-                                   std::to_string(threads) + " gate " + std::to_string(gate);
+                                   std::to_string(threads) + " path " + std::to_string(int(path));
           expect_same_as_serial(program, index, *got, want, what);
           EXPECT_EQ(got->stats.transactions, txs.size());
           EXPECT_GE(got->stats.executions, txs.size()) << what;
-          if (threads > 1 && gate == 0.0) {
+          if (threads > 1 && path == Path::parallel) {
             EXPECT_TRUE(got->stats.parallel) << what;
             EXPECT_GE(got->stats.validations, txs.size()) << what << ": every transaction is validated";
           }
@@ -135,7 +135,7 @@ TEST(BlockStm, KeysWhoseHashesCollideAreStillDistinctSlots) {
   std::set<Key> distinct(index.slot_key.begin(), index.slot_key.end());
   EXPECT_EQ(distinct.size(), index.slots());
   for (unsigned threads : {1u, 4u}) {
-    Executor<CollidingProgram> exec(program, {.threads = threads, .min_parallelism = 0});
+    Executor<CollidingProgram> exec(program, {.threads = threads, .path = Path::parallel});
     expect_same_as_serial(program, index, exec.execute(index, storage).value(), want, "colliding");
   }
 }
@@ -152,6 +152,9 @@ TEST(BlockStm, TheIndexNamesEachKeyOnceAndItsWritersInBlockOrder) {
   EXPECT_EQ(b.entry_tx, (std::vector<std::uint32_t>{1, 0, 2, 1}));
   // tx 0 -> tx 1 (reads 7) -> tx 3 (reads 9); tx 2 depends on tx 0 only.
   EXPECT_EQ(b.critical_path, 3u);
+  // Writes a higher transaction declares: tx 0's key 7 (tx 1, tx 2), tx 1's key 9 (tx 3); not tx
+  // 1's key 5 (only tx 0, lower, reads it), nor tx 2's key 7 (the last to declare it).
+  EXPECT_EQ(b.writes_read_later, (std::vector<std::uint8_t>{1, 1, 0, 0}));
 }
 
 // tx i reads key i - 1 and writes key i: every transaction depends on the one before it, so
@@ -188,12 +191,12 @@ TEST(BlockStm, AChainOfConflictsIsReExecutedInBlockOrderToTheSequentialResult) {
   const auto index = index_block(program, std::span<const Key>(txs)).value();
   EXPECT_EQ(index.critical_path, txs.size());
   for (unsigned threads : {2u, 4u, 8u}) {
-    Executor<ChainProgram> exec(program, {.threads = threads, .min_parallelism = 0});
+    Executor<ChainProgram> exec(program, {.threads = threads, .path = Path::parallel});
     auto got = exec.execute(index, storage).value();
     expect_same_as_serial(program, index, got, want, "threads " + std::to_string(threads));
     EXPECT_TRUE(got.stats.parallel);
   }
-  // With the default gate the chain goes to the one-thread path: nothing to gain in parallel.
+  // Measured, the chain goes to the in-order path without a probe: nothing to gain in parallel.
   Executor<ChainProgram> gated(program, {.threads = 4});
   auto got = gated.execute(index, storage).value();
   EXPECT_FALSE(got.stats.parallel);
@@ -249,7 +252,7 @@ TEST(BlockStm, AReaderOfAnEstimateWaitsForItsWriterAndEndsWithTheSequentialResul
   for (int attempt = 0; attempt < 5 && !waited; ++attempt) {
     const ScriptedProgram program{std::make_shared<Shared>()};
     const auto index = index_block(program, std::span<const Key>(txs)).value();
-    Executor<ScriptedProgram> exec(program, {.threads = 4, .min_parallelism = 0});
+    Executor<ScriptedProgram> exec(program, {.threads = 4, .path = Path::parallel});
     auto got = exec.execute(index, storage).value();
     EXPECT_EQ(got.outputs, (std::vector<Value>{1, 11, 11}));
     EXPECT_GE(got.stats.aborts, 1u) << "tx 1 read X before tx 0 wrote it: its validation must fail";
@@ -279,7 +282,7 @@ TEST(BlockStm, AnUndeclaredKeyFailsTheBlockNamingTheTransaction) {
     for (Key i = 0; i < txs.size(); ++i) txs[i] = i;
     const MisbehavingProgram program;
     const MapStorage storage;
-    Executor<MisbehavingProgram> exec(program, {.threads = threads, .min_parallelism = 0});
+    Executor<MisbehavingProgram> exec(program, {.threads = threads, .path = Path::parallel});
     auto r = exec.execute(index_block(program, std::span<const Key>(txs)).value(), storage);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code(), Errc::invalid_argument);
@@ -295,7 +298,7 @@ TEST(BlockStm, AnUndeclaredKeyFailsTheBlockNamingTheTransaction) {
 TEST(BlockStm, EmptyBlocksAndTransactionsWithoutKeys) {
   const RandomProgram program;
   const MapStorage storage;
-  Executor<RandomProgram> exec(program, {.threads = 3, .min_parallelism = 0});
+  Executor<RandomProgram> exec(program, {.threads = 3, .path = Path::parallel});
   std::vector<RandomTx> none;
   auto r = exec.execute(index_block(program, std::span<const RandomTx>(none)).value(), storage).value();
   EXPECT_TRUE(r.outputs.empty());

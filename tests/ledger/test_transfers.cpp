@@ -46,16 +46,16 @@ TEST_P(SerialEquivalence, BlockByBlockStateAndReceiptsEqualTheReference) {
 
   const TransferProgram program;
   for (unsigned threads : {1u, 2u, 4u, 8u}) {
-    for (double gate : {0.0, 2.0}) {
-      stm::Executor<TransferProgram> exec(program, {.threads = threads, .min_parallelism = gate});
+    for (stm::Path path : {stm::Path::parallel, stm::Path::in_order, stm::Path::measured}) {
+      stm::Executor<TransferProgram> exec(program, {.threads = threads, .path = path});
       AccountState state(w.genesis);
       for (std::size_t b = 0, i = 0; b < txs.size(); b += kBlock, ++i) {
         const auto block = std::span(txs).subspan(b, std::min(kBlock, txs.size() - b));
         const auto index = stm::index_block(program, block).value();
         auto r = exec.execute(index, state).value();
         state.apply(index.slot_key, r.final_values, r.found);
-        const std::string where = std::string(c.name) + " threads " + std::to_string(threads) + " gate " +
-                                  std::to_string(gate) + " block " + std::to_string(i);
+        const std::string where = std::string(c.name) + " threads " + std::to_string(threads) + " path " +
+                                  std::to_string(int(path)) + " block " + std::to_string(i);
         ASSERT_TRUE(std::equal(r.outputs.begin(), r.outputs.end(), ref_status.begin() + b)) << where;
         ASSERT_TRUE(state == ref_after[i]) << where;
       }
@@ -96,7 +96,7 @@ TEST(Transfers, TheRulesOnAHandfulOfAccounts) {
   };
   for (unsigned threads : {1u, 4u}) {
     AccountState s = state;
-    stm::Executor<TransferProgram> exec({}, {.threads = threads, .min_parallelism = 0});
+    stm::Executor<TransferProgram> exec({}, {.threads = threads, .path = stm::Path::parallel});
     const auto index = stm::index_block(TransferProgram{}, std::span<const VerifiedTransfer>(txs)).value();
     auto r = exec.execute(index, s).value();
     s.apply(index.slot_key, r.final_values);

@@ -44,11 +44,12 @@ namespace hetex::ledger {
 
 /// How run_pipeline cuts, executes and reports blocks.
 struct PipelineOptions {
-  std::size_t block_size = 10'000;           ///< transactions per block (the store's block size)
-  unsigned executor_threads = 0;             ///< 0: every hardware thread
-  double min_parallelism = 2.0;              ///< stm::ExecutorOptions
-  std::size_t queue_blocks = 2;              ///< capacity of each channel between stages
-  std::shared_ptr<LedgerMetrics> metrics{};  ///< may be null
+  std::size_t block_size = 10'000;                ///< transactions per block (the store's block size)
+  unsigned executor_threads = 0;                  ///< 0: every hardware thread
+  stm::Path executor_path = stm::Path::measured;  ///< stm::ExecutorOptions::path
+  double min_parallelism = 2.0;                   ///< stm::ExecutorOptions
+  std::size_t queue_blocks = 2;                   ///< capacity of each channel between stages
+  std::shared_ptr<LedgerMetrics> metrics{};       ///< may be null
   /// After each block's commit, in height order (on the commit stage's thread).
   std::function<void(const CommittedBlock&)> on_commit{};
 };
@@ -61,7 +62,9 @@ struct RunSummary {
   double seconds = 0;                           ///< wall time of the whole run
   std::array<double, kStages> stage_seconds{};  ///< busy time of each stage
   stm::ExecutionStats execution;                ///< summed over blocks (parallel: any block parallel)
-  std::size_t sequential_blocks = 0;            ///< blocks run on one thread (too little parallelism)
+  /// Blocks the executor ran in order on one thread (measured cheaper, or too little
+  /// parallelism); the others ran in parallel.
+  std::size_t sequential_blocks = 0;
   /// Where the scheduler ran the stages' batches: operation -> device -> items, and the items a
   /// GPU failed that the CPU redid.
   std::map<std::string, std::map<std::string, std::size_t>> device_items;

@@ -42,6 +42,9 @@ struct BlockIndex {
   std::vector<Key> slot_key;                    ///< distinct keys (grouped by hash, in no useful order)
   std::vector<std::uint32_t> slot_entry_begin;  ///< slots + 1
   std::vector<std::uint32_t> entry_tx;          ///< the writer of each entry, ascending per slot
+  /// Per transaction: 1 if a higher transaction declares a key it may write. Only then can its
+  /// writes change what a higher transaction reads (and call for validating those again).
+  std::vector<std::uint8_t> writes_read_later;
   /// The longest chain of transactions each of which may read a key the one before may write:
   /// no schedule can run the block in fewer sequential steps.
   std::size_t critical_path = 0;
@@ -138,6 +141,12 @@ Result<BlockIndex<P>> index_block(const P& program, std::span<const typename P::
     if (b.decl_write[d]) b.entry_tx.push_back(decl_tx[d]);
   }
   b.slot_entry_begin.push_back(static_cast<std::uint32_t>(b.entry_tx.size()));
+  // A slot's declarations are consecutive in `sorted`, in transaction order.
+  b.writes_read_later.assign(n, 0);
+  for (std::size_t i = 0; i + 1 < decls; ++i) {
+    const auto d = sorted[i].decl;
+    if (b.decl_write[d] && b.decl_slot[sorted[i + 1].decl] == b.decl_slot[d]) b.writes_read_later[decl_tx[d]] = 1;
+  }
 
   // Critical path: a transaction comes one step after the last earlier writer of any key it
   // declares.

@@ -20,13 +20,18 @@
 /// version it saw; reading an ESTIMATE makes it wait for that transaction. Validation reads the
 /// same keys again and compares versions.
 ///
-/// A block whose declared conflicts leave too little parallelism (critical path longer than
-/// size / min_parallelism) runs on one thread, in order, over the same memory: the optimistic
-/// machinery would only add work there.
+/// Two paths run a block: the optimistic parallel one above, and one thread applying the
+/// transactions in order over the same slots (their storage values loaded, and the final values
+/// gathered, on every core). By default the executor picks the path per block from what each has
+/// measurably cost per transaction on recent blocks (stm::PathChoice), so it is never much slower
+/// than in-order execution; a block whose declared conflicts leave too little parallelism
+/// (critical path longer than size / min_parallelism) runs in order without asking.
 
 #include <atomic>
 #include <barrier>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -36,6 +41,7 @@
 
 #include "hetex/core/error.hpp"
 #include "hetex/ledger/stm/block_index.hpp"
+#include "hetex/ledger/stm/path_choice.hpp"
 #include "hetex/ledger/stm/program.hpp"
 #include "hetex/ledger/stm/task_scheduler.hpp"
 #include "hetex/ledger/stm/worker_pool.hpp"
@@ -49,16 +55,33 @@ concept Storage = requires(const S& s, const typename P::Key& k) {
   { s.find(k) } -> std::convertible_to<const typename P::Value*>;
 };
 
+/// Which path runs a block.
+enum class Path : std::uint8_t {
+  measured,  ///< per block, the one measured cheaper on recent blocks (stm::PathChoice)
+  parallel,  ///< always optimistic parallel execution (with more than one thread and transaction)
+  in_order,  ///< always one thread, in order
+};
+
+struct ExecutionStats;
+
 /// How an Executor runs blocks.
 struct ExecutorOptions {
   unsigned threads = 0;  ///< 0: every hardware thread
-  /// Blocks whose critical path allows less than this speed-up run on one thread.
+  Path path = Path::measured;
+  /// Path::measured: blocks whose critical path allows less than this speed-up run in order.
   double min_parallelism = 2.0;
+  /// Path::measured: the fewest choices between two runs of the path measured dearer, to measure
+  /// it again (stm::PathChoice).
+  unsigned probe_every = 16;
+  /// Path::measured: what a block just run cost, in seconds, given its statistics (which path ran)
+  /// and the wall time execute() took. Empty: the wall time. Tests inject a cost of their own.
+  std::function<double(const ExecutionStats&, double wall_seconds)> cost = {};
 };
 
 /// What executing one block took.
 struct ExecutionStats {
   bool parallel = false;  ///< false: the block ran on one thread, in order
+  bool probe = false;     ///< Path::measured ran the path it measured dearer, to measure it again
   std::size_t transactions = 0;
   std::size_t executions = 0;    ///< incarnations run to completion (>= transactions)
   std::size_t validations = 0;   ///< validations run
@@ -91,14 +114,18 @@ class Executor {
   explicit Executor(P program = {}, ExecutorOptions options = {})
       : program_(std::move(program)),
         options_(options),
-        pool_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())) {}
+        pool_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+        choice_(options.probe_every) {}
 
   const P& program() const noexcept { return program_; }      ///< the program it runs
   unsigned threads() const noexcept { return pool_.size(); }  ///< its worker threads, the caller included
+  /// Path::measured's figures: each path's mean seconds per transaction (negative: not measured).
+  const PathChoice& path_choice() const noexcept { return choice_; }
 
   /// One block at a time per executor.
   template <Storage<P> S>
   Result<ExecutionResult<P>> execute(const BlockIndex<P>& b, const S& storage) {
+    const auto t0 = std::chrono::steady_clock::now();
     const std::size_t n = b.size();
     ExecutionResult<P> r;
     r.outputs.resize(n);
@@ -106,19 +133,32 @@ class Executor {
     r.found.resize(b.slots());
     base_.assign(b.slots(), std::nullopt);
     misused_.store(std::numeric_limits<std::uint32_t>::max());
-    const bool parallel =
-        pool_.size() > 1 && n > 1 && static_cast<double>(n) >= options_.min_parallelism * double(b.critical_path);
-    r.stats.parallel = parallel;
     r.stats.transactions = n;
+    const bool can_parallel = pool_.size() > 1 && n > 1;
+    bool parallel = false;
+    switch (options_.path) {
+      case Path::parallel: parallel = can_parallel; break;
+      case Path::in_order: break;
+      case Path::measured:
+        if (can_parallel && static_cast<double>(n) >= options_.min_parallelism * double(b.critical_path)) {
+          const double par = choice_.seconds_per_transaction(true), seq = choice_.seconds_per_transaction(false);
+          parallel = choice_.next_parallel();
+          r.stats.probe = par >= 0 && seq >= 0 && parallel != (par <= seq);
+        }
+        break;
+    }
+    r.stats.parallel = parallel;
     auto load = [&](std::size_t lo, std::size_t hi) {
       for (std::size_t s = lo; s < hi; ++s)
         if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
     };
-    if (parallel) {
+    if (parallel)
       run_parallel(b, r, load);
-    } else {
-      load(0, b.slots());
-      run_in_order(b, r);
+    else
+      run_in_order(b, r, load);
+    if (options_.path == Path::measured) {
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      choice_.record(parallel, n, options_.cost ? options_.cost(r.stats, wall) : wall);
     }
     if (auto t = misused_.load(); t != std::numeric_limits<std::uint32_t>::max())
       return Error(Errc::invalid_argument, "transaction " + std::to_string(t) +
@@ -129,6 +169,8 @@ class Executor {
 
  private:
   static constexpr std::uint64_t kStorageVersion = ~std::uint64_t{0};
+  /// Fewer slots than this are loaded on the calling thread: waking the workers costs more.
+  static constexpr std::size_t kParallelLoadSlots = 1024;
   enum : std::uint8_t { kAbsent = 0, kWritten = 1, kEstimate = 2 };
 
   struct Entry {
@@ -234,7 +276,8 @@ class Executor {
           wrote_[d] = 0;
         }
       }
-      return tasks_.finish_execution(tx, inc, wrote_new);
+      // A new key that no higher transaction declares cannot change what they read.
+      return tasks_.finish_execution(tx, inc, wrote_new && b.writes_read_later[tx]);
     }
   }
 
@@ -279,7 +322,9 @@ class Executor {
     }
     wrote_.assign(decls, 0);
     tasks_.reset(static_cast<std::uint32_t>(n));
-    std::vector<Scratch> scratch(pool_.size());
+    scratch_.resize(pool_.size());
+    for (auto& s : scratch_) s.stats = {};
+    auto& scratch = scratch_;
     std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
@@ -317,8 +362,18 @@ class Executor {
     }
   }
 
-  /// One thread, block order: each transaction reads the slots' current values.
-  void run_in_order(const BlockIndex<P>& b, ExecutionResult<P>& r) {
+  /// Block order on the calling thread: each transaction reads the slots' current values. The
+  /// slots' storage values are loaded on every worker first (hash lookups: most of the work for
+  /// cheap transactions; order does not matter there).
+  template <class Load>
+  void run_in_order(const BlockIndex<P>& b, ExecutionResult<P>& r, Load& load) {
+    if (pool_.size() > 1 && b.slots() >= kParallelLoadSlots)
+      pool_.run([&](unsigned w) {
+        const auto [lo, hi] = share(b.slots(), w);
+        load(lo, hi);
+      });
+    else
+      load(0, b.slots());
     std::vector<std::optional<Value>>& current = base_;
     std::vector<std::uint8_t> touched(b.slots(), 0);
     std::vector<std::optional<Value>> values;
@@ -351,6 +406,8 @@ class Executor {
   P program_;
   ExecutorOptions options_;
   WorkerPool pool_;
+  PathChoice choice_;
+  std::vector<Scratch> scratch_;  // per worker, kept between blocks
   TaskScheduler tasks_;
   std::vector<std::optional<Value>> base_;
   std::unique_ptr<Entry[]> entries_;
