@@ -56,6 +56,7 @@ void DoneRecord::add(const image::FileJob& job) {
   if (name.find('\n') != std::string::npos) return;  // cannot be listed: redone next time
   std::lock_guard lock(m_);
   settings_of_[name] = settings_;
+  added_ = true;
   // Best effort: an output missing from the record is only redone by the next run.
   if (std::FILE* f = std::fopen(file_.c_str(), "ae")) {
     std::fprintf(f, "%s\t%s\n", settings_.c_str(), name.c_str());
@@ -67,6 +68,7 @@ Status DoneRecord::compact() {
   std::string text;
   {
     std::lock_guard lock(m_);
+    if (!added_) return {};
     for (const auto& [name, settings] : settings_of_) text += settings + "\t" + name + "\n";
   }
   return write_file_atomic(file_, text);

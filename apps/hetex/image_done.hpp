@@ -24,7 +24,8 @@ class DoneRecord {
   bool done(const image::FileJob& job) const;
   // After job's output was written. Thread-safe.
   void add(const image::FileJob& job);
-  // Rewrites the record with one line per output (the latest), whole or not at all.
+  // Rewrites the record with one line per output (the latest), whole or not at all; nothing when
+  // no output was added (an output directory that got nothing stays empty).
   Status compact();
 
  private:
@@ -32,6 +33,7 @@ class DoneRecord {
   std::string settings_;
   mutable std::mutex m_;
   std::map<std::string, std::string> settings_of_;  // output file name -> its settings
+  bool added_ = false;
 };
 
 }  // namespace hetex::cli
