@@ -5,7 +5,9 @@
 #include <tbb/parallel_for.h>
 
 #include <atomic>
+#include <exception>
 #include <limits>
+#include <new>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -130,9 +132,20 @@ Result<RunSummary> run_pipeline(Scheduler& sched, const std::filesystem::path& i
   stm::Executor<TransferProgram> executor(
       program, {.threads = o.executor_threads, .path = o.executor_path, .min_parallelism = o.min_parallelism});
 
+  // An exception in a stage (out of memory, say) stops the run as an error would, never the
+  // process.
+  auto guarded = [](auto&& work) -> Status {
+    try {
+      return work();
+    } catch (const std::bad_alloc&) {
+      return Error(Errc::out_of_memory, "out of memory");
+    } catch (const std::exception& e) {
+      return Error(Errc::internal, e.what());
+    }
+  };
   auto timed = [&](Stage s, const Block& b, auto&& work) -> Status {
     const auto t0 = Clock::now();
-    Status st = work();
+    Status st = guarded(work);
     const auto t1 = Clock::now();
     summary.stage_seconds[static_cast<std::size_t>(s)] += std::chrono::duration<double>(t1 - t0).count();
     if (o.metrics && st) o.metrics->stage_done(s, b.raw.height, b.raw.size(), t0, t1);
@@ -185,7 +198,7 @@ Result<RunSummary> run_pipeline(Scheduler& sched, const std::filesystem::path& i
         if (!parsed.send(std::move(b))) return {};  // a later stage stopped the run
       }
     };
-    if (auto st = run(); !st) failure.set(std::move(st).error());
+    if (auto st = guarded(run); !st) failure.set(std::move(st).error());
     parsed.close();
   });
 

@@ -2,6 +2,8 @@
 #include "hetex/ledger/stm/worker_pool.hpp"
 
 #include <algorithm>
+#include <exception>
+#include <utility>
 
 namespace hetex::ledger::stm {
 
@@ -30,8 +32,14 @@ void WorkerPool::loop(unsigned worker) {
       seen = generation_;
       job = job_;
     }
-    (*job)(worker);
+    std::exception_ptr thrown;
+    try {
+      (*job)(worker);
+    } catch (...) {
+      thrown = std::current_exception();
+    }
     std::lock_guard lock(m_);
+    if (thrown && !thrown_) thrown_ = thrown;
     if (--running_ == 0) finished_.notify_one();
   }
 }
@@ -44,10 +52,20 @@ void WorkerPool::run(const std::function<void(unsigned)>& fn) {
     ++generation_;
   }
   wake_.notify_all();
-  fn(0);
+  std::exception_ptr thrown;
+  try {
+    fn(0);
+  } catch (...) {
+    thrown = std::current_exception();
+  }
+  // Every worker is done with fn before run returns, whatever threw.
   std::unique_lock lock(m_);
   finished_.wait(lock, [&] { return running_ == 0; });
   job_ = nullptr;
+  if (!thrown) thrown = std::exchange(thrown_, nullptr);
+  thrown_ = nullptr;
+  lock.unlock();
+  if (thrown) std::rethrow_exception(thrown);
 }
 
 }  // namespace hetex::ledger::stm

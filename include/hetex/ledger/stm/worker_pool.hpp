@@ -7,6 +7,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -24,7 +25,8 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   unsigned size() const noexcept { return size_; }  ///< workers, the caller of run() included
-  /// Calls fn(worker) once on every worker, concurrently; returns when all have returned.
+  /// Calls fn(worker) once on every worker, concurrently; returns when all have returned. An
+  /// exception thrown by fn on any worker is rethrown here, after every worker has returned.
   /// One run at a time.
   void run(const std::function<void(unsigned worker)>& fn);
 
@@ -38,6 +40,7 @@ class WorkerPool {
   const std::function<void(unsigned)>* job_ = nullptr;
   std::uint64_t generation_ = 0;
   unsigned running_ = 0;
+  std::exception_ptr thrown_;  // the first exception of the current run
   bool stop_ = false;
 };
 
