@@ -48,12 +48,14 @@ struct RandomProgram {
     std::int64_t acc = t.seed;
     for (std::size_t i = 0; i < t.reads.size(); ++i) {
       const Value* v = a.read(t.reads[i]);
-      acc = acc * 1000003 + (v ? *v : -7) * std::int64_t(i + 1);
+      // Wrapping arithmetic (unsigned): a hash of what was read, never signed overflow.
+      acc = static_cast<std::int64_t>(static_cast<std::uint64_t>(acc) * 1000003u +
+                                      static_cast<std::uint64_t>(v ? *v : -7) * (i + 1));
     }
     for (std::size_t j = 0; j < t.writes.size(); ++j) {
       const Value* old = a.read(t.writes[j]);  // a write key may be read too
       const std::int64_t mixed = acc ^ (old ? *old : 0);
-      if ((mixed + std::int64_t(j)) % 7 == 3) continue;  // value-dependent: sometimes no write
+      if ((static_cast<std::uint64_t>(mixed) + j) % 7 == 3) continue;  // value-dependent: sometimes no write
       a.write(t.writes[j], mixed % 1'000'000'007 + std::int64_t(j));
     }
     return acc;
