@@ -58,6 +58,7 @@ void parallel_chunks(std::size_t b, std::size_t e, std::size_t grain, F&& f, tbb
 template <class F>
 void on_threads(int threads, F&& f, tbb::task_arena& arena) {
 #if HETEX_EXEC_UNDER_TSAN
+  (void)arena;
   std::vector<std::thread> helpers;
   for (int i = 1; i < std::min(threads, 3); ++i) helpers.emplace_back([&] { f(); });
   f();
