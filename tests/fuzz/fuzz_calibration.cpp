@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool loaded = model.load(file).has_value();
   ::close(fd);
   if (!loaded) return 0;
-  (void)model.predict({"op", "cpu", hetex::Residency::host}, 1000);
+  (void)model.predict(hetex::CostModel::Key::alone("op", hetex::DeviceId::cpu(), hetex::Residency::host), 1000);
   const auto saved =
       std::filesystem::temp_directory_path() / ("hetex-fuzz-calibration-" + std::to_string(::getpid()) + ".json");
   if (model.save(saved)) {
