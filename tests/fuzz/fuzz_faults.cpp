@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "exec/fault_injector.hpp"
 #include "hetex/exec/fault.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
