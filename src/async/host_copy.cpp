@@ -12,7 +12,6 @@
 #include <cstdint>
 #include <cstring>
 
-#include "async/fork_join.hpp"
 #include "async/staging.hpp"
 #include "hetex/async/transfer.hpp"
 
@@ -70,9 +69,7 @@ void parallel_copy_regions(std::span<const CopyRegion> regions, bool streaming) 
   // One parallel region over the pieces of every region: one fork and one join per call.
   std::array<std::size_t, kMaxRegions + 1> first{};  // first piece of each region
   for (std::size_t i = 0; i < regions.size(); ++i) first[i + 1] = first[i] + (regions[i].bytes + kPiece - 1) / kPiece;
-  ForkJoin fj;
   tbb::parallel_for(std::size_t(0), first[regions.size()], [&](std::size_t p) {
-    fj.enter();
     const std::size_t r = static_cast<std::size_t>(
                               std::upper_bound(first.begin(), first.begin() + regions.size() + 1, p) - first.begin()) -
                           1;
@@ -80,9 +77,7 @@ void parallel_copy_regions(std::span<const CopyRegion> regions, bool streaming) 
     auto* d = static_cast<char*>(regions[r].dst) + off;
     auto* s = static_cast<const char*>(regions[r].src) + off;
     streaming ? stream_copy(d, s, len) : (void)std::memcpy(d, s, len);
-    fj.leave();
   });
-  fj.join();
 }
 
 void parallel_copy(void* dst, const void* src, std::size_t bytes, bool streaming) {

@@ -11,7 +11,6 @@
 #include <new>
 #include <vector>
 
-#include "async/fork_join.hpp"
 #include "hetex/memory/buffer.hpp"
 
 namespace hetex::detail {
@@ -368,19 +367,7 @@ struct StagingPipeline::Impl {
       const SlotMemory m = ring->memory(s);
       Status packed;
       if (beside) {
-        ForkJoin fj;
-        tbb::parallel_invoke(
-            [&] {
-              fj.enter();
-              land_beside();
-              fj.leave();
-            },
-            [&] {
-              fj.enter();
-              packed = pack(c, m);
-              fj.leave();
-            });
-        fj.join();
+        tbb::parallel_invoke([&] { land_beside(); }, [&] { packed = pack(c, m); });
       } else {
         packed = pack(c, m);
       }
