@@ -194,8 +194,10 @@ Result<Reduced<T>> reduce_resident(Device& dev, const ReduceSpec& spec, const Bu
       std::min<std::uint64_t>(std::uint64_t(1) << 30, dev.info().max_storage_buffer_range / 256 * 64);
   const std::uint64_t dispatches = (n + per - 1) / per;
   const std::uint64_t cap = std::uint64_t(group_cap(dev)) * kPartialBytes;
-  auto out = HETEX_TRY(Buffer::create(dev.shared_from_this(), dispatches * cap, MemoryUse::device));
-  auto back = HETEX_TRY(Buffer::create(dev.shared_from_this(), dispatches * cap, MemoryUse::readback));
+  // The partial results and their readback buffer come from the device's pool: allocating them
+  // costs more than the reduction of a few hundred MiB.
+  const SlotLease scratch = HETEX_TRY(SlotLease::take(dev, {0, 0, dispatches * cap, dispatches * cap}));
+  Buffer &out = scratch->out, &back = scratch->down;
   auto rec = HETEX_TRY(Recording::begin(dev, QueueRole::compute));
   for (std::uint64_t d = 0; d < dispatches; ++d) {
     const std::uint64_t b = d * per, len = std::min(per, n - b);

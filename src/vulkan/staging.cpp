@@ -5,7 +5,6 @@
 #include <optional>
 
 namespace hetex::vulkan {
-namespace {
 
 // Idle slots of one device, reused by later calls when their buffers are large enough.
 class SlotPool {
@@ -44,6 +43,13 @@ class SlotPool {
   std::mutex m_;
   std::vector<std::unique_ptr<Slot>> idle_;
 };
+
+namespace {
+
+Result<SlotPool*> pool_of(Device& dev) {
+  return dev.resource<SlotPool>("staging.slots",
+                                [] { return Result<std::shared_ptr<SlotPool>>(std::make_shared<SlotPool>()); });
+}
 
 struct InFlight {
   std::unique_ptr<Slot> slot;
@@ -87,10 +93,21 @@ Status submit_chunk(Device& dev, Slot& s, const ChunkWork& w, std::size_t k, con
 
 }  // namespace
 
+Result<SlotLease> SlotLease::take(Device& dev, const SlotSizes& sizes) {
+  SlotPool* pool = HETEX_TRY(pool_of(dev));
+  Status st;
+  auto slot = pool->take(dev, sizes, st);
+  HETEX_TRY_VOID(st);
+  return SlotLease(pool, std::move(slot));
+}
+
+SlotLease::~SlotLease() {
+  if (slot_) pool_->give_back(std::move(slot_));
+}
+
 Status run_chunks(Device& dev, const SlotSizes& sizes, std::size_t slots, std::size_t chunks, const ChunkSteps& steps) {
   if (chunks == 0) return {};
-  SlotPool* pool = HETEX_TRY(dev.resource<SlotPool>(
-      "staging.slots", [] { return Result<std::shared_ptr<SlotPool>>(std::make_shared<SlotPool>()); }));
+  SlotPool* pool = HETEX_TRY(pool_of(dev));
   slots = std::max<std::size_t>(1, std::min(slots, chunks));
   std::vector<InFlight> ring(slots);
   // Whatever happens, no slot goes back to the pool (or away) while the device may still use it.

@@ -44,6 +44,26 @@ struct ChunkSteps {
   std::function<Status(std::size_t chunk, Slot& slot)> unpack;
 };
 
+class SlotPool;
+
+// One slot of the device's pool for work outside run_chunks (a device-resident op's results, say):
+// its buffers are at least `sizes`, and go back to the pool when the lease ends. The caller waits
+// for the device's work on them before that.
+class SlotLease {
+ public:
+  static Result<SlotLease> take(Device& device, const SlotSizes& sizes);
+  SlotLease(SlotLease&& other) noexcept = default;
+  SlotLease& operator=(SlotLease&&) = delete;
+  ~SlotLease();
+  Slot& operator*() const noexcept { return *slot_; }
+  Slot* operator->() const noexcept { return slot_.get(); }
+
+ private:
+  SlotLease(SlotPool* pool, std::unique_ptr<Slot> slot) : pool_(pool), slot_(std::move(slot)) {}
+  SlotPool* pool_;
+  std::unique_ptr<Slot> slot_;
+};
+
 // Runs chunks 0..chunks-1 through `slots` slots of `sizes`; returns once every chunk is unpacked,
 // or at the first error, after the device has finished with every slot.
 Status run_chunks(Device& device, const SlotSizes& sizes, std::size_t slots, std::size_t chunks,
