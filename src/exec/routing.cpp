@@ -18,16 +18,72 @@ RoutePlan whole_batch_to(std::size_t candidate, std::size_t n, Route route, bool
 
 Route route_of(RouteReason reason, DeviceId device, std::size_t n) { return Route{reason, device, {}, n, 0}; }
 
+// --- calibration (docs/design/scheduler.md, "Calibration") ----------------------------------
+
+// The least time per item `key` can take at sizes of n or more, as far as its calibrated sizes
+// below n tell: known only once its time per item has stopped falling with size (the two largest
+// calibrated sizes agree within kSaturated), when it is the lower of the two.
+std::optional<double> saturated_seconds_per_item(const CostModel& model, const CostModel::Key& key, std::size_t n) {
+  std::optional<double> larger;
+  for (int b = CostModel::bucket_of(n) - 1; b >= 0; --b) {
+    const std::size_t m = std::size_t(1) << b;
+    const auto look = model.lookup(key, m);
+    if (!look.calibrated) continue;
+    const double per_item = look.curve->predict(m) / static_cast<double>(m);
+    if (!larger) {
+      larger = per_item;
+      continue;
+    }
+    if (*larger < kSaturated * per_item) return std::nullopt;  // still falling
+    return std::min(*larger, per_item);
+  }
+  return std::nullopt;
+}
+
+// Whether candidate i can skip being measured alone at n: it would take at least kFarSlower times
+// as long as another candidate already measured at n, even at the best rate it has shown.
+bool hopeless(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
+              std::size_t i, std::size_t n) {
+  const auto rate = saturated_seconds_per_item(model, CostModel::Key::alone(op, c[i].device, where), n);
+  if (!rate) return false;
+  const double least = *rate * static_cast<double>(n);
+  for (std::size_t j = 0; j < c.size(); ++j) {
+    if (j == i) continue;
+    const auto other = model.lookup(CostModel::Key::alone(op, c[j].device, where), n);
+    if (other.calibrated && least >= kFarSlower * other.curve->predict(n)) return true;
+  }
+  return false;
+}
+
+// The candidate to measure alone at n next, if any. One whose measurement here has begun goes on
+// (runs back to back); otherwise the one predicted fastest here (one with nothing measured counts
+// as fastest; ties in candidate order), so that the others can be compared with a measurement
+// and skipped when hopeless.
+std::optional<std::size_t> to_calibrate(const CostModel& model, const std::string& op, Residency where,
+                                        std::span<const Candidate> c, std::size_t n) {
+  std::optional<std::size_t> pick;
+  double pick_seconds = 0;
+  for (std::size_t i = 0; i < c.size(); ++i) {
+    const auto look = model.lookup(CostModel::Key::alone(op, c[i].device, where), n);
+    if (look.calibrated || hopeless(model, op, where, c, i, n)) continue;
+    if (look.samples > 0) return i;
+    const double predicted = look.curve->predict(n);
+    if (!pick || predicted < pick_seconds) {
+      pick = i;
+      pick_seconds = predicted;
+    }
+  }
+  return pick;
+}
+
 // --- route_split's steps -------------------------------------------------------------------
 
-// Calibrate first, as Adaptive does: each device runs batches of this size alone until it is
-// measured there (see docs/design/scheduler.md, "Calibration").
+// Calibrate first, as Adaptive does.
 std::optional<RoutePlan> calibrate_first(const CostModel& model, const std::string& op, Residency where,
                                          std::span<const Candidate> c, std::size_t n) {
   if (c.size() < 2) return std::nullopt;
-  for (std::size_t i = 0; i < c.size(); ++i)
-    if (!model.calibrated(CostModel::Key::alone(op, c[i].device, where), n))
-      return whole_batch_to(i, n, route_of(RouteReason::calibrating, c[i].device, n), true);
+  if (auto i = to_calibrate(model, op, where, c, n))
+    return whole_batch_to(*i, n, route_of(RouteReason::calibrating, c[*i].device, n), true);
   return std::nullopt;
 }
 
@@ -219,16 +275,13 @@ RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c
 RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model, const std::string& op, Residency where,
                                 std::span<const Candidate> c, std::size_t n) {
   if (c.size() == 1) return whole_batch_to(0, n, route_of(RouteReason::only_device, c[0].device, n));
-  std::size_t explore = c.size();
+  if (auto explore = to_calibrate(model, op, where, c, n))
+    return whole_batch_to(*explore, n, route_of(RouteReason::calibrating, c[*explore].device, n), true);
   std::vector<double> alone(c.size()), finish(c.size());
   for (std::size_t i = 0; i < c.size(); ++i) {
-    const auto look = model.lookup(CostModel::Key::alone(op, c[i].device, where), n);
-    if (explore == c.size() && !look.calibrated) explore = i;
-    alone[i] = look.curve->predict(n);
+    alone[i] = model.lookup(CostModel::Key::alone(op, c[i].device, where), n).curve->predict(n);
     finish[i] = c[i].backlog_seconds + alone[i];
   }
-  if (explore != c.size())
-    return whole_batch_to(explore, n, route_of(RouteReason::calibrating, c[explore].device, n), true);
 
   const std::size_t best = std::min_element(finish.begin(), finish.end()) - finish.begin();
   std::size_t count;

@@ -48,6 +48,12 @@ struct RoutePlan {
 inline constexpr double kSplitWorthIt = 0.95;
 inline constexpr double kSplitHandoffSeconds = 50e-6;
 
+// Calibration skips a device whose time per item has stopped falling with size (its two largest
+// calibrated sizes below agree within kSaturated) and which, at that rate, would take at least
+// kFarSlower times as long as a device measured at the batch's size.
+inline constexpr double kSaturated = 0.8;
+inline constexpr double kFarSlower = 8;
+
 RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c, std::size_t n);
 
 // Keeps the per-(operation, size bucket) decision counts that pace the re-probes.

@@ -123,10 +123,12 @@ check "sha256, 1 rank: output identical to one process" cmp -s s1.out sha.ref
 check "image --batch, 1 rank: identical outputs" same_dirs img.1 img.ref
 
 # --- a slow rank ------------------------------------------------------------------------------------
-HETEX_DIST_FAULTS=speed=1:0.2 run3 verify --input sigs.txt --chunk-seconds 0.01 > slow.out 2> slow.err
-check "a rank at a fifth of its speed: output still identical" cmp -s slow.out verify.ref
+# A twentieth: on a loaded machine (three ranks on two cores, sanitizers) the others' own speeds
+# vary by a factor of two, which a fifth would not stand out from.
+HETEX_DIST_FAULTS=speed=1:0.05 run3 verify --input sigs.txt --chunk-seconds 0.01 > slow.out 2> slow.err
+check "a rank at a twentieth of its speed: output still identical" cmp -s slow.out verify.ref
 share() { grep -o "rank $1 (host [^)]*) [0-9.]*%" slow.err | grep -o '[0-9.]*%$' | tr -d %; }
-check "a rank at a fifth of its speed takes a smaller share ($(share 1)% vs $(share 2)%)" \
+check "a rank at a twentieth of its speed takes a smaller share ($(share 1)% vs $(share 2)%)" \
   awk -v a="$(share 1)" -v b="$(share 2)" 'BEGIN { exit !(a + 0 < 0.5 * b) }'
 
 # --- devices, metrics, trace ----------------------------------------------------------------------

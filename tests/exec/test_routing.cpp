@@ -89,6 +89,65 @@ TEST(Adaptive, ADeviceWhoseFirstRunsDisagreeIsExploredUntilItsWindowIsFull) {
   EXPECT_TRUE(agree.calibrated(CostModel::Key::alone("op", kCpu, Residency::host), 1024));
 }
 
+// CPU and GPU calibrated alone at 4096 and 16384 items: the GPU 1 ms per 4096 items, the CPU
+// `cpu_slower` times that at 16384, and `falling` times more per item at 4096.
+void measured_below(CostModel& m, double cpu_slower, double falling = 1.0) {
+  for (std::size_t at : {4096u, 16384u})
+    for (int i = 0; i < int(CostModel::kCalibrated); ++i) {
+      const double gpu = 1e-3 * static_cast<double>(at) / 4096;
+      m.record(CostModel::Key::alone("op", kGpu, Residency::host), at, gpu);
+      m.record(CostModel::Key::alone("op", kCpu, Residency::host), at, cpu_slower * gpu * (at == 4096 ? falling : 1.0));
+    }
+}
+
+// The candidates calibrated at n by successive batches, until none is: one entry per batch. Each
+// runs at its rate at 16384 items (see measured_below).
+std::vector<std::size_t> calibration_order(CostModel& m, std::size_t n, double cpu_slower) {
+  AdaptiveRouter r;
+  std::vector<std::size_t> order;
+  for (auto plan = r.route({}, m, "op", Residency::host, kCpuGpu, n); plan.exploring && order.size() < 12;
+       plan = r.route({}, m, "op", Residency::host, kCpuGpu, n)) {
+    EXPECT_EQ(plan.route.reason, RouteReason::calibrating);
+    const auto dev = plan.shares.at(0).candidate;
+    order.push_back(dev);
+    const double gpu = 1e-3 * static_cast<double>(n) / 4096;
+    m.record(CostModel::Key::alone("op", kCpuGpu[dev].device, Residency::host), n, dev == 0 ? cpu_slower * gpu : gpu);
+  }
+  return order;
+}
+
+TEST(Adaptive, ADeviceFarSlowerAtItsBestRateIsNotCalibratedAtANewSize) {
+  // The device predicted fastest is measured first; the CPU, 40 times slower per item at two
+  // sizes below, would be at least that slow here: three CPU batches would cost 120 GPU batches.
+  CostModel m;
+  measured_below(m, 40);
+  EXPECT_EQ(calibration_order(m, 1 << 20, 40), (std::vector<std::size_t>{1, 1, 1}));
+  AdaptiveRouter r;
+  const auto plan = r.route({}, m, "op", Residency::host, kCpuGpu, 1 << 20);
+  EXPECT_EQ(plan.route.reason, RouteReason::earliest_finish);
+  EXPECT_EQ(plan.shares.at(0).candidate, 1u);
+  // Split calibrates alike.
+  CostModel s;
+  measured_below(s, 40);
+  const std::vector<std::size_t> mins{1, 1};
+  for (int i = 0; i < int(CostModel::kCalibrated); ++i) {
+    const auto split = route_split(s, "op", Residency::host, kCpuGpu, mins, 1 << 20);
+    ASSERT_TRUE(split.exploring);
+    EXPECT_EQ(split.shares.at(0).candidate, 1u);
+    s.record(CostModel::Key::alone("op", kGpu, Residency::host), 1 << 20, 0.256);
+  }
+  EXPECT_FALSE(route_split(s, "op", Residency::host, kCpuGpu, mins, 1 << 20).route.reason == RouteReason::calibrating);
+}
+
+TEST(Adaptive, ADeviceOnlyALittleSlowerOrStillGainingWithSizeIsCalibrated) {
+  CostModel close;  // 4 times slower: it may still be worth a share
+  measured_below(close, 4);
+  EXPECT_EQ(calibration_order(close, 1 << 20, 4), (std::vector<std::size_t>{1, 1, 1, 0, 0, 0}));
+  CostModel gaining;  // 40 times slower, but twice as fast per item at 16384 as at 4096
+  measured_below(gaining, 40, 2.0);
+  EXPECT_EQ(calibration_order(gaining, 1 << 20, 40), (std::vector<std::size_t>{1, 1, 1, 0, 0, 0}));
+}
+
 TEST(Adaptive, RoutesToTheEarliestFinish) {
   CostModel m;
   calibrate(m, kCpu, 5e-6, 1e9);     // cheap to start, 1 G items/s
