@@ -227,6 +227,7 @@ int measure(const std::optional<dist::Comm>& comm, Scheduler& s, const Operation
   nlohmann::json j = {{"workload", name},
                       {"mode", comm ? (comm->uses_mpi() ? "mpi" : "local") : "no_mpi"},
                       {"input", a.input},
+                      {"policy", a.policy},
                       {"ranks", comm ? comm->size() : 1},
                       {"items", n},
                       {"seconds", best.seconds},

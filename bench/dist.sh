@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # hetex::dist on one machine, one command: for 1, 2 and 4 ranks on disjoint core sets (rank 0
-# gets the GPUs, the others the CPU alone), the throughput of one batch across the ranks against
+# gets the GPU, the others the CPU alone), the throughput of one batch across the ranks against
 # the sum of each rank alone (same cores, same devices, no MPI); and one rank under mpirun
 # against the same process without MPI (the overhead of the MPI path).
 #

@@ -7,7 +7,8 @@
 #   2. AddressSanitizer + UndefinedBehaviorSanitizer, without CUDA (HETEX_CUDA=OFF): every CPU
 #      test again; this is also the proof that hetex builds and passes without the CUDA backend
 #   3. ThreadSanitizer, without CUDA and without Vulkan: the concurrency tests (async and exec
-#      layers, the ledger) again; TBB runs serially there (tests/serial_tbb_under_tsan.cpp says why)
+#      layers, the ledger) again; TBB runs serially there (tests/serial_tbb_under_tsan.cpp says why).
+#      The benchmarks are built there too: the ones a machine without CUDA builds, optimised.
 #   4. libFuzzer (clang): each parser of user input replays its corpus, then is fuzzed 10 s
 # Every build treats compiler warnings as errors (HETEX_WERROR).
 # The first two have the Vulkan backend (HETEX_VULKAN=ON: setup.sh installs what it needs), so the
@@ -21,8 +22,8 @@ jobs=$(nproc)
 for preset in default asan tsan; do
   echo "=== hetex: $preset build ($(date -u +%T))"
   if [[ $preset == tsan ]]; then
-    cmake --preset "$preset" -DHETEX_WERROR=ON -DHETEX_VULKAN=OFF >/dev/null
-    cmake --build --preset "$preset" -j"$jobs" --target test_async test_exec test_ledger
+    cmake --preset "$preset" -DHETEX_WERROR=ON -DHETEX_VULKAN=OFF -DHETEX_BUILD_BENCH=ON >/dev/null
+    cmake --build --preset "$preset" -j"$jobs" --target test_async test_exec test_ledger benchmarks
     # TSan and ASLR on newer kernels disagree; run without randomization where possible
     setarch "$(uname -m)" -R true 2>/dev/null && run=(setarch "$(uname -m)" -R) || run=()
     TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp" "${run[@]}" \

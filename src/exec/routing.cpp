@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <memory>
 #include <numeric>
+#include <utility>
 
 namespace hetex {
 namespace {
@@ -20,37 +21,41 @@ Route route_of(RouteReason reason, DeviceId device, std::size_t n) { return Rout
 
 // --- calibration (docs/design/scheduler.md, "Calibration") ----------------------------------
 
-// The least time per item `key` can take at sizes of n or more, as far as its calibrated sizes
-// below n tell: known only once its time per item has stopped falling with size (the two largest
-// calibrated sizes agree within kSaturated), when it is the lower of the two.
-std::optional<double> saturated_seconds_per_item(const CostModel& model, const CostModel::Key& key, std::size_t n) {
-  std::optional<double> larger;
+// A lower bound on the time `key` takes at n, from the two largest sizes it is calibrated at
+// below n: the line through them (its fixed cost plus its time per item at the margin), once its
+// time per item has stopped falling with size (the two agree within kSaturated). None while it
+// is still falling (fixed costs dominate: a GPU on small batches), or with fewer than two.
+std::optional<double> least_seconds(const CostModel& model, const CostModel::Key& key, std::size_t n) {
+  std::optional<std::pair<double, double>> larger;  // (size, seconds)
   for (int b = CostModel::bucket_of(n) - 1; b >= 0; --b) {
     const std::size_t m = std::size_t(1) << b;
     const auto look = model.lookup(key, m);
     if (!look.calibrated) continue;
-    const double per_item = look.curve->predict(m) / static_cast<double>(m);
+    const double size = static_cast<double>(m), t = look.curve->predict(m);
     if (!larger) {
-      larger = per_item;
+      larger = {size, t};
       continue;
     }
-    if (*larger < kSaturated * per_item) return std::nullopt;  // still falling
-    return std::min(*larger, per_item);
+    const auto [big, big_t] = *larger;
+    const double per_item = big_t / big;
+    if (per_item < kSaturated * (t / size)) return std::nullopt;  // still falling
+    const double margin = std::min(per_item, (big_t - t) / (big - size));
+    if (!(margin > 0)) return std::nullopt;
+    return big_t + margin * (static_cast<double>(n) - big);
   }
   return std::nullopt;
 }
 
 // Whether candidate i can skip being measured alone at n: it would take at least kFarSlower times
-// as long as another candidate already measured at n, even at the best rate it has shown.
+// as long as another candidate already measured at n.
 bool hopeless(const CostModel& model, const std::string& op, Residency where, std::span<const Candidate> c,
               std::size_t i, std::size_t n) {
-  const auto rate = saturated_seconds_per_item(model, CostModel::Key::alone(op, c[i].device, where), n);
-  if (!rate) return false;
-  const double least = *rate * static_cast<double>(n);
+  const auto least = least_seconds(model, CostModel::Key::alone(op, c[i].device, where), n);
+  if (!least) return false;
   for (std::size_t j = 0; j < c.size(); ++j) {
     if (j == i) continue;
     const auto other = model.lookup(CostModel::Key::alone(op, c[j].device, where), n);
-    if (other.calibrated && least >= kFarSlower * other.curve->predict(n)) return true;
+    if (other.calibrated && *least >= kFarSlower * other.curve->predict(n)) return true;
   }
   return false;
 }

@@ -49,10 +49,11 @@ inline constexpr double kSplitWorthIt = 0.95;
 inline constexpr double kSplitHandoffSeconds = 50e-6;
 
 // Calibration skips a device whose time per item has stopped falling with size (its two largest
-// calibrated sizes below agree within kSaturated) and which, at that rate, would take at least
-// kFarSlower times as long as a device measured at the batch's size.
+// calibrated sizes below agree within kSaturated) and which, extrapolated from them, would take
+// at least kFarSlower times as long as a device measured at the batch's size. At that ratio even a
+// split would not pay for its share: it would save under 1 / kFarSlower, the 5% of kSplitWorthIt.
 inline constexpr double kSaturated = 0.8;
-inline constexpr double kFarSlower = 8;
+inline constexpr double kFarSlower = 20;
 
 RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c, std::size_t n);
 

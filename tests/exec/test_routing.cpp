@@ -118,7 +118,8 @@ std::vector<std::size_t> calibration_order(CostModel& m, std::size_t n, double c
 
 TEST(Adaptive, ADeviceFarSlowerAtItsBestRateIsNotCalibratedAtANewSize) {
   // The device predicted fastest is measured first; the CPU, 40 times slower per item at two
-  // sizes below, would be at least that slow here: three CPU batches would cost 120 GPU batches.
+  // sizes below, would be at least that slow here: three CPU batches would cost 120 GPU batches,
+  // and a split would give it a share of under 3%.
   CostModel m;
   measured_below(m, 40);
   EXPECT_EQ(calibration_order(m, 1 << 20, 40), (std::vector<std::size_t>{1, 1, 1}));
@@ -139,8 +140,27 @@ TEST(Adaptive, ADeviceFarSlowerAtItsBestRateIsNotCalibratedAtANewSize) {
   EXPECT_FALSE(route_split(s, "op", Residency::host, kCpuGpu, mins, 1 << 20).route.reason == RouteReason::calibrating);
 }
 
+TEST(Adaptive, ADeviceWhoseMeasurementHasBegunGoesOnEvenIfItNowLooksSlower) {
+  // The GPU, predicted fastest, is measured first; its first run is disturbed (50 times its
+  // speed) and now predicts it slower than the CPU. It still runs until measured: back to back.
+  CostModel m;
+  measured_below(m, 4);
+  AdaptiveRouter r;
+  const std::size_t n = 1 << 20;
+  const auto gpu = CostModel::Key::alone("op", kGpu, Residency::host);
+  const double normal = 1e-3 * static_cast<double>(n) / 4096;
+  std::vector<std::size_t> order;
+  for (int i = 0; i < 3; ++i) {
+    const auto plan = r.route({}, m, "op", Residency::host, kCpuGpu, n);
+    ASSERT_TRUE(plan.exploring);
+    order.push_back(plan.shares.at(0).candidate);
+    m.record(gpu, n, i == 0 ? 50 * normal : normal);
+  }
+  EXPECT_EQ(order, (std::vector<std::size_t>{1, 1, 1}));
+}
+
 TEST(Adaptive, ADeviceOnlyALittleSlowerOrStillGainingWithSizeIsCalibrated) {
-  CostModel close;  // 4 times slower: it may still be worth a share
+  CostModel close;  // 4 times slower: a split would give it a fifth
   measured_below(close, 4);
   EXPECT_EQ(calibration_order(close, 1 << 20, 4), (std::vector<std::size_t>{1, 1, 1, 0, 0, 0}));
   CostModel gaining;  // 40 times slower, but twice as fast per item at 16384 as at 4096

@@ -17,7 +17,8 @@ struct ThresholdPolicy {
   std::size_t min_gpu_items = 1u << 16;  ///< smaller batches stay on the CPU
 };
 /// The device that finishes the batch first, from measured cost plus what is already queued there
-/// (earliest finish time). Explores each device at each size until calibrated; afterwards re-tries
+/// (earliest finish time). Explores each device at each size until calibrated (except one already
+/// far slower there, docs/design/scheduler.md "Calibration"); afterwards re-tries
 /// the runner-up every probe_interval decisions if it is predicted within probe_ratio of the best,
 /// so a device that got faster is noticed without paying much for it.
 struct AdaptivePolicy {
