@@ -104,11 +104,14 @@ Status check_pnm_header(std::span<const std::uint8_t> b, const std::string& name
 // stb_image 2.27 (Debian 12's) trusts the code counts of a JPEG Huffman table: counts adding up
 // to more than 256 make it write past its tables (tests/fuzz/fuzz_image_decode covers it). Such a
 // file is corrupt; every DHT segment is checked before stb sees the file. Markers are found as
-// stb finds them: segments are skipped by their length, and every 0xFF between them is looked at.
+// stb finds them: fill bytes (0xFF) may precede the start-of-image marker, segments are skipped by
+// their length, and every 0xFF between them is looked at.
 Status check_jpeg_tables(std::span<const std::uint8_t> b, const std::string& name) {
-  if (b.size() < 2 || b[0] != 0xff || b[1] != 0xd8) return {};
+  std::size_t soi = 0;
+  while (soi < b.size() && b[soi] == 0xff) ++soi;
+  if (soi == 0 || soi == b.size() || b[soi] != 0xd8) return {};
   auto at = [&](std::size_t i) -> unsigned { return i < b.size() ? b[i] : 0; };  // stb reads zeros past the end
-  for (std::size_t i = 2; i + 1 < b.size();) {
+  for (std::size_t i = soi + 1; i + 1 < b.size();) {
     const unsigned m = b[i + 1];
     if (b[i] != 0xff || m == 0xff || m == 0x00) {  // entropy-coded data, a fill byte, a stuffed zero
       ++i;

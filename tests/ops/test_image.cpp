@@ -301,6 +301,12 @@ TEST(ImageFiles, AJpegHuffmanTableOfMoreThan256CodesIsRefused) {
   EXPECT_NE(r.error().message().find("bad.jpg: corrupt JPEG (a Huffman table of 4080 codes"), std::string::npos)
       << r.error().message();
   EXPECT_FALSE(check_complete(jpeg, "bad.jpg"));
+  // stb also takes a file whose start-of-image marker follows fill bytes (0xFF) for a JPEG.
+  jpeg.insert(jpeg.begin(), 40, 0xff);
+  r = decode(jpeg, "filled.jpg");
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message().find("filled.jpg: corrupt JPEG (a Huffman table of 4080 codes"), std::string::npos)
+      << r.error().message();
 }
 
 // Found by fuzz_image_decode: stb_image 2.27 allocates a PNG chunk's stated length before
