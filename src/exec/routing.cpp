@@ -60,16 +60,26 @@ bool hopeless(const CostModel& model, const std::string& op, Residency where, st
   return false;
 }
 
-// The candidate to measure alone at n next, if any. One whose measurement here has begun goes on
-// (runs back to back); otherwise the one predicted fastest here (one with nothing measured counts
-// as fastest; ties in candidate order), so that the others can be compared with a measurement
-// and skipped when hopeless.
+// Each candidate's cost alone at n, as the model has it.
+std::vector<CostModel::Lookup> lookups(const CostModel& model, const std::string& op, Residency where,
+                                       std::span<const Candidate> c, std::size_t n) {
+  std::vector<CostModel::Lookup> looks;
+  looks.reserve(c.size());
+  for (const auto& x : c) looks.push_back(model.lookup(CostModel::Key::alone(op, x.device, where), n));
+  return looks;
+}
+
+// The candidate to measure alone at n next, if any (`looks`: lookups() at n). One whose
+// measurement here has begun goes on (runs back to back); otherwise the one predicted fastest here
+// (one with nothing measured counts as fastest; ties in candidate order), so that the others can
+// be compared with a measurement and skipped when hopeless.
 std::optional<std::size_t> to_calibrate(const CostModel& model, const std::string& op, Residency where,
-                                        std::span<const Candidate> c, std::size_t n) {
+                                        std::span<const Candidate> c, std::size_t n,
+                                        std::span<const CostModel::Lookup> looks) {
   std::optional<std::size_t> pick;
   double pick_seconds = 0;
   for (std::size_t i = 0; i < c.size(); ++i) {
-    const auto look = model.lookup(CostModel::Key::alone(op, c[i].device, where), n);
+    const auto& look = looks[i];
     if (look.calibrated || hopeless(model, op, where, c, i, n)) continue;
     if (look.samples > 0) return i;
     const double predicted = look.curve->predict(n);
@@ -87,7 +97,7 @@ std::optional<std::size_t> to_calibrate(const CostModel& model, const std::strin
 std::optional<RoutePlan> calibrate_first(const CostModel& model, const std::string& op, Residency where,
                                          std::span<const Candidate> c, std::size_t n) {
   if (c.size() < 2) return std::nullopt;
-  if (auto i = to_calibrate(model, op, where, c, n))
+  if (auto i = to_calibrate(model, op, where, c, n, lookups(model, op, where, c, n)))
     return whole_batch_to(*i, n, route_of(RouteReason::calibrating, c[*i].device, n), true);
   return std::nullopt;
 }
@@ -280,11 +290,12 @@ RoutePlan route_threshold(const ThresholdPolicy& p, std::span<const Candidate> c
 RoutePlan AdaptiveRouter::route(const AdaptivePolicy& p, const CostModel& model, const std::string& op, Residency where,
                                 std::span<const Candidate> c, std::size_t n) {
   if (c.size() == 1) return whole_batch_to(0, n, route_of(RouteReason::only_device, c[0].device, n));
-  if (auto explore = to_calibrate(model, op, where, c, n))
+  const auto looks = lookups(model, op, where, c, n);
+  if (auto explore = to_calibrate(model, op, where, c, n, looks))
     return whole_batch_to(*explore, n, route_of(RouteReason::calibrating, c[*explore].device, n), true);
   std::vector<double> alone(c.size()), finish(c.size());
   for (std::size_t i = 0; i < c.size(); ++i) {
-    alone[i] = model.lookup(CostModel::Key::alone(op, c[i].device, where), n).curve->predict(n);
+    alone[i] = looks[i].curve->predict(n);
     finish[i] = c[i].backlog_seconds + alone[i];
   }
 
