@@ -22,16 +22,8 @@
 #include <sanitizer/tsan_interface.h>
 
 // The system TBB is not built with ThreadSanitizer, so TSan cannot see how it hands a task to a
-// worker. Two hand-offs need describing:
-// - what the poster did before post() happens-before the task: annotated in post() and Job;
-// - TBB's task pool reuses the memory of a finished task (destroyed on a worker) for a new one
-//   (built by the poster); that recycling is TBB's own business, so races whose accesses lie in
-//   its pool's new_object/delete_object of our task type are suppressed. User code never runs
-//   inside those frames: a task's function is destroyed before they are entered.
-extern "C" const char* __tsan_default_suppressions() {
-  return "race:new_object<tbb::detail::d1::enqueue_task<\n"
-         "race:delete_object<tbb::detail::d1::enqueue_task<\n";
-}
+// worker: what the poster did before post() happens-before the task is annotated in post() and
+// Job. TBB's recycling of task memory between threads is suppressed in tests/tsan.supp.
 #endif
 
 namespace hetex {
