@@ -15,9 +15,9 @@
 // Every pass's results are checked against a reference computed once on the CPU.
 //
 // --policy pinned (the default) runs each rank's batches on its first GPU where it has one, else
-// on its CPU: what is measured is the distribution, not the scheduler's calibration. adaptive and
-// split calibrate each device alone at each new size first, and the chunks of a job grow with the
-// speed measured so far, so a short job spends much of its time calibrating the slower device.
+// on its CPU: what is measured is the distribution, not the scheduler's calibration. Under
+// adaptive and split each rank first measures its devices at the sizes its chunks take, and a
+// job's chunks grow with the speed measured so far (docs/design/distributed.md, "Scaling").
 //
 //   mpirun -n 3 bench_dist --workload noop --chunk-items 64
 // measures the engine itself: chunks of 64 items that cost nothing (one 8-byte copy each), so
