@@ -62,7 +62,7 @@ Result<Workload> generate(const BenchArgs& a, std::size_t accounts, double zipf,
 struct ExecutorRun {
   double seconds = 1e300;     // best of the repeats
   stm::ExecutionStats stats;  // summed over the last repeat's blocks (so are the block counts)
-  std::size_t parallel_blocks = 0, in_order_blocks = 0, probe_blocks = 0;
+  std::size_t scheduled_blocks = 0, parallel_blocks = 0, in_order_blocks = 0, probe_blocks = 0;
   AccountState final_state;
 };
 
@@ -71,7 +71,7 @@ Status run_executor(const Workload& w, std::span<const stm::BlockIndex<TransferP
                     stm::Executor<TransferProgram>& exec, ExecutorRun& out) {
   AccountState state(w.genesis);
   out.stats = {};
-  out.parallel_blocks = out.in_order_blocks = out.probe_blocks = 0;
+  out.scheduled_blocks = out.parallel_blocks = out.in_order_blocks = out.probe_blocks = 0;
   const auto t = Clock::now();
   for (const auto& idx : blocks) {
     auto r = HETEX_TRY(exec.execute(idx, state));
@@ -81,7 +81,9 @@ Status run_executor(const Workload& w, std::span<const stm::BlockIndex<TransferP
     out.stats.aborts += r.stats.aborts;
     out.stats.dependencies += r.stats.dependencies;
     out.stats.validations += r.stats.validations;
-    (r.stats.parallel ? out.parallel_blocks : out.in_order_blocks) += 1;
+    (r.stats.path == stm::Path::scheduled  ? out.scheduled_blocks
+     : r.stats.path == stm::Path::parallel ? out.parallel_blocks
+                                           : out.in_order_blocks) += 1;
     out.probe_blocks += r.stats.probe;
   }
   out.seconds = std::min(out.seconds, seconds_since(t));
@@ -98,11 +100,12 @@ Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, con
     blocks.push_back(
         HETEX_TRY(stm::index_block(program, std::span(txs).subspan(b, std::min(a.block_size, txs.size() - b)))));
   const double index_s = seconds_since(t);
+  stm::Executor<TransferProgram> scheduled(program, {.threads = a.threads, .path = stm::Path::scheduled});
   stm::Executor<TransferProgram> parallel(program, {.threads = a.threads, .path = stm::Path::parallel});
   stm::Executor<TransferProgram> in_order(program, {.threads = a.threads, .path = stm::Path::in_order});
   stm::Executor<TransferProgram> executor(program, {.threads = a.threads});
   const auto* exec = &executor;
-  ExecutorRun forced_parallel, forced_in_order, chosen;
+  ExecutorRun forced_scheduled, forced_parallel, forced_in_order, chosen;
   double best_serial = 1e300;
   AccountState final_serial;
   // Interleaved, so that whatever else the machine does falls on every contender alike.
@@ -113,11 +116,12 @@ Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, con
       (void)apply_in_order(serial, std::span(txs).subspan(b, std::min(a.block_size, txs.size() - b)));
     best_serial = std::min(best_serial, seconds_since(t));
     final_serial = std::move(serial);
+    HETEX_TRY_VOID(run_executor(w, blocks, scheduled, forced_scheduled));
     HETEX_TRY_VOID(run_executor(w, blocks, parallel, forced_parallel));
     HETEX_TRY_VOID(run_executor(w, blocks, in_order, forced_in_order));
     HETEX_TRY_VOID(run_executor(w, blocks, executor, chosen));
   }
-  for (const auto* run : {&forced_parallel, &forced_in_order, &chosen})
+  for (const auto* run : {&forced_scheduled, &forced_parallel, &forced_in_order, &chosen})
     if (!(run->final_state == final_serial))
       return Error(Errc::internal,
                    std::string("executor benchmark ") + name + ": the executor's state differs from the reference");
@@ -125,11 +129,13 @@ Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, con
   const auto& s = chosen.stats;
   std::printf(
       "executor %-10s %u threads: executor %.3f s (%.0f tps), +index %.3f s (%.0f tps); sequential %.3f s "
-      "(%.0f tps); speed-up %.2fx (%.2fx with the index); paths: %zu blocks parallel, %zu in order (%zu probes); "
-      "%zu re-executions, %zu aborts, %zu waits; forced parallel %.3f s (%.2fx), forced in order %.3f s (%.2fx)\n",
+      "(%.0f tps); speed-up %.2fx (%.2fx with the index); paths: %zu blocks scheduled, %zu parallel, %zu in order "
+      "(%zu probes); %zu re-executions, %zu aborts, %zu waits; forced scheduled %.3f s (%.2fx), forced parallel "
+      "%.3f s (%.2fx), forced in order %.3f s (%.2fx)\n",
       name, exec->threads(), chosen.seconds, n / chosen.seconds, index_s, n / (chosen.seconds + index_s), best_serial,
-      n / best_serial, best_serial / chosen.seconds, best_serial / (chosen.seconds + index_s), chosen.parallel_blocks,
-      chosen.in_order_blocks, chosen.probe_blocks, s.reexecutions(), s.aborts, s.dependencies, forced_parallel.seconds,
+      n / best_serial, best_serial / chosen.seconds, best_serial / (chosen.seconds + index_s), chosen.scheduled_blocks,
+      chosen.parallel_blocks, chosen.in_order_blocks, chosen.probe_blocks, s.reexecutions(), s.aborts, s.dependencies,
+      forced_scheduled.seconds, best_serial / forced_scheduled.seconds, forced_parallel.seconds,
       best_serial / forced_parallel.seconds, forced_in_order.seconds, best_serial / forced_in_order.seconds);
   return nlohmann::json{{"workload", name},
                         {"threads", exec->threads()},
@@ -139,15 +145,19 @@ Result<nlohmann::json> bench_executor(const BenchArgs& a, const Workload& w, con
                         {"sequential_s", best_serial},
                         {"speedup", best_serial / chosen.seconds},
                         {"speedup_with_index", best_serial / (chosen.seconds + index_s)},
+                        {"scheduled_blocks", chosen.scheduled_blocks},
                         {"parallel_blocks", chosen.parallel_blocks},
                         {"in_order_blocks", chosen.in_order_blocks},
                         {"probe_blocks", chosen.probe_blocks},
-                        {"parallel_s_per_tx", exec->path_choice().seconds_per_transaction(true)},
-                        {"in_order_s_per_tx", exec->path_choice().seconds_per_transaction(false)},
+                        {"scheduled_s_per_tx", exec->path_choice().seconds_per_transaction(stm::Path::scheduled)},
+                        {"parallel_s_per_tx", exec->path_choice().seconds_per_transaction(stm::Path::parallel)},
+                        {"in_order_s_per_tx", exec->path_choice().seconds_per_transaction(stm::Path::in_order)},
                         {"reexecutions", s.reexecutions()},
                         {"aborts", s.aborts},
                         {"waits", s.dependencies},
                         {"validations", s.validations},
+                        {"forced_scheduled_s", forced_scheduled.seconds},
+                        {"forced_scheduled_waits", forced_scheduled.stats.dependencies},
                         {"forced_parallel_s", forced_parallel.seconds},
                         {"forced_parallel_reexecutions", forced_parallel.stats.reexecutions()},
                         {"forced_parallel_validations", forced_parallel.stats.validations},

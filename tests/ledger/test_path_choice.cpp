@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// The executor's choice between its parallel and in-order paths, from measured cost: the rule on
+// The executor's choice between its paths, from measured cost: the rule on
 // its own with given costs, and the executor with an injected cost (no clock involved).
 #include <gtest/gtest.h>
 
@@ -16,49 +16,65 @@
 namespace hetex::ledger::stm {
 namespace {
 
-TEST(PathChoice, MeasuresBothPathsThenRunsTheCheaperAndProbesTheOtherNowAndThen) {
+constexpr Path S = Path::scheduled, P = Path::parallel, I = Path::in_order;
+
+TEST(PathChoice, MeasuresEveryPathThenRunsTheCheapestAndProbesTheOthersNowAndThen) {
   PathChoice c(4);
-  EXPECT_LT(c.seconds_per_transaction(true), 0);
-  EXPECT_TRUE(c.next_parallel()) << "never measured: parallel first";
-  c.record(true, 100, 100.0);  // 1 s a transaction (whole numbers: exact ratios)
-  EXPECT_FALSE(c.next_parallel()) << "then in order, never measured either";
-  c.record(false, 100, 300.0);  // 3 s
-  EXPECT_DOUBLE_EQ(c.seconds_per_transaction(true), 1.0);
-  EXPECT_DOUBLE_EQ(c.seconds_per_transaction(false), 3.0);
-  std::vector<bool> got;
-  for (int i = 3; i <= 12; ++i) {
-    got.push_back(c.next_parallel());
-    c.record(got.back(), 100, got.back() ? 100.0 : 300.0);
+  EXPECT_LT(c.seconds_per_transaction(S), 0);
+  // 1, 3 and 5 s a transaction (whole numbers: exact ratios).
+  const std::map<Path, double> cost = {{S, 100.0}, {P, 300.0}, {I, 500.0}};
+  for (Path want : {S, P, I}) {
+    EXPECT_EQ(c.next(), want) << "never measured paths first, in order";
+    c.record(want, 100, cost.at(want));
   }
-  // The dearer path costs twice the cheaper one more: probes are 4 * (3 - 1) = 8 choices apart.
-  EXPECT_EQ(got, (std::vector<bool>{true, true, true, true, true, true, true, false, true, true}));
+  EXPECT_DOUBLE_EQ(c.seconds_per_transaction(S), 1.0);
+  EXPECT_DOUBLE_EQ(c.seconds_per_transaction(P), 3.0);
+  EXPECT_DOUBLE_EQ(c.seconds_per_transaction(I), 5.0);
+  std::vector<Path> got;
+  for (int i = 0; i < 17; ++i) {
+    got.push_back(c.next());
+    c.record(got.back(), 100, cost.at(got.back()));
+  }
+  // Parallel costs twice the cheapest more: probed 4 * (3 - 1) = 8 choices after it last ran;
+  // in order four times more: 4 * (5 - 1) = 16. Both are due at the 16th choice: parallel goes
+  // first, in order at the next.
+  EXPECT_EQ(got, (std::vector<Path>{S, S, S, S, S, S, S, P, S, S, S, S, S, S, S, P, I}));
 }
 
-TEST(PathChoice, FollowsAChangeOfCostAtTheNextProbe) {
+TEST(PathChoice, MovesToTheNewCheapestPathByItsNextProbe) {
   PathChoice c(4);
-  c.record(true, 10, 10e-9);   // parallel 1 ns
-  c.record(false, 10, 30e-9);  // in order 3 ns
-  // The workload changes: parallel now costs 6 ns, in order 2 ns.
-  std::vector<bool> got;
-  for (int i = 0; i < 8; ++i) {
-    got.push_back(c.next_parallel());
-    c.record(got.back(), 10, got.back() ? 60e-9 : 20e-9);
+  c.record(S, 10, 10e-9);  // 1 ns a transaction
+  c.record(P, 10, 30e-9);  // 3 ns
+  c.record(I, 10, 50e-9);  // 5 ns
+  // The workload changes: scheduled now costs 6 ns, parallel 4 ns, in order 2 ns.
+  const std::map<Path, double> cost = {{S, 60e-9}, {P, 40e-9}, {I, 20e-9}};
+  std::vector<Path> got;
+  for (int i = 0; i < 64; ++i) {
+    got.push_back(c.next());
+    c.record(got.back(), 10, cost.at(got.back()));
   }
-  // Parallel's mean passes in-order's old 3 ns after one block (1 -> 3.5); from then on the
-  // cheaper path is in order, measured again at once (2.5 ns) and ever closer to 2 ns. The paths
-  // are close, so the fourth choice probes parallel (4.75 ns after it); then they are further
-  // apart (4.75 against 2.03 ns: probes 4 * 1.34 choices apart), and none of the last four is one.
-  EXPECT_EQ(got, (std::vector<bool>{true, false, false, true, false, false, false, false}));
-  EXPECT_NEAR(c.seconds_per_transaction(false), 2e-9 + std::pow(0.5, 6) * 1e-9, 1e-18);
-  EXPECT_NEAR(c.seconds_per_transaction(true), 4.75e-9, 1e-18);
+  const auto first_in_order = std::find(got.begin(), got.end(), I) - got.begin();
+  EXPECT_LE(first_in_order, 16) << "in order was due for a probe 4 * (5 - 1) choices on";
+  // Once every figure has followed the change, in order runs most and each dearer path's probes
+  // cost at most 1 / probe_every of the run beyond it: over the last 32 choices, at most
+  // 2 ns * (1 + 2 / 4) a transaction on average.
+  double spent = 0;
+  for (auto it = got.end() - 32; it != got.end(); ++it) spent += cost.at(*it) / 10;
+  EXPECT_LE(spent / 32, 2e-9 * 1.5 * (1 + 1e-9));
+  EXPECT_GT(std::count(got.begin(), got.end(), I),
+            std::count(got.begin(), got.end(), S) + std::count(got.begin(), got.end(), P));
+  EXPECT_EQ(got.back(), I);
+  EXPECT_NEAR(c.seconds_per_transaction(I), 2e-9, 1e-12);
+  EXPECT_NEAR(c.seconds_per_transaction(S), 6e-9, 1e-10);
+  EXPECT_NEAR(c.seconds_per_transaction(P), 4e-9, 1e-10);
 }
 
 TEST(PathChoice, BlocksWithoutTransactionsOrWithoutATimeSayNothing) {
   PathChoice c;
-  c.record(true, 0, 1.0);
-  c.record(false, 10, -1.0);
-  EXPECT_LT(c.seconds_per_transaction(true), 0);
-  EXPECT_LT(c.seconds_per_transaction(false), 0);
+  c.record(P, 0, 1.0);
+  c.record(I, 10, -1.0);
+  c.record(Path::measured, 10, 1.0);
+  for (Path p : {S, P, I, Path::measured}) EXPECT_LT(c.seconds_per_transaction(p), 0);
 }
 
 // Each transaction adds its amount to its own key: no conflicts, so the critical path is one and
@@ -86,14 +102,11 @@ struct MapStorage {
   }
 };
 
-TEST(PathChoice, TheExecutorRunsEachBlockOnThePathItsInjectedCostSaysIsCheaper) {
+TEST(PathChoice, TheExecutorRunsEachBlockOnThePathItsInjectedCostSaysIsCheapest) {
   const AddProgram program;
-  bool parallel_dearer = false;
-  // 1 s a transaction for the cheap path, 3 s for the dear one (whole numbers: exact ratios); the
-  // wall time is ignored.
-  auto cost = [&](const ExecutionStats& s, double) {
-    return double(s.transactions) * (s.parallel == parallel_dearer ? 3.0 : 1.0);
-  };
+  // Seconds a transaction per path (whole numbers: exact ratios); the wall time is ignored.
+  std::map<Path, double> per_tx = {{S, 1.0}, {P, 2.0}, {I, 3.0}};
+  auto cost = [&](const ExecutionStats& s, double) { return double(s.transactions) * per_tx.at(s.path); };
   Executor<AddProgram> exec(program, {.threads = 2, .probe_every = 8, .cost = cost});
   MapStorage storage;
   std::vector<AddProgram::Transaction> txs(64);
@@ -102,37 +115,44 @@ TEST(PathChoice, TheExecutorRunsEachBlockOnThePathItsInjectedCostSaysIsCheaper) 
   ASSERT_EQ(index.critical_path, 1u);
   const auto want = execute_serially(program, std::span<const AddProgram::Transaction>(txs), storage);
 
-  auto run = [&](int blocks, std::vector<bool>& paths, int& probes) {
+  auto run = [&](int blocks, std::vector<Path>& paths, int& probes) {
     for (int b = 0; b < blocks; ++b) {
       auto r = exec.execute(index, storage).value();
       ASSERT_EQ(r.outputs, want.outputs);
-      paths.push_back(r.stats.parallel);
+      EXPECT_EQ(r.stats.parallel, r.stats.path != I);
+      paths.push_back(r.stats.path);
       probes += r.stats.probe;
     }
   };
-  std::vector<bool> paths;
+  std::vector<Path> paths;
   int probes = 0;
-  run(32, paths, probes);
-  // Block 1 measures parallel, block 2 in order; then parallel, but for a probe of the in-order
-  // path 8 * (3 - 1) = 16 choices later, at block 18.
-  EXPECT_TRUE(paths[0]);
-  EXPECT_FALSE(paths[1]);
-  EXPECT_FALSE(paths[17]);
-  EXPECT_EQ(std::count(paths.begin(), paths.end(), false), 2);
-  EXPECT_EQ(probes, 1);
-  EXPECT_DOUBLE_EQ(exec.path_choice().seconds_per_transaction(true), 1.0);
+  run(24, paths, probes);
+  // Blocks 1-3 measure each path; then scheduled, but for probes of parallel 8 * (2 - 1) = 8
+  // choices after it ran (blocks 11 and 19) and of in order 8 * (3 - 1) = 16 after (block 19,
+  // due with parallel, so block 20).
+  EXPECT_EQ(std::vector<Path>(paths.begin(), paths.begin() + 3), (std::vector<Path>{S, P, I}));
+  EXPECT_EQ(paths[10], P);
+  EXPECT_EQ(paths[18], P);
+  EXPECT_EQ(paths[19], I);
+  EXPECT_EQ(std::count(paths.begin() + 3, paths.end(), S), 21 - 3);
+  EXPECT_EQ(probes, 3);
+  EXPECT_DOUBLE_EQ(exec.path_choice().seconds_per_transaction(S), 1.0);
 
-  // Now the parallel path is the dear one: the executor moves to the in-order path and stays,
-  // but for a tie right after the move and a probe.
-  parallel_dearer = true;
+  // Now in order is the cheap one: the executor moves there by its next probe and stays, but for
+  // probes of the others.
+  per_tx = {{S, 3.0}, {P, 2.0}, {I, 1.0}};
   paths.clear();
   probes = 0;
-  run(16, paths, probes);
-  const auto first_in_order = std::find(paths.begin(), paths.end(), false) - paths.begin();
+  run(32, paths, probes);
+  const auto first_in_order = std::find(paths.begin(), paths.end(), I) - paths.begin();
   EXPECT_LE(first_in_order, 16) << "by the next probe at the latest";
-  EXPECT_LE(std::count(paths.begin() + first_in_order, paths.end(), true), 2);
-  EXPECT_FALSE(paths.back());
-  EXPECT_LT(exec.path_choice().seconds_per_transaction(false), exec.path_choice().seconds_per_transaction(true));
+  // Over the last 16 blocks, each dearer path's probes cost at most 1 / probe_every of the run
+  // beyond the cheapest.
+  double spent = 0;
+  for (auto it = paths.end() - 16; it != paths.end(); ++it) spent += per_tx.at(*it);
+  EXPECT_LE(spent / 16, 1.0 * (1 + 2.0 / 8) * (1 + 1e-9));
+  EXPECT_EQ(paths.back(), I);
+  EXPECT_LT(exec.path_choice().seconds_per_transaction(I), exec.path_choice().seconds_per_transaction(P));
 }
 
 TEST(PathChoice, AForcedPathAndOneThreadIgnoreTheCost) {
@@ -143,13 +163,13 @@ TEST(PathChoice, AForcedPathAndOneThreadIgnoreTheCost) {
   for (std::uint32_t i = 0; i < txs.size(); ++i) txs[i] = {i, 1};
   const auto index = index_block(program, std::span<const AddProgram::Transaction>(txs)).value();
   const MapStorage storage;
-  for (Path path : {Path::parallel, Path::in_order}) {
+  for (Path path : {S, P, I}) {
     Executor<AddProgram> exec(program, {.threads = 2, .path = path, .cost = cost});
-    for (int b = 0; b < 4; ++b) EXPECT_EQ(exec.execute(index, storage).value().stats.parallel, path == Path::parallel);
+    for (int b = 0; b < 4; ++b) EXPECT_EQ(exec.execute(index, storage).value().stats.path, path);
   }
   EXPECT_EQ(asked, 0) << "a forced path measures nothing";
   Executor<AddProgram> one(program, {.threads = 1, .cost = cost});
-  for (int b = 0; b < 4; ++b) EXPECT_FALSE(one.execute(index, storage).value().stats.parallel);
+  for (int b = 0; b < 4; ++b) EXPECT_EQ(one.execute(index, storage).value().stats.path, I);
 }
 
 }  // namespace

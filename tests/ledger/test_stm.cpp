@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 #include <random>
+#include <stdexcept>
 #include <thread>
 
 #include "hetex/ledger/stm/executor.hpp"
@@ -98,9 +99,9 @@ TEST(BlockStm, ArbitraryReadAndWriteSetsGiveTheSequentialResultAtEveryThreadCoun
       const auto want = execute_serially(program, std::span<const RandomTx>(txs), storage);
       const auto index = index_block(program, std::span<const RandomTx>(txs)).value();
       for (unsigned threads : {1u, 2u, 4u, 8u}) {
-        // Each path forced (the optimistic one even where the conflicts would send a block to
+        // Each path forced (the parallel ones even where the conflicts would send a block to
         // the in-order path), and the measured choice.
-        for (Path path : {Path::parallel, Path::in_order, Path::measured}) {
+        for (Path path : {Path::scheduled, Path::parallel, Path::in_order, Path::measured}) {
           Executor<RandomProgram> exec(program, {.threads = threads, .path = path});
           auto got = exec.execute(index, storage);
           ASSERT_TRUE(got) << got.error().describe();
@@ -110,8 +111,13 @@ TEST(BlockStm, ArbitraryReadAndWriteSetsGiveTheSequentialResultAtEveryThreadCoun
           EXPECT_EQ(got->stats.transactions, txs.size());
           EXPECT_GE(got->stats.executions, txs.size()) << what;
           if (threads > 1 && path == Path::parallel) {
-            EXPECT_TRUE(got->stats.parallel) << what;
+            EXPECT_EQ(got->stats.path, Path::parallel) << what;
             EXPECT_GE(got->stats.validations, txs.size()) << what << ": every transaction is validated";
+          }
+          if (threads > 1 && path == Path::scheduled) {
+            EXPECT_EQ(got->stats.path, Path::scheduled) << what;
+            EXPECT_EQ(got->stats.executions, txs.size()) << what << ": each transaction runs once";
+            EXPECT_EQ(got->stats.validations, 0u) << what;
           }
         }
       }
@@ -193,10 +199,13 @@ TEST(BlockStm, AChainOfConflictsIsReExecutedInBlockOrderToTheSequentialResult) {
   const auto index = index_block(program, std::span<const Key>(txs)).value();
   EXPECT_EQ(index.critical_path, txs.size());
   for (unsigned threads : {2u, 4u, 8u}) {
-    Executor<ChainProgram> exec(program, {.threads = threads, .path = Path::parallel});
-    auto got = exec.execute(index, storage).value();
-    expect_same_as_serial(program, index, got, want, "threads " + std::to_string(threads));
-    EXPECT_TRUE(got.stats.parallel);
+    for (Path path : {Path::parallel, Path::scheduled}) {
+      Executor<ChainProgram> exec(program, {.threads = threads, .path = path});
+      auto got = exec.execute(index, storage).value();
+      expect_same_as_serial(program, index, got, want,
+                            "threads " + std::to_string(threads) + " path " + std::to_string(int(path)));
+      EXPECT_EQ(got.stats.path, path);
+    }
   }
   // Measured, the chain goes to the in-order path without a probe: nothing to gain in parallel.
   Executor<ChainProgram> gated(program, {.threads = 4});
@@ -279,12 +288,13 @@ struct MisbehavingProgram {
 };
 
 TEST(BlockStm, AnUndeclaredKeyFailsTheBlockNamingTheTransaction) {
-  for (unsigned threads : {1u, 3u}) {
+  for (auto [threads, path] :
+       {std::pair{1u, Path::parallel}, std::pair{3u, Path::parallel}, std::pair{3u, Path::scheduled}}) {
     std::vector<Key> txs(8);
     for (Key i = 0; i < txs.size(); ++i) txs[i] = i;
     const MisbehavingProgram program;
     const MapStorage storage;
-    Executor<MisbehavingProgram> exec(program, {.threads = threads, .path = Path::parallel});
+    Executor<MisbehavingProgram> exec(program, {.threads = threads, .path = path});
     auto r = exec.execute(index_block(program, std::span<const Key>(txs)).value(), storage);
     ASSERT_FALSE(r);
     EXPECT_EQ(r.error().code(), Errc::invalid_argument);
@@ -300,15 +310,55 @@ TEST(BlockStm, AnUndeclaredKeyFailsTheBlockNamingTheTransaction) {
 TEST(BlockStm, EmptyBlocksAndTransactionsWithoutKeys) {
   const RandomProgram program;
   const MapStorage storage;
-  Executor<RandomProgram> exec(program, {.threads = 3, .path = Path::parallel});
-  std::vector<RandomTx> none;
-  auto r = exec.execute(index_block(program, std::span<const RandomTx>(none)).value(), storage).value();
-  EXPECT_TRUE(r.outputs.empty());
-  std::vector<RandomTx> keyless(50);
-  for (std::size_t i = 0; i < keyless.size(); ++i) keyless[i].seed = std::int64_t(i);
-  auto k = exec.execute(index_block(program, std::span<const RandomTx>(keyless)).value(), storage).value();
-  for (std::size_t i = 0; i < keyless.size(); ++i) EXPECT_EQ(k.outputs[i], std::int64_t(i));
-  EXPECT_TRUE(k.final_values.empty());
+  for (Path path : {Path::parallel, Path::scheduled}) {
+    Executor<RandomProgram> exec(program, {.threads = 3, .path = path});
+    std::vector<RandomTx> none;
+    auto r = exec.execute(index_block(program, std::span<const RandomTx>(none)).value(), storage).value();
+    EXPECT_TRUE(r.outputs.empty());
+    std::vector<RandomTx> keyless(50);
+    for (std::size_t i = 0; i < keyless.size(); ++i) keyless[i].seed = std::int64_t(i);
+    auto k = exec.execute(index_block(program, std::span<const RandomTx>(keyless)).value(), storage).value();
+    for (std::size_t i = 0; i < keyless.size(); ++i) EXPECT_EQ(k.outputs[i], std::int64_t(i));
+    EXPECT_TRUE(k.final_values.empty());
+  }
+}
+
+// Every transaction reads the key the one before it writes; transaction 300 throws.
+struct ThrowingChainProgram {
+  using Key = stm::Key;
+  using KeyHash = std::hash<Key>;
+  using Value = stm::Value;
+  using Transaction = Key;
+  using Output = Value;
+  void declare(const Key& t, Declare<Key>& d) const {
+    if (t > 0) d.read(t - 1);
+    d.write(t);
+  }
+  Value execute(const Key& t, Access<Key, Value>& a) const {
+    if (t == 300) throw std::runtime_error("transaction 300 failed");
+    const Value* v = t > 0 ? a.read(t - 1) : nullptr;
+    a.write(t, (v ? *v : 0) + 1);
+    return v ? *v : 0;
+  }
+};
+
+TEST(BlockStm, AThrowingTransactionEndsAScheduledBlockWithItsExceptionNotAHang) {
+  // The transactions above 300 wait for it, directly or through the chain: they must give up.
+  std::vector<Key> txs(600);
+  for (Key i = 0; i < txs.size(); ++i) txs[i] = i;
+  const ThrowingChainProgram program;
+  const MapStorage storage;
+  const auto index = index_block(program, std::span<const Key>(txs)).value();
+  for (unsigned threads : {2u, 4u}) {
+    Executor<ThrowingChainProgram> exec(program, {.threads = threads, .path = Path::scheduled});
+    EXPECT_THROW((void)exec.execute(index, storage), std::runtime_error);
+    // The executor is usable afterwards.
+    std::vector<Key> first(300);
+    for (Key i = 0; i < first.size(); ++i) first[i] = i;
+    auto ok = exec.execute(index_block(program, std::span<const Key>(first)).value(), storage);
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->outputs.back(), 299);
+  }
 }
 
 }  // namespace

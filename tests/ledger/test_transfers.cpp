@@ -46,7 +46,7 @@ TEST_P(SerialEquivalence, BlockByBlockStateAndReceiptsEqualTheReference) {
 
   const TransferProgram program;
   for (unsigned threads : {1u, 2u, 4u, 8u}) {
-    for (stm::Path path : {stm::Path::parallel, stm::Path::in_order, stm::Path::measured}) {
+    for (stm::Path path : {stm::Path::scheduled, stm::Path::parallel, stm::Path::in_order, stm::Path::measured}) {
       stm::Executor<TransferProgram> exec(program, {.threads = threads, .path = path});
       AccountState state(w.genesis);
       for (std::size_t b = 0, i = 0; b < txs.size(); b += kBlock, ++i) {
@@ -94,9 +94,10 @@ TEST(Transfers, TheRulesOnAHandfulOfAccounts) {
       t(c, a, 5, 0, false),  // bad signature (checked first)
       t(c, a, 0, 0),         // a zero amount is fine: c 70/1
   };
-  for (unsigned threads : {1u, 4u}) {
+  for (auto [threads, path] :
+       {std::pair{1u, stm::Path::parallel}, std::pair{4u, stm::Path::parallel}, std::pair{4u, stm::Path::scheduled}}) {
     AccountState s = state;
-    stm::Executor<TransferProgram> exec({}, {.threads = threads, .path = stm::Path::parallel});
+    stm::Executor<TransferProgram> exec({}, {.threads = threads, .path = path});
     const auto index = stm::index_block(TransferProgram{}, std::span<const VerifiedTransfer>(txs)).value();
     auto r = exec.execute(index, s).value();
     s.apply(index.slot_key, r.final_values);

@@ -20,20 +20,25 @@
 /// version it saw; reading an ESTIMATE makes it wait for that transaction. Validation reads the
 /// same keys again and compares versions.
 ///
-/// Two paths run a block: the optimistic parallel one above, and one thread applying the
-/// transactions in order over the same slots (their storage values loaded, and the final values
-/// gathered, on every core). By default the executor picks the path per block from what each has
-/// measurably cost per transaction on recent blocks (stm::PathChoice), so it is never much slower
-/// than in-order execution; a block whose declared conflicts leave too little parallelism
-/// (critical path longer than size / min_parallelism) runs in order without asking.
+/// Three paths run a block over the same slots and entries: the optimistic one above; a scheduled
+/// one, where a transaction starts once the lower transactions that declare writes to its keys
+/// have finished, and reads their entries without locks, validation or re-execution; and one
+/// thread applying the transactions in order. On every path the slots' storage values are loaded,
+/// and the final values gathered, on every core. By default the executor picks the path per block
+/// from what each has measurably cost per transaction on recent blocks (stm::PathChoice), so it
+/// is never much slower than in-order execution; a block whose declared conflicts leave too
+/// little parallelism (critical path longer than size / min_parallelism) runs in order without
+/// asking.
 
 #include <atomic>
 #include <barrier>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -55,22 +60,15 @@ concept Storage = requires(const S& s, const typename P::Key& k) {
   { s.find(k) } -> std::convertible_to<const typename P::Value*>;
 };
 
-/// Which path runs a block.
-enum class Path : std::uint8_t {
-  measured,  ///< per block, the one measured cheaper on recent blocks (stm::PathChoice)
-  parallel,  ///< always optimistic parallel execution (with more than one thread and transaction)
-  in_order,  ///< always one thread, in order
-};
-
 struct ExecutionStats;
 
 /// How an Executor runs blocks.
 struct ExecutorOptions {
-  unsigned threads = 0;  ///< 0: every hardware thread
-  Path path = Path::measured;
+  unsigned threads = 0;        ///< 0: every hardware thread
+  Path path = Path::measured;  ///< a forced path runs in order with one thread or one transaction
   /// Path::measured: blocks whose critical path allows less than this speed-up run in order.
   double min_parallelism = 2.0;
-  /// Path::measured: the fewest choices between two runs of the path measured dearer, to measure
+  /// Path::measured: the fewest choices between two runs of a path measured dearer, to measure
   /// it again (stm::PathChoice).
   unsigned probe_every = 16;
   /// Path::measured: what a block just run cost, in seconds, given its statistics (which path ran)
@@ -80,13 +78,14 @@ struct ExecutorOptions {
 
 /// What executing one block took.
 struct ExecutionStats {
-  bool parallel = false;  ///< false: the block ran on one thread, in order
-  bool probe = false;     ///< Path::measured ran the path it measured dearer, to measure it again
+  Path path = Path::in_order;  ///< the path that ran the block
+  bool parallel = false;       ///< false: the block ran on one thread, in order
+  bool probe = false;          ///< Path::measured ran the path it measured dearer, to measure it again
   std::size_t transactions = 0;
   std::size_t executions = 0;    ///< incarnations run to completion (>= transactions)
   std::size_t validations = 0;   ///< validations run
   std::size_t aborts = 0;        ///< validations that failed and aborted an incarnation
-  std::size_t dependencies = 0;  ///< executions suspended on an ESTIMATE
+  std::size_t dependencies = 0;  ///< executions suspended on an ESTIMATE, or (scheduled) waits for a lower writer
   /// Executions beyond one per transaction.
   std::size_t reexecutions() const noexcept { return executions - transactions; }
 };
@@ -135,30 +134,30 @@ class Executor {
     misused_.store(std::numeric_limits<std::uint32_t>::max());
     r.stats.transactions = n;
     const bool can_parallel = pool_.size() > 1 && n > 1;
-    bool parallel = false;
-    switch (options_.path) {
-      case Path::parallel: parallel = can_parallel; break;
-      case Path::in_order: break;
-      case Path::measured:
-        if (can_parallel && static_cast<double>(n) >= options_.min_parallelism * double(b.critical_path)) {
-          const double par = choice_.seconds_per_transaction(true), seq = choice_.seconds_per_transaction(false);
-          parallel = choice_.next_parallel();
-          r.stats.probe = par >= 0 && seq >= 0 && parallel != (par <= seq);
-        }
-        break;
+    Path path = Path::in_order;
+    if (options_.path == Path::measured) {
+      if (can_parallel && static_cast<double>(n) >= options_.min_parallelism * double(b.critical_path)) {
+        const Path cheapest = cheapest_measured();
+        path = choice_.next();
+        r.stats.probe = cheapest != Path::measured && path != cheapest;
+      }
+    } else if (can_parallel) {
+      path = options_.path;
     }
-    r.stats.parallel = parallel;
+    r.stats.path = path;
+    r.stats.parallel = path != Path::in_order;
     auto load = [&](std::size_t lo, std::size_t hi) {
       for (std::size_t s = lo; s < hi; ++s)
         if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
     };
-    if (parallel)
-      run_parallel(b, r, load);
-    else
-      run_in_order(b, r, load);
+    switch (path) {
+      case Path::scheduled: run_scheduled(b, r, load); break;
+      case Path::parallel: run_parallel(b, r, load); break;
+      default: run_in_order(b, r, load); break;
+    }
     if (options_.path == Path::measured) {
       const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      choice_.record(parallel, n, options_.cost ? options_.cost(r.stats, wall) : wall);
+      choice_.record(path, n, options_.cost ? options_.cost(r.stats, wall) : wall);
     }
     if (auto t = misused_.load(); t != std::numeric_limits<std::uint32_t>::max())
       return Error(Errc::invalid_argument, "transaction " + std::to_string(t) +
@@ -171,6 +170,10 @@ class Executor {
   static constexpr std::uint64_t kStorageVersion = ~std::uint64_t{0};
   /// Fewer slots than this are loaded on the calling thread: waking the workers costs more.
   static constexpr std::size_t kParallelLoadSlots = 1024;
+  /// Path::scheduled: transactions a worker claims at once (one shared counter update per run),
+  /// and polls of an unfinished writer before each wait yields the core.
+  static constexpr std::size_t kRun = 8;
+  static constexpr unsigned kSpinsBeforeYield = 64;
   enum : std::uint8_t { kAbsent = 0, kWritten = 1, kEstimate = 2 };
 
   struct Entry {
@@ -187,6 +190,18 @@ class Executor {
     std::vector<std::uint64_t> versions;
     ExecutionStats stats;
   };
+
+  /// The path measured cheapest so far, or Path::measured while any is unmeasured.
+  Path cheapest_measured() const {
+    Path best = Path::measured;
+    double cost = 0;
+    for (Path p : PathChoice::kPaths) {
+      const double c = choice_.seconds_per_transaction(p);
+      if (c < 0) return Path::measured;
+      if (best == Path::measured || c < cost) best = p, cost = c;
+    }
+    return best;
+  }
 
   std::pair<std::size_t, std::size_t> share(std::size_t n, unsigned w) const {
     return {n * w / pool_.size(), n * (w + 1) / pool_.size()};
@@ -311,10 +326,7 @@ class Executor {
   template <class Load>
   void run_parallel(const BlockIndex<P>& b, ExecutionResult<P>& r, Load& load) {
     const std::size_t n = b.size();
-    if (entries_capacity_ < b.entries()) {
-      entries_ = std::make_unique<Entry[]>(b.entries());
-      entries_capacity_ = b.entries();
-    }
+    reserve_entries(b);
     const std::size_t decls = b.decl_key.size();
     if (versions_capacity_ < decls) {
       versions_ = std::make_unique<std::atomic<std::uint64_t>[]>(decls);
@@ -329,11 +341,7 @@ class Executor {
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
       load(slot_lo, slot_hi);
-      const auto [entry_lo, entry_hi] = share(b.entries(), w);
-      for (std::size_t i = entry_lo; i < entry_hi; ++i) {
-        entries_[i].state.store(kAbsent, std::memory_order_relaxed);
-        entries_[i].incarnation = 0;
-      }
+      reset_entries(b, w);
       ready.arrive_and_wait();
       Scratch& s = scratch[w];
       TaskScheduler::Task task;
@@ -347,12 +355,7 @@ class Executor {
           if (task.kind == TaskScheduler::Kind::none) std::this_thread::yield();
         }
       }
-      for (std::size_t slot = slot_lo; slot < slot_hi; ++slot)
-        for (auto e = b.slot_entry_begin[slot + 1]; e-- > b.slot_entry_begin[slot];)
-          if (entries_[e].state.load(std::memory_order_relaxed) == kWritten) {
-            r.final_values[slot] = entries_[e].value;
-            break;
-          }
+      gather_final_values(b, r, slot_lo, slot_hi);
     });
     for (const auto& s : scratch) {
       r.stats.executions += s.stats.executions;
@@ -360,6 +363,129 @@ class Executor {
       r.stats.aborts += s.stats.aborts;
       r.stats.dependencies += s.stats.dependencies;
     }
+  }
+
+  void reserve_entries(const BlockIndex<P>& b) {
+    if (entries_capacity_ < b.entries()) {
+      entries_ = std::make_unique<Entry[]>(b.entries());
+      entries_capacity_ = b.entries();
+    }
+  }
+  /// Worker w's share of the entries back to absent (before the block's barrier).
+  void reset_entries(const BlockIndex<P>& b, unsigned w) {
+    const auto [lo, hi] = share(b.entries(), w);
+    for (std::size_t i = lo; i < hi; ++i) {
+      entries_[i].state.store(kAbsent, std::memory_order_relaxed);
+      entries_[i].incarnation = 0;
+    }
+  }
+  /// Each slot's final value: its highest written entry (after every transaction has finished).
+  void gather_final_values(const BlockIndex<P>& b, ExecutionResult<P>& r, std::size_t lo, std::size_t hi) {
+    for (std::size_t slot = lo; slot < hi; ++slot)
+      for (auto e = b.slot_entry_begin[slot + 1]; e-- > b.slot_entry_begin[slot];)
+        if (entries_[e].state.load(std::memory_order_relaxed) == kWritten) {
+          r.final_values[slot] = entries_[e].value;
+          break;
+        }
+  }
+
+  /// Path::scheduled. Workers claim runs of kRun transactions in block order, and run each once
+  /// the nearest lower writer of each of its declared keys has finished: that writer waited for
+  /// its own nearest lower writer before it ran, so every lower entry of the key is final, and
+  /// the transaction reads the highest written one (or the storage value) without a lock. A
+  /// worker only ever waits for a lower transaction, already claimed by a running worker, so the
+  /// lowest unfinished transaction always proceeds. A transaction that throws ends the block:
+  /// waiting workers give up, and the exception reaches the caller.
+  template <class Load>
+  void run_scheduled(const BlockIndex<P>& b, ExecutionResult<P>& r, Load& load) {
+    const std::size_t n = b.size();
+    reserve_entries(b);
+    if (done_capacity_ < n) {
+      done_ = std::make_unique<std::atomic<std::uint8_t>[]>(n);
+      done_capacity_ = n;
+    }
+    next_tx_.store(0, std::memory_order_relaxed);
+    failed_.store(false, std::memory_order_relaxed);
+    std::exception_ptr thrown;
+    std::mutex thrown_m;
+    scratch_.resize(pool_.size());
+    for (auto& s : scratch_) s.stats = {};
+    std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
+    std::barrier finished(static_cast<std::ptrdiff_t>(pool_.size()));
+    pool_.run([&](unsigned w) {
+      const auto [slot_lo, slot_hi] = share(b.slots(), w);
+      load(slot_lo, slot_hi);
+      reset_entries(b, w);
+      const auto [tx_lo, tx_hi] = share(n, w);
+      for (auto t = tx_lo; t < tx_hi; ++t) done_[t].store(0, std::memory_order_relaxed);
+      ready.arrive_and_wait();
+      Scratch& s = scratch_[w];
+      try {
+        for (bool more = true; more;) {
+          const std::size_t first = next_tx_.fetch_add(kRun, std::memory_order_relaxed);
+          const std::size_t last = std::min(n, first + kRun);
+          more = first < n;
+          for (auto tx = first; tx < last && more; ++tx) more = run_after_writers(b, std::uint32_t(tx), s, r);
+        }
+      } catch (...) {
+        failed_.store(true, std::memory_order_relaxed);
+        std::lock_guard lock(thrown_m);
+        if (!thrown) thrown = std::current_exception();
+      }
+      finished.arrive_and_wait();  // every transaction has finished (or the block failed)
+      if (!failed_.load(std::memory_order_relaxed)) gather_final_values(b, r, slot_lo, slot_hi);
+    });
+    if (thrown) std::rethrow_exception(thrown);
+    for (const auto& s : scratch_) {
+      r.stats.executions += s.stats.executions;
+      r.stats.dependencies += s.stats.dependencies;
+    }
+  }
+
+  /// Path::scheduled: one transaction, after its keys' lower writers; false if the block failed
+  /// meanwhile.
+  bool run_after_writers(const BlockIndex<P>& b, std::uint32_t tx, Scratch& s, ExecutionResult<P>& r) {
+    const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
+    const std::size_t k = end - begin;
+    s.values.resize(k);
+    s.written.assign(k, 0);
+    for (std::size_t i = 0; i < k; ++i) {
+      const auto d = begin + static_cast<std::uint32_t>(i);
+      const auto slot = b.decl_slot[d];
+      const auto first = b.slot_entry_begin[slot];
+      auto e = b.decl_below[d];
+      if (e > first && !await_finished(b.entry_tx[e - 1], s)) return false;
+      while (e > first && entries_[e - 1].state.load(std::memory_order_relaxed) != kWritten) --e;
+      s.values[i] = e > first ? std::optional<Value>(entries_[e - 1].value) : base_[slot];
+    }
+    Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
+                         std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), s.values, s.written);
+    r.outputs[tx] = program_.execute(b.txs[tx], a);
+    ++s.stats.executions;
+    if (a.misused()) {
+      misuse(tx);
+    } else {
+      for (std::size_t i = 0; i < k; ++i) {
+        const auto d = begin + i;
+        if (!b.decl_write[d] || !s.written[i]) continue;
+        Entry& e = entries_[b.decl_below[d]];
+        e.value = *s.values[i];
+        e.state.store(kWritten, std::memory_order_relaxed);
+      }
+    }
+    done_[tx].store(1, std::memory_order_release);
+    return true;
+  }
+
+  /// Waits until transaction `writer` has finished (true), or the block has failed (false).
+  bool await_finished(std::uint32_t writer, Scratch& s) {
+    if (done_[writer].load(std::memory_order_acquire)) return true;
+    ++s.stats.dependencies;
+    for (unsigned spins = 0; !done_[writer].load(std::memory_order_acquire); ++spins) {
+      if (failed_.load(std::memory_order_relaxed)) return false;
+      if (spins >= kSpinsBeforeYield) std::this_thread::yield();
+    }
+    return true;
   }
 
   /// Block order on the calling thread: each transaction reads the slots' current values. The
@@ -416,6 +542,11 @@ class Executor {
   std::size_t versions_capacity_ = 0;
   std::vector<std::uint8_t> wrote_;
   std::atomic<std::uint32_t> misused_{0};
+  // Path::scheduled: which transactions have finished, the next one to claim, and whether one threw.
+  std::unique_ptr<std::atomic<std::uint8_t>[]> done_;
+  std::size_t done_capacity_ = 0;
+  std::atomic<std::size_t> next_tx_{0};
+  std::atomic<bool> failed_{false};
 };
 
 }  // namespace hetex::ledger::stm
