@@ -172,7 +172,7 @@ class Executor {
   static constexpr std::size_t kParallelLoadSlots = 1024;
   /// Path::scheduled: transactions a worker claims at once (one shared counter update per run),
   /// and polls of an unfinished writer before each wait yields the core.
-  static constexpr std::size_t kRun = 8;
+  static constexpr std::size_t kRun = 16;
   static constexpr unsigned kSpinsBeforeYield = 64;
   enum : std::uint8_t { kAbsent = 0, kWritten = 1, kEstimate = 2 };
 
