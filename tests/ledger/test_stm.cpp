@@ -342,15 +342,17 @@ struct ThrowingChainProgram {
   }
 };
 
-TEST(BlockStm, AThrowingTransactionEndsAScheduledBlockWithItsExceptionNotAHang) {
-  // The transactions above 300 wait for it, directly or through the chain: they must give up.
+TEST(BlockStm, AThrowingTransactionEndsTheBlockWithItsExceptionNotAHang) {
+  // The transactions above 300 wait for it, directly or through the chain (on the optimistic
+  // path, they wait for its ESTIMATE or re-execute): they must give up.
   std::vector<Key> txs(600);
   for (Key i = 0; i < txs.size(); ++i) txs[i] = i;
   const ThrowingChainProgram program;
   const MapStorage storage;
   const auto index = index_block(program, std::span<const Key>(txs)).value();
-  for (unsigned threads : {2u, 4u}) {
-    Executor<ThrowingChainProgram> exec(program, {.threads = threads, .path = Path::scheduled});
+  for (auto [threads, path] : {std::pair{2u, Path::scheduled}, std::pair{4u, Path::scheduled},
+                               std::pair{4u, Path::parallel}, std::pair{4u, Path::in_order}}) {
+    Executor<ThrowingChainProgram> exec(program, {.threads = threads, .path = path});
     EXPECT_THROW((void)exec.execute(index, storage), std::runtime_error);
     // The executor is usable afterwards.
     std::vector<Key> first(300);

@@ -42,6 +42,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "hetex/core/error.hpp"
@@ -334,6 +335,7 @@ class Executor {
     }
     wrote_.assign(decls, 0);
     tasks_.reset(static_cast<std::uint32_t>(n));
+    failed_.store(false, std::memory_order_relaxed);
     scratch_.resize(pool_.size());
     for (auto& s : scratch_) s.stats = {};
     auto& scratch = scratch_;
@@ -345,24 +347,48 @@ class Executor {
       ready.arrive_and_wait();
       Scratch& s = scratch[w];
       TaskScheduler::Task task;
-      while (!tasks_.done()) {
-        if (task.kind == TaskScheduler::Kind::execute)
-          task = execute_task(b, task.tx, task.incarnation, s, r);
-        else if (task.kind == TaskScheduler::Kind::validate)
-          task = validate_task(b, task.tx, task.incarnation, s);
-        if (task.kind == TaskScheduler::Kind::none) {
-          task = tasks_.next_task();
-          if (task.kind == TaskScheduler::Kind::none) std::this_thread::yield();
+      try {
+        while (!tasks_.done() && !failed_.load(std::memory_order_relaxed)) {
+          if (task.kind == TaskScheduler::Kind::execute)
+            task = execute_task(b, task.tx, task.incarnation, s, r);
+          else if (task.kind == TaskScheduler::Kind::validate)
+            task = validate_task(b, task.tx, task.incarnation, s);
+          if (task.kind == TaskScheduler::Kind::none) {
+            task = tasks_.next_task();
+            if (task.kind == TaskScheduler::Kind::none) std::this_thread::yield();
+          }
         }
+      } catch (...) {
+        record_failure();
       }
-      gather_final_values(b, r, slot_lo, slot_hi);
+      // A failed block's workers leave at once (the others may still be in their loop); the
+      // failure is rethrown below, so nothing is gathered.
+      if (!failed_.load(std::memory_order_relaxed)) gather_final_values(b, r, slot_lo, slot_hi);
     });
+    rethrow_failure();
     for (const auto& s : scratch) {
       r.stats.executions += s.stats.executions;
       r.stats.validations += s.stats.validations;
       r.stats.aborts += s.stats.aborts;
       r.stats.dependencies += s.stats.dependencies;
     }
+  }
+
+  /// A parallel path's worker caught an exception (the program threw): the block has failed, the
+  /// other workers stop, and the first exception is rethrown once all have returned.
+  void record_failure() {
+    failed_.store(true, std::memory_order_relaxed);
+    std::lock_guard lock(thrown_m_);
+    if (!thrown_) thrown_ = std::current_exception();
+  }
+  void rethrow_failure() {
+    if (!failed_.load(std::memory_order_relaxed)) return;
+    std::exception_ptr e;
+    {
+      std::lock_guard lock(thrown_m_);
+      e = std::exchange(thrown_, nullptr);
+    }
+    if (e) std::rethrow_exception(e);
   }
 
   void reserve_entries(const BlockIndex<P>& b) {
@@ -406,8 +432,6 @@ class Executor {
     }
     next_tx_.store(0, std::memory_order_relaxed);
     failed_.store(false, std::memory_order_relaxed);
-    std::exception_ptr thrown;
-    std::mutex thrown_m;
     scratch_.resize(pool_.size());
     for (auto& s : scratch_) s.stats = {};
     std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
@@ -428,14 +452,12 @@ class Executor {
           for (auto tx = first; tx < last && more; ++tx) more = run_after_writers(b, std::uint32_t(tx), s, r);
         }
       } catch (...) {
-        failed_.store(true, std::memory_order_relaxed);
-        std::lock_guard lock(thrown_m);
-        if (!thrown) thrown = std::current_exception();
+        record_failure();
       }
       finished.arrive_and_wait();  // every transaction has finished (or the block failed)
       if (!failed_.load(std::memory_order_relaxed)) gather_final_values(b, r, slot_lo, slot_hi);
     });
-    if (thrown) std::rethrow_exception(thrown);
+    rethrow_failure();
     for (const auto& s : scratch_) {
       r.stats.executions += s.stats.executions;
       r.stats.dependencies += s.stats.dependencies;
@@ -542,11 +564,14 @@ class Executor {
   std::size_t versions_capacity_ = 0;
   std::vector<std::uint8_t> wrote_;
   std::atomic<std::uint32_t> misused_{0};
-  // Path::scheduled: which transactions have finished, the next one to claim, and whether one threw.
+  // Path::scheduled: which transactions have finished, and the next one to claim.
   std::unique_ptr<std::atomic<std::uint8_t>[]> done_;
   std::size_t done_capacity_ = 0;
   std::atomic<std::size_t> next_tx_{0};
+  // The parallel paths: whether the block failed, and the first exception (record_failure()).
   std::atomic<bool> failed_{false};
+  std::mutex thrown_m_;
+  std::exception_ptr thrown_;
 };
 
 }  // namespace hetex::ledger::stm
