@@ -178,11 +178,25 @@ class Root {
     double c = p.rate > 0 ? p.rate * o_.chunk_seconds : probe_;
     if (p.last_cost > 0) c = std::min(c, p.last_cost * o_.growth);
     if (total_cost_ > 0) {
-      // Near the end chunks shrink, so that no rank is left with a long one while others idle.
+      // Near the end chunks shrink, so that no rank is left with a long one while others idle:
+      // to half of the job's time left at this rank's rate, where every rank's rate is known
+      // (ranks of different speeds: an equal share of what is left would keep the whole job
+      // waiting on a slow rank's chunk), else to half of an equal share of what is left.
       const double left = std::max(0.0, total_cost_ - cost_made_);
-      c = std::min(c, std::max(probe_, left / (2.0 * active_ranks())));
+      const double job_rate = known_job_rate();
+      const double share = p.rate > 0 && job_rate > 0 ? left * p.rate / job_rate : left / active_ranks();
+      c = std::min(c, std::max(probe_, share / 2.0));
     }
     return std::clamp(c, o_.min_cost, o_.max_cost);
+  }
+  // The sum of the computing ranks' measured rates; 0 while any is unknown.
+  double known_job_rate() const {
+    double sum = 0;
+    for (std::size_t r = runner_ ? 0 : 1; r < peers_.size(); ++r) {
+      if (!(peers_[r].rate > 0)) return 0;
+      sum += peers_[r].rate;
+    }
+    return sum;
   }
   int active_ranks() const { return runner_ ? comm_.size() : std::max(1, comm_.size() - 1); }
 
