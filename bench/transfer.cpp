@@ -2,7 +2,8 @@
 // Foundation benchmarks, each beside its raw-CUDA comparator in the same binary and run:
 //   pinned H2D/D2H through hetex vs cudaMemcpyAsync on pinned memory (goal: >= 90%),
 //   upload from an ordinary std::vector vs cudaMemcpy from pageable memory (goal: >= 2x),
-//   an empty kernel through Stream::enqueue + Future::get vs launch + cudaStreamSynchronize (<= 1.2x).
+//   an empty kernel through Stream::enqueue + Future::get vs launch + cudaStreamSynchronize (<= 1.1x),
+//   and vs launch + an event polled to completion (the part any event-based future pays).
 // Without a GPU every benchmark skips with the reason.
 #include <benchmark/benchmark.h>
 
@@ -121,6 +122,12 @@ void BM_Raw_EmptyKernel_LaunchSync(benchmark::State& st) {
   if (!need_gpu(st)) return;
   for (auto _ : st) raw::empty_launch_sync();
 }
+// What any event-based completion costs: the part of a Future's round trip a raw launch + sync
+// does not pay.
+void BM_Raw_EmptyKernel_LaunchEventPoll(benchmark::State& st) {
+  if (!need_gpu(st)) return;
+  for (auto _ : st) raw::empty_launch_event_poll();
+}
 void BM_Hetex_EmptyKernel_Future(benchmark::State& st) {
   if (!need_gpu(st)) return;
   for (auto _ : st) {
@@ -147,6 +154,7 @@ BENCHMARK(BM_Hetex_H2D_Pageable)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Raw_D2H_Pageable)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Hetex_D2H_Pageable)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Raw_EmptyKernel_LaunchSync)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Raw_EmptyKernel_LaunchEventPoll)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Hetex_EmptyKernel_Future)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Hetex_EmptyKernel_Then)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_MAIN();

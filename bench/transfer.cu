@@ -50,5 +50,18 @@ void empty_launch_sync() {
   check(cudaGetLastError(), "launch");
   check(cudaStreamSynchronize(s()), "cudaStreamSynchronize");
 }
+void empty_launch_event_poll() {
+  static cudaEvent_t ev = [] {
+    cudaEvent_t e;
+    check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreate");
+    return e;
+  }();
+  empty<<<1, 1, 0, s()>>>();
+  check(cudaGetLastError(), "launch");
+  check(cudaEventRecord(ev, s()), "cudaEventRecord");
+  cudaError_t e;
+  while ((e = cudaEventQuery(ev)) == cudaErrorNotReady) {}
+  check(e, "cudaEventQuery");
+}
 void empty_launch(hetex::NativeStream st) { empty<<<1, 1, 0, st>>>(); }
 }  // namespace raw

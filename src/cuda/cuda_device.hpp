@@ -66,7 +66,13 @@ class CudaDevice final : public detail::GpuDevice, public std::enable_shared_fro
   // device_lost once a fault has retired the device.
   Status check_healthy() const;
   // Makes this device current on the calling thread.
-  cudaError_t make_current() const { return cudaSetDevice(index_); }
+  // Every enqueue makes its device current; when it already is (one GPU, or a thread that stays
+  // on one), reading the thread's current device is all it takes.
+  cudaError_t make_current() const {
+    int current = -1;
+    if (cudaGetDevice(&current) == cudaSuccess && current == index_) return cudaSuccess;
+    return cudaSetDevice(index_);
+  }
 
   // Turns a failed call into an Error. A sticky fault (the kernel left the context unusable)
   // retires the device; the Error says so.

@@ -8,9 +8,12 @@
 namespace hetex::cuda {
 namespace {
 
-// Waiting on an event goes through three phases: poll, yielding the core between polls; then nap
-// in short sleeps; past that, sleep in the driver. Most waits are short and a sleeping waiter
-// wakes late; long waits then cost no core (docs/design/backends.md, "Gates").
+// Waiting on an event goes through four phases: poll back to back (a launch's round trip is a
+// few microseconds, and a yield between polls adds its own latency to the wake-up); poll,
+// yielding the core between polls; then nap in short sleeps; past that, sleep in the driver. Most
+// waits are short and a sleeping waiter wakes late; long waits then cost no core
+// (docs/design/backends.md, "Gates").
+constexpr auto kBusy = std::chrono::microseconds(20);
 constexpr auto kSpin = std::chrono::microseconds(1500);
 constexpr auto kNap = std::chrono::microseconds(50);
 constexpr auto kNapPhase = std::chrono::milliseconds(20);
@@ -135,6 +138,9 @@ std::optional<Status> EventGate::poll() {
 
 Status EventGate::wait() {
   const auto start = std::chrono::steady_clock::now();
+  do {
+    if (auto s = poll()) return std::move(*s);
+  } while (std::chrono::steady_clock::now() < start + kBusy);
   do {
     if (auto s = poll()) return std::move(*s);
     std::this_thread::yield();
