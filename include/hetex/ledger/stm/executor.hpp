@@ -219,6 +219,20 @@ class Executor {
     while (tx < cur && !misused_.compare_exchange_weak(cur, tx)) {}
   }
 
+  /// Runs the program on transaction tx over s.values (its declared keys' values as read); false,
+  /// with the misuse recorded, if it touched a key it had not declared for that.
+  bool run_program(const BlockIndex<P>& b, std::uint32_t tx, Scratch& s, ExecutionResult<P>& r) {
+    const auto begin = b.decl_begin[tx];
+    const std::size_t k = b.decl_begin[tx + 1] - begin;
+    Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
+                         std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), s.values, s.written);
+    r.outputs[tx] = program_.execute(b.txs[tx], a);
+    ++s.stats.executions;
+    if (!a.misused()) return true;
+    misuse(tx);
+    return false;
+  }
+
   /// Reads declaration d: its value into `out` and the version seen; or the transaction that
   /// holds an ESTIMATE there (returned, < the reader), or kNoBlock.
   static constexpr std::uint32_t kNoBlock = std::numeric_limits<std::uint32_t>::max();
@@ -263,14 +277,7 @@ class Executor {
         }
         continue;  // it finished meanwhile: read again
       }
-      Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
-                           std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), s.values, s.written);
-      r.outputs[tx] = program_.execute(b.txs[tx], a);
-      ++s.stats.executions;
-      if (a.misused()) {
-        misuse(tx);
-        std::fill(s.written.begin(), s.written.end(), 0);
-      }
+      if (!run_program(b, tx, s, r)) std::fill(s.written.begin(), s.written.end(), 0);
       bool wrote_new = false;
       for (std::size_t i = 0; i < k; ++i) {
         const auto d = begin + i;
@@ -480,13 +487,7 @@ class Executor {
       while (e > first && entries_[e - 1].state.load(std::memory_order_relaxed) != kWritten) --e;
       s.values[i] = e > first ? std::optional<Value>(entries_[e - 1].value) : base_[slot];
     }
-    Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
-                         std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), s.values, s.written);
-    r.outputs[tx] = program_.execute(b.txs[tx], a);
-    ++s.stats.executions;
-    if (a.misused()) {
-      misuse(tx);
-    } else {
+    if (run_program(b, tx, s, r)) {
       for (std::size_t i = 0; i < k; ++i) {
         const auto d = begin + i;
         if (!b.decl_write[d] || !s.written[i]) continue;
