@@ -57,7 +57,7 @@ Result<Workload> generate(const BenchArgs& a, std::size_t accounts, double zipf,
 }
 
 // The executor (index, then execute + apply, block after block; each block on the path it
-// measures cheaper) against apply_in_order; also each of its two paths forced, to show what the
+// measures cheapest) against apply_in_order; also each of its three paths forced, to show what the
 // choice chose between.
 struct ExecutorRun {
   double seconds = 1e300;     // best of the repeats
