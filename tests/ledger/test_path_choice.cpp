@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <vector>
 
@@ -69,11 +70,13 @@ TEST(PathChoice, MovesToTheNewCheapestPathByItsNextProbe) {
   EXPECT_NEAR(c.seconds_per_transaction(P), 4e-9, 1e-10);
 }
 
-TEST(PathChoice, BlocksWithoutTransactionsOrWithoutATimeSayNothing) {
+TEST(PathChoice, BlocksWithoutTransactionsOrWithoutAFiniteTimeSayNothing) {
   PathChoice c;
   c.record(P, 0, 1.0);
   c.record(I, 10, -1.0);
   c.record(Path::measured, 10, 1.0);
+  c.record(S, 10, std::numeric_limits<double>::infinity());
+  c.record(S, 10, std::numeric_limits<double>::quiet_NaN());
   for (Path p : {S, P, I, Path::measured}) EXPECT_LT(c.seconds_per_transaction(p), 0);
 }
 

@@ -354,5 +354,24 @@ TEST(BlockStm, AThrowingTransactionEndsTheBlockWithItsExceptionNotAHang) {
   }
 }
 
+// A storage whose lookups fail: workers fail while loading the slots, before the block's barrier.
+struct FailingStorage {
+  const Value* find(const Key& k) const {
+    if (k == 123) throw std::runtime_error("storage unavailable");
+    return nullptr;
+  }
+};
+
+TEST(BlockStm, AStorageThatThrowsFailsTheBlockOnEveryPathWithoutAHang) {
+  std::vector<Key> txs(2000);
+  for (Key i = 0; i < txs.size(); ++i) txs[i] = i;
+  const ChainProgram program;
+  const auto index = index_block(program, std::span<const Key>(txs)).value();
+  for (Path path : {Path::scheduled, Path::parallel, Path::in_order}) {
+    Executor<ChainProgram> exec(program, {.threads = 4, .path = path});
+    EXPECT_THROW((void)exec.execute(index, FailingStorage{}), std::runtime_error) << int(path);
+  }
+}
+
 }  // namespace
 }  // namespace hetex::ledger::stm

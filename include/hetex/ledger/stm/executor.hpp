@@ -42,6 +42,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -110,6 +111,9 @@ class Executor {
   using Key = typename P::Key;
   using Value = typename P::Value;
   using Output = typename P::Output;
+  // Workers write the outputs of neighbouring transactions at once: std::vector<bool> packs them
+  // into shared words, which would be a data race.
+  static_assert(!std::is_same_v<Output, bool>, "a Program's Output must not be bool (use int or an enum)");
 
   explicit Executor(P program = {}, ExecutorOptions options = {})
       : program_(std::move(program)),
@@ -208,11 +212,20 @@ class Executor {
     return {n * w / pool_.size(), n * (w + 1) / pool_.size()};
   }
 
-  static void lock(Entry& e) {
-    while (e.lock.test_and_set(std::memory_order_acquire))
-      while (e.lock.test(std::memory_order_relaxed)) std::this_thread::yield();
-  }
-  static void unlock(Entry& e) { e.lock.clear(std::memory_order_release); }
+  /// An entry's spin lock, held for a scope (and released if copying a Value throws).
+  class EntryLock {
+   public:
+    explicit EntryLock(Entry& e) : e_(e) {
+      while (e_.lock.test_and_set(std::memory_order_acquire))
+        while (e_.lock.test(std::memory_order_relaxed)) std::this_thread::yield();
+    }
+    ~EntryLock() { e_.lock.clear(std::memory_order_release); }
+    EntryLock(const EntryLock&) = delete;
+    EntryLock& operator=(const EntryLock&) = delete;
+
+   private:
+    Entry& e_;
+  };
 
   void misuse(std::uint32_t tx) {
     auto cur = misused_.load();
@@ -242,15 +255,16 @@ class Executor {
     for (auto w = b.decl_below[d]; w-- > first;) {
       Entry& e = entries_[w];
       if (e.state.load(std::memory_order_acquire) == kAbsent) continue;
-      lock(e);
-      const auto st = e.state.load(std::memory_order_relaxed);
-      if (st == kWritten) {
-        out = e.value;
-        version = (std::uint64_t(b.entry_tx[w]) << 32) | e.incarnation;
-        unlock(e);
-        return kNoBlock;
+      std::uint8_t st;
+      {
+        EntryLock held(e);
+        st = e.state.load(std::memory_order_relaxed);
+        if (st == kWritten) {
+          out = e.value;
+          version = (std::uint64_t(b.entry_tx[w]) << 32) | e.incarnation;
+          return kNoBlock;
+        }
       }
-      unlock(e);
       if (st == kEstimate) return b.entry_tx[w];
     }
     out = base_[slot];
@@ -285,17 +299,17 @@ class Executor {
         if (!b.decl_write[d]) continue;
         Entry& e = entries_[b.decl_below[d]];
         if (s.written[i]) {
-          lock(e);
-          e.value = *s.values[i];
-          e.incarnation = inc;
-          e.state.store(kWritten, std::memory_order_release);
-          unlock(e);
+          {
+            EntryLock held(e);
+            e.value = *s.values[i];
+            e.incarnation = inc;
+            e.state.store(kWritten, std::memory_order_release);
+          }
           wrote_new |= !wrote_[d];
           wrote_[d] = 1;
         } else if (wrote_[d]) {
-          lock(e);
+          EntryLock held(e);
           e.state.store(kAbsent, std::memory_order_release);
-          unlock(e);
           wrote_[d] = 0;
         }
       }
@@ -319,9 +333,8 @@ class Executor {
       for (auto d = begin; d < end; ++d) {
         if (!b.decl_write[d] || !wrote_[d]) continue;
         Entry& e = entries_[b.decl_below[d]];
-        lock(e);
+        EntryLock held(e);
         e.state.store(kEstimate, std::memory_order_release);
-        unlock(e);
       }
     }
     return tasks_.finish_validation(tx, aborted);
@@ -349,8 +362,7 @@ class Executor {
     std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
-      load(slot_lo, slot_hi);
-      reset_entries(b, w);
+      prepare_share(b, w, load);
       ready.arrive_and_wait();
       Scratch& s = scratch[w];
       TaskScheduler::Task task;
@@ -398,6 +410,20 @@ class Executor {
     if (e) std::rethrow_exception(e);
   }
 
+  /// Before a parallel path's barrier: worker w loads its share of the slots' storage values and
+  /// resets its share of the entries. A storage (or a Value's copy) that throws fails the block
+  /// here too, and the worker still reaches the barrier.
+  template <class Load>
+  void prepare_share(const BlockIndex<P>& b, unsigned w, Load& load) {
+    try {
+      const auto [lo, hi] = share(b.slots(), w);
+      load(lo, hi);
+      reset_entries(b, w);
+    } catch (...) {
+      record_failure();
+    }
+  }
+
   void reserve_entries(const BlockIndex<P>& b) {
     if (entries_capacity_ < b.entries()) {
       entries_ = std::make_unique<Entry[]>(b.entries());
@@ -409,6 +435,7 @@ class Executor {
     const auto [lo, hi] = share(b.entries(), w);
     for (std::size_t i = lo; i < hi; ++i) {
       entries_[i].state.store(kAbsent, std::memory_order_relaxed);
+      entries_[i].lock.clear(std::memory_order_relaxed);
       entries_[i].incarnation = 0;
     }
   }
@@ -445,17 +472,16 @@ class Executor {
     std::barrier finished(static_cast<std::ptrdiff_t>(pool_.size()));
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
-      load(slot_lo, slot_hi);
-      reset_entries(b, w);
+      prepare_share(b, w, load);
       const auto [tx_lo, tx_hi] = share(n, w);
       for (auto t = tx_lo; t < tx_hi; ++t) done_[t].store(0, std::memory_order_relaxed);
       ready.arrive_and_wait();
       Scratch& s = scratch_[w];
       try {
-        for (bool more = true; more;) {
+        for (bool more = !failed_.load(std::memory_order_relaxed); more;) {
           const std::size_t first = next_tx_.fetch_add(kRun, std::memory_order_relaxed);
           const std::size_t last = std::min(n, first + kRun);
-          more = first < n;
+          more = first < n && !failed_.load(std::memory_order_relaxed);
           for (auto tx = first; tx < last && more; ++tx) more = run_after_writers(b, std::uint32_t(tx), s, r);
         }
       } catch (...) {

@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 
@@ -60,11 +61,11 @@ class PathChoice {
     }
     return ran(due);
   }
-  /// What a block of `transactions` cost on one path, in seconds. Blocks without transactions
-  /// say nothing and are ignored, and so is Path::measured.
+  /// What a block of `transactions` cost on one path, in seconds. Blocks without transactions,
+  /// costs that are not a finite number of seconds, and Path::measured say nothing and are ignored.
   void record(Path path, std::size_t transactions, double seconds) {
     const std::size_t p = index(path);
-    if (p == kPaths.size() || transactions == 0 || !(seconds >= 0)) return;
+    if (p == kPaths.size() || transactions == 0 || !std::isfinite(seconds) || seconds < 0) return;
     const double per_tx = seconds / static_cast<double>(transactions);
     cost_[p] = measured_[p] ? cost_[p] + kWeight * (per_tx - cost_[p]) : per_tx;
     measured_[p] = true;

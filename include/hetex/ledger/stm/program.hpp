@@ -6,12 +6,12 @@
 /// @code
 /// struct Counter {                                   // "add tx.delta to every key of tx.keys"
 ///   using Key = std::uint64_t;  using Value = std::int64_t;
-///   using Transaction = MyTx;   using Output = bool;
+///   using Transaction = MyTx;   using Output = int;
 ///   using KeyHash = std::hash<Key>;
 ///   void declare(const MyTx& tx, stm::Declare<Key>& d) const { for (auto k : tx.keys) d.write(k); }
-///   bool execute(const MyTx& tx, stm::Access<Key, Value>& a) const {
+///   int execute(const MyTx& tx, stm::Access<Key, Value>& a) const {
 ///     for (auto k : tx.keys) a.write(k, (a.read(k) ? *a.read(k) : 0) + tx.delta);
-///     return true;
+///     return 1;
 ///   }
 /// };
 /// @endcode
