@@ -71,7 +71,7 @@ void LedgerMetrics::executed(const stm::ExecutionStats& stats) {
   validations_->inc(static_cast<double>(stats.validations));
   aborts_->inc(static_cast<double>(stats.aborts));
   dependencies_->inc(static_cast<double>(stats.dependencies));
-  if (!stats.parallel) sequential_->inc();
+  if (!stats.parallel()) sequential_->inc();
 }
 
 void LedgerMetrics::committed(const BlockHeader& header, const std::array<std::size_t, kTxStatusCount>& by_status) {

@@ -239,13 +239,12 @@ Result<RunSummary> run_pipeline(Scheduler& sched, const std::filesystem::path& i
     parent = b.hash;
     if (o.metrics) o.metrics->executed(r.stats);
     auto& e = summary.execution;
-    e.parallel |= r.stats.parallel;
     e.transactions += r.stats.transactions;
     e.executions += r.stats.executions;
     e.validations += r.stats.validations;
     e.aborts += r.stats.aborts;
     e.dependencies += r.stats.dependencies;
-    summary.sequential_blocks += !r.stats.parallel;
+    summary.sequential_blocks += !r.stats.parallel();
     b.index.reset();  // the executor's index is large; the commit needs none of it
     return {};
   });

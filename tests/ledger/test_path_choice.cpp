@@ -22,6 +22,7 @@ constexpr Path S = Path::scheduled, P = Path::parallel, I = Path::in_order;
 TEST(PathChoice, MeasuresEveryPathThenRunsTheCheapestAndProbesTheOthersNowAndThen) {
   PathChoice c(4);
   EXPECT_LT(c.seconds_per_transaction(S), 0);
+  EXPECT_EQ(c.cheapest(), Path::measured) << "nothing measured yet";
   // 1, 3 and 5 s a transaction (whole numbers: exact ratios).
   const std::map<Path, double> cost = {{S, 100.0}, {P, 300.0}, {I, 500.0}};
   for (Path want : {S, P, I}) {
@@ -31,6 +32,7 @@ TEST(PathChoice, MeasuresEveryPathThenRunsTheCheapestAndProbesTheOthersNowAndThe
   EXPECT_DOUBLE_EQ(c.seconds_per_transaction(S), 1.0);
   EXPECT_DOUBLE_EQ(c.seconds_per_transaction(P), 3.0);
   EXPECT_DOUBLE_EQ(c.seconds_per_transaction(I), 5.0);
+  EXPECT_EQ(c.cheapest(), S);
   std::vector<Path> got;
   for (int i = 0; i < 17; ++i) {
     got.push_back(c.next());
@@ -122,7 +124,7 @@ TEST(PathChoice, TheExecutorRunsEachBlockOnThePathItsInjectedCostSaysIsCheapest)
     for (int b = 0; b < blocks; ++b) {
       auto r = exec.execute(index, storage).value();
       ASSERT_EQ(r.outputs, want.outputs);
-      EXPECT_EQ(r.stats.parallel, r.stats.path != I);
+      EXPECT_EQ(r.stats.parallel(), r.stats.path != I);
       paths.push_back(r.stats.path);
       probes += r.stats.probe;
     }

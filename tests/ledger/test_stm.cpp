@@ -210,7 +210,7 @@ TEST(BlockStm, AChainOfConflictsIsReExecutedInBlockOrderToTheSequentialResult) {
   // Measured, the chain goes to the in-order path without a probe: nothing to gain in parallel.
   Executor<ChainProgram> gated(program, {.threads = 4});
   auto got = gated.execute(index, storage).value();
-  EXPECT_FALSE(got.stats.parallel);
+  EXPECT_FALSE(got.stats.parallel());
   EXPECT_EQ(got.stats.executions, txs.size());
   expect_same_as_serial(program, index, got, want, "gated");
 }

@@ -61,7 +61,7 @@ struct RunSummary {
   std::array<std::size_t, kTxStatusCount> by_status{};
   double seconds = 0;                           ///< wall time of the whole run
   std::array<double, kStages> stage_seconds{};  ///< busy time of each stage
-  stm::ExecutionStats execution;                ///< summed over blocks (parallel: any block parallel)
+  stm::ExecutionStats execution;                ///< counts summed over blocks (the paths: sequential_blocks)
   /// Blocks the executor ran in order on one thread (measured cheaper, or too little
   /// parallelism); the others ran in parallel.
   std::size_t sequential_blocks = 0;

@@ -81,7 +81,6 @@ struct ExecutorOptions {
 /// What executing one block took.
 struct ExecutionStats {
   Path path = Path::in_order;  ///< the path that ran the block
-  bool parallel = false;       ///< false: the block ran on one thread, in order
   bool probe = false;          ///< Path::measured ran the path it measured dearer, to measure it again
   std::size_t transactions = 0;
   std::size_t executions = 0;    ///< incarnations run to completion (>= transactions)
@@ -90,6 +89,8 @@ struct ExecutionStats {
   std::size_t dependencies = 0;  ///< executions suspended on an ESTIMATE, or (scheduled) waits for a lower writer
   /// Executions beyond one per transaction.
   std::size_t reexecutions() const noexcept { return executions - transactions; }
+  /// False: the block ran on one thread, in order.
+  bool parallel() const noexcept { return path != Path::in_order; }
 };
 
 /// One block's outcome: the outputs, the final value of every key it wrote, and statistics.
@@ -142,7 +143,7 @@ class Executor {
     Path path = Path::in_order;
     if (options_.path == Path::measured) {
       if (can_parallel && static_cast<double>(n) >= options_.min_parallelism * double(b.critical_path)) {
-        const Path cheapest = cheapest_measured();
+        const Path cheapest = choice_.cheapest();
         path = choice_.next();
         r.stats.probe = cheapest != Path::measured && path != cheapest;
       }
@@ -150,7 +151,6 @@ class Executor {
       path = options_.path;
     }
     r.stats.path = path;
-    r.stats.parallel = path != Path::in_order;
     auto load = [&](std::size_t lo, std::size_t hi) {
       for (std::size_t s = lo; s < hi; ++s)
         if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
@@ -195,18 +195,6 @@ class Executor {
     std::vector<std::uint64_t> versions;
     ExecutionStats stats;
   };
-
-  /// The path measured cheapest so far, or Path::measured while any is unmeasured.
-  Path cheapest_measured() const {
-    Path best = Path::measured;
-    double cost = 0;
-    for (Path p : PathChoice::kPaths) {
-      const double c = choice_.seconds_per_transaction(p);
-      if (c < 0) return Path::measured;
-      if (best == Path::measured || c < cost) best = p, cost = c;
-    }
-    return best;
-  }
 
   std::pair<std::size_t, std::size_t> share(std::size_t n, unsigned w) const {
     return {n * w / pool_.size(), n * (w + 1) / pool_.size()};
@@ -385,11 +373,16 @@ class Executor {
       if (!failed_.load(std::memory_order_relaxed)) gather_final_values(b, r, slot_lo, slot_hi);
     });
     rethrow_failure();
-    for (const auto& s : scratch) {
-      r.stats.executions += s.stats.executions;
-      r.stats.validations += s.stats.validations;
-      r.stats.aborts += s.stats.aborts;
-      r.stats.dependencies += s.stats.dependencies;
+    add_worker_stats(r.stats);
+  }
+
+  /// The parallel paths' per-worker counts, summed into the block's.
+  void add_worker_stats(ExecutionStats& stats) const {
+    for (const auto& s : scratch_) {
+      stats.executions += s.stats.executions;
+      stats.validations += s.stats.validations;
+      stats.aborts += s.stats.aborts;
+      stats.dependencies += s.stats.dependencies;
     }
   }
 
@@ -491,10 +484,7 @@ class Executor {
       if (!failed_.load(std::memory_order_relaxed)) gather_final_values(b, r, slot_lo, slot_hi);
     });
     rethrow_failure();
-    for (const auto& s : scratch_) {
-      r.stats.executions += s.stats.executions;
-      r.stats.dependencies += s.stats.dependencies;
-    }
+    add_worker_stats(r.stats);
   }
 
   /// Path::scheduled: one transaction, after its keys' lower writers; false if the block failed

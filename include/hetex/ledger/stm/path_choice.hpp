@@ -44,13 +44,18 @@ class PathChoice {
   /// probe_every >= 2: the fewest choices between two probes of a dearer path.
   explicit PathChoice(unsigned probe_every = 16) : probe_every_(probe_every < 2 ? 2 : probe_every) {}
 
+  /// The path measured cheapest so far (ties: the earlier in kPaths); Path::measured while any
+  /// path is unmeasured.
+  Path cheapest() const {
+    const std::size_t p = cheapest_index();
+    return p < kPaths.size() ? kPaths[p] : Path::measured;
+  }
+
   /// The path for the next block (never Path::measured). Counts as one choice.
   Path next() {
     for (std::size_t p = 0; p < kPaths.size(); ++p)
       if (!measured_[p]) return ran(p);
-    std::size_t cheapest = 0;
-    for (std::size_t p = 1; p < kPaths.size(); ++p)
-      if (cost_[p] < cost_[cheapest]) cheapest = p;
+    const std::size_t cheapest = cheapest_index();
     const double most = 16.0 * probe_every_;
     std::size_t due = cheapest;
     for (std::size_t p = 0; p < kPaths.size(); ++p) {
@@ -77,6 +82,14 @@ class PathChoice {
   }
 
  private:
+  std::size_t cheapest_index() const {
+    std::size_t cheapest = 0;
+    for (std::size_t p = 0; p < kPaths.size(); ++p) {
+      if (!measured_[p]) return kPaths.size();
+      if (cost_[p] < cost_[cheapest]) cheapest = p;
+    }
+    return cheapest;
+  }
   static std::size_t index(Path path) {
     return static_cast<std::size_t>(std::find(kPaths.begin(), kPaths.end(), path) - kPaths.begin());
   }
