@@ -126,7 +126,12 @@ void BM_Raw_EmptyKernel_LaunchSync(benchmark::State& st) {
 // does not pay.
 void BM_Raw_EmptyKernel_LaunchEventPoll(benchmark::State& st) {
   if (!need_gpu(st)) return;
-  for (auto _ : st) raw::empty_launch_event_poll();
+  for (auto _ : st) raw::empty_launch_event_poll(false);
+}
+// What a blocking-sync event (one a waiter can sleep on in the driver) adds to each record.
+void BM_Raw_EmptyKernel_LaunchBlockingEventPoll(benchmark::State& st) {
+  if (!need_gpu(st)) return;
+  for (auto _ : st) raw::empty_launch_event_poll(true);
 }
 void BM_Hetex_EmptyKernel_Future(benchmark::State& st) {
   if (!need_gpu(st)) return;
@@ -155,6 +160,7 @@ BENCHMARK(BM_Raw_D2H_Pageable)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Hetex_D2H_Pageable)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Raw_EmptyKernel_LaunchSync)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Raw_EmptyKernel_LaunchEventPoll)->UseRealTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Raw_EmptyKernel_LaunchBlockingEventPoll)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Hetex_EmptyKernel_Future)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Hetex_EmptyKernel_Then)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK_MAIN();

@@ -45,17 +45,20 @@ void copy_sync(void* dst, const void* src, std::size_t bytes) {
 void memcpy_blocking(void* dst, const void* src, std::size_t bytes) {
   check(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "cudaMemcpy");
 }
+cudaEvent_t make_event(unsigned flags) {
+  cudaEvent_t e;
+  check(cudaEventCreateWithFlags(&e, flags), "cudaEventCreate");
+  return e;
+}
 void empty_launch_sync() {
   empty<<<1, 1, 0, s()>>>();
   check(cudaGetLastError(), "launch");
   check(cudaStreamSynchronize(s()), "cudaStreamSynchronize");
 }
-void empty_launch_event_poll() {
-  static cudaEvent_t ev = [] {
-    cudaEvent_t e;
-    check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "cudaEventCreate");
-    return e;
-  }();
+void empty_launch_event_poll(bool blocking_sync) {
+  static cudaEvent_t plain = make_event(cudaEventDisableTiming);
+  static cudaEvent_t blocking = make_event(cudaEventDisableTiming | cudaEventBlockingSync);
+  cudaEvent_t ev = blocking_sync ? blocking : plain;
   empty<<<1, 1, 0, s()>>>();
   check(cudaGetLastError(), "launch");
   check(cudaEventRecord(ev, s()), "cudaEventRecord");

@@ -217,8 +217,9 @@ cudaEvent_t CudaDevice::acquire_event(std::uint64_t generation) {
     }
   }
   cudaEvent_t ev = nullptr;
-  // Blocking sync: a waiter that outlasts the spin phase sleeps instead of burning a core.
-  if (cudaEventCreateWithFlags(&ev, cudaEventDisableTiming | cudaEventBlockingSync) != cudaSuccess) return nullptr;
+  // Not blocking-sync: such an event makes each record pay for the interrupt a sleeping waiter
+  // needs; waiters poll instead (EventGate::wait).
+  if (cudaEventCreateWithFlags(&ev, cudaEventDisableTiming) != cudaSuccess) return nullptr;
   return ev;
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Streams, event gates and the completion monitor of the CUDA backend.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -8,15 +9,10 @@
 namespace hetex::cuda {
 namespace {
 
-// Waiting on an event goes through four phases: poll back to back (a launch's round trip is a
-// few microseconds, and a yield between polls adds its own latency to the wake-up); poll,
-// yielding the core between polls; then nap in short sleeps; past that, sleep in the driver. Most
-// waits are short and a sleeping waiter wakes late; long waits then cost no core
-// (docs/design/backends.md, "Gates").
-constexpr auto kBusy = std::chrono::microseconds(20);
-constexpr auto kSpin = std::chrono::microseconds(1500);
-constexpr auto kNap = std::chrono::microseconds(50);
-constexpr auto kNapPhase = std::chrono::milliseconds(20);
+// Past poll_before_sleeping's phases, a wait naps between polls, each nap a fiftieth of the
+// time waited so far (at most 1 ms): a long wait wakes at most 2% late and costs almost no core.
+// Events are not blocking-sync (CudaDevice::acquire_event), so no waiter sleeps in the driver.
+constexpr auto kMaxNap = std::chrono::microseconds(1000);
 
 class CudaStream final : public detail::StreamImpl {
  public:
@@ -138,20 +134,12 @@ std::optional<Status> EventGate::poll() {
 
 Status EventGate::wait() {
   const auto start = std::chrono::steady_clock::now();
-  do {
+  if (auto s = detail::poll_before_sleeping([&] { return poll(); })) return std::move(*s);
+  for (;;) {
+    const auto waited = std::chrono::steady_clock::now() - start;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(waited / 50, kMaxNap));
     if (auto s = poll()) return std::move(*s);
-  } while (std::chrono::steady_clock::now() < start + kBusy);
-  do {
-    if (auto s = poll()) return std::move(*s);
-    std::this_thread::yield();
-  } while (std::chrono::steady_clock::now() < start + kSpin);
-  do {
-    std::this_thread::sleep_for(kNap);
-    if (auto s = poll()) return std::move(*s);
-  } while (std::chrono::steady_clock::now() < start + kNapPhase);
-  if (gen_ != dev_->generation()) return lost();
-  if (const cudaError_t e = cudaEventSynchronize(ev_); e != cudaSuccess) return dev_->fail(e, "device work");
-  return {};
+  }
 }
 
 void EventGate::notify(detail::UniqueFunction<void(Status)> done) {

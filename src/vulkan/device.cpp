@@ -354,6 +354,9 @@ std::optional<Status> Device::poll(const TimelinePoint& point) {
 }
 
 Status Device::wait(const TimelinePoint& point) {
+  // A CPU implementation runs the work on the cores a polling waiter would take from it.
+  if (!info().is_cpu())
+    if (auto s = detail::poll_before_sleeping([&] { return poll(point); })) return std::move(*s);
   auto wi = vk_struct<VkSemaphoreWaitInfo>(VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO);
   wi.semaphoreCount = 1;
   wi.pSemaphores = &point.semaphore;

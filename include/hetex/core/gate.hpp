@@ -5,8 +5,10 @@
 /// through gates, and buffers shared between host and device track their in-flight users with
 /// them. Backends implement it; nothing here needs a device toolkit.
 
+#include <chrono>
 #include <memory>
 #include <optional>
+#include <thread>
 
 #include "hetex/core/error.hpp"
 #include "hetex/core/unique_function.hpp"
@@ -26,5 +28,24 @@ class Gate {
 };
 
 using GatePtr = std::shared_ptr<Gate>;
+
+// The first phases of every backend's wait(): polls back to back for 20 µs (a launch's round
+// trip is a few microseconds, and a yield between polls adds its own latency to the wake-up),
+// then polls yielding the core until 1.5 ms. A waiter the driver puts to sleep wakes tens to
+// hundreds of microseconds late, so only waits longer than that sleep (the backend's own way,
+// once this returns nullopt). docs/design/backends.md, "Gates".
+template <class Poll>
+std::optional<Status> poll_before_sleeping(Poll&& poll) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  do {
+    if (auto s = poll()) return s;
+  } while (Clock::now() < start + std::chrono::microseconds(20));
+  do {
+    if (auto s = poll()) return s;
+    std::this_thread::yield();
+  } while (Clock::now() < start + std::chrono::microseconds(1500));
+  return std::nullopt;
+}
 
 }  // namespace hetex::detail
