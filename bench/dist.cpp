@@ -205,7 +205,19 @@ int measure(const std::optional<dist::Comm>& comm, Scheduler& s, const Operation
     if (std::stod(text.substr(text.find(' ') + 1)) >= 0.25 || n >= a.max_items) break;
     n = std::min(a.max_items, n * 4);
   }
+  // A job's rate grows with its size (its first and last chunks are the smaller ones), so a batch
+  // sized from a short pass runs shorter than asked: size again from passes of the estimate, until
+  // one lasts at least half of --seconds.
   n = std::clamp<std::size_t>(static_cast<std::size_t>(rate * a.seconds), 4096, a.max_items);
+  for (int k = 0; k < 3 && n < a.max_items; ++k) {
+    auto data = make(holds ? n : 0);
+    std::vector<Out> out(root ? n : 0);
+    std::string t = std::to_string(timed_pass(comm, s, op, view(data), std::span(out), a).seconds);
+    if (comm) t = comm->broadcast(t).value();
+    const double took = std::stod(t);
+    if (took >= 0.5 * a.seconds) break;
+    n = std::clamp<std::size_t>(static_cast<std::size_t>(double(n) / took * a.seconds), 4096, a.max_items);
+  }
   auto data = make(holds ? n : 0);
   std::vector<Out> out(root ? n : 0);
   std::vector<Out> want;

@@ -12,6 +12,7 @@
 
 #include "dist/faults.hpp"
 #include "dist/runner.hpp"
+#include "dist/sizing.hpp"
 #include "dist/wire.hpp"
 #include "hetex/dist/job.hpp"
 #include "hetex/dist/journal.hpp"
@@ -21,10 +22,13 @@ namespace hetex::dist {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using detail::BusyRate;
+using detail::chunk_cost;
 using detail::ChunkRunner;
 using detail::Header;
 using detail::Kind;
 using detail::Message;
+using detail::SizingState;
 using detail::Wire;
 
 std::atomic<bool> g_stop{false};
@@ -142,8 +146,9 @@ class Root {
   };
   struct Peer {
     std::vector<Outstanding> inflight;
-    double rate = 0, last_cost = 0;
-    Clock::time_point heard, sent, last_done{};
+    BusyRate rate;
+    double last_cost = 0;
+    Clock::time_point heard, sent;
     bool stopping = false, final_seen = false;
     RankReport report;
   };
@@ -175,26 +180,28 @@ class Root {
   }
 
   double size_for(const Peer& p) const {
-    double c = p.rate > 0 ? p.rate * o_.chunk_seconds : probe_;
-    if (p.last_cost > 0) c = std::min(c, p.last_cost * o_.growth);
-    if (total_cost_ > 0) {
-      // Near the end chunks shrink, so that no rank is left with a long one while others idle:
-      // to half of the job's time left at this rank's rate, where every rank's rate is known
-      // (ranks of different speeds: an equal share of what is left would keep the whole job
-      // waiting on a slow rank's chunk), else to half of an equal share of what is left.
-      const double left = std::max(0.0, total_cost_ - cost_made_);
-      const double job_rate = known_job_rate();
-      const double share = p.rate > 0 && job_rate > 0 ? left * p.rate / job_rate : left / active_ranks();
-      c = std::min(c, std::max(probe_, share / 2.0));
-    }
-    return std::clamp(c, o_.min_cost, o_.max_cost);
+    SizingState st;
+    st.rate = p.rate.rate();
+    st.last_cost = p.last_cost;
+    st.held = held_cost(p);
+    st.total_known = total_cost_ > 0;
+    st.left = std::max(0.0, total_cost_ - cost_made_);
+    for (const auto& q : peers_) st.in_flight += held_cost(q);
+    st.job_rate = known_job_rate();
+    st.ranks = active_ranks();
+    return chunk_cost(o_, probe_, st);
+  }
+  static double held_cost(const Peer& p) {
+    double sum = 0;
+    for (const auto& c : p.inflight) sum += c.cost;
+    return sum;
   }
   // The sum of the computing ranks' measured rates; 0 while any is unknown.
   double known_job_rate() const {
     double sum = 0;
     for (std::size_t r = runner_ ? 0 : 1; r < peers_.size(); ++r) {
-      if (!(peers_[r].rate > 0)) return 0;
-      sum += peers_[r].rate;
+      if (!(peers_[r].rate.rate() > 0)) return 0;
+      sum += peers_[r].rate.rate();
     }
     return sum;
   }
@@ -251,8 +258,9 @@ class Root {
       cost_made_ += cost;
       p.last_cost = cost;
       const auto now = Clock::now();
-      const double expected = p.rate > 0 ? cost / p.rate : 0;
+      const double expected = p.rate.rate() > 0 ? cost / p.rate.rate() : 0;
       const std::size_t bytes = payload->size();
+      p.rate.assigned(p.inflight.size(), now);
       p.inflight.push_back({id, *chunk, cost, now, expected, bytes});
       if (r == 0) {
         apply_arrival_faults(faults_, ++root_arrivals_);
@@ -273,15 +281,10 @@ class Root {
       return Error(Errc::internal,
                    comm_.describe(r) + " returned chunk " + std::to_string(id) + ", which it was not given");
     const auto now = Clock::now();
-    // Throughput while busy: the time since this chunk was sent or the rank's previous result,
-    // whichever is later (a rank with two chunks in flight works on them one after the other).
-    const double interval = std::max(1e-6, seconds(now - std::max(it->sent, p.last_done)));
-    const double sample = it->cost / interval;
-    p.rate = p.rate > 0 ? 0.5 * p.rate + 0.5 * sample : sample;
-    p.last_done = now;
+    p.rate.finished(it->cost, now);
     p.report.chunks++;
     p.report.cost += it->cost;
-    p.report.rate = p.rate;
+    p.report.rate = p.rate.rate();
     report_.chunks++;
     report_.units += it->range.end - it->range.begin;
     if (o_.observer)
