@@ -3,6 +3,7 @@
 // side, the result back); device-resident buffers are dispatched over directly.
 #include <cstring>
 
+#include "async/staging.hpp"
 #include "hetex/async/transfer.hpp"
 #include "vulkan/ops.hpp"
 #include "vulkan/ops_common.hpp"
@@ -53,8 +54,10 @@ Status vector(Device& dev, ops::VectorKind kind, const ZipBatch<float>& in, std:
   ChunkSteps steps;
   steps.pack = [&](std::size_t c, Slot& s) -> Result<ChunkWork> {
     const std::uint64_t len = len_of(c), bytes = len * 4;
-    hetex::detail::parallel_copy(s.up.host().data(), in.x.data() + c * per, bytes);
-    hetex::detail::parallel_copy(s.up.host().data() + array_bytes, in.y.data() + c * per, bytes);
+    // Both arrays in one parallel region: one fork and join per chunk.
+    const hetex::detail::CopyRegion regions[] = {{s.up.host().data(), in.x.data() + c * per, bytes},
+                                                 {s.up.host().data() + array_bytes, in.y.data() + c * per, bytes}};
+    hetex::detail::parallel_copy_regions(regions, true);
     return ChunkWork{0, array_bytes + bytes, bytes};
   };
   steps.dispatch = [&](std::size_t c, Slot& s, Recording& rec) -> Status {
