@@ -217,7 +217,7 @@ int measure(const std::optional<dist::Comm>& comm, Scheduler& s, const Operation
     std::vector<Out> out(root ? n : 0);
     std::string t = std::to_string(timed_pass(comm, s, op, view(data), std::span(out), a).seconds);
     if (comm) t = comm->broadcast(t).value();
-    const double took = std::stod(t);
+    const double took = std::max(1e-3, std::stod(t));
     if (took >= 0.5 * a.seconds) break;
     n = std::clamp<std::size_t>(static_cast<std::size_t>(double(n) / took * a.seconds), 4096, a.max_items);
   }

@@ -25,8 +25,9 @@ std::string describe(cudaError_t e);
 
 class CudaDevice;
 
-// Delivers completion notifications for one GPU from one sleeping thread (blocking-sync
-// events), so no thread spins and none is parked per stream or per future.
+// Delivers completion notifications for one GPU from one thread, which waits for the oldest
+// pending gate as every waiter does (EventGate::wait: polls, then naps), so no thread is parked
+// per stream or per future.
 class Monitor {
  public:
   void watch(detail::GatePtr gate, detail::UniqueFunction<void(Status)> done);

@@ -10,7 +10,8 @@ namespace hetex::cuda {
 namespace {
 
 // Past poll_before_sleeping's phases, a wait naps between polls, each nap a fiftieth of the
-// time waited so far (at most 1 ms): a long wait wakes at most 2% late and costs almost no core.
+// time waited so far (at most 1 ms): a wait of more than a few milliseconds wakes at most about
+// 2% late (plus the timer slack of a sleep, ~50 µs) and costs almost no core.
 // Events are not blocking-sync (CudaDevice::acquire_event), so no waiter sleeps in the driver.
 constexpr auto kMaxNap = std::chrono::microseconds(1000);
 
@@ -168,8 +169,9 @@ void Monitor::run() {
     std::deque<Entry> batch;
     batch.swap(queue_);
     lock.unlock();
-    // Deliver everything already finished, in any order; if nothing is, sleep on the oldest
-    // (work on one stream finishes in order, so the oldest is the one to wait for).
+    // Deliver everything already finished, in any order; if nothing is, wait for the oldest
+    // (work on one stream finishes in order, so the oldest is the one to wait for; a gate of
+    // another stream that finishes first is delivered after it).
     std::deque<Entry> pending;
     std::vector<std::pair<Entry, Status>> ready;
     for (auto& e : batch) {
