@@ -274,15 +274,13 @@ class Root {
     return {};
   }
 
-  // `at`: when the chunk finished (rank 0's own chunks) or its result arrived (the others').
-  Status record(int r, std::uint64_t id, double worker_seconds, std::vector<std::uint8_t> result,
-                Clock::time_point at) {
+  Status record(int r, std::uint64_t id, double worker_seconds, std::vector<std::uint8_t> result) {
     auto& p = peers_[static_cast<std::size_t>(r)];
     auto it = std::find_if(p.inflight.begin(), p.inflight.end(), [&](const Outstanding& o) { return o.id == id; });
     if (it == p.inflight.end())
       return Error(Errc::internal,
                    comm_.describe(r) + " returned chunk " + std::to_string(id) + ", which it was not given");
-    const auto now = at;
+    const auto now = Clock::now();
     p.rate.finished(it->cost, now);
     p.report.chunks++;
     p.report.cost += it->cost;
@@ -322,7 +320,7 @@ class Root {
         if (h.status != 0)
           return Error(Errc::unavailable,
                        comm_.describe(r) + ": chunk " + range_text({h.begin, h.end}) + " failed: " + text());
-        return record(r, h.id, h.seconds, {m.payload.bytes().begin(), m.payload.bytes().end()}, Clock::now());
+        return record(r, h.id, h.seconds, {m.payload.bytes().begin(), m.payload.bytes().end()});
       case Kind::heartbeat: return {};
       case Kind::snapshot:
         if (o_.observer) o_.observer->on_peer_snapshot(r, text());
@@ -359,7 +357,7 @@ class Root {
         return Error(d->result.error().code(),
                      comm_.describe(0) + ": chunk " + range_text(d->range) + " failed: " + d->result.error().message());
       peers_[0].heard = Clock::now();
-      HETEX_TRY_VOID(record(0, d->id, seconds(d->finish - d->start), std::move(*d->result), d->finish));
+      HETEX_TRY_VOID(record(0, d->id, seconds(d->finish - d->start), std::move(*d->result)));
     }
     return {};
   }

@@ -4,50 +4,34 @@
 // (docs/design/distributed.md, "The engine").
 #include <algorithm>
 #include <chrono>
-#include <deque>
 
 #include "hetex/dist/job.hpp"
 
 namespace hetex::dist::detail {
 
-// A rank's throughput while busy: the cost of its last kWindow results (at most) over the time
-// since the result before them, or since it last held no chunk. Chunks in flight together may run
-// one after the other or side by side and finish almost at once, so the time between two results
-// says nothing of the rank's speed; the window lets a rank that slows down (a neighbour, a
-// throttled GPU) be seen within a few chunks.
+// A rank's throughput while busy: the cost it finished since it last held no chunk, over the
+// time since then. Chunks in flight together may run one after the other or side by side and
+// finish almost at once, so the time between two results says nothing of the rank's speed.
 class BusyRate {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr std::size_t kWindow = 8;
   // A chunk goes to the rank; `held` is how many it held before.
   void assigned(std::size_t held, Clock::time_point now) {
     if (held == 0) {
       since_ = now;
-      results_.clear();
+      cost_ = 0;
     }
   }
   // The rank finished a chunk of this cost.
   void finished(double cost, Clock::time_point now) {
-    if (!results_.empty()) now = std::max(now, results_.back().at);  // two threads may report out of order
-    results_.push_back({now, cost});
-    if (results_.size() > kWindow) {
-      since_ = results_.front().at;
-      results_.pop_front();
-    }
-    double sum = 0;
-    for (const auto& r : results_) sum += r.cost;
-    rate_ = sum / std::max(1e-6, std::chrono::duration<double>(now - since_).count());
+    cost_ += cost;
+    rate_ = cost_ / std::max(1e-6, std::chrono::duration<double>(now - since_).count());
   }
   double rate() const noexcept { return rate_; }  // cost per second; 0 until a chunk finished
 
  private:
-  struct Finished {
-    Clock::time_point at;
-    double cost;
-  };
   Clock::time_point since_{};
-  std::deque<Finished> results_;
-  double rate_ = 0;
+  double cost_ = 0, rate_ = 0;
 };
 
 // What rank 0 knows when it sizes a rank's next chunk.
