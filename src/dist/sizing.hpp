@@ -48,17 +48,16 @@ struct SizingState {
 
 // The next chunk's cost: about chunk_seconds at the rank's rate (a probe while unknown), at most
 // `growth` times its last. Near the end chunks shrink, so that no rank is left with a long one
-// while the others idle: to 1 / (2 x depth) of what this rank still has to do for every rank to
-// finish together (its share of the work not yet done, at its rate, less what it holds), where
-// every rank's rate is known, else of an equal share of what is left. The depth divides because
-// a rank's chunks in flight run side by side, each taking longer than its cost alone would.
+// while the others idle: to half of what this rank still has to do for every rank to finish
+// together (its share of the work not yet done, at its rate, less what it holds), where every
+// rank's rate is known, else of an equal share of what is left.
 inline double chunk_cost(const JobOptions& o, double probe, const SizingState& s) {
   double c = s.rate > 0 ? s.rate * o.chunk_seconds : probe;
   if (s.last_cost > 0) c = std::min(c, s.last_cost * o.growth);
   if (s.total_known) {
     double share = s.left / std::max(1, s.ranks);
     if (s.rate > 0 && s.job_rate > 0) share = (s.left + s.in_flight) * s.rate / s.job_rate - s.held;
-    c = std::min(c, std::max(probe, share / (2.0 * std::max(1, o.depth))));
+    c = std::min(c, std::max(probe, share / 2.0));
   }
   return std::clamp(c, o.min_cost, o.max_cost);
 }

@@ -64,12 +64,12 @@ TEST(ChunkCost, TheEndIsSharedByRate) {
   cpu.left = 4.1e6;
   cpu.job_rate = 4.1e6;  // the GPU rank: 4e6
   cpu.ranks = 2;
-  // Its share: 4.1e6 x 1e5 / 4.1e6 = 1e5; a quarter of it (depth 2).
-  EXPECT_DOUBLE_EQ(chunk_cost(options(), 1000, cpu), 2.5e4);
+  // Its share: 4.1e6 x 1e5 / 4.1e6 = 1e5; half of it.
+  EXPECT_DOUBLE_EQ(chunk_cost(options(), 1000, cpu), 5e4);
   // What it holds comes off its share.
   cpu.held = 6e4;
   cpu.in_flight = 6e4;
-  EXPECT_NEAR(chunk_cost(options(), 1000, cpu), (4.16e6 * 1e5 / 4.1e6 - 6e4) / 4, 1e-6);
+  EXPECT_NEAR(chunk_cost(options(), 1000, cpu), (4.16e6 * 1e5 / 4.1e6 - 6e4) / 2, 1e-6);
   // Never below the probe: the last items still go out.
   cpu.held = 2e5;
   cpu.in_flight = 2e5;
@@ -84,7 +84,7 @@ TEST(ChunkCost, UnknownRatesShareTheEndEqually) {
   s.total_known = true;
   s.left = 8e6;
   s.ranks = 4;
-  EXPECT_EQ(chunk_cost(options(), 1000, s), 8e6 / 4 / 4);
+  EXPECT_EQ(chunk_cost(options(), 1000, s), 8e6 / 4 / 2);
 }
 
 TEST(ChunkCost, BoundsApply) {
