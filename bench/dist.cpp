@@ -194,32 +194,34 @@ int measure(const std::optional<dist::Comm>& comm, Scheduler& s, const Operation
             auto view, auto reference, const char* name) {
   const bool root = !comm || comm->is_root();
   const bool holds = root || a.input == "everywhere";
-  // Size the batch from passes of growing size, until one takes a quarter second (they also warm
-  // every rank and its cost model up).
-  std::size_t n = 4096;
-  double rate = 0;
-  for (;;) {
-    auto data = make(holds ? n : 0);
-    std::vector<Out> out(root ? n : 0);
-    const double t = timed_pass(comm, s, op, view(data), std::span(out), a).seconds;
-    std::string text = std::to_string(n / t) + " " + std::to_string(t);
-    if (comm) text = comm->broadcast(text).value();
-    rate = std::stod(text);
-    if (std::stod(text.substr(text.find(' ') + 1)) >= 0.25 || n >= a.max_items) break;
-    n = std::min(a.max_items, n * 4);
-  }
-  // A job's rate grows with its size (its first and last chunks are the smaller ones), so a batch
-  // sized from a short pass runs shorter than asked: size again from passes of the estimate, until
-  // one lasts at least half of --seconds.
-  n = std::clamp<std::size_t>(static_cast<std::size_t>(rate * a.seconds), 4096, a.max_items);
-  for (int k = 0; k < 3 && n < a.max_items; ++k) {
+  // A sizing pass of n items: rank 0's seconds, broadcast, so that every rank takes the same
+  // sizing decisions and the collectives stay matched.
+  auto pass_seconds = [&](std::size_t n) {
     auto data = make(holds ? n : 0);
     std::vector<Out> out(root ? n : 0);
     std::string t = std::to_string(timed_pass(comm, s, op, view(data), std::span(out), a).seconds);
     if (comm) t = comm->broadcast(t).value();
-    const double took = std::max(1e-3, std::stod(t));
-    if (took >= 0.5 * a.seconds) break;
+    return std::max(1e-3, std::stod(t));
+  };
+  // Size the batch from passes of growing size, until one takes a quarter second (they also warm
+  // every rank and its cost model up).
+  std::size_t n = 4096;
+  double took = pass_seconds(n);
+  while (took < 0.25 && n < a.max_items) {
+    n = std::min(a.max_items, n * 4);
+    took = pass_seconds(n);
+  }
+  // A job's rate grows with its size (its first and last chunks are the smaller ones), so a batch
+  // sized from a short pass runs shorter than asked: size again from passes of the estimate, until
+  // one lasts at least half of --seconds.
+  auto resize = [&] {
     n = std::clamp<std::size_t>(static_cast<std::size_t>(double(n) / took * a.seconds), 4096, a.max_items);
+  };
+  resize();
+  for (int k = 0; k < 3 && n < a.max_items; ++k) {
+    took = pass_seconds(n);
+    if (took >= 0.5 * a.seconds) break;
+    resize();
   }
   auto data = make(holds ? n : 0);
   std::vector<Out> out(root ? n : 0);
