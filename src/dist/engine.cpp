@@ -57,13 +57,15 @@ std::string range_text(Range r) {
 
 // Waits a little when a loop had nothing to do: briefly after recent activity, longer when idle,
 // so a waiting rank costs next to no CPU and a busy one sees a message within a fraction of a
-// millisecond. A chunk of this rank that finishes ends the wait at once.
+// millisecond. A chunk of this rank that finishes ends the wait at once. While a payload is on
+// its way out it only yields: a transport that copies through shared memory moves a message
+// only while the sender calls into MPI.
 class Idle {
  public:
   void active() { idle_rounds_ = 0; }
-  void wait() {
+  void wait(bool sending = false) {
     ++idle_rounds_;
-    if (idle_rounds_ < 16)
+    if (idle_rounds_ < 16 || sending)
       std::this_thread::yield();
     else
       waker_.wait_for(std::chrono::microseconds(idle_rounds_ < 256 ? 100 : 500));
@@ -166,11 +168,12 @@ class Root {
   }
 
   // Ranks that can take a chunk now, rank 0 last: the others' chunks need a message first.
-  int free_rank() {
+  // `passed`: ranks that took nothing in this round.
+  int free_rank(const std::vector<bool>& passed) {
     const int n = comm_.size();
     for (int k = 1; k <= n; ++k) {
       const int r = (rr_ + k) % n;
-      if (r == 0 && !runner_) continue;
+      if ((r == 0 && !runner_) || passed[static_cast<std::size_t>(r)]) continue;
       if (static_cast<int>(peers_[r].inflight.size()) < o_.depth) {
         rr_ = r;
         return r;
@@ -235,15 +238,20 @@ class Root {
   }
 
   Status assign() {
+    std::vector<bool> passed(peers_.size(), false);
     while (!exhausted_ && next_id_ - deliver_id_ < window_ && !g_stop.load(std::memory_order_relaxed)) {
       HETEX_TRY_VOID(take_journaled());
-      const int r = free_rank();
+      const int r = free_rank(passed);
       if (r < 0) break;
       auto& p = peers_[static_cast<std::size_t>(r)];
       const auto next_journaled = journaled_.upper_bound(source_.position());
       const std::uint64_t limit = next_journaled == journaled_.end() ? ~std::uint64_t{0} : next_journaled->first;
       const double want = size_for(p);
-      auto payload = std::make_shared<std::vector<std::uint8_t>>();
+      if (!(want > 0)) {  // it would outlast the job: another rank takes the work
+        passed[static_cast<std::size_t>(r)] = true;
+        continue;
+      }
+      auto payload = std::make_shared<ChunkPayload>();
       double cost = 0;
       auto chunk = HETEX_TRY(source_.next(want, limit, r == 0, *payload, cost));
       if (!keepalive_error_) return std::move(keepalive_error_);
@@ -264,10 +272,10 @@ class Root {
       p.inflight.push_back({id, *chunk, cost, now, expected, bytes});
       if (r == 0) {
         apply_arrival_faults(faults_, ++root_arrivals_);
-        runner_->push({id, *chunk, cost, detail::Payload(std::move(*payload))});
+        runner_->push({id, *chunk, cost, detail::Payload(std::move(*payload).flatten())});
       } else {
         Header h{Kind::assign, 0, id, chunk->begin, chunk->end, cost, 0, 0};
-        HETEX_TRY_VOID(wire_->post(r, h, std::move(payload)));
+        HETEX_TRY_VOID(wire_->post(r, h, std::shared_ptr<const ChunkPayload>(std::move(payload))));
         p.sent = now;
       }
     }
@@ -423,7 +431,7 @@ class Root {
       // An error while the launcher stops the job (a receive cut short by a rank's death) is
       // part of the stopping.
       if (auto st = step(); !st) return g_stop.load() ? stopped() : st;
-      if (!done()) idle_.wait();
+      if (!done()) idle_.wait(wire_ && wire_->pending_bytes() > 0);
     }
     return {};
   }
@@ -616,7 +624,7 @@ class WorkerRank {
       if (active)
         idle_.active();
       else
-        idle_.wait();
+        idle_.wait(wire_.pending_bytes() > 0);
     }
   }
 

@@ -14,7 +14,6 @@ constexpr int kTagHeader = 0x4858;  // "HX"
 constexpr int kTagPart = 0x4859;
 constexpr std::size_t kPartBytes = std::size_t(1) << 30;
 
-std::size_t parts_of(std::uint64_t bytes) { return static_cast<std::size_t>((bytes + kPartBytes - 1) / kPartBytes); }
 }  // namespace
 
 const char* to_string(Kind k) noexcept {
@@ -50,15 +49,32 @@ Wire::~Wire() {
 }
 
 Status Wire::post(int dest, Header h, std::shared_ptr<const std::vector<std::uint8_t>> payload) {
-  h.payload = payload ? payload->size() : 0;
-  auto& s = sends_.emplace_back(Send{dest, h, std::move(payload), {}});
-  s.requests.resize(1 + parts_of(s.header.payload), MPI_REQUEST_NULL);
-  int rc = MPI_Isend(&s.header, sizeof(Header), MPI_BYTE, dest, kTagHeader, state_.comm, &s.requests[0]);
-  for (std::size_t i = 0; rc == MPI_SUCCESS && i + 1 < s.requests.size(); ++i) {
-    const std::size_t off = i * kPartBytes, n = std::min<std::size_t>(kPartBytes, s.header.payload - off);
-    rc = MPI_Isend(s.payload->data() + off, static_cast<int>(n), MPI_BYTE, dest, kTagPart, state_.comm,
-                   &s.requests[i + 1]);
+  std::vector<std::span<const std::uint8_t>> pieces;
+  if (payload && !payload->empty()) pieces.emplace_back(*payload);
+  return post_parts(dest, h, std::move(payload), pieces);
+}
+
+Status Wire::post(int dest, Header h, std::shared_ptr<const ChunkPayload> payload) {
+  std::vector<std::span<const std::uint8_t>> pieces;
+  if (payload) payload->for_each_piece([&](std::span<const std::uint8_t> p) { pieces.push_back(p); });
+  return post_parts(dest, h, std::move(payload), pieces);
+}
+
+Status Wire::post_parts(int dest, Header h, std::shared_ptr<const void> keep,
+                        const std::vector<std::span<const std::uint8_t>>& pieces) {
+  std::vector<std::span<const std::uint8_t>> parts;
+  h.payload = 0;
+  for (auto p : pieces) {
+    h.payload += p.size();
+    for (std::size_t off = 0; off < p.size(); off += kPartBytes)
+      parts.push_back(p.subspan(off, std::min(kPartBytes, p.size() - off)));
   }
+  auto& s = sends_.emplace_back(Send{dest, h, std::move(keep), {}});
+  s.requests.resize(1 + parts.size(), MPI_REQUEST_NULL);
+  int rc = MPI_Isend(&s.header, sizeof(Header), MPI_BYTE, dest, kTagHeader, state_.comm, &s.requests[0]);
+  for (std::size_t i = 0; rc == MPI_SUCCESS && i < parts.size(); ++i)
+    rc = MPI_Isend(parts[i].data(), static_cast<int>(parts[i].size()), MPI_BYTE, dest, kTagPart, state_.comm,
+                   &s.requests[i + 1]);
   if (rc != MPI_SUCCESS) return mpi_error(rc, "sending a message to rank " + std::to_string(dest));
   pending_bytes_ += s.header.payload;
   return {};
@@ -94,21 +110,34 @@ Result<std::optional<Message>> Wire::poll(int from) {
   if (rc != MPI_SUCCESS) return mpi_error(rc, "receiving a message from rank " + std::to_string(m.source));
   if (m.header.payload) {
     m.payload = HETEX_TRY(Payload::allocate(m.header.payload));
-    std::vector<MPI_Request> parts(parts_of(m.header.payload), MPI_REQUEST_NULL);
-    for (std::size_t i = 0; i < parts.size(); ++i) {
-      const std::size_t off = i * kPartBytes, n = std::min<std::size_t>(kPartBytes, m.header.payload - off);
-      rc = MPI_Irecv(m.payload.data() + off, static_cast<int>(n), MPI_BYTE, m.source, kTagPart, state_.comm, &parts[i]);
-      if (rc != MPI_SUCCESS) return mpi_error(rc, "receiving from rank " + std::to_string(m.source));
-    }
-    // The parts follow their header at once; a sender that dies midway must not hold this rank.
+    // The parts follow their header at once, in order; a sender that dies midway must not hold
+    // this rank.
+    std::vector<MPI_Request> parts;
+    std::size_t received = 0;  // bytes of parts matched so far
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
+      while (received < m.header.payload) {
+        int found = 0;
+        MPI_Message part;
+        rc = MPI_Improbe(m.source, kTagPart, state_.comm, &found, &part, &status);
+        if (rc != MPI_SUCCESS) return mpi_error(rc, "probing for a message's parts");
+        if (!found) break;
+        int count = 0;
+        MPI_Get_count(&status, MPI_BYTE, &count);
+        if (count <= 0 || static_cast<std::size_t>(count) > m.header.payload - received)
+          return Error(Errc::internal, "rank " + std::to_string(m.source) + " sent a part that does not fit its " +
+                                           to_string(m.header.kind) + " message");
+        auto& req = parts.emplace_back(MPI_REQUEST_NULL);
+        rc = MPI_Imrecv(m.payload.data() + received, count, MPI_BYTE, &part, &req);
+        if (rc != MPI_SUCCESS) return mpi_error(rc, "receiving from rank " + std::to_string(m.source));
+        received += static_cast<std::size_t>(count);
+      }
       int done = 0;
       rc = MPI_Testall(static_cast<int>(parts.size()), parts.data(), &done, MPI_STATUSES_IGNORE);
       if (rc != MPI_SUCCESS)
         return mpi_error(rc, std::string("receiving a ") + to_string(m.header.kind) + " message from rank " +
                                  std::to_string(m.source));
-      if (done) break;
+      if (done && received == m.header.payload) break;
       const bool stop = interrupted_ && interrupted_();
       if (stop || std::chrono::steady_clock::now() - start > stall_timeout_) {
         for (auto& r : parts)

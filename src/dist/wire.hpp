@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "dist/state.hpp"
+#include "hetex/dist/bytes.hpp"
 #include "hetex/memory/buffer.hpp"
 
 namespace hetex::dist::detail {
@@ -83,8 +84,11 @@ class Wire {
   Wire(const Wire&) = delete;
   Wire& operator=(const Wire&) = delete;
 
-  // Queues a message; `payload` (may be null) stays alive until it is sent.
+  // Queues a message; `payload` (may be null) stays alive until it is sent. A payload travels as
+  // parts of at most 1 GiB, a ChunkPayload's splices as parts of their own, sent from where
+  // they are; the receiver learns each part's length as it arrives.
   Status post(int dest, Header h, std::shared_ptr<const std::vector<std::uint8_t>> payload = nullptr);
+  Status post(int dest, Header h, std::shared_ptr<const ChunkPayload> payload);
   // Completes what it can of the queued sends. An error names the rank a send to failed.
   Status progress();
   std::size_t pending() const noexcept { return sends_.size(); }
@@ -100,9 +104,11 @@ class Wire {
   struct Send {
     int dest;
     Header header;
-    std::shared_ptr<const std::vector<std::uint8_t>> payload;
+    std::shared_ptr<const void> payload;  // what the parts point into, kept until they are sent
     std::vector<MPI_Request> requests;
   };
+  Status post_parts(int dest, Header h, std::shared_ptr<const void> keep,
+                    const std::vector<std::span<const std::uint8_t>>& pieces);
   const Comm::State& state_;
   std::function<bool()> interrupted_;
   std::chrono::milliseconds stall_timeout_;

@@ -131,6 +131,27 @@ TEST(Run, ResultsInInputOrderFromEveryRank) {
   EXPECT_EQ(chunks, r->job.chunks);
 }
 
+// Chunks large enough that their items travel by reference from rank 0's input (a message of
+// several parts), and rank 0's own results written in place: the output is still exact.
+TEST(Run, LargeChunksTravelFromTheInputAndBack) {
+  Affine a;
+  auto sched = cpu_scheduler();
+  const std::size_t n = 400'000;
+  std::vector<std::uint64_t> in(comm().is_root() ? n : 0);
+  std::iota(in.begin(), in.end(), 11);
+  std::vector<std::uint64_t> out(in.size(), 0);
+  auto o = small_chunks();
+  o.probe_cost = o.min_cost = 20'000;  // 160 KB of input: spliced, not copied
+  o.max_cost = 40'000;
+  auto r = run(comm(), *sched, a.op, SpanBatch<std::uint64_t>{in}, std::span(out), o);
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(sum_over_ranks(a.computed), n);
+  if (!comm().is_root()) return;
+  EXPECT_TRUE(r->all_ok());
+  for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(out[i], in[i] * 3 + 1) << "item " << i;
+  for (const auto& rank : r->job.ranks) EXPECT_GT(rank.chunks, 0u) << "rank " << rank.rank << " was given nothing";
+}
+
 TEST(Run, Sha256OfMessagesMatchesOneProcess) {
   auto sched = cpu_scheduler();
   ops::PackedMessages msgs;

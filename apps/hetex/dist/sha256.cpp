@@ -60,8 +60,8 @@ class Sha256Job final : public dist::ChunkSource, public dist::ChunkWorker {
   // --- rank 0
   std::uint64_t position() const override { return pos_; }
   double total_cost() const override { return total_; }
-  Result<std::optional<dist::Range>> next(double cost, std::uint64_t limit, bool for_root,
-                                          std::vector<std::uint8_t>& payload, double& actual) override {
+  Result<std::optional<dist::Range>> next(double cost, std::uint64_t limit, bool for_root, dist::ChunkPayload& payload,
+                                          double& actual) override {
     if (pos_ >= files_.size()) return std::optional<dist::Range>{};
     dist::ByteWriter w(payload);
     const std::uint64_t begin = pos_;

@@ -85,8 +85,9 @@ class VerifyJob final : public dist::ChunkSource, public dist::ChunkWorker {
   std::uint64_t position() const override { return pos_; }
   double total_cost() const override { return static_cast<double>(size_); }  // 0: a stream
 
-  Result<std::optional<dist::Range>> next(double cost, std::uint64_t limit, bool, std::vector<std::uint8_t>& payload,
+  Result<std::optional<dist::Range>> next(double cost, std::uint64_t limit, bool, dist::ChunkPayload& chunk,
                                           double& actual) override {
+    auto& payload = chunk.bytes();
     const auto want = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(cost));
     std::uint64_t end = 0;
     if (shared_) {

@@ -21,6 +21,8 @@
 
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <span>
 #include <type_traits>
 #include <vector>
@@ -33,27 +35,25 @@
 
 namespace hetex::dist {
 
-/// encode(in, out): append a batch (already sliced to a chunk); decode(reader): a view of it
-/// into the reader's buffer, which outlives the view for as long as the chunk runs; optionally
-/// bytes(in): about what encode appends (the buffer is sized once, not grown).
+/// encode(in, out): append a batch (already sliced to a chunk; its arrays borrowed, since the
+/// input of dist::run outlives the job); decode(reader): a view of it into the reader's buffer,
+/// which outlives the view for as long as the chunk runs.
 template <class In>
 struct Codec;
 
 /// A span of items: the count, then the items.
 template <class T>
 struct Codec<SpanBatch<T>> {
-  static std::size_t bytes(const SpanBatch<T>& in) { return in.items.size_bytes() + 16; }
-  static void encode(const SpanBatch<T>& in, ByteWriter& w) { w.put_array(in.items); }
+  static void encode(const SpanBatch<T>& in, ByteWriter& w) { w.put_array_borrowed(in.items); }
   static Result<SpanBatch<T>> decode(ByteReader& r) { return SpanBatch<T>{HETEX_TRY(r.get_array<T>())}; }
 };
 
 /// Both spans, one after the other.
 template <class T>
 struct Codec<ZipBatch<T>> {
-  static std::size_t bytes(const ZipBatch<T>& in) { return 2 * in.x.size_bytes() + 32; }
   static void encode(const ZipBatch<T>& in, ByteWriter& w) {
-    w.put_array(in.x);
-    w.put_array(in.y);
+    w.put_array_borrowed(in.x);
+    w.put_array_borrowed(in.y);
   }
   static Result<ZipBatch<T>> decode(ByteReader& r) {
     auto x = HETEX_TRY(r.get_array<T>());
@@ -66,13 +66,12 @@ struct Codec<ZipBatch<T>> {
 /// The bytes of the chunk's messages only, with offsets from 0.
 template <>
 struct Codec<ops::MessageBatch> {
-  static std::size_t bytes(const ops::MessageBatch& in) { return in.total_bytes() + in.offsets.size_bytes() + 32; }
   static void encode(const ops::MessageBatch& in, ByteWriter& w) {
     const std::uint64_t base = in.offsets.empty() ? 0 : in.offsets.front();
     std::vector<std::uint64_t> offsets(in.offsets.begin(), in.offsets.end());
     for (auto& o : offsets) o -= base;
     w.put_array(std::span<const std::uint64_t>(offsets));
-    w.put_array(in.data.subspan(base, in.total_bytes()));
+    w.put_array_borrowed(in.data.subspan(base, in.total_bytes()));
   }
   static Result<ops::MessageBatch> decode(ByteReader& r) {
     auto offsets = HETEX_TRY(r.get_array<std::uint64_t>());
@@ -86,12 +85,9 @@ struct Codec<ops::MessageBatch> {
 /// Keys, signatures, then the messages as `Codec<MessageBatch>` writes them.
 template <>
 struct Codec<ops::VerifyBatch> {
-  static std::size_t bytes(const ops::VerifyBatch& in) {
-    return in.keys.size_bytes() + in.signatures.size_bytes() + Codec<ops::MessageBatch>::bytes(in.messages) + 32;
-  }
   static void encode(const ops::VerifyBatch& in, ByteWriter& w) {
-    w.put_array(in.keys);
-    w.put_array(in.signatures);
+    w.put_array_borrowed(in.keys);
+    w.put_array_borrowed(in.signatures);
     Codec<ops::MessageBatch>::encode(in.messages, w);
   }
   static Result<ops::VerifyBatch> decode(ByteReader& r) {
@@ -118,9 +114,10 @@ struct BatchReport {
 
 namespace detail {
 
-// Item errors of a chunk, then its results.
-template <class Out>
-void encode_results(const ExecReport& r, std::span<const Out> out, ByteWriter& w) {
+// A chunk's result: whether its results were written into the output in place (rank 0's own
+// chunks: copying them into a message and out again would cost rank 0 two passes over every
+// result it computes), the results otherwise, then the item errors.
+inline void encode_errors(const ExecReport& r, ByteWriter& w) {
   w.put<std::uint64_t>(r.errors.size());
   for (const auto& e : r.errors) {
     w.put<std::uint64_t>(e.begin);
@@ -128,19 +125,20 @@ void encode_results(const ExecReport& r, std::span<const Out> out, ByteWriter& w
     w.put(static_cast<std::uint8_t>(e.error.code()));
     w.put_string(e.error.message());
   }
-  w.put_array(out);
 }
 
 template <BatchView In, class Out>
 class BatchJob final : public ChunkSource, public ChunkWorker {
  public:
-  BatchJob(Scheduler& sched, const Operation<In, Out>& op, In input, std::span<Out> out, InputAt at)
-      : sched_(sched), op_(op), input_(std::move(input)), out_(out), at_(at) {}
+  // `in_place` (rank 0 only): its own chunks write into `out` directly; not with a journal, which
+  // records every chunk's results from its message.
+  BatchJob(Scheduler& sched, const Operation<In, Out>& op, In input, std::span<Out> out, InputAt at, bool in_place)
+      : sched_(sched), op_(op), input_(std::move(input)), out_(out), at_(at), in_place_(in_place) {}
 
   // ChunkSource (rank 0)
   std::uint64_t position() const override { return pos_; }
   double total_cost() const override { return static_cast<double>(out_.size()); }
-  Result<std::optional<Range>> next(double cost, std::uint64_t limit, bool for_root, std::vector<std::uint8_t>& payload,
+  Result<std::optional<Range>> next(double cost, std::uint64_t limit, bool for_root, ChunkPayload& payload,
                                     double& actual) override {
     const std::uint64_t n = out_.size();
     if (pos_ >= n) return std::optional<Range>{};
@@ -149,10 +147,8 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
     if (end <= pos_) return Error(Errc::internal, "BatchJob: a journal chunk starts where this run's chunk would");
     Range r{pos_, end};
     if (!for_root && at_ == InputAt::root) {  // the input is where the chunk runs otherwise
-      const In part = input_.slice(r.begin, r.end);
-      if constexpr (requires { Codec<In>::bytes(part); }) payload.reserve(Codec<In>::bytes(part));
-      ByteWriter w(payload);
-      Codec<In>::encode(part, w);
+      ByteWriter w(payload);                  // the items travel from the caller's input, not copied
+      Codec<In>::encode(input_.slice(r.begin, r.end), w);
     }
     actual = static_cast<double>(end - pos_);
     pos_ = end;
@@ -164,6 +160,9 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
   }
   Status deliver(Range r, std::span<const std::uint8_t> result) override {
     ByteReader in(result);
+    const bool in_place = HETEX_TRY(in.get<std::uint64_t>()) != 0;
+    std::span<const Out> values;
+    if (!in_place) values = HETEX_TRY(in.get_array<Out>());
     const auto errors = HETEX_TRY(in.get<std::uint64_t>());
     for (std::uint64_t i = 0; i < errors; ++i) {
       const auto b = HETEX_TRY(in.get<std::uint64_t>()), e = HETEX_TRY(in.get<std::uint64_t>());
@@ -171,9 +170,14 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
       const auto msg = HETEX_TRY(in.get_string());
       errors_.push_back({r.begin + b, r.begin + e, Error(static_cast<Errc>(code), std::string(msg))});
     }
-    const auto values = HETEX_TRY(in.get_array<Out>());
-    if (values.size() != r.end - r.begin || r.end > out_.size())
-      return Error(Errc::internal, "a chunk's result does not match its range");
+    if (r.begin > r.end || r.end > out_.size()) return Error(Errc::internal, "a chunk's range is past the output");
+    if (in_place) {
+      std::lock_guard lock(written_mutex_);
+      if (written_.erase(r.begin) == 0)
+        return Error(Errc::internal, "a chunk's result is neither in its message nor in the output");
+      return {};
+    }
+    if (values.size() != r.end - r.begin) return Error(Errc::internal, "a chunk's result does not match its range");
     std::memcpy(static_cast<void*>(out_.data() + r.begin), values.data(), values.size_bytes());
     return {};
   }
@@ -188,12 +192,29 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
       ByteReader reader(payload);
       in = HETEX_TRY(Codec<In>::decode(reader));
     }
-    if (in.size() != r.end - r.begin) return Error(Errc::internal, "a chunk's input does not match its range");
-    std::vector<Out> out(in.size());
-    auto report = HETEX_TRY(sched_.run(op_, in, std::span(out)));
+    const std::size_t n = in.size();
+    if (n != r.end - r.begin) return Error(Errc::internal, "a chunk's input does not match its range");
     std::vector<std::uint8_t> bytes;
     ByteWriter w(bytes);
-    encode_results<Out>(report, out, w);
+    if (in_place_) {
+      if (r.end > out_.size()) return Error(Errc::internal, "a chunk past the end of the output");
+      auto report = HETEX_TRY(sched_.run(op_, in, out_.subspan(r.begin, n)));
+      {
+        std::lock_guard lock(written_mutex_);
+        written_.insert(r.begin);
+      }
+      w.put<std::uint64_t>(1);
+      encode_errors(report, w);
+      return bytes;
+    }
+    // The results go straight into the message, laid out as put_array lays out an array.
+    static_assert(alignof(Out) <= 8, "results are 8-byte aligned in a message");
+    constexpr std::size_t kHead = 16;
+    bytes.resize(kHead + (n * sizeof(Out) + 7) / 8 * 8);
+    const std::uint64_t head[2] = {0, n};
+    std::memcpy(bytes.data(), head, sizeof head);
+    auto report = HETEX_TRY(sched_.run(op_, in, std::span(reinterpret_cast<Out*>(bytes.data() + kHead), n)));
+    encode_errors(report, w);
     return bytes;
   }
 
@@ -205,6 +226,9 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
   In input_;
   std::span<Out> out_;
   InputAt at_;
+  bool in_place_;
+  std::mutex written_mutex_;
+  std::set<std::uint64_t> written_;  // begins of chunks whose results rank 0 wrote in place
   std::uint64_t pos_ = 0;
   std::vector<RangeError> errors_;
 };
@@ -222,7 +246,7 @@ Result<BatchReport> run(const Comm& comm, Scheduler& sched, const Operation<In, 
   if (!comm.is_root()) out = {};
   if (options.probe_cost <= 0) options.probe_cost = static_cast<double>(op.info().options.cpu_grain);
   options.fingerprint = op.name() + "|" + std::to_string(out.size()) + "|" + options.fingerprint;
-  detail::BatchJob<In, Out> job(sched, op, std::move(input), out, at);
+  detail::BatchJob<In, Out> job(sched, op, std::move(input), out, at, comm.is_root() && options.journal.empty());
   BatchReport r;
   r.job = HETEX_TRY(run_job(comm, comm.is_root() ? &job : nullptr, job, options));
   r.errors = job.take_errors();

@@ -18,11 +18,59 @@
 
 namespace hetex::dist {
 
+/// A chunk's input on its way to a rank: bytes, with spans of memory spliced in between them.
+/// A spliced span is sent from where it is (rank 0 copies nothing; over shared memory the
+/// receiving rank reads it straight from rank 0's memory) and must stay valid until the job
+/// ends. The receiving rank sees one contiguous buffer: the bytes and the splices in order.
+class ChunkPayload {
+ public:
+  struct Splice {
+    std::size_t at;  ///< inserted before bytes()[at]
+    std::span<const std::uint8_t> bytes;
+  };
+  std::vector<std::uint8_t>& bytes() noexcept { return bytes_; }  ///< the bytes between the splices
+  const std::vector<std::uint8_t>& bytes() const noexcept { return bytes_; }
+  const std::vector<Splice>& splices() const noexcept { return splices_; }
+  /// Appends a span by reference.
+  void splice(std::span<const std::uint8_t> s) {
+    if (s.empty()) return;
+    splices_.push_back({bytes_.size(), s});
+    spliced_ += s.size();
+  }
+  std::size_t size() const noexcept { return bytes_.size() + spliced_; }  ///< as the receiver sees it
+  bool empty() const noexcept { return size() == 0; }
+  /// Calls f(span) for each contiguous piece, in order (empty pieces skipped).
+  template <class F>
+  void for_each_piece(F&& f) const {
+    std::size_t from = 0;
+    for (const auto& s : splices_) {
+      if (s.at > from) f(std::span<const std::uint8_t>(bytes_.data() + from, s.at - from));
+      f(s.bytes);
+      from = s.at;
+    }
+    if (bytes_.size() > from) f(std::span<const std::uint8_t>(bytes_.data() + from, bytes_.size() - from));
+  }
+  /// The whole payload in one buffer.
+  std::vector<std::uint8_t> flatten() && {
+    if (splices_.empty()) return std::move(bytes_);
+    std::vector<std::uint8_t> out;
+    out.reserve(size());
+    for_each_piece([&](std::span<const std::uint8_t> p) { out.insert(out.end(), p.begin(), p.end()); });
+    return out;
+  }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+  std::vector<Splice> splices_;
+  std::size_t spliced_ = 0;
+};
+
 /// Appends values to a byte buffer in the wire format hetex::dist uses (host byte order: every rank
 /// of a job runs on the same architecture). Borrows the buffer.
 class ByteWriter {
  public:
   explicit ByteWriter(std::vector<std::uint8_t>& out) : out_(out) {}
+  explicit ByteWriter(ChunkPayload& out) : out_(out.bytes()), payload_(&out) {}
   /// Appends the bytes of v.
   template <class T>
   requires std::is_trivially_copyable_v<T>
@@ -38,8 +86,23 @@ class ByteWriter {
     put_raw(std::as_bytes(items));
     pad(8);
   }
+  /// As put_array; into a ChunkPayload, a large array is spliced in rather than copied, so it
+  /// must stay valid until the job ends.
+  template <class T>
+  requires std::is_trivially_copyable_v<T>
+  void put_array_borrowed(std::span<const T> items) {
+    const auto bytes = std::as_bytes(items);
+    if (!payload_ || bytes.size() < kSpliceBytes) return put_array(items);
+    pad(8);
+    put<std::uint64_t>(items.size());
+    payload_->splice({reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()});
+    pad(8);
+  }
   /// Zeros up to the next multiple of `alignment`.
-  void pad(std::size_t alignment) { out_.resize((out_.size() + alignment - 1) / alignment * alignment, 0); }
+  void pad(std::size_t alignment) {
+    const std::size_t n = size();
+    out_.resize(out_.size() + ((n + alignment - 1) / alignment * alignment - n), 0);
+  }
   /// The length, then the characters.
   void put_string(std::string_view s) {
     put<std::uint64_t>(s.size());
@@ -50,10 +113,13 @@ class ByteWriter {
     const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
     out_.insert(out_.end(), p, p + bytes.size());
   }
-  std::vector<std::uint8_t>& buffer() noexcept { return out_; }  ///< the buffer written to
+  /// Bytes written so far, spliced ones included.
+  std::size_t size() const noexcept { return payload_ ? payload_->size() : out_.size(); }
 
  private:
+  static constexpr std::size_t kSpliceBytes = 64 * 1024;
   std::vector<std::uint8_t>& out_;
+  ChunkPayload* payload_ = nullptr;
 };
 
 /// Reads what a ByteWriter wrote, checking every length against the bytes that are there: a short

@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "hetex/core/error.hpp"
+#include "hetex/dist/bytes.hpp"
 #include "hetex/dist/comm.hpp"
 
 namespace hetex::dist {
@@ -52,11 +53,12 @@ class ChunkSource {
   /// The total cost of the job if known up front (0: unknown, e.g. a stream).
   virtual double total_cost() const { return 0; }
   /// The next chunk: it begins at position(), costs about `cost` (at least one item) and ends
-  /// at or before `limit`; nullopt when the input is exhausted. Its input goes to `payload` and
-  /// its cost (in the units of `cost`) to `actual_cost`. A chunk `for_root` runs on rank 0, which
-  /// may read the input in place: its payload may then stay empty.
-  virtual Result<std::optional<Range>> next(double cost, std::uint64_t limit, bool for_root,
-                                            std::vector<std::uint8_t>& payload, double& actual_cost) = 0;
+  /// at or before `limit`; nullopt when the input is exhausted. Its input goes to `payload` (spans
+  /// of input that outlives the job may be spliced in rather than copied) and its cost (in the
+  /// units of `cost`) to `actual_cost`. A chunk `for_root` runs on rank 0, which may read the
+  /// input in place: its payload may then stay empty.
+  virtual Result<std::optional<Range>> next(double cost, std::uint64_t limit, bool for_root, ChunkPayload& payload,
+                                            double& actual_cost) = 0;
   /// The chunks [position(), to) are already done (in the journal): continue from `to`.
   virtual Status skip(std::uint64_t to) = 0;
   /// A chunk's result, in coordinate order, exactly once per chunk.
