@@ -50,7 +50,9 @@ struct SizingState {
 // `growth` times its last. Near the end chunks shrink, so that no rank is left with a long one
 // while the others idle: to half of what this rank still has to do for every rank to finish
 // together (its share of the work not yet done, at its rate, less what it holds), where every
-// rank's rate is known, else of an equal share of what is left.
+// rank's rate is known, else of an equal share of what is left. 0: nothing for this rank now.
+// A slow rank would finish even the smallest chunk after the job's other ranks are done with
+// everything; it waits, and another rank takes the work (unless no other rank holds any).
 inline double chunk_cost(const JobOptions& o, double probe, const SizingState& s) {
   double c = s.rate > 0 ? s.rate * o.chunk_seconds : probe;
   if (s.last_cost > 0) c = std::min(c, s.last_cost * o.growth);
@@ -59,7 +61,12 @@ inline double chunk_cost(const JobOptions& o, double probe, const SizingState& s
     if (s.rate > 0 && s.job_rate > 0) share = (s.left + s.in_flight) * s.rate / s.job_rate - s.held;
     c = std::min(c, std::max(probe, share / 2.0));
   }
-  return std::clamp(c, o.min_cost, o.max_cost);
+  c = std::clamp(c, o.min_cost, o.max_cost);
+  if (s.total_known && s.rate > 0 && s.job_rate > 0 && s.in_flight > s.held) {
+    const double job_seconds_left = (s.left + s.in_flight) / s.job_rate;
+    if ((s.held + c) / s.rate > job_seconds_left) return 0;
+  }
+  return c;
 }
 
 }  // namespace hetex::dist::detail

@@ -76,6 +76,35 @@ TEST(ChunkCost, TheEndIsSharedByRate) {
   EXPECT_EQ(chunk_cost(options(), 1000, cpu), 1000);
 }
 
+// Near the end, a rank a hundred times slower than the rest would still be busy with the
+// smallest chunk when the others had done everything: it gets nothing, unless no other rank
+// holds work (then someone must take it).
+TEST(ChunkCost, ASlowRankWaitsRatherThanOutlastTheJob) {
+  SizingState cpu;
+  cpu.rate = 100;
+  cpu.last_cost = 50;
+  cpu.total_known = true;
+  cpu.left = 1000;
+  cpu.in_flight = 500;  // the fast rank's
+  cpu.job_rate = 10'100;
+  cpu.ranks = 2;
+  EXPECT_EQ(chunk_cost(options(), 64, cpu), 0) << "0.5 s of work against 0.15 s left for the job";
+  cpu.in_flight = 0;
+  EXPECT_GT(chunk_cost(options(), 64, cpu), 0) << "no other rank holds work: this one takes it";
+  // Early in the job the same rank gets its half second.
+  cpu.left = 1e7;
+  cpu.in_flight = 500;
+  EXPECT_EQ(chunk_cost(options(), 64, cpu), 50);
+  // The fast rank is never refused: its share ends with the job.
+  SizingState gpu = cpu;
+  gpu.rate = 10'000;
+  gpu.last_cost = 5000;
+  gpu.left = 1000;
+  gpu.held = 0;
+  gpu.in_flight = 50;  // the slow rank's
+  EXPECT_GT(chunk_cost(options(), 64, gpu), 0);
+}
+
 // Before every rank's rate is known, the end is shared equally among the ranks.
 TEST(ChunkCost, UnknownRatesShareTheEndEqually) {
   SizingState s;
