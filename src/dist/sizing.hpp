@@ -50,13 +50,14 @@ struct SizingState {
 // `growth` times its last. Near the end chunks shrink, so that no rank is left with a long one
 // while the others idle: to half of what this rank still has to do for every rank to finish
 // together (its share of the work not yet done, at its rate, less what it holds), where every
-// rank's rate is known, else of an equal share of what is left. 0: nothing for this rank now.
+// rank's rate is known, else of an equal share of what is left (one computing rank takes chunks
+// of chunk_seconds to the end). 0: nothing for this rank now.
 // A slow rank would finish even the smallest chunk after the job's other ranks are done with
 // everything; it waits, and another rank takes the work (unless no other rank holds any).
 inline double chunk_cost(const JobOptions& o, double probe, const SizingState& s) {
   double c = s.rate > 0 ? s.rate * o.chunk_seconds : probe;
   if (s.last_cost > 0) c = std::min(c, s.last_cost * o.growth);
-  if (s.total_known) {
+  if (s.total_known && s.ranks > 1) {  // alone, a rank has no one to finish together with
     double share = s.left / std::max(1, s.ranks);
     if (s.rate > 0 && s.job_rate > 0) share = (s.left + s.in_flight) * s.rate / s.job_rate - s.held;
     c = std::min(c, std::max(probe, share / 2.0));
