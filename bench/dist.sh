@@ -11,6 +11,7 @@
 # 32-byte messages, SHA-256 of 1 KiB messages), DIST_INPUT ("root everywhere": rank 0 sends each
 # chunk's items, or every rank holds the input), DIST_SECONDS (3: the batch's length),
 # DIST_POLICY (pinned: each rank on its GPU where it has one, else its CPU; or adaptive, split),
+# DIST_REPEATS (3: timed passes per run, the best reported),
 # DIST_MPIRUN_ARGS (extra mpirun options). Without mpirun on PATH, gpu-bundle/mpi/unpack.sh
 # (scripts/gpu-mpi-debs.sh) provides one. Prints a table; writes dist-bench.json into $OUT (or
 # the current directory).
@@ -53,7 +54,7 @@ rate() { grep -o '"items_per_s":[0-9.e+]*' | cut -d: -f2; }
 
 printf '%-15s %5s %-10s %14s %14s %8s\n' workload ranks input "items/s" "sum alone" ratio
 for w in $workloads; do
-  args=(--workload "$w" --seconds "$seconds" --policy "$policy")
+  args=(--workload "$w" --seconds "$seconds" --policy "$policy" --repeats "${DIST_REPEATS:-3}")
   # One rank, the whole machine: no MPI against mpirun -n 1.
   alone_all=$("$bin" "${args[@]}" | tee -a "$json" | rate)
   one=$(mpirun "${mpi_args[@]}" -n 1 "$bin" "${args[@]}" | tee -a "$json" | rate)
