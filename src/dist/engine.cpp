@@ -431,7 +431,7 @@ class Root {
       // An error while the launcher stops the job (a receive cut short by a rank's death) is
       // part of the stopping.
       if (auto st = step(); !st) return g_stop.load() ? stopped() : st;
-      if (!done()) idle_.wait(wire_ && wire_->pending_bytes() > 0);
+      if (!done()) idle_.wait(wire_ && wire_->sending());
     }
     return {};
   }
@@ -624,7 +624,7 @@ class WorkerRank {
       if (active)
         idle_.active();
       else
-        idle_.wait(wire_.pending_bytes() > 0);
+        idle_.wait(wire_.sending());
     }
   }
 

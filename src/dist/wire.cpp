@@ -77,6 +77,7 @@ Status Wire::post_parts(int dest, Header h, std::shared_ptr<const void> keep,
                    &s.requests[i + 1]);
   if (rc != MPI_SUCCESS) return mpi_error(rc, "sending a message to rank " + std::to_string(dest));
   pending_bytes_ += s.header.payload;
+  last_send_change_ = std::chrono::steady_clock::now();
   return {};
 }
 
@@ -92,6 +93,7 @@ Status Wire::progress() {
       continue;
     }
     pending_bytes_ -= it->header.payload;
+    last_send_change_ = std::chrono::steady_clock::now();
     it = sends_.erase(it);
   }
   return {};
@@ -114,44 +116,52 @@ Result<std::optional<Message>> Wire::poll(int from) {
     // this rank.
     std::vector<MPI_Request> parts;
     std::size_t received = 0;  // bytes of parts matched so far
+    // Every way out before the payload is complete: receives already posted may still write
+    // into the buffer, which is therefore left allocated for good.
+    auto give_up = [&](Error e) {
+      for (auto& r : parts)
+        if (r != MPI_REQUEST_NULL) {
+          MPI_Cancel(&r);
+          MPI_Request_free(&r);
+        }
+      static auto* abandoned = new std::vector<Payload>;
+      abandoned->push_back(std::move(m.payload));
+      return e;
+    };
     const auto start = std::chrono::steady_clock::now();
     for (;;) {
       while (received < m.header.payload) {
         int found = 0;
         MPI_Message part;
         rc = MPI_Improbe(m.source, kTagPart, state_.comm, &found, &part, &status);
-        if (rc != MPI_SUCCESS) return mpi_error(rc, "probing for a message's parts");
+        if (rc != MPI_SUCCESS) return give_up(mpi_error(rc, "probing for a message's parts"));
         if (!found) break;
         int count = 0;
         MPI_Get_count(&status, MPI_BYTE, &count);
-        if (count <= 0 || static_cast<std::size_t>(count) > m.header.payload - received)
-          return Error(Errc::internal, "rank " + std::to_string(m.source) + " sent a part that does not fit its " +
-                                           to_string(m.header.kind) + " message");
+        if (count <= 0 || static_cast<std::size_t>(count) > m.header.payload - received) {
+          char sink;  // the matched part must be received; its bytes go nowhere
+          MPI_Request r = MPI_REQUEST_NULL;
+          if (MPI_Imrecv(&sink, 0, MPI_BYTE, &part, &r) == MPI_SUCCESS) parts.push_back(r);
+          return give_up(Error(Errc::internal, "rank " + std::to_string(m.source) +
+                                                   " sent a part that does not fit its " + to_string(m.header.kind) +
+                                                   " message"));
+        }
         auto& req = parts.emplace_back(MPI_REQUEST_NULL);
         rc = MPI_Imrecv(m.payload.data() + received, count, MPI_BYTE, &part, &req);
-        if (rc != MPI_SUCCESS) return mpi_error(rc, "receiving from rank " + std::to_string(m.source));
+        if (rc != MPI_SUCCESS) return give_up(mpi_error(rc, "receiving from rank " + std::to_string(m.source)));
         received += static_cast<std::size_t>(count);
       }
       int done = 0;
       rc = MPI_Testall(static_cast<int>(parts.size()), parts.data(), &done, MPI_STATUSES_IGNORE);
       if (rc != MPI_SUCCESS)
-        return mpi_error(rc, std::string("receiving a ") + to_string(m.header.kind) + " message from rank " +
-                                 std::to_string(m.source));
+        return give_up(mpi_error(rc, std::string("receiving a ") + to_string(m.header.kind) + " message from rank " +
+                                         std::to_string(m.source)));
       if (done && received == m.header.payload) break;
-      const bool stop = interrupted_ && interrupted_();
-      if (stop || std::chrono::steady_clock::now() - start > stall_timeout_) {
-        for (auto& r : parts)
-          if (r != MPI_REQUEST_NULL) {
-            MPI_Cancel(&r);
-            MPI_Request_free(&r);
-          }
-        // The receive buffer may still be written by MPI: it is left allocated for good.
-        static auto* abandoned = new std::vector<Payload>;
-        abandoned->push_back(std::move(m.payload));
-        if (stop) return Error(Errc::cancelled, "stopped while receiving from rank " + std::to_string(m.source));
-        return Error(Errc::unavailable, "rank " + std::to_string(m.source) + " stopped sending a " +
-                                            to_string(m.header.kind) + " message midway");
-      }
+      if (interrupted_ && interrupted_())
+        return give_up(Error(Errc::cancelled, "stopped while receiving from rank " + std::to_string(m.source)));
+      if (std::chrono::steady_clock::now() - start > stall_timeout_)
+        return give_up(Error(Errc::unavailable, "rank " + std::to_string(m.source) + " stopped sending a " +
+                                                    to_string(m.header.kind) + " message midway"));
       std::this_thread::yield();
     }
   }

@@ -94,6 +94,11 @@ class Wire {
   std::size_t pending() const noexcept { return sends_.size(); }
   // Bytes of payload posted but not yet sent.
   std::size_t pending_bytes() const noexcept { return pending_bytes_; }
+  // Payload bytes are on their way and a send was posted or completed within the last 100 ms
+  // (a receiver that takes nothing for longer is not worth a spinning sender).
+  bool sending() const noexcept {
+    return pending_bytes_ > 0 && std::chrono::steady_clock::now() - last_send_change_ < std::chrono::milliseconds(100);
+  }
   // The next message from any rank (`from` >= 0: that rank only), its payload received in full:
   // an error when the payload stops coming for the stall timeout, or when interrupted.
   Result<std::optional<Message>> poll(int from = -1);
@@ -114,6 +119,7 @@ class Wire {
   std::chrono::milliseconds stall_timeout_;
   std::list<Send> sends_;
   std::size_t pending_bytes_ = 0;
+  std::chrono::steady_clock::time_point last_send_change_{};
 };
 
 }  // namespace hetex::dist::detail

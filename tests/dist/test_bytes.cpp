@@ -55,6 +55,33 @@ TEST(ChunkPayload, LargeBorrowedArraysAreSplicedAndReadBackInOrder) {
   EXPECT_EQ(r.remaining(), 0u);
 }
 
+// Odd-length arrays spliced one after the other (a message batch's bytes, a zip's two halves):
+// the padding between them is counted from the spliced bytes, as the reader expects.
+TEST(ChunkPayload, AdjacentOddLengthSplicesKeepTheLayout) {
+  std::vector<std::uint8_t> x(100'001), y(70'003);
+  for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<std::uint8_t>(i * 7);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<std::uint8_t>(i * 13 + 1);
+  ChunkPayload p;
+  ByteWriter w(p);
+  w.put_array_borrowed(std::span<const std::uint8_t>(x));
+  w.put_array_borrowed(std::span<const std::uint8_t>(y));
+  w.put<std::uint64_t>(0x1122334455667788ull);
+  ASSERT_EQ(p.splices().size(), 2u);
+  const std::vector<std::uint8_t> flat = std::move(p).flatten();
+  std::vector<std::uint8_t> copied;
+  ByteWriter c(copied);
+  c.put_array(std::span<const std::uint8_t>(x));
+  c.put_array(std::span<const std::uint8_t>(y));
+  c.put<std::uint64_t>(0x1122334455667788ull);
+  EXPECT_EQ(flat, copied) << "spliced and copied payloads are the same bytes";
+  ByteReader r(flat);
+  const auto a = r.get_array<std::uint8_t>().value();
+  const auto b = r.get_array<std::uint8_t>().value();
+  EXPECT_TRUE(std::equal(a.begin(), a.end(), x.begin(), x.end()));
+  EXPECT_TRUE(std::equal(b.begin(), b.end(), y.begin(), y.end()));
+  EXPECT_EQ(r.get<std::uint64_t>().value(), 0x1122334455667788ull);
+}
+
 // Into a plain buffer, a borrowed array is copied like any other.
 TEST(ChunkPayload, BorrowedArraysIntoABufferAreCopied) {
   const auto big = iota_of(20000);

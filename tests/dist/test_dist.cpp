@@ -240,14 +240,16 @@ TEST(Run, ItemErrorsComeBackWithTheirInputIndex) {
   if (!comm().is_root()) return;
   ASSERT_FALSE(r->all_ok());
   std::size_t failed = 0;
+  std::vector<bool> in_error(in.size(), false);
   for (const auto& e : r->errors) {
     EXPECT_LE(e.begin, 1234u);
     EXPECT_GT(e.end, 1234u) << "an error range that does not hold the poisoned item";
     failed += e.end - e.begin;
+    for (auto i = e.begin; i < e.end; ++i) in_error[i] = true;
   }
-  EXPECT_EQ(out[1233], 1233u * 3 + 1);
-  EXPECT_EQ(out[1235 + 64], (1235u + 64) * 3 + 1);
   EXPECT_LT(failed, 5000u);
+  // Every other item has its result; an item without one reads as zero, whichever rank ran it.
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], in_error[i] ? 0 : in[i] * 3 + 1) << "item " << i;
 }
 
 // A rank at a fifth of its speed: the others take more chunks, and nothing is lost.
@@ -331,7 +333,7 @@ TEST(Journal, ResumeComputesOnlyWhatIsMissing) {
     const auto size = std::filesystem::file_size(path);
     std::filesystem::resize_file(path, size / 2);
     std::vector<Journal::Record> records;
-    auto j = Journal::open(path, "dist_affine|" + std::to_string(n) + "|iota-3", records);
+    auto j = Journal::open(path, "dist_affine|" + std::to_string(n) + "|r2|iota-3", records);
     ASSERT_TRUE(j) << j.error().describe();
     for (auto& rec : records) kept_units += rec.range.end - rec.range.begin;
     EXPECT_GT(kept_units, 0u);

@@ -95,7 +95,7 @@ TEST(ChunkCost, ASlowRankWaitsRatherThanOutlastTheJob) {
   cpu.left = 1e7;
   cpu.in_flight = 500;
   EXPECT_EQ(chunk_cost(options(), 64, cpu), 50);
-  // The fast rank is never refused: its share ends with the job.
+  // The fast rank gets its part: its share ends with the job.
   SizingState gpu = cpu;
   gpu.rate = 10'000;
   gpu.last_cost = 5000;

@@ -35,9 +35,10 @@
 
 namespace hetex::dist {
 
-/// encode(in, out): append a batch (already sliced to a chunk; its arrays borrowed, since the
-/// input of dist::run outlives the job); decode(reader): a view of it into the reader's buffer,
-/// which outlives the view for as long as the chunk runs.
+/// encode(in, out): append a batch (already sliced to a chunk). Its arrays may be written with
+/// put_array_borrowed, since the input of dist::run outlives the job; never an array the codec
+/// makes itself (that one must be copied: put_array). decode(reader): a view of it into the
+/// reader's buffer, which outlives the view for as long as the chunk runs.
 template <class In>
 struct Codec;
 
@@ -199,6 +200,7 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
     if (in_place_) {
       if (r.end > out_.size()) return Error(Errc::internal, "a chunk past the end of the output");
       auto report = HETEX_TRY(sched_.run(op_, in, out_.subspan(r.begin, n)));
+      clear_errors(report, out_.subspan(r.begin, n));
       {
         std::lock_guard lock(written_mutex_);
         written_.insert(r.begin);
@@ -213,7 +215,9 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
     bytes.resize(kHead + (n * sizeof(Out) + 7) / 8 * 8);
     const std::uint64_t head[2] = {0, n};
     std::memcpy(bytes.data(), head, sizeof head);
-    auto report = HETEX_TRY(sched_.run(op_, in, std::span(reinterpret_cast<Out*>(bytes.data() + kHead), n)));
+    const std::span<Out> results(reinterpret_cast<Out*>(bytes.data() + kHead), n);
+    auto report = HETEX_TRY(sched_.run(op_, in, results));
+    clear_errors(report, results);
     encode_errors(report, w);
     return bytes;
   }
@@ -221,6 +225,14 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
   std::vector<RangeError> take_errors() { return std::move(errors_); }
 
  private:
+  // An item without a result reads as zeros, whichever rank ran it (an operation that failed
+  // midway may have written some of its items).
+  static void clear_errors(const ExecReport& r, std::span<Out> out) {
+    for (const auto& e : r.errors)
+      std::fill(out.begin() + static_cast<std::ptrdiff_t>(e.begin), out.begin() + static_cast<std::ptrdiff_t>(e.end),
+                Out{});
+  }
+
   Scheduler& sched_;
   const Operation<In, Out>& op_;
   In input_;
@@ -245,7 +257,8 @@ Result<BatchReport> run(const Comm& comm, Scheduler& sched, const Operation<In, 
     return CpuExecutor::size_mismatch(op.name(), input.size(), out.size());
   if (!comm.is_root()) out = {};
   if (options.probe_cost <= 0) options.probe_cost = static_cast<double>(op.info().options.cpu_grain);
-  options.fingerprint = op.name() + "|" + std::to_string(out.size()) + "|" + options.fingerprint;
+  // "r2": the layout of a chunk's result in the journal (in-place flag, results, errors).
+  options.fingerprint = op.name() + "|" + std::to_string(out.size()) + "|r2|" + options.fingerprint;
   detail::BatchJob<In, Out> job(sched, op, std::move(input), out, at, comm.is_root() && options.journal.empty());
   BatchReport r;
   r.job = HETEX_TRY(run_job(comm, comm.is_root() ? &job : nullptr, job, options));
