@@ -7,6 +7,7 @@ packages=(build-essential cmake ninja-build pkg-config libtbb-dev libgtest-dev l
           libssl-dev libsodium-dev nlohmann-json3-dev libcpp-httplib-dev libcli11-dev libstb-dev prometheus
           libopencv-imgproc-dev  # OpenCV: a comparator for tests and benchmarks only
           librocksdb-dev         # RocksDB: the ledger's store
+          libabsl-dev            # Abseil: the ledger's account table (flat_hash_map)
           openmpi-bin libopenmpi-dev  # Open MPI: hetex::dist and its tests (mpirun on loopback)
           # The Vulkan backend: loader, glslc (build-time SPIR-V), glslang and SPIRV-Tools (run-time
           # GLSL); lavapipe (Mesa's CPU Vulkan driver) and the validation layer run its tests.

@@ -42,8 +42,9 @@ std::vector<std::pair<PublicKey, Account>> AccountState::sorted() const {
   return out;
 }
 
-// Distinct keys are distinct map nodes, and nothing is inserted meanwhile (no rehash): existing
-// accounts can be updated in place concurrently.
+// Distinct keys are distinct slots, and nothing is inserted until every existing account is
+// updated (an insert may move the accounts): existing accounts can be updated in place
+// concurrently.
 void AccountState::apply(std::span<const PublicKey> keys, std::span<const std::optional<Account>> values,
                          std::span<const Account* const> found) {
   std::vector<std::uint8_t> missing(keys.size(), 0);

@@ -7,9 +7,10 @@
 #include <cstddef>
 #include <optional>
 #include <span>
-#include <unordered_map>
 #include <utility>
 #include <vector>
+
+#include <absl/container/flat_hash_map.h>
 
 #include "hetex/ledger/stm/program.hpp"
 #include "hetex/ledger/text.hpp"
@@ -42,8 +43,10 @@ struct TransferProgram {
   TxStatus execute(const VerifiedTransfer& t, stm::Access<Key, Value>& a) const;
 };
 
-/// Accounts in memory (the ledger keeps the whole state here; RocksDB holds the durable copy).
-/// find() is safe from many threads while nothing modifies the state.
+/// Accounts in memory (the ledger keeps the whole state here; RocksDB holds the durable copy), in
+/// an open-addressing table (absl::flat_hash_map: one probe of a 16-slot group per lookup, keys
+/// and balances inline). find() and prefetch() are safe from many threads while nothing modifies
+/// the state; inserting an account may move the others (pointers from find() last until then).
 class AccountState {
  public:
   AccountState() = default;
@@ -53,6 +56,8 @@ class AccountState {
     auto it = map_.find(k);
     return it == map_.end() ? nullptr : &it->second;
   }
+  /// Starts loading what find(k) will read, so that many lookups overlap their memory latency.
+  void prefetch(const PublicKey& k) const { map_.prefetch(k); }
   Account* find_mutable(const PublicKey& k) {
     auto it = map_.find(k);
     return it == map_.end() ? nullptr : &it->second;
@@ -71,7 +76,7 @@ class AccountState {
   friend bool operator==(const AccountState& a, const AccountState& b) { return a.map_ == b.map_; }
 
  private:
-  std::unordered_map<PublicKey, Account, KeyHash, KeyEqual> map_;
+  absl::flat_hash_map<PublicKey, Account, KeyHash, KeyEqual> map_;
 };
 
 /// The reference: applies txs one by one to state, in order; one status per transfer.

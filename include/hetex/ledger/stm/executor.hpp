@@ -30,6 +30,7 @@
 /// little parallelism (critical path longer than size / min_parallelism) runs in order without
 /// asking.
 
+#include <algorithm>
 #include <atomic>
 #include <barrier>
 #include <chrono>
@@ -56,7 +57,8 @@
 namespace hetex::ledger::stm {
 
 /// Where values not written in the block come from: find(key) returns the value or nullptr. Called
-/// from several threads at once; nothing may modify the storage during execute().
+/// from several threads at once; nothing may modify the storage during execute(). A storage that
+/// also has prefetch(key) (start loading what find(key) will read) is asked ahead of each find.
 template <class S, class P>
 concept Storage = requires(const S& s, const typename P::Key& k) {
   { s.find(k) } -> std::convertible_to<const typename P::Value*>;
@@ -152,8 +154,16 @@ class Executor {
     }
     r.stats.path = path;
     auto load = [&](std::size_t lo, std::size_t hi) {
-      for (std::size_t s = lo; s < hi; ++s)
+      // A storage that can prefetch is asked for kPrefetchAhead slots ahead: the lookups of one
+      // worker then overlap their cache misses instead of taking them one after another.
+      constexpr bool kPrefetch = requires { storage.prefetch(b.slot_key[0]); };
+      if constexpr (kPrefetch)
+        for (std::size_t s = lo; s < std::min(hi, lo + kPrefetchAhead); ++s) storage.prefetch(b.slot_key[s]);
+      for (std::size_t s = lo; s < hi; ++s) {
+        if constexpr (kPrefetch)
+          if (s + kPrefetchAhead < hi) storage.prefetch(b.slot_key[s + kPrefetchAhead]);
         if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
+      }
     };
     switch (path) {
       case Path::scheduled: run_scheduled(b, r, load); break;
@@ -173,6 +183,8 @@ class Executor {
 
  private:
   static constexpr std::uint64_t kStorageVersion = ~std::uint64_t{0};
+  /// Slots ahead of the one looked up whose storage values are prefetched.
+  static constexpr std::size_t kPrefetchAhead = 8;
   /// Fewer slots than this are loaded on the calling thread: waking the workers costs more.
   static constexpr std::size_t kParallelLoadSlots = 1024;
   /// Path::scheduled: transactions a worker claims at once (one shared counter update per run),
