@@ -19,6 +19,11 @@
 // adaptive and split each rank first measures its devices at the sizes its chunks take, and a
 // job's chunks grow with the speed measured so far (docs/design/distributed.md, "Scaling").
 //
+//   mpirun -n 4 bench_dist --workload sha256 --independent 1
+// runs every rank's own batch at the same time, without hetex::dist (each sized from its own
+// passes, the timed ones started together): the sum of what the ranks reach side by side, where
+// they share the machine's memory bus and nothing else. Rank 0 prints "items_per_s" as that sum.
+//
 //   mpirun -n 3 bench_dist --workload noop --chunk-items 64
 // measures the engine itself: chunks of 64 items that cost nothing (one 8-byte copy each), so
 // that the time per chunk is the round trip of a chunk (assignment, result, bookkeeping).
@@ -55,12 +60,14 @@ struct Args {
   double chunk_seconds = 0.5;
   std::size_t max_items = 0;    // 0: 2^25 verifications (4.4 GB of input), 2^23 KiB messages (8 GiB)
   std::size_t chunk_items = 0;  // noop: the items of every chunk
+  bool independent = false;     // under mpirun: each rank its own batch, no dist::run
 };
 
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "bench_dist: %s\nusage: bench_dist [--workload verify|sha256] [--input root|everywhere] "
-               "[--policy pinned|split|adaptive] [--seconds S] [--repeats N] [--chunk-seconds S] [--max-items N]\n",
+               "[--policy pinned|split|adaptive] [--seconds S] [--repeats N] [--chunk-seconds S] [--max-items N] "
+               "[--independent 0|1]\n",
                why);
   std::exit(2);
 }
@@ -87,6 +94,8 @@ Args parse(int argc, char** argv) {
       a.max_items = std::stoull(v);
     else if (k == "--chunk-items")
       a.chunk_items = std::stoull(v);
+    else if (k == "--independent")
+      a.independent = v == "1";
     else
       usage(("unknown option " + k).c_str());
   }
@@ -189,9 +198,49 @@ Pass timed_pass(const std::optional<dist::Comm>& comm, Scheduler& s, const Opera
   return p;
 }
 
+// --independent: every rank sizes and runs its own batch (no dist::run); the timed passes start
+// together (a barrier before each), and rank 0 prints the sum of the ranks' rates.
+template <class In, class Out>
+int measure_together(const dist::Comm& comm, Scheduler& s, const Operation<In, Out>& op, const Args& a, auto make,
+                     auto view) {
+  const std::optional<dist::Comm> none;
+  auto pass = [&](std::size_t n) {
+    auto data = make(n);
+    std::vector<Out> out(n);
+    return std::max(1e-3, timed_pass(none, s, op, view(data), std::span(out), a).seconds);
+  };
+  std::size_t n = 4096;
+  double took = pass(n);
+  while (took < 0.25 && n < a.max_items) took = pass(n = std::min(a.max_items, n * 4));
+  n = std::clamp<std::size_t>(static_cast<std::size_t>(double(n) / took * a.seconds), 4096, a.max_items);
+  auto data = make(n);
+  std::vector<Out> out(n);
+  double best = 1e300;
+  for (int i = 0; i < a.repeats; ++i) {
+    (void)comm.barrier();
+    best = std::min(best, timed_pass(none, s, op, view(data), std::span(out), a).seconds);
+  }
+  const auto rates = comm.gather(std::to_string(double(n) / best)).value();
+  if (!comm.is_root()) return 0;
+  nlohmann::json j = {{"workload", a.workload},
+                      {"mode", "independent"},
+                      {"ranks", comm.size()},
+                      {"items_per_s", 0.0},
+                      {"per_rank", nlohmann::json::array()}};
+  double sum = 0;
+  for (const auto& r : rates) {
+    sum += std::stod(r);
+    j["per_rank"].push_back(std::stod(r));
+  }
+  j["items_per_s"] = sum;
+  std::printf("%s\n", j.dump().c_str());
+  return 0;
+}
+
 template <class In, class Out>
 int measure(const std::optional<dist::Comm>& comm, Scheduler& s, const Operation<In, Out>& op, const Args& a, auto make,
             auto view, auto reference, const char* name) {
+  if (comm && a.independent) return measure_together(*comm, s, op, a, make, view);
   const bool root = !comm || comm->is_root();
   const bool holds = root || a.input == "everywhere";
   // A sizing pass of n items: rank 0's seconds, broadcast, so that every rank takes the same

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # hetex::dist on one machine, one command: for 1, 2 and 4 ranks on disjoint core sets (rank 0
 # gets the GPU, the others the CPU alone), the throughput of one batch across the ranks against
-# the sum of each rank alone (same cores, same devices, no MPI); and one rank under mpirun
-# against the same process without MPI (the overhead of the MPI path).
+# the sum of each rank alone (same cores, same devices, no MPI), and against the sum of the same
+# processes running side by side (each its own batch, no hetex::dist: what the shared memory bus
+# leaves them); and one rank under mpirun against the same process without MPI.
 #
 #   bench/dist.sh [DIR]    DIR holds bench_dist (default: build/default/bench, else gpu-bundle/bin)
 #
@@ -52,7 +53,7 @@ rank_env() {  # the devices of a rank: rank 0 the GPUs and its cores, the others
 }
 rate() { grep -o '"items_per_s":[0-9.e+]*' | cut -d: -f2; }
 
-printf '%-15s %5s %-10s %14s %14s %8s\n' workload ranks input "items/s" "sum alone" ratio
+printf '%-15s %5s %-10s %14s %14s %8s %14s %8s\n' workload ranks input "items/s" "sum alone" ratio "side by side" ratio
 for w in $workloads; do
   args=(--workload "$w" --seconds "$seconds" --policy "$policy" --repeats "${DIST_REPEATS:-3}")
   # One rank, the whole machine: no MPI against mpirun -n 1.
@@ -68,6 +69,15 @@ for w in $workloads; do
       alone=$(taskset -c "$(cpuset $r $n)" $(rank_env $r) "$bin" "${args[@]}" | tee -a "$json" | rate)
       sum=$(awk -v s="$sum" -v a="$alone" 'BEGIN { print s + a }')
     done
+    # The same ranks alone but at the same time (no hetex::dist): what they reach side by side on
+    # one machine, where they share its memory bus.
+    mpmd=()
+    for ((r = 0; r < n; r++)); do
+      ((r > 0)) && mpmd+=(:)
+      # shellcheck disable=SC2207
+      mpmd+=(-n 1 taskset -c "$(cpuset $r $n)" $(rank_env $r) "$bin" "${args[@]}" --independent 1)
+    done
+    together=$(mpirun "${mpi_args[@]}" "${mpmd[@]}" | tee -a "$json" | rate)
     for input in $inputs; do
       mpmd=()  # one app context per rank: its cores, its devices
       for ((r = 0; r < n; r++)); do
@@ -76,8 +86,9 @@ for w in $workloads; do
         mpmd+=(-n 1 taskset -c "$(cpuset $r $n)" $(rank_env $r) "$bin" "${args[@]}" --input "$input")
       done
       got=$(mpirun "${mpi_args[@]}" "${mpmd[@]}" | tee -a "$json" | rate)
-      printf '%-15s %5s %-10s %14.0f %14.0f %8.3f\n' "$w" "$n" "$input" "$got" "$sum" \
-        "$(awk -v a="$got" -v b="$sum" 'BEGIN { print a / b }')"
+      printf '%-15s %5s %-10s %14.0f %14.0f %8.3f %14.0f %8.3f\n' "$w" "$n" "$input" "$got" "$sum" \
+        "$(awk -v a="$got" -v b="$sum" 'BEGIN { print a / b }')" "$together" \
+        "$(awk -v a="$got" -v b="$together" 'BEGIN { print a / b }')"
     done
   done
 done

@@ -219,6 +219,22 @@ TEST(Run, MoreRanksThanChunks) {
   if (comm().is_root()) EXPECT_EQ(out, (std::vector<std::uint64_t>{16, 16}));
 }
 
+// One rank without a journal: the batch is one scheduler batch, with the same results.
+TEST(Run, OneRankRunsOneSchedulerBatch) {
+  if (comm().size() != 1) GTEST_SKIP() << "one rank only";
+  Affine a;
+  auto sched = cpu_scheduler();
+  std::vector<std::uint64_t> in(50'000);
+  std::iota(in.begin(), in.end(), 5);
+  std::vector<std::uint64_t> out(in.size());
+  auto r = run(comm(), *sched, a.op, SpanBatch<std::uint64_t>{in}, std::span(out), small_chunks());
+  ASSERT_TRUE(r) << r.error().describe();
+  EXPECT_EQ(r->job.chunks, 1u);
+  ASSERT_EQ(r->job.ranks.size(), 1u);
+  EXPECT_EQ(r->job.ranks[0].cost, 50'000.0);
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], in[i] * 3 + 1) << "item " << i;
+}
+
 TEST(Run, EmptyBatch) {
   Affine a;
   auto sched = cpu_scheduler();

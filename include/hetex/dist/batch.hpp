@@ -12,13 +12,14 @@
 /// @endcode
 ///
 /// Every rank calls run() with its own scheduler; rank 0 passes the input and the output span
-/// (the other ranks' are ignored). Rank 0 cuts the input into chunks of items, sends each to the
-/// rank that asks next (the input of a chunk only, never the whole batch), and writes the results
-/// into `out` in input order. Items that failed on every device of their rank come back as
-/// errors, as from Scheduler::run. An input type travels between ranks through its Codec: there
-/// are codecs for SpanBatch, ZipBatch, ops::MessageBatch and ops::VerifyBatch; a `Codec<In>`
-/// specialisation adds another.
+/// (the other ranks' are ignored). A job of one rank without a journal is one scheduler batch. Rank 0 cuts the input
+/// into chunks of items, sends each to the rank that asks next (the input of a chunk only, never the whole batch), and
+/// writes the results into `out` in input order. Items that failed on every device of their rank come back as errors,
+/// as from Scheduler::run. An input type travels between ranks through its Codec: there are codecs for SpanBatch,
+/// ZipBatch, ops::MessageBatch and ops::VerifyBatch; a `Codec<In>` specialisation adds another.
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -245,6 +246,26 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
   std::vector<RangeError> errors_;
 };
 
+// One rank and no journal: nothing to share out or to record, so the batch runs as one
+// scheduler batch, as without MPI (chunks would only add the first small ones of a job).
+template <BatchView In, class Out>
+Result<BatchReport> run_alone(const Comm& comm, Scheduler& sched, const Operation<In, Out>& op, const In& input,
+                              std::span<Out> out) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto exec = HETEX_TRY(sched.run(op, input, out));
+  for (const auto& e : exec.errors)  // as from dist::run on more ranks: no result reads as zeros
+    std::fill(out.begin() + static_cast<std::ptrdiff_t>(e.begin), out.begin() + static_cast<std::ptrdiff_t>(e.end),
+              Out{});
+  BatchReport r;
+  r.job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const auto n = static_cast<double>(out.size());
+  r.job.chunks = out.empty() ? 0 : 1;
+  r.job.units = out.size();
+  r.job.ranks.push_back({0, comm.host(0), r.job.chunks, n, r.job.seconds > 0 ? n / r.job.seconds : 0});
+  r.errors = std::move(exec.errors);
+  return r;
+}
+
 }  // namespace detail
 
 /// options.fingerprint, when a journal is used, should name the input (the journal also records
@@ -256,6 +277,7 @@ Result<BatchReport> run(const Comm& comm, Scheduler& sched, const Operation<In, 
   if (comm.is_root() && input.size() != out.size())
     return CpuExecutor::size_mismatch(op.name(), input.size(), out.size());
   if (!comm.is_root()) out = {};
+  if (comm.size() == 1 && options.journal.empty()) return detail::run_alone(comm, sched, op, input, out);
   if (options.probe_cost <= 0) options.probe_cost = static_cast<double>(op.info().options.cpu_grain);
   // "r2": the layout of a chunk's result in the journal (in-place flag, results, errors).
   options.fingerprint = op.name() + "|" + std::to_string(out.size()) + "|r2|" + options.fingerprint;
