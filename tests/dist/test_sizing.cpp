@@ -57,13 +57,8 @@ TEST(ChunkCost, ProbeFirstThenRateTimesChunkSecondsGrowingAtMostByGrowth) {
 // Near the end a rank's chunk is a part of what it still has to do for all ranks to finish
 // together: a CPU rank beside a GPU rank 40 times faster gets a fortieth, not half.
 TEST(ChunkCost, TheEndIsSharedByRate) {
-  SizingState cpu;
-  cpu.rate = 1e5;
-  cpu.last_cost = 5e4;
-  cpu.total_known = true;
-  cpu.left = 4.1e6;
-  cpu.job_rate = 4.1e6;  // the GPU rank: 4e6
-  cpu.ranks = 2;
+  // The GPU rank's rate is 4e6 of the job's 4.1e6.
+  SizingState cpu{.rate = 1e5, .last_cost = 5e4, .total_known = true, .left = 4.1e6, .job_rate = 4.1e6, .ranks = 2};
   // Its share: 4.1e6 x 1e5 / 4.1e6 = 1e5; half of it.
   EXPECT_DOUBLE_EQ(chunk_cost(options(), 1000, cpu), 5e4);
   // What it holds comes off its share.
@@ -80,14 +75,14 @@ TEST(ChunkCost, TheEndIsSharedByRate) {
 // smallest chunk when the others had done everything: it gets nothing, unless no other rank
 // holds work (then someone must take it).
 TEST(ChunkCost, ASlowRankWaitsRatherThanOutlastTheJob) {
-  SizingState cpu;
-  cpu.rate = 100;
-  cpu.last_cost = 50;
-  cpu.total_known = true;
-  cpu.left = 1000;
-  cpu.in_flight = 500;  // the fast rank's
-  cpu.job_rate = 10'100;
-  cpu.ranks = 2;
+  // in_flight: the fast rank's.
+  SizingState cpu{.rate = 100,
+                  .last_cost = 50,
+                  .total_known = true,
+                  .left = 1000,
+                  .in_flight = 500,
+                  .job_rate = 10'100,
+                  .ranks = 2};
   EXPECT_EQ(chunk_cost(options(), 64, cpu), 0) << "0.5 s of work against 0.15 s left for the job";
   cpu.in_flight = 0;
   EXPECT_GT(chunk_cost(options(), 64, cpu), 0) << "no other rank holds work: this one takes it";

@@ -129,6 +129,15 @@ inline void encode_errors(const ExecReport& r, ByteWriter& w) {
   }
 }
 
+// An item without a result reads as zeros, whichever rank ran it (an operation that failed
+// midway may have written some of its items).
+template <class Out>
+void clear_errors(const ExecReport& r, std::span<Out> out) {
+  for (const auto& e : r.errors)
+    std::fill(out.begin() + static_cast<std::ptrdiff_t>(e.begin), out.begin() + static_cast<std::ptrdiff_t>(e.end),
+              Out{});
+}
+
 template <BatchView In, class Out>
 class BatchJob final : public ChunkSource, public ChunkWorker {
  public:
@@ -226,14 +235,6 @@ class BatchJob final : public ChunkSource, public ChunkWorker {
   std::vector<RangeError> take_errors() { return std::move(errors_); }
 
  private:
-  // An item without a result reads as zeros, whichever rank ran it (an operation that failed
-  // midway may have written some of its items).
-  static void clear_errors(const ExecReport& r, std::span<Out> out) {
-    for (const auto& e : r.errors)
-      std::fill(out.begin() + static_cast<std::ptrdiff_t>(e.begin), out.begin() + static_cast<std::ptrdiff_t>(e.end),
-                Out{});
-  }
-
   Scheduler& sched_;
   const Operation<In, Out>& op_;
   In input_;
@@ -253,9 +254,7 @@ Result<BatchReport> run_alone(const Comm& comm, Scheduler& sched, const Operatio
                               std::span<Out> out) {
   const auto t0 = std::chrono::steady_clock::now();
   auto exec = HETEX_TRY(sched.run(op, input, out));
-  for (const auto& e : exec.errors)  // as from dist::run on more ranks: no result reads as zeros
-    std::fill(out.begin() + static_cast<std::ptrdiff_t>(e.begin), out.begin() + static_cast<std::ptrdiff_t>(e.end),
-              Out{});
+  clear_errors(exec, out);
   BatchReport r;
   r.job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const auto n = static_cast<double>(out.size());
