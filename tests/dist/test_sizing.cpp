@@ -114,14 +114,14 @@ TEST(ChunkCost, UnknownRatesShareTheEndEqually) {
 // A rank computing alone has no one to finish with: its chunks do not shrink at the end (the
 // source cuts the last one to what is left).
 TEST(ChunkCost, OneRankDoesNotShrinkItsLastChunks) {
-  SizingState s;
-  s.rate = 1e6;
-  s.last_cost = 1e6;
-  s.total_known = true;
-  s.left = 3e5;
-  s.in_flight = s.held = 2e5;
-  s.job_rate = 1e6;
-  s.ranks = 1;
+  SizingState s{.rate = 1e6,
+                .last_cost = 1e6,
+                .held = 2e5,
+                .total_known = true,
+                .left = 3e5,
+                .in_flight = 2e5,
+                .job_rate = 1e6,
+                .ranks = 1};
   EXPECT_EQ(chunk_cost(options(), 1000, s), 0.5e6);
   s.ranks = 2;
   EXPECT_LT(chunk_cost(options(), 1000, s), 3e5);
