@@ -92,8 +92,6 @@ class Wire {
   // Completes what it can of the queued sends. An error names the rank a send to failed.
   Status progress();
   std::size_t pending() const noexcept { return sends_.size(); }
-  // Bytes of payload posted but not yet sent.
-  std::size_t pending_bytes() const noexcept { return pending_bytes_; }
   // Payload bytes are on their way and a send was posted or completed within the last 100 ms
   // (a receiver that takes nothing for longer is not worth a spinning sender).
   bool sending() const noexcept {
