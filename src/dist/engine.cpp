@@ -110,6 +110,10 @@ class Root {
           comm, [] { return g_stop.load(std::memory_order_relaxed); }, o.timeout);
   }
 
+  // Stopping: this rank's own chunks write their results into the caller's output in place, so
+  // they end before run_job returns (the queued ones never start); sends are left to the exit.
+  void finish_own_chunks() { runner_.reset(); }
+
   Result<JobReport> run() {
     const auto t0 = Clock::now();
     // While the source waits for input, rank 0 keeps beating and taking messages (results are
@@ -664,14 +668,16 @@ Result<JobReport> run_job(const Comm& comm, ChunkSource* source, ChunkWorker& wo
     return Error(Errc::invalid_argument, "run_job: one rank that does not compute cannot finish a job");
   auto faults = HETEX_TRY(detail::faults_for(comm.rank()));
   auto finish = [](auto engine, Result<JobReport> r) {
-    // Stopping: the process is about to end, within the second the launcher allows. Chunks still
-    // running, and sends under way, are left as they are rather than waited for.
+    // Stopping: the process is about to end, within the second the launcher allows. A worker rank's
+    // chunks still running (their results go to messages), and sends under way, are left as they
+    // are rather than waited for.
     if (!r && g_stop.load()) engine.release();
     return r;
   };
   if (comm.is_root()) {
     auto root = std::make_unique<Root>(comm, *source, worker, options, faults);
     auto r = root->run();
+    if (!r && g_stop.load()) root->finish_own_chunks();
     return finish(std::move(root), std::move(r));
   }
   auto w = std::make_unique<WorkerRank>(comm, worker, options, faults);
