@@ -172,15 +172,13 @@ class Root {
   }
 
   // Ranks that can take a chunk now, rank 0 last: the others' chunks need a message first.
-  // `passed`: ranks that took nothing in this round. A rank holds one chunk until it has
-  // finished one: a second probe to a rank of unknown speed could be a slow rank's whole share.
+  // `passed`: ranks that took nothing in this round.
   int free_rank(const std::vector<bool>& passed) {
     const int n = comm_.size();
     for (int k = 1; k <= n; ++k) {
       const int r = (rr_ + k) % n;
       if ((r == 0 && !runner_) || passed[static_cast<std::size_t>(r)]) continue;
-      const int may_hold = peers_[r].rate.rate() > 0 ? o_.depth : 1;
-      if (static_cast<int>(peers_[r].inflight.size()) < may_hold) {
+      if (static_cast<int>(peers_[r].inflight.size()) < o_.depth) {
         rr_ = r;
         return r;
       }

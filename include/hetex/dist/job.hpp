@@ -7,7 +7,7 @@
 /// (item index, byte offset, file index), and hands them to ranks as they finish the ones they
 /// hold: a rank keeps `depth` chunks in flight, so its next input is there when it finishes one.
 /// Each chunk is sized to take about `chunk_seconds` on the rank it goes to, from that rank's
-/// measured throughput (the first is a small probe, alone in flight until it is back; sizes then grow with what is measured, at
+/// measured throughput (the first is a small probe; sizes then grow with what is measured, at
 /// most `growth` times per chunk, and shrink as the job's end nears so that every rank finishes
 /// at about the same time). Results come back to rank 0, which hands them to the job in
 /// coordinate order. Rank 0 also computes.
