@@ -200,12 +200,26 @@ class Executor {
     Value value{};
   };
 
-  /// What one worker needs to run one transaction: its declared keys' values and versions.
+  /// What one worker needs to run one transaction: its declared keys' values and versions, and
+  /// where Access finds each value (at[i] = &values[i]). Sized for the most keys a transaction has
+  /// declared so far, never shrunk.
   struct Scratch {
     std::vector<std::optional<Value>> values;
+    std::vector<std::optional<Value>*> at;
     std::vector<std::uint8_t> written;
     std::vector<std::uint64_t> versions;
     ExecutionStats stats;
+    /// Room for k declared keys, none written yet.
+    void fit(std::size_t k) {
+      if (values.size() < k) {
+        values.resize(k);
+        at.resize(k);
+        written.resize(k);
+        versions.resize(k);
+        for (std::size_t i = 0; i < k; ++i) at[i] = &values[i];
+      }
+      std::fill_n(written.begin(), k, std::uint8_t{0});
+    }
   };
 
   std::pair<std::size_t, std::size_t> share(std::size_t n, unsigned w) const {
@@ -238,7 +252,8 @@ class Executor {
     const auto begin = b.decl_begin[tx];
     const std::size_t k = b.decl_begin[tx + 1] - begin;
     Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
-                         std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), s.values, s.written);
+                         std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), std::span(s.at).first(k),
+                         std::span(s.written).first(k));
     r.outputs[tx] = program_.execute(b.txs[tx], a);
     ++s.stats.executions;
     if (!a.misused()) return true;
@@ -278,9 +293,7 @@ class Executor {
     const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
     const std::size_t k = end - begin;
     for (;;) {
-      s.values.resize(k);
-      s.written.assign(k, 0);
-      s.versions.resize(k);
+      s.fit(k);
       std::uint32_t blocking = kNoBlock;
       for (std::size_t i = 0; i < k && blocking == kNoBlock; ++i)
         blocking = read(b, begin + static_cast<std::uint32_t>(i), s.values[i], s.versions[i]);
@@ -291,7 +304,7 @@ class Executor {
         }
         continue;  // it finished meanwhile: read again
       }
-      if (!run_program(b, tx, s, r)) std::fill(s.written.begin(), s.written.end(), 0);
+      if (!run_program(b, tx, s, r)) std::fill_n(s.written.begin(), k, std::uint8_t{0});
       bool wrote_new = false;
       for (std::size_t i = 0; i < k; ++i) {
         const auto d = begin + i;
@@ -504,8 +517,7 @@ class Executor {
   bool run_after_writers(const BlockIndex<P>& b, std::uint32_t tx, Scratch& s, ExecutionResult<P>& r) {
     const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
     const std::size_t k = end - begin;
-    s.values.resize(k);
-    s.written.assign(k, 0);
+    s.fit(k);
     for (std::size_t i = 0; i < k; ++i) {
       const auto d = begin + static_cast<std::uint32_t>(i);
       const auto slot = b.decl_slot[d];
@@ -551,33 +563,32 @@ class Executor {
       });
     else
       load(0, b.slots());
+    // Each transaction works on the slots' current values in place.
     std::vector<std::optional<Value>>& current = base_;
-    std::vector<std::uint8_t> touched(b.slots(), 0);
-    std::vector<std::optional<Value>> values;
-    std::vector<std::uint8_t> written;
+    touched_.assign(b.slots(), 0);
     for (std::size_t tx = 0; tx < b.size(); ++tx) {
-      const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
-      const std::size_t k = end - begin;
-      values.resize(k);
-      written.assign(k, 0);
-      for (std::size_t i = 0; i < k; ++i) values[i] = current[b.decl_slot[begin + i]];
-      Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
-                           std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), values, written);
-      r.outputs[tx] = program_.execute(b.txs[tx], a);
-      if (a.misused()) {
-        misuse(static_cast<std::uint32_t>(tx));
-        continue;
+      const auto begin = b.decl_begin[tx];
+      const std::size_t k = b.decl_begin[tx + 1] - begin;
+      if (in_place_.size() < k) {
+        in_place_.resize(k);
+        in_place_written_.resize(k);
       }
-      for (std::size_t i = 0; i < k; ++i)
-        if (written[i]) {
-          const auto slot = b.decl_slot[begin + i];
-          current[slot] = values[i];
-          touched[slot] = 1;
-        }
+      const std::uint32_t* slot = b.decl_slot.data() + begin;
+      for (std::size_t i = 0; i < k; ++i) {
+        in_place_[i] = &current[slot[i]];
+        in_place_written_[i] = 0;
+      }
+      Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
+                           std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), std::span(in_place_).first(k),
+                           std::span(in_place_written_).first(k));
+      r.outputs[tx] = program_.execute(b.txs[tx], a);
+      // A misused transaction fails the block: what it wrote does not matter.
+      if (a.misused()) misuse(static_cast<std::uint32_t>(tx));
+      for (std::size_t i = 0; i < k; ++i) touched_[slot[i]] |= in_place_written_[i];
     }
     r.stats.executions = b.size();
     for (std::size_t slot = 0; slot < b.slots(); ++slot)
-      if (touched[slot]) r.final_values[slot] = current[slot];
+      if (touched_[slot]) r.final_values[slot] = current[slot];
   }
 
   P program_;
@@ -592,6 +603,10 @@ class Executor {
   std::unique_ptr<std::atomic<std::uint64_t>[]> versions_;
   std::size_t versions_capacity_ = 0;
   std::vector<std::uint8_t> wrote_;
+  // Path::in_order: the slots written; the current declaration's values, and whether written.
+  std::vector<std::uint8_t> touched_;
+  std::vector<std::optional<Value>*> in_place_;
+  std::vector<std::uint8_t> in_place_written_;
   std::atomic<std::uint32_t> misused_{0};
   // Path::scheduled: which transactions have finished, and the next one to claim.
   std::unique_ptr<std::atomic<std::uint8_t>[]> done_;
