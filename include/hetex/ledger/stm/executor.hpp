@@ -32,7 +32,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -122,6 +121,7 @@ class Executor {
       : program_(std::move(program)),
         options_(options),
         pool_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+        meet_(pool_.size()),
         choice_(options.probe_every) {}
 
   const P& program() const noexcept { return program_; }      ///< the program it runs
@@ -372,11 +372,10 @@ class Executor {
     scratch_.resize(pool_.size());
     for (auto& s : scratch_) s.stats = {};
     auto& scratch = scratch_;
-    std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
       prepare_share(b, w, load);
-      ready.arrive_and_wait();
+      meet_.arrive_and_wait();
       Scratch& s = scratch[w];
       TaskScheduler::Task task;
       try {
@@ -486,14 +485,12 @@ class Executor {
     failed_.store(false, std::memory_order_relaxed);
     scratch_.resize(pool_.size());
     for (auto& s : scratch_) s.stats = {};
-    std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
-    std::barrier finished(static_cast<std::ptrdiff_t>(pool_.size()));
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
       prepare_share(b, w, load);
       const auto [tx_lo, tx_hi] = share(n, w);
       for (auto t = tx_lo; t < tx_hi; ++t) done_[t].store(0, std::memory_order_relaxed);
-      ready.arrive_and_wait();
+      meet_.arrive_and_wait();
       Scratch& s = scratch_[w];
       try {
         for (bool more = !failed_.load(std::memory_order_relaxed); more;) {
@@ -505,7 +502,7 @@ class Executor {
       } catch (...) {
         record_failure();
       }
-      finished.arrive_and_wait();  // every transaction has finished (or the block failed)
+      meet_.arrive_and_wait();  // every transaction has finished (or the block failed)
       if (!failed_.load(std::memory_order_relaxed)) gather_final_values(b, r, slot_lo, slot_hi);
     });
     rethrow_failure();
@@ -594,6 +591,7 @@ class Executor {
   P program_;
   ExecutorOptions options_;
   WorkerPool pool_;
+  Barrier meet_;  // the workers of a parallel path, between its phases
   PathChoice choice_;
   std::vector<Scratch> scratch_;  // per worker, kept between blocks
   TaskScheduler tasks_;
