@@ -202,8 +202,8 @@ class Executor {
 
   /// What one worker needs to run one transaction: its declared keys' values and versions, and
   /// where Access finds each value (at[i] = &values[i]). Sized for the most keys a transaction has
-  /// declared so far, never shrunk.
-  struct Scratch {
+  /// declared so far, never shrunk. Cache-line aligned: workers count their executions at once.
+  struct alignas(64) Scratch {
     std::vector<std::optional<Value>> values;
     std::vector<std::optional<Value>*> at;
     std::vector<std::uint8_t> written;
@@ -609,9 +609,10 @@ class Executor {
   // Path::scheduled: which transactions have finished, and the next one to claim.
   std::unique_ptr<std::atomic<std::uint8_t>[]> done_;
   std::size_t done_capacity_ = 0;
-  std::atomic<std::size_t> next_tx_{0};
+  // Its own cache line: every claim writes it, while every worker keeps reading failed_.
+  alignas(64) std::atomic<std::size_t> next_tx_{0};
   // The parallel paths: whether the block failed, and the first exception (record_failure()).
-  std::atomic<bool> failed_{false};
+  alignas(64) std::atomic<bool> failed_{false};
   std::mutex thrown_m_;
   std::exception_ptr thrown_;
 };
