@@ -138,7 +138,7 @@ class Executor {
     r.outputs.resize(n);
     r.final_values.resize(b.slots());
     r.found.resize(b.slots());
-    base_.assign(b.slots(), std::nullopt);
+    if (base_.size() < b.slots()) base_.resize(b.slots());
     misused_.store(std::numeric_limits<std::uint32_t>::max());
     r.stats.transactions = n;
     const bool can_parallel = pool_.size() > 1 && n > 1;
@@ -162,7 +162,8 @@ class Executor {
       for (std::size_t s = lo; s < hi; ++s) {
         if constexpr (kPrefetch)
           if (s + kPrefetchAhead < hi) storage.prefetch(b.slot_key[s + kPrefetchAhead]);
-        if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
+        const Value* v = r.found[s] = storage.find(b.slot_key[s]);
+        base_[s] = v ? std::optional<Value>(*v) : std::nullopt;
       }
     };
     switch (path) {
@@ -354,7 +355,8 @@ class Executor {
   }
 
   /// One wake-up of the workers per block: each loads its share of the slots' storage values and
-  /// resets its share of the entries, waits for the others, runs tasks until the block is done,
+  /// resets its share of the entries and of the transactions' states (nothing per block on the
+  /// calling thread alone), waits for the others, runs tasks until the block is done,
   /// then gathers its share of the final values (every write happened before the block was
   /// declared done, which each worker has seen).
   template <class Load>
@@ -366,8 +368,8 @@ class Executor {
       versions_ = std::make_unique<std::atomic<std::uint64_t>[]>(decls);
       versions_capacity_ = decls;
     }
-    wrote_.assign(decls, 0);
-    tasks_.reset(static_cast<std::uint32_t>(n));
+    if (wrote_.size() < decls) wrote_.resize(decls);
+    tasks_.prepare(static_cast<std::uint32_t>(n));
     failed_.store(false, std::memory_order_relaxed);
     scratch_.resize(pool_.size());
     for (auto& s : scratch_) s.stats = {};
@@ -375,6 +377,9 @@ class Executor {
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
       prepare_share(b, w, load);
+      const auto [tx_lo, tx_hi] = share(n, w);
+      tasks_.reset_transactions(static_cast<std::uint32_t>(tx_lo), static_cast<std::uint32_t>(tx_hi));
+      std::fill(wrote_.begin() + b.decl_begin[tx_lo], wrote_.begin() + b.decl_begin[tx_hi], std::uint8_t{0});
       meet_.arrive_and_wait();
       Scratch& s = scratch[w];
       TaskScheduler::Task task;
