@@ -5,15 +5,18 @@
 
 namespace hetex::ledger::stm {
 
-void TaskScheduler::reset(std::uint32_t n) {
-  if (n > capacity_) {
-    txs_ = std::make_unique<TxState[]>(n);
-    capacity_ = n;
-  }
-  for (std::uint32_t i = 0; i < n; ++i) {
+void TaskScheduler::reset_transactions(std::uint32_t lo, std::uint32_t hi) {
+  for (std::uint32_t i = lo; i < hi; ++i) {
     txs_[i].state = State::ready;
     txs_[i].incarnation = 0;
     txs_[i].dependents.clear();
+  }
+}
+
+void TaskScheduler::prepare(std::uint32_t n) {
+  if (n > capacity_) {
+    txs_ = std::make_unique<TxState[]>(n);
+    capacity_ = n;
   }
   n_ = n;
   execution_index_.store(0);

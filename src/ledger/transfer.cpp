@@ -8,29 +8,6 @@
 
 namespace hetex::ledger {
 
-TxStatus TransferProgram::execute(const VerifiedTransfer& vt, stm::Access<Key, Value>& a) const {
-  if (!vt.signature_valid) return TxStatus::bad_signature;
-  const Transfer& t = vt.transfer;
-  const Account* from = a.read_at(0);
-  if (!from) return TxStatus::unknown_sender;
-  if (from->nonce != t.nonce) return TxStatus::bad_nonce;
-  if (t.amount > from->balance) return TxStatus::insufficient_balance;
-  Account sender = *from;
-  ++sender.nonce;
-  if (t.from == t.to) {  // one declared key
-    a.write_at(0, sender);
-    return TxStatus::applied;
-  }
-  const Account* to = a.read_at(1);
-  Account receiver = to ? *to : Account{};
-  sender.balance -= t.amount;
-  // Cannot overflow: balances only move, and the genesis total fits in 64 bits.
-  receiver.balance += t.amount;
-  a.write_at(0, sender);
-  a.write_at(1, receiver);
-  return TxStatus::applied;
-}
-
 AccountState::AccountState(const Genesis& g) {
   map_.reserve(g.accounts.size());
   for (const auto& [key, balance] : g.accounts) map_[key] = Account{balance, 0};

@@ -13,45 +13,36 @@ WorkerPool::WorkerPool(unsigned threads) : size_(std::max(threads, 1u)) {
 }
 
 WorkerPool::~WorkerPool() {
-  {
-    std::lock_guard lock(m_);
-    stop_ = true;
-  }
-  wake_.notify_all();
+  stop_ = true;
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
   for (auto& t : threads_) t.join();
 }
 
+void WorkerPool::record(std::exception_ptr e) {
+  std::lock_guard lock(thrown_m_);
+  if (!thrown_) thrown_ = std::move(e);
+}
+
 void WorkerPool::loop(unsigned worker) {
-  std::uint64_t seen = 0;
+  std::uint32_t seen = 0;
   for (;;) {
-    const std::function<void(unsigned)>* job;
-    {
-      std::unique_lock lock(m_);
-      wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      job = job_;
-    }
-    std::exception_ptr thrown;
+    seen = await_change(generation_, seen);
+    if (stop_) return;
     try {
-      (*job)(worker);
+      (*job_)(worker);
     } catch (...) {
-      thrown = std::current_exception();
+      record(std::current_exception());
     }
-    std::lock_guard lock(m_);
-    if (thrown && !thrown_) thrown_ = thrown;
-    if (--running_ == 0) finished_.notify_one();
+    if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) running_.notify_one();
   }
 }
 
 void WorkerPool::run(const std::function<void(unsigned)>& fn) {
-  {
-    std::lock_guard lock(m_);
-    job_ = &fn;
-    running_ = size_ - 1;
-    ++generation_;
-  }
-  wake_.notify_all();
+  job_ = &fn;
+  running_.store(size_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1, std::memory_order_release);
+  generation_.notify_all();
   std::exception_ptr thrown;
   try {
     fn(0);
@@ -59,12 +50,11 @@ void WorkerPool::run(const std::function<void(unsigned)>& fn) {
     thrown = std::current_exception();
   }
   // Every worker is done with fn before run returns, whatever threw.
-  std::unique_lock lock(m_);
-  finished_.wait(lock, [&] { return running_ == 0; });
+  for (std::uint32_t left = running_.load(std::memory_order_acquire); left != 0;) left = await_change(running_, left);
   job_ = nullptr;
+  std::lock_guard lock(thrown_m_);
   if (!thrown) thrown = std::exchange(thrown_, nullptr);
   thrown_ = nullptr;
-  lock.unlock();
   if (thrown) std::rethrow_exception(thrown);
 }
 

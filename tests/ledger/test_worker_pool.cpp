@@ -4,11 +4,14 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace {
 
+using hetex::ledger::stm::Barrier;
 using hetex::ledger::stm::WorkerPool;
 
 TEST(WorkerPool, RunsTheFunctionOnceOnEveryWorker) {
@@ -16,6 +19,37 @@ TEST(WorkerPool, RunsTheFunctionOnceOnEveryWorker) {
   std::vector<std::atomic<int>> calls(4);
   for (int round = 0; round < 3; ++round) pool.run([&](unsigned w) { ++calls[w]; });
   for (auto& c : calls) EXPECT_EQ(c.load(), 3);
+}
+
+// Workers that went to sleep between runs (idle for longer than they poll) are woken by the next.
+TEST(WorkerPool, WorkersIdleLongEnoughToSleepStillRunTheNextJob) {
+  WorkerPool pool(3);
+  std::vector<std::atomic<int>> calls(3);
+  for (int round = 0; round < 3; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    pool.run([&](unsigned w) { ++calls[w]; });
+  }
+  for (auto& c : calls) EXPECT_EQ(c.load(), 3);
+}
+
+// No worker leaves a barrier before every worker has arrived, round after round, within a run
+// and across runs.
+TEST(Barrier, NoWorkerLeavesBeforeAllHaveArrived) {
+  constexpr unsigned kWorkers = 4;
+  constexpr int kRounds = 200;
+  WorkerPool pool(kWorkers);
+  Barrier barrier(kWorkers);
+  std::vector<std::atomic<unsigned>> arrived(2 * kRounds);
+  std::atomic<int> early{0};
+  for (int run = 0; run < 2; ++run)
+    pool.run([&](unsigned) {
+      for (int round = run * kRounds; round < (run + 1) * kRounds; ++round) {
+        arrived[round].fetch_add(1);
+        barrier.arrive_and_wait();
+        if (arrived[round].load() != kWorkers) early.fetch_add(1);
+      }
+    });
+  EXPECT_EQ(early.load(), 0);
 }
 
 // A worker's exception reaches run()'s caller once every worker has returned, and the pool

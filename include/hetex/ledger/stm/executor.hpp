@@ -32,7 +32,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <barrier>
 #include <chrono>
 #include <cstdint>
 #include <exception>
@@ -122,6 +121,7 @@ class Executor {
       : program_(std::move(program)),
         options_(options),
         pool_(options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())),
+        meet_(pool_.size()),
         choice_(options.probe_every) {}
 
   const P& program() const noexcept { return program_; }      ///< the program it runs
@@ -138,7 +138,7 @@ class Executor {
     r.outputs.resize(n);
     r.final_values.resize(b.slots());
     r.found.resize(b.slots());
-    base_.assign(b.slots(), std::nullopt);
+    if (base_.size() < b.slots()) base_.resize(b.slots());
     misused_.store(std::numeric_limits<std::uint32_t>::max());
     r.stats.transactions = n;
     const bool can_parallel = pool_.size() > 1 && n > 1;
@@ -162,7 +162,8 @@ class Executor {
       for (std::size_t s = lo; s < hi; ++s) {
         if constexpr (kPrefetch)
           if (s + kPrefetchAhead < hi) storage.prefetch(b.slot_key[s + kPrefetchAhead]);
-        if (const Value* v = r.found[s] = storage.find(b.slot_key[s])) base_[s] = *v;
+        const Value* v = r.found[s] = storage.find(b.slot_key[s]);
+        base_[s] = v ? std::optional<Value>(*v) : std::nullopt;
       }
     };
     switch (path) {
@@ -200,12 +201,26 @@ class Executor {
     Value value{};
   };
 
-  /// What one worker needs to run one transaction: its declared keys' values and versions.
-  struct Scratch {
+  /// What one worker needs to run one transaction: its declared keys' values and versions, and
+  /// where Access finds each value (at[i] = &values[i]). Sized for the most keys a transaction has
+  /// declared so far, never shrunk. Cache-line aligned: workers count their executions at once.
+  struct alignas(64) Scratch {
     std::vector<std::optional<Value>> values;
+    std::vector<std::optional<Value>*> at;
     std::vector<std::uint8_t> written;
     std::vector<std::uint64_t> versions;
     ExecutionStats stats;
+    /// Room for k declared keys, none written yet.
+    void fit(std::size_t k) {
+      if (values.size() < k) {
+        values.resize(k);
+        at.resize(k);
+        written.resize(k);
+        versions.resize(k);
+        for (std::size_t i = 0; i < k; ++i) at[i] = &values[i];
+      }
+      std::fill_n(written.begin(), k, std::uint8_t{0});
+    }
   };
 
   std::pair<std::size_t, std::size_t> share(std::size_t n, unsigned w) const {
@@ -238,7 +253,8 @@ class Executor {
     const auto begin = b.decl_begin[tx];
     const std::size_t k = b.decl_begin[tx + 1] - begin;
     Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
-                         std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), s.values, s.written);
+                         std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), std::span(s.at).first(k),
+                         std::span(s.written).first(k));
     r.outputs[tx] = program_.execute(b.txs[tx], a);
     ++s.stats.executions;
     if (!a.misused()) return true;
@@ -278,9 +294,7 @@ class Executor {
     const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
     const std::size_t k = end - begin;
     for (;;) {
-      s.values.resize(k);
-      s.written.assign(k, 0);
-      s.versions.resize(k);
+      s.fit(k);
       std::uint32_t blocking = kNoBlock;
       for (std::size_t i = 0; i < k && blocking == kNoBlock; ++i)
         blocking = read(b, begin + static_cast<std::uint32_t>(i), s.values[i], s.versions[i]);
@@ -291,7 +305,7 @@ class Executor {
         }
         continue;  // it finished meanwhile: read again
       }
-      if (!run_program(b, tx, s, r)) std::fill(s.written.begin(), s.written.end(), 0);
+      if (!run_program(b, tx, s, r)) std::fill_n(s.written.begin(), k, std::uint8_t{0});
       bool wrote_new = false;
       for (std::size_t i = 0; i < k; ++i) {
         const auto d = begin + i;
@@ -341,7 +355,8 @@ class Executor {
   }
 
   /// One wake-up of the workers per block: each loads its share of the slots' storage values and
-  /// resets its share of the entries, waits for the others, runs tasks until the block is done,
+  /// resets its share of the entries and of the transactions' states (nothing per block on the
+  /// calling thread alone), waits for the others, runs tasks until the block is done,
   /// then gathers its share of the final values (every write happened before the block was
   /// declared done, which each worker has seen).
   template <class Load>
@@ -353,17 +368,19 @@ class Executor {
       versions_ = std::make_unique<std::atomic<std::uint64_t>[]>(decls);
       versions_capacity_ = decls;
     }
-    wrote_.assign(decls, 0);
-    tasks_.reset(static_cast<std::uint32_t>(n));
+    if (wrote_.size() < decls) wrote_.resize(decls);
+    tasks_.prepare(static_cast<std::uint32_t>(n));
     failed_.store(false, std::memory_order_relaxed);
     scratch_.resize(pool_.size());
     for (auto& s : scratch_) s.stats = {};
     auto& scratch = scratch_;
-    std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
       prepare_share(b, w, load);
-      ready.arrive_and_wait();
+      const auto [tx_lo, tx_hi] = share(n, w);
+      tasks_.reset_transactions(static_cast<std::uint32_t>(tx_lo), static_cast<std::uint32_t>(tx_hi));
+      std::fill(wrote_.begin() + b.decl_begin[tx_lo], wrote_.begin() + b.decl_begin[tx_hi], std::uint8_t{0});
+      meet_.arrive_and_wait();
       Scratch& s = scratch[w];
       TaskScheduler::Task task;
       try {
@@ -473,14 +490,12 @@ class Executor {
     failed_.store(false, std::memory_order_relaxed);
     scratch_.resize(pool_.size());
     for (auto& s : scratch_) s.stats = {};
-    std::barrier ready(static_cast<std::ptrdiff_t>(pool_.size()));
-    std::barrier finished(static_cast<std::ptrdiff_t>(pool_.size()));
     pool_.run([&](unsigned w) {
       const auto [slot_lo, slot_hi] = share(b.slots(), w);
       prepare_share(b, w, load);
       const auto [tx_lo, tx_hi] = share(n, w);
       for (auto t = tx_lo; t < tx_hi; ++t) done_[t].store(0, std::memory_order_relaxed);
-      ready.arrive_and_wait();
+      meet_.arrive_and_wait();
       Scratch& s = scratch_[w];
       try {
         for (bool more = !failed_.load(std::memory_order_relaxed); more;) {
@@ -492,7 +507,7 @@ class Executor {
       } catch (...) {
         record_failure();
       }
-      finished.arrive_and_wait();  // every transaction has finished (or the block failed)
+      meet_.arrive_and_wait();  // every transaction has finished (or the block failed)
       if (!failed_.load(std::memory_order_relaxed)) gather_final_values(b, r, slot_lo, slot_hi);
     });
     rethrow_failure();
@@ -504,8 +519,7 @@ class Executor {
   bool run_after_writers(const BlockIndex<P>& b, std::uint32_t tx, Scratch& s, ExecutionResult<P>& r) {
     const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
     const std::size_t k = end - begin;
-    s.values.resize(k);
-    s.written.assign(k, 0);
+    s.fit(k);
     for (std::size_t i = 0; i < k; ++i) {
       const auto d = begin + static_cast<std::uint32_t>(i);
       const auto slot = b.decl_slot[d];
@@ -551,38 +565,38 @@ class Executor {
       });
     else
       load(0, b.slots());
+    // Each transaction works on the slots' current values in place.
     std::vector<std::optional<Value>>& current = base_;
-    std::vector<std::uint8_t> touched(b.slots(), 0);
-    std::vector<std::optional<Value>> values;
-    std::vector<std::uint8_t> written;
+    touched_.assign(b.slots(), 0);
     for (std::size_t tx = 0; tx < b.size(); ++tx) {
-      const auto begin = b.decl_begin[tx], end = b.decl_begin[tx + 1];
-      const std::size_t k = end - begin;
-      values.resize(k);
-      written.assign(k, 0);
-      for (std::size_t i = 0; i < k; ++i) values[i] = current[b.decl_slot[begin + i]];
-      Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
-                           std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), values, written);
-      r.outputs[tx] = program_.execute(b.txs[tx], a);
-      if (a.misused()) {
-        misuse(static_cast<std::uint32_t>(tx));
-        continue;
+      const auto begin = b.decl_begin[tx];
+      const std::size_t k = b.decl_begin[tx + 1] - begin;
+      if (in_place_.size() < k) {
+        in_place_.resize(k);
+        in_place_written_.resize(k);
       }
-      for (std::size_t i = 0; i < k; ++i)
-        if (written[i]) {
-          const auto slot = b.decl_slot[begin + i];
-          current[slot] = values[i];
-          touched[slot] = 1;
-        }
+      const std::uint32_t* slot = b.decl_slot.data() + begin;
+      for (std::size_t i = 0; i < k; ++i) {
+        in_place_[i] = &current[slot[i]];
+        in_place_written_[i] = 0;
+      }
+      Access<Key, Value> a(std::span<const Key>(b.decl_key).subspan(begin, k),
+                           std::span<const std::uint8_t>(b.decl_write).subspan(begin, k), std::span(in_place_).first(k),
+                           std::span(in_place_written_).first(k));
+      r.outputs[tx] = program_.execute(b.txs[tx], a);
+      // A misused transaction fails the block: what it wrote does not matter.
+      if (a.misused()) misuse(static_cast<std::uint32_t>(tx));
+      for (std::size_t i = 0; i < k; ++i) touched_[slot[i]] |= in_place_written_[i];
     }
     r.stats.executions = b.size();
     for (std::size_t slot = 0; slot < b.slots(); ++slot)
-      if (touched[slot]) r.final_values[slot] = current[slot];
+      if (touched_[slot]) r.final_values[slot] = current[slot];
   }
 
   P program_;
   ExecutorOptions options_;
   WorkerPool pool_;
+  Barrier meet_;  // the workers of a parallel path, between its phases
   PathChoice choice_;
   std::vector<Scratch> scratch_;  // per worker, kept between blocks
   TaskScheduler tasks_;
@@ -592,13 +606,18 @@ class Executor {
   std::unique_ptr<std::atomic<std::uint64_t>[]> versions_;
   std::size_t versions_capacity_ = 0;
   std::vector<std::uint8_t> wrote_;
+  // Path::in_order: the slots written; the current declaration's values, and whether written.
+  std::vector<std::uint8_t> touched_;
+  std::vector<std::optional<Value>*> in_place_;
+  std::vector<std::uint8_t> in_place_written_;
   std::atomic<std::uint32_t> misused_{0};
   // Path::scheduled: which transactions have finished, and the next one to claim.
   std::unique_ptr<std::atomic<std::uint8_t>[]> done_;
   std::size_t done_capacity_ = 0;
-  std::atomic<std::size_t> next_tx_{0};
+  // Its own cache line: every claim writes it, while every worker keeps reading failed_.
+  alignas(64) std::atomic<std::size_t> next_tx_{0};
   // The parallel paths: whether the block failed, and the first exception (record_failure()).
-  std::atomic<bool> failed_{false};
+  alignas(64) std::atomic<bool> failed_{false};
   std::mutex thrown_m_;
   std::exception_ptr thrown_;
 };

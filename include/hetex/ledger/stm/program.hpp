@@ -65,19 +65,21 @@ class Declare {
 };
 
 /// A transaction's view of its declared keys during one execution: the values it read, updated
-/// by its own writes (a transaction reads what it wrote).
+/// by its own writes (a transaction reads what it wrote). Each declared key's value lives where
+/// values[i] points: a copy of its own, or (executed in order on one thread) the key's current
+/// value itself, which spares copying it in and out.
 template <class Key, class Value>
 class Access {
  public:
-  Access(std::span<const Key> keys, std::span<const std::uint8_t> writable, std::span<std::optional<Value>> values,
-         std::span<std::uint8_t> written)
+  Access(std::span<const Key> keys, std::span<const std::uint8_t> writable,
+         std::span<std::optional<Value>* const> values, std::span<std::uint8_t> written)
       : keys_(keys), writable_(writable), values_(values), written_(written) {}
 
   /// The key's value, or nullptr when it has none.
   const Value* read(const Key& k) {
     const std::size_t i = find(k);
     if (i == kNone) return nullptr;
-    return values_[i] ? &*values_[i] : nullptr;
+    return *values_[i] ? &**values_[i] : nullptr;
   }
   /// Sets the key's value. A key not declared is ignored; one declared for reading only is not
   /// written, and the misuse is recorded (misused()).
@@ -88,18 +90,18 @@ class Access {
       misused_ = true;
       return;
     }
-    values_[i] = v;
+    *values_[i] = v;
     written_[i] = 1;
   }
   /// By declaration index (0 = first declared), without a key comparison.
-  const Value* read_at(std::size_t i) { return values_[i] ? &*values_[i] : nullptr; }
+  const Value* read_at(std::size_t i) { return *values_[i] ? &**values_[i] : nullptr; }
   /// As write(), by declaration index.
   void write_at(std::size_t i, const Value& v) {
     if (!writable_[i]) {
       misused_ = true;
       return;
     }
-    values_[i] = v;
+    *values_[i] = v;
     written_[i] = 1;
   }
 
@@ -116,7 +118,7 @@ class Access {
   }
   std::span<const Key> keys_;
   std::span<const std::uint8_t> writable_;
-  std::span<std::optional<Value>> values_;
+  std::span<std::optional<Value>* const> values_;
   std::span<std::uint8_t> written_;
   bool misused_ = false;
 };

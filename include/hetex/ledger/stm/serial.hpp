@@ -33,6 +33,8 @@ SerialResult<P> execute_serially(const P& program, std::span<const typename P::T
     Declare<Key> d;
     program.declare(tx, d);
     std::vector<std::optional<Value>> values(d.size());
+    std::vector<std::optional<Value>*> at(d.size());
+    for (std::size_t i = 0; i < d.size(); ++i) at[i] = &values[i];
     std::vector<std::uint8_t> written(d.size(), 0);
     for (std::size_t i = 0; i < d.size(); ++i) {
       if (auto it = r.writes.find(d.keys()[i]); it != r.writes.end())
@@ -40,7 +42,7 @@ SerialResult<P> execute_serially(const P& program, std::span<const typename P::T
       else if (const Value* v = storage.find(d.keys()[i]))
         values[i] = *v;
     }
-    Access<Key, Value> a(d.keys(), d.writes(), values, written);
+    Access<Key, Value> a(d.keys(), d.writes(), at, written);
     r.outputs.push_back(program.execute(tx, a));
     r.misused |= a.misused();
     for (std::size_t i = 0; i < d.size(); ++i)

@@ -21,7 +21,7 @@
 namespace hetex::ledger::stm {
 
 /// Which transaction to execute or validate next, shared by the executor's threads (see the file's
-/// description). Thread-safe except reset().
+/// description). Thread-safe except reset() and prepare().
 class TaskScheduler {
  public:
   enum class Kind : std::uint8_t { none, execute, validate };  ///< what a task asks for; none: nothing to do now
@@ -33,7 +33,14 @@ class TaskScheduler {
   };
 
   /// For a block of n transactions, all ready at incarnation 0. Not thread-safe.
-  void reset(std::uint32_t n);
+  void reset(std::uint32_t n) {
+    prepare(n);
+    reset_transactions(0, n);
+  }
+  /// reset(n) in two steps, so that the transactions' states are reset on every worker: prepare(n)
+  /// (not thread-safe), then reset_transactions over shares of [0, n), all before any task.
+  void prepare(std::uint32_t n);
+  void reset_transactions(std::uint32_t lo, std::uint32_t hi);
 
   /// Every transaction executed and validated.
   bool done() const noexcept { return done_.load(std::memory_order_acquire); }
