@@ -98,42 +98,30 @@ HETEX_HD HETEX_SHA_INLINE unsigned popcount(std::uint32_t x) {
 #endif
 }
 
-#if defined(__CUDACC__)
-// A one the compiler cannot see: multiplying by it keeps x * 1 + y a multiply-add (below).
-static __constant__ std::uint32_t kOpaqueOne = 1;
-#endif
-
-// x + y on the GPU's multiply-add pipe. The rounds are bound by the integer ALU pipe, where every
-// rotation (SHF), Ch, Maj and xor (LOP3) and plain addition (IADD3) issues: Nsight Compute shows
-// it at 91% of its peak and the multiply-add pipe at 5%. Written as x * 1 + y, an addition
-// issues there (IMAD) instead; the 1 is read from constant memory so that the compiler cannot
-// fold the multiply back into an addition. Moving the additions of the rounds and the schedule
-// there took a compression loop on an H100 from 12.6 to 14.3 G blocks/s.
-HETEX_HD HETEX_SHA_INLINE std::uint32_t add_imad(std::uint32_t x, std::uint32_t y) {
-#if defined(__CUDA_ARCH__)
-  return x * kOpaqueOne + y;
-#else
-  return x + y;
-#endif
-}
-
-// The rounds of one block, given its expanded schedule as kw(t) = K[t] + W[t] for t < 64.
-template <class KW>
-HETEX_HD HETEX_SHA_INLINE void rounds(std::uint32_t s[8], KW kw) {
+// One 64-byte block into the state; w holds the block as big-endian words and is consumed as
+// the rolling 16-word message schedule. Fully unrolled on the device: K folds into immediates,
+// Ch and Maj become one LOP3 each, rotations one funnel shift each.
+HETEX_HD HETEX_SHA_INLINE void compress(std::uint32_t s[8], std::uint32_t w[16]) {
   std::uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
   HETEX_SHA_UNROLL
   for (int t = 0; t < 64; ++t) {
-    const std::uint32_t sum1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25), ch = (e & f) ^ (~e & g);
-    const std::uint32_t t1 = add_imad(h, sum1 + ch + kw(t));
-    const std::uint32_t t2 = add_imad(rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22), (a & b) ^ (a & c) ^ (b & c));
+    if (t >= 16) {
+      const std::uint32_t w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
+      const std::uint32_t s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3);
+      const std::uint32_t s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10);
+      w[t & 15] += s0 + s1 + w[(t - 7) & 15];
+    }
+    const std::uint32_t t1 =
+        h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + round_constant(t) + w[t & 15];
+    const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
     h = g;
     g = f;
     f = e;
-    e = add_imad(d, t1);
+    e = d + t1;
     d = c;
     c = b;
     b = a;
-    a = add_imad(t1, t2);
+    a = t1 + t2;
   }
   s[0] += a;
   s[1] += b;
@@ -143,33 +131,6 @@ HETEX_HD HETEX_SHA_INLINE void rounds(std::uint32_t s[8], KW kw) {
   s[5] += f;
   s[6] += g;
   s[7] += h;
-}
-
-// W[t] for t >= 16 in the rolling 16-word window w (w[t & 15] holds W[t - 16] before, W[t] after).
-HETEX_HD HETEX_SHA_INLINE std::uint32_t schedule_step(std::uint32_t w[16], int t) {
-  const std::uint32_t w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
-  const std::uint32_t s0 = rotr(w15, 7) ^ rotr(w15, 18) ^ (w15 >> 3);
-  const std::uint32_t s1 = rotr(w2, 17) ^ rotr(w2, 19) ^ (w2 >> 10);
-  return w[t & 15] = add_imad(w[t & 15] + s0, s1 + w[(t - 7) & 15]);
-}
-
-// One 64-byte block into the state; w holds the block as big-endian words and is consumed as
-// the rolling 16-word message schedule. Fully unrolled on the device: K folds into immediates,
-// Ch and Maj become one LOP3 each, rotations one funnel shift each.
-HETEX_HD HETEX_SHA_INLINE void compress(std::uint32_t s[8], std::uint32_t w[16]) {
-  rounds(s, [&](int t) { return add_imad(t < 16 ? w[t] : schedule_step(w, t), round_constant(t)); });
-}
-
-// The last block of a message of `len` bytes when it holds none of the message's bytes (len % 64
-// is 0 or at least 56): 0x80 or nothing, zeros, and the bit length, the same for every message of
-// that length. Its expanded schedule, computed once, saves the 48 schedule steps per message.
-HETEX_HD HETEX_SHA_INLINE bool last_block_is_padding(std::uint64_t len) { return len % 64 == 0 || len % 64 >= 56; }
-HETEX_HD HETEX_SHA_INLINE void padding_schedule(std::uint64_t len, std::uint32_t kw[64]) {
-  std::uint32_t w[16] = {};
-  w[0] = len % 64 == 0 ? 0x80000000u : 0u;
-  w[14] = static_cast<std::uint32_t>((len << 3) >> 32);
-  w[15] = static_cast<std::uint32_t>(len << 3);
-  for (int t = 0; t < 64; ++t) kw[t] = (t < 16 ? w[t] : schedule_step(w, t)) + round_constant(t);
 }
 
 // Blocks a message of `len` bytes hashes as: its data, 0x80, zeros, and the 64-bit bit length.
@@ -251,13 +212,6 @@ struct Lane {
     load_block(src, start, len, block, w);
     compress(state, w);
     return ++block == blocks;
-  }
-  // Whether the next block is the message's last and holds none of its bytes.
-  HETEX_HD HETEX_SHA_INLINE bool at_padding_block() const { return block + 1 == blocks && last_block_is_padding(len); }
-  // Hashes that block from padding_schedule(len); completes the digest.
-  HETEX_HD HETEX_SHA_INLINE void step_padding(const std::uint32_t kw[64]) {
-    rounds(state, [&](int t) { return kw[t]; });
-    ++block;
   }
 };
 

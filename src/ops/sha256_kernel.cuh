@@ -7,8 +7,7 @@
 // takes the warp's next message at once (WarpCursor). So divergence never grows with message
 // length: a warp mixing 0-byte and 4 KiB messages keeps all 32 lanes compressing until its share
 // of the batch runs out, with no sorting or length buckets, and equal lengths run in lockstep.
-// The compression (~1,600 integer instructions per 64-byte block, ~1,100 of them on the ALU pipe,
-// which bounds it: sha256_core.hpp, add_imad) is the cost; loads are not:
+// The compression (~1400 integer instructions per 64-byte block) is the cost; loads are not:
 // a lane reads its block as four or five aligned 16-byte loads, which use every byte of every
 // 32-byte sector fetched, so DRAM and L2 see exactly the bytes of the messages (a shared-memory
 // transpose would make the warp's loads contiguous but would not fetch fewer sectors, and would
@@ -77,38 +76,22 @@ __device__ __forceinline__ void store(const std::uint32_t s[8], std::uint8_t* ou
 
 // Warp w hashes messages [w * per_warp, (w + 1) * per_warp). The loop condition is warp-uniform,
 // so every lane reaches the ballot.
-//
-// Messages of the length of the warp's first one share their last block when it holds no message
-// bytes (last_block_is_padding): the warp expands that block's schedule once into shared memory,
-// and an iteration in which every active lane is at such a block runs only its rounds. Equal
-// lengths, the common batch, arrive there together; for 64-byte messages it is every other block.
 template <class Offsets>
 __global__ void __launch_bounds__(kThreads, kMinBlocksPerSm)
     hash_kernel(DeviceSource src, Offsets offs, std::uint64_t n, std::uint64_t per_warp, std::uint8_t* out,
                 bool aligned) {
-  __shared__ std::uint32_t padding_kw[kThreads / 32][64];
   const std::uint64_t warp = (std::uint64_t(blockIdx.x) * kThreads + threadIdx.x) / 32;
   const unsigned lane = threadIdx.x & 31u;
   const std::uint64_t first = warp * per_warp;
   if (first >= n) return;
   const std::uint64_t last = first + per_warp < n ? first + per_warp : n;
-  std::uint32_t* kw = padding_kw[threadIdx.x / 32];
-  const std::uint64_t padded_len = offs.size(first);
-  if (lane == 0 && last_block_is_padding(padded_len)) padding_schedule(padded_len, kw);
-  __syncwarp();
   WarpCursor cursor{first + 32, last};
   std::uint64_t m = first + lane;
   bool active = m < last;
   Lane ln;
   if (active) ln.begin(offs.begin(m), offs.size(m));
   while (__any_sync(0xffffffffu, active)) {
-    bool done;
-    if (__all_sync(0xffffffffu, !active || (ln.len == padded_len && ln.at_padding_block()))) {
-      if (active) ln.step_padding(kw);
-      done = active;
-    } else {
-      done = active && ln.step(src);
-    }
+    const bool done = active && ln.step(src);
     const std::uint32_t finished = __ballot_sync(0xffffffffu, done);
     if (done) {
       store(ln.state, out + 32 * m, aligned);

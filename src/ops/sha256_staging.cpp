@@ -152,9 +152,6 @@ template <class Offsets>
 void run_warps(const HostSource& src, const Offsets& offs, std::uint64_t n, std::uint64_t per_warp, std::uint8_t* out) {
   for (std::uint64_t first = 0; first < n; first += per_warp) {
     const std::uint64_t last = std::min(first + per_warp, n);
-    const std::uint64_t padded_len = offs.size(first);
-    std::uint32_t kw[64] = {};
-    if (last_block_is_padding(padded_len)) padding_schedule(padded_len, kw);
     WarpCursor cursor{first + 32, last};
     Lane lanes[32];
     std::uint64_t m[32];
@@ -166,19 +163,9 @@ void run_warps(const HostSource& src, const Offsets& offs, std::uint64_t n, std:
     }
     for (;;) {
       if (std::none_of(active, active + 32, [](bool a) { return a; })) break;
-      bool all_padding = true;
-      for (unsigned l = 0; l < 32; ++l)
-        all_padding &= !active[l] || (lanes[l].len == padded_len && lanes[l].at_padding_block());
       std::uint32_t finished = 0;
-      for (unsigned l = 0; l < 32; ++l) {
-        if (!active[l]) continue;
-        if (all_padding) {
-          lanes[l].step_padding(kw);
-          finished |= 1u << l;
-        } else if (lanes[l].step(src)) {
-          finished |= 1u << l;
-        }
-      }
+      for (unsigned l = 0; l < 32; ++l)
+        if (active[l] && lanes[l].step(src)) finished |= 1u << l;
       for (unsigned l = 0; l < 32; ++l) {
         if (!(finished >> l & 1u)) continue;
         store_digest(lanes[l].state, out + 32 * m[l]);

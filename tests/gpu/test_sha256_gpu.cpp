@@ -115,23 +115,6 @@ TEST_F(Sha256Gpu, UniformMessagesAcrossChunks) {
   }
 }
 
-TEST_F(Sha256Gpu, LengthsEndingInAPaddingBlockMixedInWarps) {
-  // Two thirds 64 bytes, the rest lengths whose last block is padding too (0, 56, 63, 128, 1024)
-  // or not (55, 65): warps expand their first length's padding block once, and lanes of other
-  // lengths must not use it.
-  ops::PackedMessages pm;
-  std::mt19937_64 rng(7);
-  const std::size_t others[] = {0, 55, 56, 63, 65, 128, 1024};
-  for (int i = 0; i < 200000; ++i) {
-    std::vector<std::uint8_t> m(rng() % 3 ? 64 : others[rng() % std::size(others)]);
-    for (auto& b : m) b = static_cast<std::uint8_t>(rng());
-    pm.add(m);
-  }
-  std::vector<Digest> out(pm.size());
-  ASSERT_TRUE(hash(pm.view(), out));
-  EXPECT_TRUE(matches_openssl(pm.view(), out));
-}
-
 TEST_F(Sha256Gpu, MessagesCrossingChunksAndLongerThanAChunk) {
   ops::PackedMessages pm;
   std::mt19937_64 rng(5);

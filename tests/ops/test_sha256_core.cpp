@@ -132,26 +132,6 @@ TEST(Sha256Core, PaddingBoundaries) {
       if (lead + len <= bytes.size()) ASSERT_EQ(core_hash(bytes, lead, len), openssl(bytes.data() + lead, len)) << len;
 }
 
-TEST(Sha256Core, PaddingOnlyLastBlockFromItsPrecomputedSchedule) {
-  // The lengths whose last block holds no message bytes, hashed with that block's rounds run
-  // from padding_schedule(len) instead of loading and expanding it.
-  const auto bytes = random_bytes(2048, 3);
-  for (std::size_t len : {0, 56, 57, 62, 63, 64, 120, 127, 128, 1024, 1080, 2047}) {
-    ASSERT_TRUE(core::last_block_is_padding(len)) << len;
-    std::uint32_t kw[64];
-    core::padding_schedule(len, kw);
-    const Source src{bytes.data(), len};
-    core::Lane lane;
-    lane.begin(0, len);
-    while (!lane.at_padding_block()) ASSERT_FALSE(lane.step(src)) << len;
-    lane.step_padding(kw);
-    Digest d{};
-    core::store_digest(lane.state, d.data());
-    EXPECT_EQ(d, openssl(bytes.data(), len)) << "length " << len;
-  }
-  for (std::size_t len : {1, 55, 65, 119, 1025, 1079}) EXPECT_FALSE(core::last_block_is_padding(len)) << len;
-}
-
 TEST(Sha256Core, DataEndingMidGranuleIsNotReadPast) {
   // The granule holding the last byte is partly outside the data: those bytes must read as zero
   // and the hash must not depend on what follows (the Source zeroes past `bytes`).
@@ -383,23 +363,6 @@ TEST(Sha256Pipeline, EmptyMessagesAndUniformChunks) {
   for (int i = 0; i < 100; ++i) pm.add(std::string(1024, char(i * 7)));
   std::vector<Digest> out(pm.size());
   ASSERT_TRUE(emulate_gpu(pm.view(), out, {.chunk_bytes = 32 << 10, .chunk_messages = 1000, .min_chunk_bytes = 1024}));
-  expect_matches_openssl(pm.view(), out);
-}
-
-TEST(Sha256Pipeline, WarpsMixingTheirFirstLengthWithOthers) {
-  // A warp expands the padding block of its first message's length once; lanes of that length
-  // reach it together or apart from lanes of other lengths (64 and 128 bytes also end in a padding
-  // block, of another schedule), and those that arrive apart take the general path.
-  ops::PackedMessages pm;
-  std::mt19937_64 rng(13);
-  const std::size_t lengths[] = {64, 64, 64, 128, 0, 56, 64, 63, 65, 64, 1024};
-  for (int i = 0; i < 4000; ++i) {
-    std::vector<std::uint8_t> m(i % 3 ? 64 : lengths[rng() % std::size(lengths)]);
-    for (auto& b : m) b = static_cast<std::uint8_t>(rng());
-    pm.add(m);
-  }
-  std::vector<Digest> out(pm.size());
-  ASSERT_TRUE(emulate_gpu(pm.view(), out, {.chunk_bytes = 64 << 10, .min_chunk_bytes = 1024}));
   expect_matches_openssl(pm.view(), out);
 }
 
