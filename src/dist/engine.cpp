@@ -110,10 +110,6 @@ class Root {
           comm, [] { return g_stop.load(std::memory_order_relaxed); }, o.timeout);
   }
 
-  // Stopping: this rank's own chunks write their results into the caller's output in place, so
-  // they end before run_job returns (the queued ones never start); sends are left to the exit.
-  void finish_own_chunks() { runner_.reset(); }
-
   Result<JobReport> run() {
     const auto t0 = Clock::now();
     // While the source waits for input, rank 0 keeps beating and taking messages (results are
@@ -132,6 +128,9 @@ class Root {
     if (!st) {
       if (journal_) (void)journal_->sync();
       if (!g_stop.load()) tell_workers(Kind::abort);  // when stopping, the launcher ends them
+      // This rank's own chunks write their results into the caller's output in place: they end
+      // before run returns, stopping or not (the queued ones never start).
+      runner_.reset();
       return std::move(st).error();
     }
     if (journal_) HETEX_TRY_VOID(journal_->sync());
@@ -675,7 +674,6 @@ Result<JobReport> run_job(const Comm& comm, ChunkSource* source, ChunkWorker& wo
   if (comm.is_root()) {
     auto root = std::make_unique<Root>(comm, *source, worker, options, faults);
     auto r = root->run();
-    if (!r && g_stop.load()) root->finish_own_chunks();
     return finish(std::move(root), std::move(r));
   }
   auto w = std::make_unique<WorkerRank>(comm, worker, options, faults);
