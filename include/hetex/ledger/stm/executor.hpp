@@ -210,6 +210,11 @@ class Executor {
     std::vector<std::uint8_t> written;
     std::vector<std::uint64_t> versions;
     ExecutionStats stats;
+    Scratch() = default;
+    Scratch(Scratch&&) noexcept = default;  // a vector's move keeps its elements, so `at` stays valid
+    Scratch& operator=(Scratch&&) noexcept = default;
+    Scratch(const Scratch&) = delete;  // a copy's `at` would point into the original
+    Scratch& operator=(const Scratch&) = delete;
     /// Room for k declared keys, none written yet.
     void fit(std::size_t k) {
       if (values.size() < k) {
